@@ -1,0 +1,39 @@
+# Thin wrappers over `python -m devtools`. Every target creates .venv and installs on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: dev test lint bench migrate seed openapi clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+dev: $(INSTALLED) ## serve the shop at http://127.0.0.1:8080 (PORT overrides)
+	$(PY) -m devtools serve
+
+test: $(INSTALLED) ## run every test
+	$(PY) -m pytest -n 2
+
+lint: $(INSTALLED) ## ruff and mypy
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy common devtools functions tests
+
+bench: $(INSTALLED) ## cold start and import time of each function; writes bench/results/latest.json
+	$(PY) -m devtools bench
+
+migrate: $(INSTALLED) ## apply migrations (DATABASE_URL, Cloud SQL via INSTANCE_CONNECTION_NAME, or embedded)
+	$(PY) -m devtools migrate
+
+seed: $(INSTALLED) ## upsert the product catalog
+	$(PY) -m devtools seed
+
+openapi: $(INSTALLED) ## print the OpenAPI document
+	$(PY) -m devtools openapi
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

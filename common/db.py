@@ -1,0 +1,147 @@
+"""The database engine (SQLAlchemy Core), built lazily once per instance, and migrations.
+
+Where the database is, in order: `DATABASE_URL` when set; Cloud SQL through the connector when
+`INSTANCE_CONNECTION_NAME` is set; else (local mode only) an embedded Postgres (`pgserver`)
+under `.data/pg`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from common.config import ConfigError, Settings, settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+POOL_OPTIONS: dict[str, Any] = {
+    "pool_size": 2,
+    "max_overflow": 3,
+    "pool_timeout": 10,
+    "pool_recycle": 1800,
+    "pool_pre_ping": True,
+}
+
+
+def sqlalchemy_url(url: str) -> str:
+    """`postgres://` and `postgresql://` URLs, as people write them, for the pg8000 driver."""
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+pg8000://", url)
+
+
+def embedded_url(cfg: Settings) -> str:
+    """Start (or reuse) the embedded Postgres under `.data/pg` and return its URL."""
+    import pgserver
+
+    pgdata = cfg.data_dir / "pg"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    pgserver.get_server(pgdata, cleanup_mode=None)
+    return f"postgresql+pg8000://postgres@/postgres?unix_sock={pgdata / '.s.PGSQL.5432'}"
+
+
+def _cloud_sql_engine(cfg: Settings) -> Engine:
+    import sqlalchemy
+    from google.cloud.sql.connector import Connector
+
+    connector = Connector(refresh_strategy="lazy")
+
+    def connect() -> Any:
+        return connector.connect(
+            cfg.instance_connection_name,
+            "pg8000",
+            user=cfg.db_user,
+            password=cfg.db_pass,
+            db=cfg.db_name,
+            enable_iam_auth=cfg.db_iam_auth,
+        )
+
+    return sqlalchemy.create_engine("postgresql+pg8000://", creator=connect, **POOL_OPTIONS)
+
+
+def build_engine(cfg: Settings) -> Engine:
+    import sqlalchemy
+
+    if cfg.database_url:
+        return sqlalchemy.create_engine(sqlalchemy_url(cfg.database_url), **POOL_OPTIONS)
+    if cfg.instance_connection_name:
+        return _cloud_sql_engine(cfg)
+    if cfg.production:
+        raise ConfigError("AUREN_ENV=production needs DATABASE_URL or INSTANCE_CONNECTION_NAME")
+    return sqlalchemy.create_engine(embedded_url(cfg), **POOL_OPTIONS)
+
+
+def engine() -> Engine:
+    """The instance's engine, built on first use."""
+    global _engine
+    if _engine is None:
+        with _engine_lock:
+            if _engine is None:
+                _engine = build_engine(settings())
+    return _engine
+
+
+def reset_engine() -> None:
+    """Drop the cached engine (tests and tools that switch databases)."""
+    global _engine
+    with _engine_lock:
+        if _engine is not None:
+            _engine.dispose()
+        _engine = None
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """A connection inside one transaction: committed on success, rolled back on error."""
+    with engine().begin() as conn:
+        yield conn
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """(version, sql) of every migration, in order."""
+    folder = resources.files("common") / "migrations"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(name.removesuffix(".sql"), (folder / name).read_text()) for name in names]
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a migration into statements: each one ends with `;` at the end of a line."""
+    statements = re.split(r";[ \t]*(?:--[^\n]*)?\n", sql + "\n")
+    return [s.strip() for s in statements if re.sub(r"--[^\n]*", "", s).strip()]
+
+
+MIGRATION_LOCK_KEY = 0x41_75_72_65_6E  # "Auren": one migrator at a time per database
+
+
+def migrate(eng: Engine | None = None) -> list[str]:
+    """Apply, in one transaction, every migration not applied yet; return the versions applied."""
+    from sqlalchemy import text
+
+    eng = eng or engine()
+    applied: list[str] = []
+    with eng.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version TEXT PRIMARY KEY,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+        )
+        done = set(conn.execute(text("SELECT version FROM schema_migrations")).scalars())
+        for version, sql in migration_files():
+            if version in done:
+                continue
+            for statement in split_statements(sql):
+                conn.exec_driver_sql(statement)
+            conn.execute(
+                text("INSERT INTO schema_migrations (version) VALUES (:v)"), {"v": version}
+            )
+            applied.append(version)
+    return applied

@@ -1,0 +1,59 @@
+"""`python -m devtools <command>`: the developer and ops commands behind the Makefile."""
+
+import argparse
+import sys
+
+
+def migrate(args: argparse.Namespace) -> None:
+    from common import db
+
+    applied = db.migrate()
+    print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+
+
+def seed(args: argparse.Namespace) -> None:
+    from devtools.seed import seed as seed_catalog
+
+    seed_catalog()
+    print("catalog seeded")
+
+
+def serve(args: argparse.Namespace) -> None:
+    from devtools.server import main as serve_main
+
+    serve_main(port=args.port)
+
+
+def bench(args: argparse.Namespace) -> None:
+    from devtools.bench import main as bench_main
+
+    bench_main()
+
+
+def openapi(args: argparse.Namespace) -> None:
+    import json
+
+    from devtools.openapi import build_document
+
+    json.dump(build_document(), sys.stdout, indent=2)
+    print()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=migrate)
+    commands.add_parser("seed", help="upsert the product catalog").set_defaults(run=seed)
+    serve_cmd = commands.add_parser("serve", help="migrate, seed and serve the shop locally")
+    serve_cmd.add_argument("--port", type=int, default=None)
+    serve_cmd.set_defaults(run=serve)
+    commands.add_parser("bench", help="cold start and import time of each function").set_defaults(
+        run=bench
+    )
+    commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=openapi)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Migrations and constraints, against a real Postgres."""
+
+import uuid
+
+import pytest
+import sqlalchemy
+from sqlalchemy import text
+
+from common import config, db
+
+
+def test_migrations_reapply_as_a_no_op(engine: sqlalchemy.Engine) -> None:
+    assert db.migrate(engine) == []
+    with engine.connect() as conn:
+        versions = conn.execute(text("SELECT version FROM schema_migrations")).scalars().all()
+    assert versions == [version for version, _ in db.migration_files()]
+
+
+def test_migrations_apply_on_an_empty_database(database_url: str) -> None:
+    server = sqlalchemy.make_url(database_url)
+    name = f"auren_empty_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    fresh = sqlalchemy.create_engine(server.set(database=name))
+    try:
+        assert db.migrate(fresh) == ["0001_schema"]
+        assert db.migrate(fresh) == []
+        with fresh.connect() as conn:
+            tables = set(
+                conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                ).scalars()
+            )
+        assert {
+            "users",
+            "products",
+            "designs",
+            "orders",
+            "order_items",
+            "order_sizes",
+            "stripe_events",
+            "outbox",
+            "contact_messages",
+            "state_documents",
+            "rate_limits",
+        } <= tables
+    finally:
+        fresh.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_split_statements_keeps_statements_whole() -> None:
+    sql = "-- a comment\nCREATE TABLE a (x INT); -- trailing\nCREATE TABLE b (\n  y TEXT\n);\n"
+    assert db.split_statements(sql) == ["CREATE TABLE a (x INT)", "CREATE TABLE b (\n  y TEXT\n)"]
+
+
+def test_postgres_urls_use_the_pg8000_driver() -> None:
+    assert db.sqlalchemy_url("postgres://u@h/d") == "postgresql+pg8000://u@h/d"
+    assert db.sqlalchemy_url("postgresql://u@h/d") == "postgresql+pg8000://u@h/d"
+    assert db.sqlalchemy_url("postgresql+psycopg2://u@h/d") == "postgresql+pg8000://u@h/d"
+
+
+ORDER = "INSERT INTO orders (public_id, owner_session{cols}) VALUES ('{pid}', 'anon-1'{vals})"
+BAD_ROWS = {
+    "unknown order status": ORDER.format(cols=", status", pid="o" * 20, vals=", 'shipped'"),
+    "negative total": ORDER.format(cols=", total_cents", pid="p" * 20, vals=", -1"),
+    "order without owner": "INSERT INTO orders (public_id) VALUES ('qqqqqqqqqqqqqqqqqqqq')",
+    "guessable order id": ORDER.format(cols="", pid="1", vals=""),
+    "paid without paid_at": ORDER.format(cols=", status", pid="r" * 20, vals=", 'paid'"),
+    "zero quantity item": (
+        "INSERT INTO order_items (order_id, position, product_id, color, quantity,"
+        " unit_price_cents, line_total_cents) SELECT id, 0, 'classic-tee', 'Black', 0, 100, 0"
+        " FROM orders LIMIT 1"
+    ),
+    "color the product does not have": (
+        "INSERT INTO designs (public_id, owner_session, product_id, color)"
+        " VALUES ('dddddddddddddddddddd', 'anon-1', 'classic-tee', 'Chartreuse')"
+    ),
+    "unknown product": (
+        "INSERT INTO designs (public_id, owner_session, product_id, color)"
+        " VALUES ('eeeeeeeeeeeeeeeeeeee', 'anon-1', 'ballgown', 'Black')"
+    ),
+    "uppercase hex color": (
+        "INSERT INTO product_colors (product_id, name, hex) VALUES ('tote', 'Lime', '#AAFF00')"
+    ),
+    "negative base price": (
+        "INSERT INTO products (id, name, category, base_price_cents, image_url)"
+        " VALUES ('x-tee', 'X', 'tee', -5, '/x.png')"
+    ),
+    "print area outside the template": (
+        "INSERT INTO product_print_areas (product_id, name, x, y, width, height,"
+        " template_size, template_url) VALUES ('tote', 'front', 900, 0, 200, 100, 1024, '/t.png')"
+        " ON CONFLICT (product_id, name) DO UPDATE SET x = EXCLUDED.x, width = EXCLUDED.width"
+    ),
+    "duplicate stripe event": (
+        "INSERT INTO stripe_events (event_id, type) VALUES ('evt_1', 'x'), ('evt_1', 'x')"
+    ),
+    "unknown outbox kind": "INSERT INTO outbox (kind, dedupe_key) VALUES ('fax', 'k1')",
+    "empty contact message": (
+        "INSERT INTO contact_messages (public_id, name, email, message)"
+        " VALUES ('cccccccccccccccccccc', 'Ann', 'ann@example.com', '')"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def an_order(engine: sqlalchemy.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(ORDER.format(cols="", pid=uuid.uuid4().hex, vals="")))
+
+
+@pytest.mark.parametrize("sql", BAD_ROWS.values(), ids=BAD_ROWS.keys())
+def test_constraints_reject_bad_rows(engine: sqlalchemy.Engine, an_order: None, sql: str) -> None:
+    with pytest.raises(sqlalchemy.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(text(sql))
+
+
+def test_embedded_postgres_is_used_when_no_database_url_is_set(tmp_path) -> None:
+    cfg = config.load({"AUREN_DATA_DIR": str(tmp_path)})
+    assert cfg.database_url is None
+    local = db.build_engine(cfg)
+    try:
+        with local.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert (tmp_path / "pg" / "PG_VERSION").is_file()
+    finally:
+        local.dispose()

@@ -1,0 +1,51 @@
+"""Every function loads the way Cloud Functions loads it, without heavy SDKs at import."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FUNCTIONS
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY_MODULES = ("openai", "google.genai", "workos", "stripe", "google.cloud", "gspread", "sendgrid")
+
+
+def is_heavy(module: str) -> bool:
+    # functions-framework itself imports google.cloud.functions*: the runtime, not an SDK.
+    if module == "google.cloud" or module.startswith("google.cloud.functions"):
+        return False
+    return any(module == h or module.startswith(h + ".") for h in HEAVY_MODULES)
+
+
+PROBE = """
+import json, sys
+import functions_framework
+functions_framework.create_app({name!r}, {source!r})
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_imports_no_heavy_sdk_at_module_level(name: str, tmp_path: Path) -> None:
+    source = str(REPO / "functions" / name / "main.py")
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(name=name, source=source)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "AUREN_DATA_DIR": str(tmp_path)},
+        check=True,
+    )
+    loaded = json.loads(result.stdout.splitlines()[-1])
+    assert [module for module in loaded if is_heavy(module)] == []
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_function_has_its_entry_point_and_requirements(name: str) -> None:
+    folder = REPO / "functions" / name
+    assert f"def {name}(request: flask.Request)" in (folder / "main.py").read_text()
+    requirements = (folder / "requirements.txt").read_text().split()
+    assert any(line.startswith("functions-framework==") for line in requirements)
