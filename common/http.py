@@ -223,7 +223,9 @@ class Router:
         call = Call(request=request, params=params)
         self._read_input(route, request, call)
         result = route.handler(call)
-        response = result if isinstance(result, flask.Response) else json_response(result, route.status)
+        response = (
+            result if isinstance(result, flask.Response) else json_response(result, route.status)
+        )
         response.headers.setdefault("Cache-Control", route.cache)
         for hook in call.after:
             hook(response)
@@ -288,5 +290,11 @@ def _unhandled(exc: Exception, rid: str) -> flask.Response:
             )
         )
     log.error("unhandled error", stack_trace=stack)
-    body = {"error": {"code": "internal", "message": "something went wrong on our side", "request_id": rid}}
+    body = {
+        "error": {
+            "code": "internal",
+            "message": "something went wrong on our side",
+            "request_id": rid,
+        }
+    }
     return json_response(body, 500)

@@ -105,7 +105,12 @@ PRODUCTS = (
         category="headwear",
         description="Unstructured six-panel cotton cap with an adjustable strap.",
         base_price_cents=2200,
-        colors=(("Black", "#151515"), ("Navy", "#1f2a44"), ("Khaki", "#c3b091"), ("White", "#ffffff")),
+        colors=(
+            ("Black", "#151515"),
+            ("Navy", "#1f2a44"),
+            ("Khaki", "#c3b091"),
+            ("White", "#ffffff"),
+        ),
         sizes=ONE_SIZE,
         upcharges={},
         tiers={12: 1950, 24: 1800, 48: 1650, 100: 1500},

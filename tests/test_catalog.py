@@ -24,8 +24,11 @@ def test_catalog_lists_the_seeded_products(orders_client) -> None:
 
 
 def test_catalog_has_upcharged_large_sizes(orders_client) -> None:
-    tee = next(p for p in orders_client.get("/api/catalog").get_json()["products"]
-               if p["id"] == "classic-tee")
+    tee = next(
+        p
+        for p in orders_client.get("/api/catalog").get_json()["products"]
+        if p["id"] == "classic-tee"
+    )
     assert tee["sizes"] == ["XS", "S", "M", "L", "XL", "2XL", "3XL"]
     assert tee["size_upcharges"] == {"2XL": 200, "3XL": 400}
 
@@ -42,7 +45,9 @@ def test_catalog_comes_from_the_database(orders_client, engine) -> None:
         conn.execute(text("UPDATE products SET name = 'Tote Deluxe' WHERE id = 'tote'"))
     catalog.forget()
     try:
-        names = {p["id"]: p["name"] for p in orders_client.get("/api/catalog").get_json()["products"]}
+        names = {
+            p["id"]: p["name"] for p in orders_client.get("/api/catalog").get_json()["products"]
+        }
         assert names["tote"] == "Tote Deluxe"
     finally:
         with engine.begin() as conn:

@@ -72,8 +72,13 @@ BAD_ROWS = {
     "paid without paid_at": ORDER.format(cols=", status", pid="r" * 20, vals=", 'paid'"),
     "zero quantity item": (
         "INSERT INTO order_items (order_id, position, product_id, color, quantity,"
-        " unit_price_cents, line_total_cents) SELECT id, 0, 'classic-tee', 'Black', 0, 100, 0"
-        " FROM orders LIMIT 1"
+        " tier_min_quantity, unit_price_cents, line_total_cents, list_total_cents)"
+        " SELECT id, 0, 'classic-tee', 'Black', 0, 1, 100, 0, 0 FROM orders LIMIT 1"
+    ),
+    "line dearer than its list price": (
+        "INSERT INTO order_items (order_id, position, product_id, color, quantity,"
+        " tier_min_quantity, unit_price_cents, line_total_cents, list_total_cents)"
+        " SELECT id, 0, 'classic-tee', 'Black', 1, 1, 100, 200, 100 FROM orders LIMIT 1"
     ),
     "color the product does not have": (
         "INSERT INTO designs (public_id, owner_session, product_id, color)"

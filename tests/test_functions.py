@@ -10,7 +10,15 @@ import pytest
 from tests.conftest import FUNCTIONS
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY_MODULES = ("openai", "google.genai", "workos", "stripe", "google.cloud", "gspread", "sendgrid")
+HEAVY_MODULES = (
+    "openai",
+    "google.genai",
+    "workos",
+    "stripe",
+    "google.cloud",
+    "gspread",
+    "sendgrid",
+)
 
 
 def is_heavy(module: str) -> bool:

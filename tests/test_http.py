@@ -47,8 +47,12 @@ def db_down(call: Call) -> dict:
 @pytest.fixture
 def client() -> flask.testing.FlaskClient:
     app = flask.Flask("test")
-    app.add_url_rule("/<path:path>", "all", lambda path: router(flask.request), methods=[
-        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
+    app.add_url_rule(
+        "/<path:path>",
+        "all",
+        lambda path: router(flask.request),
+        methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"],
+    )
     return app.test_client()
 
 
@@ -98,8 +102,11 @@ def test_head_is_served_by_get_routes(client) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "status", "code"),
     [
-        ({"data": "name=Ann", "content_type": "application/x-www-form-urlencoded"}, 415,
-         "unsupported_media_type"),
+        (
+            {"data": "name=Ann", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+        ),
         ({"data": "{not json", "content_type": "application/json"}, 400, "invalid_json"),
         ({"json": {"name": ""}}, 422, "validation_error"),
         ({"json": {"name": "Ann", "times": 9}}, 422, "validation_error"),

@@ -118,8 +118,10 @@ CREATE TABLE order_items (
     design_id BIGINT REFERENCES designs (id),
     color TEXT NOT NULL,
     quantity INTEGER NOT NULL CHECK (quantity > 0),
+    tier_min_quantity INTEGER NOT NULL CHECK (tier_min_quantity >= 1),
     unit_price_cents INTEGER NOT NULL CHECK (unit_price_cents >= 0),
     line_total_cents INTEGER NOT NULL CHECK (line_total_cents >= 0),
+    list_total_cents INTEGER NOT NULL CHECK (list_total_cents >= line_total_cents),
     UNIQUE (order_id, position),
     FOREIGN KEY (product_id, color) REFERENCES product_colors (product_id, name)
 );

@@ -1,4 +1,4 @@
-"""The `ops` function: ops tasks behind the ops token (POST /api/sheets/append, /api/ops/outbox/drain).
+"""The `ops` function: ops tasks behind the ops token (/api/sheets/append, /api/ops/outbox/drain).
 
 Its routes are not built yet, so every request gets a JSON 404.
 """

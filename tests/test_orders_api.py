@@ -1,0 +1,265 @@
+"""Bulk order drafts through the `orders` function, against real Postgres."""
+
+import secrets
+import threading
+
+import flask.testing
+import pytest
+import sqlalchemy
+from sqlalchemy import text
+
+from common import orders as order_domain
+from common import sessions
+from tests.conftest import function_app
+
+TEE_ITEM = {"product_id": "classic-tee", "color": "Black", "sizes": {"M": 10, "L": 5}}
+
+
+@pytest.fixture
+def shopper(database_url: str) -> flask.testing.FlaskClient:
+    """A fresh browser: its first draft gives it an anonymous session cookie."""
+    return function_app("orders").test_client()
+
+
+@pytest.fixture
+def other_shopper(database_url: str) -> flask.testing.FlaskClient:
+    return function_app("orders").test_client()
+
+
+def signed_in(client: flask.testing.FlaskClient, engine: sqlalchemy.Engine) -> str:
+    """Sign `client` in as a new user (the auth function does this in production)."""
+    public_id = "usr_" + secrets.token_urlsafe(16)
+    email = f"{public_id.lower()}@example.com"
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'google')"),
+            {"p": public_id, "e": email},
+        )
+    session = sessions.for_user(public_id, email, "Test Shopper", "google")
+    client.set_cookie(sessions.COOKIE_NAME, sessions.encode(session))
+    return public_id
+
+
+def draft(client, items, order_id=None):
+    body = {"items": items} if order_id is None else {"order_id": order_id, "items": items}
+    return client.post("/api/orders/draft", json=body)
+
+
+def test_a_draft_is_created_priced_and_owned_by_a_new_anonymous_session(shopper) -> None:
+    response = draft(shopper, [TEE_ITEM])
+    assert response.status_code == 200
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__session=")
+    for attribute in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/"):
+        assert attribute in cookie
+    order = response.get_json()
+    assert order["id"].startswith("ord_") and len(order["id"]) >= 24
+    assert order["status"] == "draft"
+    item = order["items"][0]
+    assert item["sizes"] == {"M": 10, "L": 5}
+    assert item["quantity"] == 15
+    assert item["unit_price_cents"] == 1550
+    assert item["line_total_cents"] == 15 * 1550
+    assert item["savings_cents"] == 15 * 250
+    assert item["next_tier"] == {
+        "min_quantity": 24,
+        "unit_price_cents": 1400,
+        "pieces_to_go": 9,
+        "saving_per_piece_cents": 150,
+    }
+    assert order["subtotal_cents"] == order["total_cents"] == 15 * 1550
+    assert shopper.get(f"/api/orders/{order['id']}").get_json() == order
+
+
+def test_two_designs_by_five_sizes_with_tiers_and_upcharges(shopper, engine) -> None:
+    sizes = {"S": 4, "M": 10, "L": 8, "XL": 4, "2XL": 2}
+    order = draft(
+        shopper,
+        [
+            {"product_id": "classic-tee", "color": "White", "sizes": sizes},
+            {"product_id": "hoodie", "color": "Navy", "sizes": {**sizes, "3XL": 1}},
+        ],
+    ).get_json()
+    tee, hoodie = order["items"]
+    assert tee["quantity"] == 28 and tee["unit_price_cents"] == 1400
+    assert tee["line_total_cents"] == 26 * 1400 + 2 * 1600
+    assert hoodie["quantity"] == 29 and hoodie["unit_price_cents"] == 3950
+    assert hoodie["line_total_cents"] == 26 * 3950 + 2 * 4250 + 1 * 4550
+    assert order["total_cents"] == tee["line_total_cents"] + hoodie["line_total_cents"]
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text(
+                "SELECT count(*) FROM order_sizes s JOIN order_items i ON i.id = s.order_item_id"
+                " JOIN orders o ON o.id = i.order_id WHERE o.public_id = :p"
+            ),
+            {"p": order["id"]},
+        ).scalar()
+    assert stored == 11
+
+
+def test_replacing_the_items_of_a_draft(shopper) -> None:
+    order = draft(shopper, [TEE_ITEM]).get_json()
+    updated = draft(
+        shopper,
+        [{"product_id": "tote", "color": "natural", "sizes": {"os": 30}}],
+        order_id=order["id"],
+    )
+    assert updated.status_code == 200
+    body = updated.get_json()
+    assert body["id"] == order["id"]
+    assert body["version"] == order["version"] + 1
+    assert [(i["product_id"], i["color"], i["sizes"]) for i in body["items"]] == [
+        ("tote", "Natural", {"OS": 30})
+    ]
+
+
+def test_other_sessions_and_guesses_get_404_on_every_route(shopper, other_shopper) -> None:
+    order_id = draft(shopper, [TEE_ITEM]).get_json()["id"]
+    draft(other_shopper, [TEE_ITEM])
+    assert other_shopper.get(f"/api/orders/{order_id}").status_code == 404
+    assert draft(other_shopper, [TEE_ITEM], order_id=order_id).status_code == 404
+    ask = other_shopper.post(
+        "/api/orders/assistant", json={"order_id": order_id, "item": 0, "message": "10 M"}
+    )
+    assert ask.status_code == 404
+    fresh = function_app("orders").test_client()
+    assert fresh.get(f"/api/orders/{order_id}").status_code == 404
+    guess = order_id[:-2] + ("AA" if not order_id.endswith("AA") else "BB")
+    assert shopper.get(f"/api/orders/{guess}").status_code == 404
+    assert shopper.get("/api/orders/1").status_code == 404
+    assert shopper.get(f"/api/orders/{order_id}").get_json()["items"][0]["sizes"] == {
+        "M": 10,
+        "L": 5,
+    }
+
+
+def test_a_forged_session_cookie_is_no_session(shopper) -> None:
+    order_id = draft(shopper, [TEE_ITEM]).get_json()["id"]
+    forged = function_app("orders").test_client()
+    forged.set_cookie(sessions.COOKIE_NAME, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
+    assert forged.get(f"/api/orders/{order_id}").status_code == 404
+
+
+def test_order_history_needs_a_signed_in_shopper_and_is_newest_first(shopper, engine) -> None:
+    assert shopper.get("/api/orders").status_code == 401
+    signed_in(shopper, engine)
+    first = draft(shopper, [TEE_ITEM]).get_json()["id"]
+    second = draft(shopper, [TEE_ITEM, TEE_ITEM]).get_json()["id"]
+    listing = shopper.get("/api/orders")
+    assert listing.status_code == 200
+    assert listing.headers["Cache-Control"] == "private, no-store"
+    orders = listing.get_json()["orders"]
+    assert [o["id"] for o in orders] == [second, first]
+    assert orders[0]["item_count"] == 2 and orders[0]["quantity"] == 30
+
+
+VALIDATION_ERRORS = [
+    ([{**TEE_ITEM, "product_id": "ballgown"}], "unknown_product", "items.0.product_id"),
+    ([{**TEE_ITEM, "color": "Chartreuse"}], "unknown_color", "items.0.color"),
+    ([{**TEE_ITEM, "sizes": {"M": 1, "5XL": 2}}], "unknown_size", "items.0.sizes.5XL"),
+    (
+        [{"product_id": "hoodie", "color": "Black", "sizes": {"XS": 3}}],
+        "unknown_size",
+        "items.0.sizes.XS",
+    ),
+    ([{**TEE_ITEM, "sizes": {"M": 0}}], "validation_error", "items.0.sizes.M"),
+    ([{**TEE_ITEM, "sizes": {"M": -3}}], "validation_error", "items.0.sizes.M"),
+    ([{**TEE_ITEM, "sizes": {"M": 10_001}}], "validation_error", "items.0.sizes.M"),
+    ([{**TEE_ITEM, "sizes": {"M": 2.5}}], "validation_error", "items.0.sizes.M"),
+    ([{**TEE_ITEM, "sizes": {"M": "10"}}], "validation_error", "items.0.sizes.M"),
+    ([{**TEE_ITEM, "sizes": {"M": True}}], "validation_error", "items.0.sizes.M"),
+    ([{**TEE_ITEM, "sizes": {}}], "validation_error", "items.0.sizes"),
+    ([{**TEE_ITEM, "sizes": {"m": 1, "M": 2}}], "duplicate_size", "items.0.sizes"),
+    ([{**TEE_ITEM, "price_cents": 1}], "validation_error", "items.0.price_cents"),
+    ([TEE_ITEM] * 21, "validation_error", "items"),
+    (
+        [{**TEE_ITEM, "sizes": {s: 10_000 for s in ("S", "M", "L")}}],
+        "order_too_large",
+        "items",
+    ),
+    ([{**TEE_ITEM, "design_id": "dsn_nope"}], "unknown_design", "items.0.design_id"),
+]
+
+
+@pytest.mark.parametrize(("items", "code", "field"), VALIDATION_ERRORS)
+def test_bad_items_are_refused_naming_the_field_and_change_nothing(
+    shopper, items, code, field
+) -> None:
+    order = draft(shopper, [TEE_ITEM]).get_json()
+    response = draft(shopper, items, order_id=order["id"])
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert (error["code"], error["field"]) == (code, field)
+    assert shopper.get(f"/api/orders/{order['id']}").get_json() == order
+
+
+def test_only_drafts_are_editable(shopper, engine) -> None:
+    order = draft(shopper, [TEE_ITEM]).get_json()
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE orders SET status = 'pending_payment' WHERE public_id = :p"),
+            {"p": order["id"]},
+        )
+    response = draft(shopper, [TEE_ITEM, TEE_ITEM], order_id=order["id"])
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "order_not_editable"
+    assert len(shopper.get(f"/api/orders/{order['id']}").get_json()["items"]) == 1
+
+
+def test_concurrent_updates_of_one_draft_end_consistent(shopper, engine) -> None:
+    order_id = draft(shopper, [TEE_ITEM]).get_json()["id"]
+    cookie = shopper.get_cookie(sessions.COOKIE_NAME).value
+    results: list[int] = []
+
+    def update(n: int) -> None:
+        client = function_app("orders").test_client()
+        client.set_cookie(sessions.COOKIE_NAME, cookie)
+        items = [{**TEE_ITEM, "sizes": {"M": n}}] * (1 + n % 3)
+        results.append(draft(client, items, order_id=order_id).status_code)
+
+    threads = [threading.Thread(target=update, args=(n,)) for n in range(1, 13)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * 12
+    final = shopper.get(f"/api/orders/{order_id}").get_json()
+    assert final["version"] == 1 + 1 + 12
+    sizes = {i["sizes"]["M"] for i in final["items"]}
+    assert len(sizes) == 1
+    n = sizes.pop()
+    assert len(final["items"]) == 1 + n % 3
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id"
+                " WHERE o.public_id = :p"
+            ),
+            {"p": order_id},
+        ).scalar()
+    assert rows == len(final["items"])
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"),
+    [
+        ("draft", "pending_payment", True),
+        ("pending_payment", "paid", True),
+        ("paid", "fulfilled", True),
+        ("pending_payment", "draft", True),
+        ("paid", "refunded", True),
+        ("draft", "cancelled", True),
+        ("draft", "paid", False),
+        ("paid", "draft", False),
+        ("refunded", "paid", False),
+        ("cancelled", "draft", False),
+        ("fulfilled", "refunded", False),
+    ],
+)
+def test_status_transitions_follow_the_table(current, target, allowed) -> None:
+    if allowed:
+        order_domain.check_transition(current, target)
+    else:
+        with pytest.raises(order_domain.IllegalTransition) as raised:
+            order_domain.check_transition(current, target)
+        assert raised.value.status == 409
