@@ -1,0 +1,226 @@
+"""Small shared state: JSON documents (conversations, OAuth states) and rate-limit counters.
+
+Firestore in production (`STATE_BACKEND=firestore`, honours `FIRESTORE_EMULATOR_HOST`);
+Postgres tables locally. Both offer the same operations with the same meaning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import flask
+
+from common import db, errors
+from common.config import ConfigError, settings
+
+
+@dataclass(frozen=True)
+class Hit:
+    allowed: bool
+    retry_after: int
+
+
+class StateBackend(Protocol):
+    def get(self, collection: str, doc_id: str) -> dict[str, Any] | None: ...
+
+    def put(
+        self, collection: str, doc_id: str, data: dict[str, Any], ttl_seconds: int | None = None
+    ) -> None: ...
+
+    def take(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        """Read and delete a document atomically: a second take gets None."""
+        ...
+
+    def hit(self, key: str, limit: int, window_seconds: int) -> Hit:
+        """Count one hit on `key` in a fixed window; allowed while hits <= limit."""
+        ...
+
+
+def _retry_after(window_start: datetime, window_seconds: int, now: datetime) -> int:
+    return max(
+        1, math.ceil((window_start + timedelta(seconds=window_seconds) - now).total_seconds())
+    )
+
+
+class PostgresState:
+    def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        from sqlalchemy import text
+
+        with db.engine().connect() as conn:
+            data = conn.execute(
+                text(
+                    "SELECT data FROM state_documents WHERE collection = :c AND id = :i"
+                    " AND (expires_at IS NULL OR expires_at > now())"
+                ),
+                {"c": collection, "i": doc_id},
+            ).scalar()
+        return dict(data) if data is not None else None
+
+    def put(
+        self, collection: str, doc_id: str, data: dict[str, Any], ttl_seconds: int | None = None
+    ) -> None:
+        from sqlalchemy import text
+
+        with db.transaction() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO state_documents (collection, id, data, expires_at)"
+                    " VALUES (:c, :i, CAST(:d AS JSONB),"
+                    "  now() + make_interval(secs => CAST(:ttl AS DOUBLE PRECISION)))"
+                    " ON CONFLICT (collection, id) DO UPDATE SET data = EXCLUDED.data,"
+                    " updated_at = now(), expires_at = EXCLUDED.expires_at"
+                ),
+                {"c": collection, "i": doc_id, "d": json.dumps(data), "ttl": ttl_seconds},
+            )
+
+    def take(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        from sqlalchemy import text
+
+        with db.transaction() as conn:
+            data = conn.execute(
+                text(
+                    "DELETE FROM state_documents WHERE collection = :c AND id = :i"
+                    " RETURNING data, expires_at IS NULL OR expires_at > now() AS live"
+                ),
+                {"c": collection, "i": doc_id},
+            ).first()
+        return dict(data.data) if data is not None and data.live else None
+
+    def hit(self, key: str, limit: int, window_seconds: int) -> Hit:
+        from sqlalchemy import text
+
+        with db.transaction() as conn:
+            row = conn.execute(
+                text(
+                    "INSERT INTO rate_limits AS r (key, window_start, hits) VALUES (:k, now(), 1)"
+                    " ON CONFLICT (key) DO UPDATE SET"
+                    " window_start = CASE WHEN r.window_start <= now() - make_interval(secs => :w)"
+                    "  THEN now() ELSE r.window_start END,"
+                    " hits = CASE WHEN r.window_start <= now() - make_interval(secs => :w)"
+                    "  THEN 1 ELSE r.hits + 1 END"
+                    " RETURNING window_start, hits, now() AS now"
+                ),
+                {"k": key, "w": window_seconds},
+            ).one()
+        return Hit(row.hits <= limit, _retry_after(row.window_start, window_seconds, row.now))
+
+
+class FirestoreState:
+    def __init__(self) -> None:
+        from google.cloud import firestore
+
+        self._firestore = firestore
+        self.client = firestore.Client(project=settings().google_cloud_project)
+
+    def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        snapshot = self.client.collection(collection).document(doc_id).get()
+        return self._live(snapshot.to_dict()) if snapshot.exists else None
+
+    @staticmethod
+    def _live(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        if stored is None:
+            return None
+        expires_at = stored.pop("_expires_at", None)
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            return None
+        return stored
+
+    def put(
+        self, collection: str, doc_id: str, data: dict[str, Any], ttl_seconds: int | None = None
+    ) -> None:
+        document = dict(data)
+        if ttl_seconds is not None:
+            # A Firestore TTL policy on `_expires_at` deletes expired documents in production.
+            document["_expires_at"] = datetime.now(UTC) + timedelta(seconds=ttl_seconds)
+        self.client.collection(collection).document(doc_id).set(document)
+
+    def take(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        ref = self.client.collection(collection).document(doc_id)
+
+        @self._firestore.transactional
+        def take_in(transaction: Any) -> dict[str, Any] | None:
+            snapshot = ref.get(transaction=transaction)
+            if not snapshot.exists:
+                return None
+            transaction.delete(ref)
+            return self._live(snapshot.to_dict())
+
+        result: dict[str, Any] | None = take_in(self.client.transaction())
+        return result
+
+    def hit(self, key: str, limit: int, window_seconds: int) -> Hit:
+        ref = self.client.collection("rate_limits").document(key)
+
+        @self._firestore.transactional
+        def hit_in(transaction: Any) -> Hit:
+            now = datetime.now(UTC)
+            snapshot = ref.get(transaction=transaction)
+            stored = snapshot.to_dict() if snapshot.exists else None
+            if stored is None or stored["window_start"] <= now - timedelta(seconds=window_seconds):
+                stored = {"window_start": now, "hits": 0}
+            stored["hits"] += 1
+            transaction.set(
+                ref,
+                {
+                    **stored,
+                    "_expires_at": stored["window_start"] + timedelta(seconds=window_seconds),
+                },
+            )
+            return Hit(
+                stored["hits"] <= limit, _retry_after(stored["window_start"], window_seconds, now)
+            )
+
+        result: Hit = hit_in(self.client.transaction())
+        return result
+
+
+_backend: StateBackend | None = None
+_backend_lock = threading.Lock()
+
+
+def backend() -> StateBackend:
+    """The instance's state backend, built on first use."""
+    global _backend
+    if _backend is None:
+        with _backend_lock:
+            if _backend is None:
+                chosen = settings().state_backend
+                if chosen not in ("postgres", "firestore"):
+                    raise ConfigError(
+                        f"STATE_BACKEND must be postgres or firestore, not {chosen!r}"
+                    )
+                _backend = FirestoreState() if chosen == "firestore" else PostgresState()
+    return _backend
+
+
+def reset_backend() -> None:
+    global _backend
+    _backend = None
+
+
+def client_id(request: flask.Request) -> str:
+    """A stable, non-reversible id of the calling client for rate limits.
+
+    Behind Firebase Hosting and Cloud Functions the client's address is the first entry of
+    `X-Forwarded-For`; locally it is the socket's peer.
+    """
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    address = forwarded.split(",")[0].strip() or request.remote_addr or "unknown"
+    digest = hmac.new(settings().session_secret.encode(), address.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def rate_limit(scope: str, request: flask.Request, *, limit: int, window_seconds: int) -> None:
+    """Raise a 429 with `Retry-After` once a client passes `limit` calls in the window."""
+    hit = backend().hit(f"{scope}:{client_id(request)}", limit, window_seconds)
+    if not hit.allowed:
+        raise errors.RateLimited(
+            f"too many requests; try again in {hit.retry_after} s", retry_after=hit.retry_after
+        )

@@ -1,0 +1,55 @@
+"""The Postgres state backend: documents, one-time takes and the rate limiter."""
+
+import threading
+import uuid
+
+import flask
+import pytest
+
+from common import errors, state
+
+
+@pytest.fixture
+def store(database_url: str) -> state.PostgresState:
+    return state.PostgresState()
+
+
+def test_documents_round_trip_and_expire(store) -> None:
+    doc = uuid.uuid4().hex
+    store.put("conversations", doc, {"turns": [1, 2]})
+    assert store.get("conversations", doc) == {"turns": [1, 2]}
+    store.put("conversations", doc, {"turns": [3]}, ttl_seconds=-1)
+    assert store.get("conversations", doc) is None
+
+
+def test_take_returns_a_document_once(store) -> None:
+    doc = uuid.uuid4().hex
+    store.put("oauth_states", doc, {"return_to": "/summary"}, ttl_seconds=600)
+    assert store.take("oauth_states", doc) == {"return_to": "/summary"}
+    assert store.take("oauth_states", doc) is None
+
+
+def test_concurrent_hits_are_counted_exactly(store) -> None:
+    key = f"test:{uuid.uuid4().hex}"
+    results: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(store.hit(key, 10, 60).allowed))
+        for _ in range(16)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 6 + [True] * 10
+
+
+def test_rate_limit_raises_429_with_retry_after(database_url: str) -> None:
+    app = flask.Flask("test")
+    address = f"203.0.113.{uuid.uuid4().int % 250}"
+    with app.test_request_context(headers={"X-Forwarded-For": f"{address}, 10.0.0.1"}):
+        for _ in range(3):
+            state.rate_limit("login", flask.request, limit=3, window_seconds=60)
+        with pytest.raises(errors.RateLimited) as raised:
+            state.rate_limit("login", flask.request, limit=3, window_seconds=60)
+    assert raised.value.status == 429
+    assert 1 <= int(raised.value.headers["Retry-After"]) <= 60
