@@ -15,6 +15,7 @@ A function's `main.py` builds a `Router`, registers its routes and hands each re
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -112,6 +113,26 @@ def json_response(data: Any, status: int = 200) -> flask.Response:
         status=status,
         mimetype="application/json",
     )
+
+
+PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'"
+
+
+def html_page(title: str, body: str, status: int = 200, head: str = "") -> flask.Response:
+    """A minimal page of the site's look for the few routes a browser lands on directly.
+
+    `body` and `head` are trusted HTML; put any user-visible value through `html.escape`.
+    """
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{html.escape(title)} · Auren</title><link rel="stylesheet" href="/css/site.css">'
+        f'{head}</head><body><main class="container page-message">{body}</main></body></html>'
+    )
+    response = flask.Response(page, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def read_body(request: flask.Request, limit: int) -> bytes:

@@ -1,16 +1,105 @@
-"""The `auth` function: sign-in through WorkOS (GET /api/auth/...).
+"""The `auth` function: sign in with Google or Apple (WorkOS, or the local stand-in)."""
 
-Its routes are not built yet, so every request gets a JSON 404.
-"""
+import html
+from typing import Literal
 
 import flask
 import functions_framework
+from pydantic import BaseModel, ConfigDict, Field
 
-from common import config
-from common.http import Router
+from common import accounts, config, errors, sessions, state
+from common.http import Call, Router, html_page
 
-config.require()
+config.require("WORKOS_API_KEY", "WORKOS_CLIENT_ID")
 router = Router()
+
+LOGIN_LIMIT = 10
+LOGIN_WINDOW_SECONDS = 60
+
+
+class LoginQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    provider: Literal["google", "apple"]
+    return_to: str | None = Field(default=None, max_length=2048)
+
+
+class CallbackQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: str | None = Field(default=None, max_length=512)
+    state: str | None = Field(default=None, max_length=512)
+    error: str | None = Field(default=None, max_length=200)
+    bounced: str | None = Field(default=None, max_length=1)
+
+
+def _redirect(location: str) -> flask.Response:
+    return flask.redirect(location, code=302)
+
+
+@router.route("GET", "/api/auth/login", query=LoginQuery, status=302)
+def login(call: Call) -> flask.Response:
+    """Start signing in with Google or Apple; redirects to the provider."""
+    state.rate_limit("login", call.request, limit=LOGIN_LIMIT, window_seconds=LOGIN_WINDOW_SECONDS)
+    browser = sessions.ensure(call)
+    return _redirect(accounts.start(browser, call.query.provider, call.query.return_to))
+
+
+def _bounce(request: flask.Request) -> flask.Response:
+    """Re-enter the callback from our own page so the SameSite=Strict cookie is sent.
+
+    The provider's redirect is a cross-site navigation, on which browsers withhold
+    SameSite=Strict cookies; a navigation started by a page of this site carries them.
+    """
+    again = html.escape(f"{request.full_path}&bounced=1")
+    return html_page(
+        "Signing you in",
+        f'<h1>Signing you in…</h1><p><a href="{again}">Continue</a></p>',
+        head=f'<meta http-equiv="refresh" content="0;url={again}">',
+    )
+
+
+def _failure(request: flask.Request, exc: errors.ApiError) -> flask.Response:
+    if request.accept_mimetypes.accept_html:
+        return html_page(
+            "Sign-in failed",
+            f"<h1>We could not sign you in</h1><p>{html.escape(exc.message)}</p>"
+            '<p><a class="button" href="/summary">Back to your order</a></p>',
+            status=exc.status,
+        )
+    raise exc
+
+
+@router.route("GET", "/api/auth/callback", query=CallbackQuery, status=302)
+def callback(call: Call) -> flask.Response:
+    """Where Google/Apple (through WorkOS) send the shopper back; signs them in."""
+    query: CallbackQuery = call.query
+    browser = sessions.current(call.request)
+    if browser is None and query.bounced is None and query.code and query.state:
+        return _bounce(call.request)
+    try:
+        if query.error:
+            raise accounts.InvalidSignInState("sign-in was cancelled or refused")
+        if not query.code or not query.state:
+            raise accounts.InvalidSignInState("this sign-in link is incomplete")
+        signed_in = accounts.finish(browser, query.code, query.state)
+    except errors.ApiError as exc:
+        return _failure(call.request, exc)
+    response = _redirect(signed_in.return_to)
+    sessions.set_cookie(response, signed_in.session)
+    return response
+
+
+@router.route("POST", "/api/auth/logout", status=204)
+def logout(call: Call) -> flask.Response:
+    """Sign out: the session cookie is cleared."""
+    response = flask.Response(status=204)
+    sessions.clear_cookie(response)
+    return response
+
+
+@router.route("GET", "/api/auth/me", response=accounts.Me)
+def me(call: Call) -> accounts.Me:
+    """The signed-in shopper, or 401."""
+    return accounts.me(sessions.require_user(call))
 
 
 @functions_framework.http

@@ -1,0 +1,358 @@
+"""Signing in: the real `workos` SDK against a local stub of the WorkOS API, the session
+cookie, and the attacks a shop's sign-in must withstand."""
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import flask.testing
+import jwt
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import text
+
+from common import config, identity, sessions
+from tests.conftest import function_app
+
+SITE = "http://127.0.0.1:8080"
+WORKOS_USER = {
+    "object": "user",
+    "id": "user_01HXYZ",
+    "email": "Dana.Shopper@Example.com",
+    "first_name": "Dana",
+    "last_name": "Shopper",
+    "email_verified": True,
+    "profile_picture_url": None,
+    "external_id": None,
+    "last_sign_in_at": "2026-11-25T08:00:00.000Z",
+    "created_at": "2026-11-01T08:00:00.000Z",
+    "updated_at": "2026-11-25T08:00:00.000Z",
+}
+
+
+@pytest.fixture
+def workos(httpserver: HTTPServer, database_url: str, monkeypatch) -> Iterator[HTTPServer]:
+    """Point the real WorkOS SDK at a local stub of its API."""
+    monkeypatch.setenv("WORKOS_API_KEY", "sk_test_stub")
+    monkeypatch.setenv("WORKOS_CLIENT_ID", "client_stub")
+    monkeypatch.setenv("WORKOS_BASE_URL", httpserver.url_for("/"))
+    config.settings.cache_clear()
+    yield httpserver
+    config.settings.cache_clear()
+
+
+def new_browser(function: str = "auth") -> flask.testing.FlaskClient:
+    """A browser of its own address, so rate limits count it apart from other tests'."""
+    client = function_app(function).test_client()
+    client.environ_base["REMOTE_ADDR"] = f"192.0.2.{secrets.randbelow(250) + 1}"
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = secrets.token_hex(8)
+    return client
+
+
+@pytest.fixture
+def browser(database_url: str) -> flask.testing.FlaskClient:
+    return new_browser()
+
+
+def start_login(client, provider="google", return_to="/summary?order=ord_x"):
+    response = client.get(
+        "/api/auth/login", query_string={"provider": provider, "return_to": return_to}
+    )
+    assert response.status_code == 302
+    return response
+
+
+def state_of(location: str) -> str:
+    return parse_qs(urlsplit(location).query)["state"][0]
+
+
+def test_login_builds_the_workos_authorization_url(workos, browser) -> None:
+    response = start_login(browser, provider="apple")
+    location = urlsplit(response.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}/" == workos.url_for("/")
+    assert location.path == "/user_management/authorize"
+    params = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert params["provider"] == "AppleOAuth"
+    assert params["client_id"] == "client_stub"
+    assert params["response_type"] == "code"
+    assert params["redirect_uri"] == f"{SITE}/api/auth/callback"
+    assert len(params["state"]) >= 40
+    assert start_login(browser).headers["Location"] != response.headers["Location"]
+    assert "GoogleOAuth" in start_login(browser).headers["Location"]
+
+
+def test_callback_exchanges_the_code_and_issues_a_new_session(workos, browser) -> None:
+    workos.expect_oneshot_request("/user_management/authenticate", method="POST").respond_with_json(
+        {"user": WORKOS_USER, "access_token": "at", "refresh_token": "rt"}
+    )
+    login = start_login(browser)
+    anonymous = browser.get_cookie(sessions.COOKIE_NAME).value
+    response = browser.get(
+        "/api/auth/callback",
+        query_string={"code": "code_123", "state": state_of(login.headers["Location"])},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/summary?order=ord_x"
+    exchange = json.loads(workos.log[0][0].get_data())
+    assert exchange == {
+        "grant_type": "authorization_code",
+        "code": "code_123",
+        "client_id": "client_stub",
+        "client_secret": "sk_test_stub",
+    }
+    signed_in = browser.get_cookie(sessions.COOKIE_NAME).value
+    assert signed_in != anonymous
+    me = browser.get("/api/auth/me").get_json()["user"]
+    assert me["email"] == "dana.shopper@example.com"
+    assert me["name"] == "Dana Shopper"
+    assert me["provider"] == "google"
+    assert me["id"].startswith("usr_")
+
+
+def test_the_session_cookie_attributes(workos, browser) -> None:
+    workos.expect_oneshot_request("/user_management/authenticate").respond_with_json(
+        {"user": WORKOS_USER, "access_token": "at", "refresh_token": "rt"}
+    )
+    login = start_login(browser)
+    response = browser.get(
+        "/api/auth/callback",
+        query_string={"code": "c", "state": state_of(login.headers["Location"])},
+    )
+    cookie = response.headers["Set-Cookie"]
+    attributes = [part.strip() for part in cookie.split(";")]
+    assert attributes[0].startswith("__session=")
+    assert {"HttpOnly", "Secure", "SameSite=Strict", "Path=/"} <= set(attributes)
+    max_age = next(int(a.split("=")[1]) for a in attributes if a.startswith("Max-Age="))
+    assert 24 * 3600 <= max_age <= sessions.USER_LIFETIME
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (400, {"error": "invalid_grant", "error_description": "The code has expired."}),
+        (500, {"message": "Internal error"}),
+        (200, {"user": {"id": "user_x"}, "access_token": "at"}),
+    ],
+)
+def test_workos_failures_give_a_clear_error_not_a_500(workos, browser, status, body) -> None:
+    workos.expect_request("/user_management/authenticate").respond_with_json(body, status=status)
+    login = start_login(browser)
+    query = {"code": "c", "state": state_of(login.headers["Location"])}
+    page = browser.get("/api/auth/callback", query_string=query, headers={"Accept": "text/html"})
+    assert page.status_code == 502
+    assert "We could not sign you in" in page.get_data(as_text=True)
+    login = start_login(browser)
+    query = {"code": "c", "state": state_of(login.headers["Location"])}
+    api = browser.get(
+        "/api/auth/callback", query_string=query, headers={"Accept": "application/json"}
+    )
+    assert api.status_code == 502
+    assert api.get_json()["error"]["code"] == "sign_in_failed"
+    assert browser.get("/api/auth/me").status_code == 401
+
+
+def test_replayed_and_foreign_states_are_refused(workos, browser) -> None:
+    workos.expect_request("/user_management/authenticate").respond_with_json(
+        {"user": WORKOS_USER, "access_token": "at", "refresh_token": "rt"}
+    )
+    state = state_of(start_login(browser).headers["Location"])
+    attacker = new_browser()
+    start_login(attacker)
+    stolen = attacker.get("/api/auth/callback", query_string={"code": "c", "state": state})
+    assert stolen.status_code == 400
+    assert stolen.get_json()["error"]["code"] == "invalid_sign_in_state"
+    assert (
+        browser.get("/api/auth/callback", query_string={"code": "c", "state": state}).status_code
+        == 400
+    )
+    fresh = state_of(start_login(browser).headers["Location"])
+    assert (
+        browser.get("/api/auth/callback", query_string={"code": "c", "state": fresh}).status_code
+        == 302
+    )
+    replay = browser.get("/api/auth/callback", query_string={"code": "c", "state": fresh})
+    assert replay.status_code == 400
+    made_up = browser.get("/api/auth/callback", query_string={"code": "c", "state": "x" * 43})
+    assert made_up.status_code == 400
+    assert len(workos.log) == 1
+
+
+def test_missing_code_or_cancelled_sign_in_is_a_clear_error(workos, browser) -> None:
+    state = state_of(start_login(browser).headers["Location"])
+    missing = browser.get("/api/auth/callback", query_string={"state": state})
+    assert missing.status_code == 400
+    cancelled = browser.get(
+        "/api/auth/callback",
+        query_string={"error": "access_denied", "state": state},
+        headers={"Accept": "text/html"},
+    )
+    assert cancelled.status_code == 400
+    assert "cancelled" in cancelled.get_data(as_text=True)
+
+
+def test_a_callback_without_the_cookie_bounces_once_through_a_same_site_page(
+    workos, browser
+) -> None:
+    state = state_of(start_login(browser).headers["Location"])
+    cookieless = new_browser()
+    bounce = cookieless.get("/api/auth/callback", query_string={"code": "c", "state": state})
+    assert bounce.status_code == 200
+    assert 'http-equiv="refresh"' in bounce.get_data(as_text=True)
+    assert "bounced=1" in bounce.get_data(as_text=True)
+    assert bounce.headers["Referrer-Policy"] == "no-referrer"
+    again = cookieless.get(
+        "/api/auth/callback", query_string={"code": "c", "state": state, "bounced": "1"}
+    )
+    assert again.status_code == 400
+
+
+OPEN_REDIRECTS = [
+    "https://evil.example/",
+    "//evil.example",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/%2F%2Fevil.example",
+    "/%252F%252Fevil.example",
+    "%2F%2Fevil.example",
+    "/%5Cevil.example",
+    "http:evil.example",
+    "javascript:alert(1)",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    " //evil.example",
+    "evil.example",
+    "",
+    "/" + "a" * 600,
+]
+
+
+@pytest.mark.parametrize("attempt", OPEN_REDIRECTS)
+def test_open_redirect_attempts_land_on_the_home_page(attempt: str) -> None:
+    assert identity.safe_return_to(attempt) == "/"
+
+
+@pytest.mark.parametrize(
+    "path", ["/summary?order=ord_abc", "/orders", "/", "/catalog/classic-tee", "/a?next=http://x"]
+)
+def test_same_site_paths_are_kept(path: str) -> None:
+    assert identity.safe_return_to(path) == path
+
+
+def test_an_open_redirect_never_reaches_the_location_header(workos, browser) -> None:
+    workos.expect_request("/user_management/authenticate").respond_with_json(
+        {"user": WORKOS_USER, "access_token": "at", "refresh_token": "rt"}
+    )
+    login = start_login(browser, return_to="//evil.example/phish")
+    done = browser.get(
+        "/api/auth/callback",
+        query_string={"code": "c", "state": state_of(login.headers["Location"])},
+    )
+    assert done.headers["Location"] == "/"
+
+
+def forged_tokens() -> dict[str, str]:
+    now = int(time.time())
+    good = {
+        "iss": "auren",
+        "aud": "auren-shop",
+        "sub": "usr_forgedtokenuser",
+        "iat": now,
+        "exp": now + 60,
+    }
+    secret = config.settings().session_secret
+    return {
+        "wrong key": jwt.encode(good, "not-the-secret-but-long-enough-1234", algorithm="HS256"),
+        "alg none": jwt.encode(good, None, algorithm="none"),
+        "expired": jwt.encode({**good, "iat": now - 7200, "exp": now - 3600}, secret),
+        "wrong audience": jwt.encode({**good, "aud": "someone-else"}, secret),
+        "wrong issuer": jwt.encode({**good, "iss": "evil"}, secret),
+        "no expiry": jwt.encode({k: v for k, v in good.items() if k != "exp"}, secret),
+        "issued in the future": jwt.encode({**good, "iat": now + 3600, "exp": now + 7200}, secret),
+        "tampered": jwt.encode(good, secret)[:-3] + "AAA",
+        "garbage": "not.a.jwt",
+    }
+
+
+def test_forged_expired_and_alg_none_tokens_are_no_session(database_url, engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (public_id, email, provider)"
+                " VALUES ('usr_forgedtokenuser', 'x@example.com', 'google') ON CONFLICT DO NOTHING"
+            )
+        )
+    valid = sessions.encode(
+        sessions.for_user("usr_forgedtokenuser", "x@example.com", None, "google")
+    )
+    client = new_browser()
+    client.set_cookie(sessions.COOKIE_NAME, valid)
+    assert client.get("/api/auth/me").status_code == 200
+    for name, token in forged_tokens().items():
+        assert sessions.decode(token) is None, name
+        client.set_cookie(sessions.COOKIE_NAME, token)
+        assert client.get("/api/auth/me").status_code == 401, name
+
+
+def test_logout_clears_the_cookie_and_refuses_cross_site_posts(database_url) -> None:
+    client = new_browser()
+    client.set_cookie(sessions.COOKIE_NAME, sessions.encode(sessions.new_anonymous()))
+    forged = client.post("/api/auth/logout", headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert client.get_cookie(sessions.COOKIE_NAME) is not None
+    response = client.post("/api/auth/logout", headers={"Origin": SITE})
+    assert response.status_code == 204
+    assert client.get_cookie(sessions.COOKIE_NAME) is None
+
+
+def test_an_anonymous_draft_is_claimed_on_sign_in_and_invisible_to_others(
+    workos, database_url
+) -> None:
+    workos.expect_request("/user_management/authenticate").respond_with_json(
+        {
+            "user": {**WORKOS_USER, "id": "user_claim", "email": "claim@example.com"},
+            "access_token": "at",
+            "refresh_token": "rt",
+        }
+    )
+    shop = new_browser("orders")
+    item = {"product_id": "hoodie", "color": "Black", "sizes": {"M": 12}}
+    order_id = shop.post("/api/orders/draft", json={"items": [item]}).get_json()["id"]
+    auth = new_browser()
+    auth.set_cookie(sessions.COOKIE_NAME, shop.get_cookie(sessions.COOKIE_NAME).value)
+    login = start_login(auth, return_to=f"/summary?order={order_id}")
+    done = auth.get(
+        "/api/auth/callback",
+        query_string={"code": "c", "state": state_of(login.headers["Location"])},
+    )
+    assert done.headers["Location"] == f"/summary?order={order_id}"
+    anonymous_cookie = shop.get_cookie(sessions.COOKIE_NAME).value
+    shop.set_cookie(sessions.COOKIE_NAME, auth.get_cookie(sessions.COOKIE_NAME).value)
+    assert shop.get(f"/api/orders/{order_id}").status_code == 200
+    assert [o["id"] for o in shop.get("/api/orders").get_json()["orders"]] == [order_id]
+    old_anonymous = new_browser("orders")
+    old_anonymous.set_cookie(sessions.COOKIE_NAME, anonymous_cookie)
+    assert old_anonymous.get(f"/api/orders/{order_id}").status_code == 404
+    stranger = new_browser("orders")
+    stranger.post("/api/orders/draft", json={"items": [item]})
+    assert stranger.get(f"/api/orders/{order_id}").status_code == 404
+
+
+def test_login_attempts_are_rate_limited_per_client(workos, browser) -> None:
+    headers = {"X-Forwarded-For": "198.51.100.77"}
+    statuses = [
+        browser.get("/api/auth/login?provider=google", headers=headers).status_code
+        for _ in range(12)
+    ]
+    assert statuses[:10] == [302] * 10
+    assert statuses[10:] == [429, 429]
+    limited = browser.get("/api/auth/login?provider=google", headers=headers)
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_unknown_provider_is_refused(browser) -> None:
+    response = browser.get("/api/auth/login?provider=myspace")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "provider"
