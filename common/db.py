@@ -46,7 +46,7 @@ def embedded_url(cfg: Settings) -> str:
     return f"postgresql+pg8000://postgres@/postgres?unix_sock={pgdata / '.s.PGSQL.5432'}"
 
 
-def _cloud_sql_engine(cfg: Settings) -> Engine:
+def _cloud_sql_engine(cfg: Settings, instance: str) -> Engine:
     import sqlalchemy
     from google.cloud.sql.connector import Connector
 
@@ -54,7 +54,7 @@ def _cloud_sql_engine(cfg: Settings) -> Engine:
 
     def connect() -> Any:
         return connector.connect(
-            cfg.instance_connection_name,
+            instance,
             "pg8000",
             user=cfg.db_user,
             password=cfg.db_pass,
@@ -71,7 +71,7 @@ def build_engine(cfg: Settings) -> Engine:
     if cfg.database_url:
         return sqlalchemy.create_engine(sqlalchemy_url(cfg.database_url), **POOL_OPTIONS)
     if cfg.instance_connection_name:
-        return _cloud_sql_engine(cfg)
+        return _cloud_sql_engine(cfg, cfg.instance_connection_name)
     if cfg.production:
         raise ConfigError("AUREN_ENV=production needs DATABASE_URL or INSTANCE_CONNECTION_NAME")
     return sqlalchemy.create_engine(embedded_url(cfg), **POOL_OPTIONS)

@@ -47,7 +47,9 @@ FUNCTIONS_DIR = hosting.REPO_ROOT / "functions"
 #     "/_dev/checkout/<session_id>": "devtools.dev_checkout:checkout_page",
 #     def checkout_page(request: Request, session_id: str) -> Response: ...
 # The first line of its docstring describes it on the /_dev/ index.
-DEV_PAGES: dict[str, str] = {}
+DEV_PAGES: dict[str, str] = {
+    "/_dev/sign-in": "devtools.dev_sign_in:sign_in_page",
+}
 
 # Python 3.11's mimetypes says application/javascript; ES modules want text/javascript.
 CONTENT_TYPES = {
