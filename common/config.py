@@ -48,6 +48,7 @@ class Settings:
     gcs_bucket: str | None
     state_backend: str
     sendgrid_api_key: str | None
+    sendgrid_confirmation_template_id: str | None
     mail_from: str
     ops_email: str
     sheet_id: str | None
@@ -144,10 +145,11 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         gcs_bucket=environ.get("GCS_BUCKET") or None,
         state_backend=environ.get("STATE_BACKEND", "firestore" if production else "postgres"),
         sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
+        sendgrid_confirmation_template_id=environ.get("SENDGRID_CONFIRMATION_TEMPLATE_ID") or None,
         mail_from=environ.get("MAIL_FROM", "Auren <orders@auren.shop>"),
         ops_email=environ.get("OPS_EMAIL", "ops@auren.shop"),
         sheet_id=environ.get("SHEET_ID") or None,
-        ops_token=environ.get("OPS_TOKEN") or None,
+        ops_token=environ.get("OPS_TOKEN") or (None if production else secret("OPS_TOKEN")),
     )
 
 
