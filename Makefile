@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test lint bench migrate seed openapi clean
+.PHONY: dev test lint bench migrate seed openapi clean bundle bundle-report deploy deploy-hosting
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,18 @@ seed: $(INSTALLED) ## upsert the product catalog
 
 openapi: $(INSTALLED) ## print the OpenAPI document
 	$(PY) -m devtools openapi
+
+bundle: $(INSTALLED) ## write build/functions/<name>/ for every function (FN=orders: one)
+	$(PY) -m devtools bundle $(FN)
+
+bundle-report: $(INSTALLED) ## install each bundle in a fresh venv: size, dependencies, import time
+	$(PY) -m devtools bundle --report $(FN)
+
+deploy: $(INSTALLED) ## deploy one function: make deploy FN=orders (DRY_RUN=1 prints the command)
+	DRY_RUN=$(DRY_RUN) $(PY) -m devtools deploy $(FN)
+
+deploy-hosting: $(INSTALLED) ## firebase deploy --only hosting (DRY_RUN=1 prints the command)
+	DRY_RUN=$(DRY_RUN) $(PY) -m devtools deploy-hosting
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

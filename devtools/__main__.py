@@ -39,6 +39,24 @@ def openapi(args: argparse.Namespace) -> None:
     print()
 
 
+def bundle(args: argparse.Namespace) -> None:
+    from devtools.bundle import main as bundle_main
+
+    bundle_main([*args.names, *(["--report"] if args.report else [])])
+
+
+def deploy(args: argparse.Namespace) -> None:
+    from devtools.deploy import main as deploy_main
+
+    deploy_main([args.name] if args.name else [])
+
+
+def deploy_hosting(args: argparse.Namespace) -> None:
+    from devtools.deploy import main as deploy_main
+
+    deploy_main(["--hosting"])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devtools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +69,16 @@ def main(argv: list[str] | None = None) -> None:
         run=bench
     )
     commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=openapi)
+    bundle_cmd = commands.add_parser("bundle", help="write build/functions/<name>/ per function")
+    bundle_cmd.add_argument("names", nargs="*")
+    bundle_cmd.add_argument("--report", action="store_true", help="install and measure each")
+    bundle_cmd.set_defaults(run=bundle)
+    deploy_cmd = commands.add_parser("deploy", help="deploy one function (DRY_RUN=1 prints it)")
+    deploy_cmd.add_argument("name", nargs="?")
+    deploy_cmd.set_defaults(run=deploy)
+    commands.add_parser("deploy-hosting", help="firebase deploy --only hosting").set_defaults(
+        run=deploy_hosting
+    )
     args = parser.parse_args(argv)
     args.run(args)
 

@@ -1,0 +1,323 @@
+"""`make deploy FN=<name>` and `make deploy-hosting`: ship one function, or the static site.
+
+`deploy` builds the function's bundle fresh, then runs one `gcloud functions deploy` whose
+flags come from `devtools/deploy_config.py` (public or not, resources, which secrets and
+settings) and whose values come from the deploying shell, so nothing in the repo is edited to
+deploy. Secrets are passed as Secret Manager references (`NAME=NAME:latest`): their values are
+never read here. `DRY_RUN=1` prints the exact command instead of running it.
+
+Values read from the environment (defaults match docs/deploy.md):
+
+    PROJECT                  the GCP project id (required)
+    SITE_URL                 the shop's public origin, e.g. https://auren.shop (required)
+    REGION                   default: the region firebase.json rewrites the function to
+    RUNTIME_SERVICE_ACCOUNT  default: auren-functions@PROJECT.iam.gserviceaccount.com
+    INSTANCE_CONNECTION_NAME default: PROJECT:REGION:auren
+    DB_NAME                  default: auren
+    DB_IAM_AUTH              default: true (DB_USER = the service account; no password)
+    DB_USER                  default with IAM auth: the service account minus its domain
+    GCS_BUCKET               default: PROJECT-auren-media
+    GOOGLE_CLOUD_LOCATION    default: REGION
+    WORKOS_CLIENT_ID, SHEET_ID   required by the functions that use them
+    SECRET_VERSION           default: latest
+    MIN_INSTANCES, MAX_INSTANCES override the table for this deploy
+    ALLOW_DIRTY=1            deploy although the function's files have uncommitted changes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from devtools import bundle
+from devtools.deploy_config import (
+    BASE_SECRETS,
+    BASE_SETTINGS,
+    FUNCTIONS,
+    PASSWORD_SECRET,
+    SECRET_NAMES,
+    FunctionSpec,
+)
+
+REPO = bundle.REPO
+FIREBASE_JSON = REPO / "firebase.json"
+RUNTIME = "python312"
+DEFAULT_REGION = "us-central1"
+TRUE = ("1", "true", "yes")
+
+
+class DeployError(RuntimeError):
+    """The deploy cannot go ahead; the message names what to set or fix."""
+
+
+def hosting_rewrites(path: Path = FIREBASE_JSON) -> dict[str, set[str]]:
+    """{function id: regions} of every Firebase Hosting rewrite to a function."""
+    rewrites = json.loads(path.read_text()).get("hosting", {}).get("rewrites", [])
+    found: dict[str, set[str]] = {}
+    for rule in rewrites:
+        target = rule.get("function")
+        if isinstance(target, dict):
+            name, region = str(target.get("functionId")), target.get("region")
+        elif isinstance(target, str):
+            name, region = target, rule.get("region")
+        else:
+            continue
+        found.setdefault(name, set()).add(region or DEFAULT_REGION)
+    return found
+
+
+def spec_for(name: str) -> FunctionSpec:
+    if name not in FUNCTIONS:
+        known = ", ".join(sorted(FUNCTIONS))
+        raise DeployError(f"no deploy settings for {name!r} in devtools/deploy_config.py ({known})")
+    return FUNCTIONS[name]
+
+
+def region_for(name: str, env: Mapping[str, str]) -> str:
+    """The deploy region: where Hosting sends the function's routes, unless REGION says so."""
+    spec = spec_for(name)
+    rewritten = hosting_rewrites().get(name, set())
+    if spec.public and not rewritten:
+        raise DeployError(f"{name} is public in deploy_config.py but no firebase.json rewrite")
+    if not spec.public and rewritten:
+        raise DeployError(
+            f"firebase.json rewrites to {name}, which deploy_config.py keeps private: "
+            "Hosting would get 403 from it"
+        )
+    if len(rewritten) > 1:
+        raise DeployError(f"firebase.json rewrites to {name} in several regions: {rewritten}")
+    region = env.get("REGION") or next(iter(rewritten), DEFAULT_REGION)
+    if rewritten and region not in rewritten:
+        raise DeployError(
+            f"REGION={region} but firebase.json rewrites {name} to {next(iter(rewritten))}: "
+            "Hosting would not reach it; change both together"
+        )
+    return region
+
+
+def _require(env: Mapping[str, str], name: str, why: str) -> str:
+    value = env.get(name)
+    if not value:
+        raise DeployError(f"set {name} ({why})")
+    return value
+
+
+def _service_account(env: Mapping[str, str], project: str) -> str:
+    return (
+        env.get("RUNTIME_SERVICE_ACCOUNT") or f"auren-functions@{project}.iam.gserviceaccount.com"
+    )
+
+
+def settings_for(name: str, env: Mapping[str, str]) -> dict[str, str]:
+    """The plain settings (`--set-env-vars`) of one function, from the deploying shell."""
+    spec = spec_for(name)
+    project = _require(env, "PROJECT", "the GCP project id")
+    region = region_for(name, env)
+    iam = (env.get("DB_IAM_AUTH") or "true").lower() in TRUE
+    account = _service_account(env, project)
+    fixed = {
+        "AUREN_ENV": "production",
+        "STATE_BACKEND": "firestore",
+        "GOOGLE_CLOUD_PROJECT": project,
+        "DB_IAM_AUTH": "true" if iam else "false",
+        "THREADS": str(spec.concurrency),
+    }
+    defaults = {
+        "INSTANCE_CONNECTION_NAME": f"{project}:{region}:auren",
+        "DB_NAME": "auren",
+        "DB_USER": account.removesuffix(".gserviceaccount.com") if iam else "",
+        "GCS_BUCKET": f"{project}-auren-media",
+        "GOOGLE_CLOUD_LOCATION": region,
+    }
+    values: dict[str, str] = {}
+    for setting in (*BASE_SETTINGS, *spec.settings):
+        value = fixed.get(setting) or env.get(setting) or defaults.get(setting)
+        if not value:
+            raise DeployError(f"set {setting}: {name} needs it in production")
+        values[setting] = value
+    for setting in spec.optional_settings:
+        if env.get(setting):
+            values[setting] = env[setting]
+    leaked = SECRET_NAMES & values.keys()
+    if leaked:
+        raise DeployError(f"{sorted(leaked)} are secrets: list them under secrets, not settings")
+    return values
+
+
+def secrets_for(name: str, env: Mapping[str, str]) -> list[str]:
+    """The secret names mounted into one function (each from the secret of the same id)."""
+    spec = spec_for(name)
+    iam = (env.get("DB_IAM_AUTH") or "true").lower() in TRUE
+    names = [*BASE_SECRETS, *spec.secrets, *([] if iam else [PASSWORD_SECRET])]
+    return list(dict.fromkeys(names))
+
+
+def _list_flag(flag: str, items: Sequence[str]) -> str:
+    """A gcloud list flag; with gcloud's `^delim^` escape when a value contains a comma."""
+    if not any("," in item for item in items):
+        return f"{flag}={','.join(items)}"
+    delimiter = next(d for d in "@|#~;" if not any(d in item for item in items))
+    return f"{flag}=^{delimiter}^{delimiter.join(items)}"
+
+
+def source_commit(name: str) -> str:
+    """The commit the bundle is built from, `-dirty` when its files have uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", f"functions/{name}", "common"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}-dirty" if status else head
+
+
+@dataclass(frozen=True)
+class Plan:
+    command: list[str]
+    source: Path
+    commit: str
+
+
+def plan(name: str, env: Mapping[str, str]) -> Plan:
+    """The `gcloud functions deploy` command for one function (no side effects)."""
+    spec = spec_for(name)
+    project = _require(env, "PROJECT", "the GCP project id")
+    region = region_for(name, env)
+    settings = settings_for(name, env)
+    version = env.get("SECRET_VERSION") or "latest"
+    secrets = [f"{secret}={secret}:{version}" for secret in secrets_for(name, env)]
+    source = Path(env.get("BUILD_DIR") or "build/functions") / name
+    commit = source_commit(name)
+    min_instances = env.get("MIN_INSTANCES") or str(spec.min_instances)
+    max_instances = env.get("MAX_INSTANCES") or str(spec.max_instances)
+    command = [
+        "gcloud",
+        "functions",
+        "deploy",
+        name,
+        "--gen2",
+        f"--project={project}",
+        f"--region={region}",
+        f"--runtime={RUNTIME}",
+        f"--source={source}",
+        f"--entry-point={name}",
+        "--trigger-http",
+        "--allow-unauthenticated" if spec.public else "--no-allow-unauthenticated",
+        "--ingress-settings=all",
+        f"--run-service-account={_service_account(env, project)}",
+        f"--memory={spec.memory}",
+        f"--cpu={spec.cpu}",
+        f"--timeout={spec.timeout_seconds}s",
+        f"--concurrency={spec.concurrency}",
+        f"--min-instances={min_instances}",
+        f"--max-instances={max_instances}",
+        _list_flag("--set-env-vars", [f"{k}={v}" for k, v in settings.items()]),
+        _list_flag("--set-secrets", secrets),
+        f"--update-labels=app=auren,auren-commit={commit}",
+        "--serve-all-traffic-latest-revision",
+        "--quiet",
+    ]
+    return Plan(command=command, source=source, commit=commit)
+
+
+def printable(command: Sequence[str]) -> str:
+    """The command as one shell command, a flag per line."""
+    head = shlex.join(command[:4])
+    return " \\\n  ".join([head, *(shlex.quote(arg) for arg in command[4:])])
+
+
+def _dry_run(env: Mapping[str, str]) -> bool:
+    return (env.get("DRY_RUN") or "").lower() in TRUE
+
+
+def deploy(name: str, env: Mapping[str, str]) -> int:
+    """Bundle and deploy one function (or print the command with DRY_RUN=1)."""
+    deployment = plan(name, env)
+    target = bundle.build(name, REPO / deployment.source.parent)
+    for problem in bundle.undeclared_imports(name):
+        print(f"warning: {problem}, not in functions/{name}/requirements.txt", file=sys.stderr)
+    if deployment.commit.endswith("-dirty"):
+        message = f"functions/{name} or common/ has uncommitted changes"
+        if not _dry_run(env) and (env.get("ALLOW_DIRTY") or "").lower() not in TRUE:
+            raise DeployError(f"{message}: commit them, or set ALLOW_DIRTY=1")
+        print(f"warning: {message}", file=sys.stderr)
+    print(f"# bundle: {target}", file=sys.stderr)
+    print(printable(deployment.command))
+    if _dry_run(env):
+        return 0
+    return subprocess.run(deployment.command, cwd=REPO).returncode
+
+
+def hosting_command(env: Mapping[str, str]) -> list[str]:
+    project = _require(env, "PROJECT", "the Firebase (GCP) project id")
+    firebase = shlex.split(env.get("FIREBASE") or "firebase")
+    return [*firebase, "deploy", "--only", "hosting", f"--project={project}", "--non-interactive"]
+
+
+def deploy_hosting(env: Mapping[str, str]) -> int:
+    """Publish `hosting/` with firebase.json's headers and rewrites."""
+    command = hosting_command(env)
+    print(shlex.join(command))
+    if _dry_run(env):
+        return 0
+    if shutil.which(command[0]) is None:
+        raise DeployError(
+            f"{command[0]} is not on PATH: `npm install -g firebase-tools`, "
+            'or FIREBASE="npx --yes firebase-tools"'
+        )
+    return subprocess.run(command, cwd=REPO).returncode
+
+
+def secrets_matrix() -> str:
+    """Which function gets which secret (markdown), as docs/deploy.md shows it."""
+    names = sorted(FUNCTIONS)
+    secrets = [*BASE_SECRETS, *sorted({s for f in FUNCTIONS.values() for s in f.secrets})]
+    secrets = list(dict.fromkeys(secrets))
+    lines = ["| secret | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for secret in secrets:
+        marks = ["x" if secret in secrets_for(n, {}) else "" for n in names]
+        lines.append(f"| `{secret}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools deploy", description=__doc__)
+    parser.add_argument("name", nargs="?", help="the function to deploy (FN=...)")
+    parser.add_argument("--hosting", action="store_true", help="deploy Firebase Hosting instead")
+    parser.add_argument("--matrix", action="store_true", help="print the secrets per function")
+    args = parser.parse_args(argv)
+    try:
+        if args.matrix:
+            print(secrets_matrix())
+            return
+        if args.hosting:
+            sys.exit(deploy_hosting(os.environ))
+        if not args.name:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise DeployError(f"say which function: make deploy FN=<name> ({known})")
+        sys.exit(deploy(args.name, os.environ))
+    except (DeployError, bundle.BundleError) as exc:
+        sys.exit(f"deploy: {exc}")
+
+
+if __name__ == "__main__":
+    main()

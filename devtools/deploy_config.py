@@ -1,0 +1,136 @@
+"""How each function runs in production: the one table `make deploy` reads.
+
+Per function: whether the internet may invoke it, its resources, and which settings it gets,
+split into secrets (mounted from Secret Manager, same secret id as the variable name) and
+plain settings (`--set-env-vars`). The tests hold this table to the code: every name a
+function's `config.require(...)` asks for must be deployed to it, every function folder must
+have a row, and public must mean "rewritten from Firebase Hosting".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Names that are secrets: only ever mounted from Secret Manager, never passed as plain values.
+SECRET_NAMES = frozenset(
+    {
+        "SESSION_SECRET",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "WORKOS_API_KEY",
+        "OPENAI_API_KEY",
+        "SENDGRID_API_KEY",
+        "OPS_TOKEN",
+        "DB_PASS",
+    }
+)
+
+# `common.config.load` refuses to start in production without these two, in every function.
+BASE_SECRETS = ("SESSION_SECRET", "STRIPE_WEBHOOK_SECRET")
+# Mounted too when the database is reached with a password instead of IAM auth.
+PASSWORD_SECRET = "DB_PASS"
+
+# Plain settings every function gets: the values come from the deploying shell (see deploy.py).
+BASE_SETTINGS = (
+    "AUREN_ENV",
+    "SITE_URL",
+    "GOOGLE_CLOUD_PROJECT",
+    "INSTANCE_CONNECTION_NAME",
+    "DB_NAME",
+    "DB_USER",
+    "DB_IAM_AUTH",
+    "STATE_BACKEND",
+    "THREADS",
+)
+
+MAIL_SETTINGS = ("MAIL_FROM", "OPS_EMAIL", "SENDGRID_CONFIRMATION_TEMPLATE_ID")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One row: what `gcloud functions deploy <name>` is told about the function."""
+
+    purpose: str
+    public: bool
+    secrets: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()  # plain settings it must have, beyond BASE_SETTINGS
+    optional_settings: tuple[str, ...] = ()  # passed on only when set in the deploying shell
+    memory: str = "512Mi"
+    cpu: str = "1"
+    timeout_seconds: int = 60
+    # Requests one instance serves at once; gunicorn gets as many threads (THREADS). Each
+    # instance holds at most 5 database connections (common.db.POOL_OPTIONS).
+    concurrency: int = 8
+    min_instances: int = 0
+    max_instances: int = 5
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    "chat": FunctionSpec(
+        purpose="the design chat (OpenAI)",
+        public=True,
+        secrets=("OPENAI_API_KEY",),
+        optional_settings=("CHAT_MODEL", "OPENAI_BASE_URL"),
+        timeout_seconds=60,
+        max_instances=10,
+    ),
+    "generate_image": FunctionSpec(
+        purpose="artwork (Vertex AI Gemini image model) and mockups (Pillow) stored in GCS",
+        public=True,
+        settings=("GCS_BUCKET", "GOOGLE_CLOUD_LOCATION"),
+        optional_settings=("IMAGE_MODEL",),
+        # Image generation takes tens of seconds and Pillow composites full-size images.
+        memory="2Gi",
+        cpu="2",
+        timeout_seconds=120,
+        concurrency=4,
+        max_instances=10,
+    ),
+    "orders": FunctionSpec(
+        purpose="catalog, bulk drafts, the size assistant (OpenAI structured outputs)",
+        public=True,
+        secrets=("OPENAI_API_KEY",),
+        optional_settings=("SIZES_MODEL", "OPENAI_BASE_URL"),
+        timeout_seconds=30,
+        max_instances=10,
+    ),
+    "checkout": FunctionSpec(
+        purpose="Stripe Checkout sessions",
+        public=True,
+        secrets=("STRIPE_SECRET_KEY",),
+        timeout_seconds=30,
+    ),
+    "stripe_webhook": FunctionSpec(
+        purpose="signed Stripe events; marks orders paid, then sheet row and confirmation email",
+        public=True,
+        secrets=("SENDGRID_API_KEY",),
+        settings=("SHEET_ID",),
+        optional_settings=MAIL_SETTINGS,
+        timeout_seconds=60,
+    ),
+    "auth": FunctionSpec(
+        purpose="WorkOS AuthKit sign-in (Google, Apple) and the session cookie",
+        public=True,
+        secrets=("WORKOS_API_KEY",),
+        settings=("WORKOS_CLIENT_ID",),
+        timeout_seconds=30,
+    ),
+    "contact": FunctionSpec(
+        purpose="the contact form, mailed to ops",
+        public=True,
+        secrets=("SENDGRID_API_KEY",),
+        optional_settings=MAIL_SETTINGS,
+        timeout_seconds=30,
+        max_instances=3,
+    ),
+    "ops": FunctionSpec(
+        purpose="ops-token routes: append a sheet row, drain the outbox (Cloud Scheduler)",
+        public=True,
+        secrets=("OPS_TOKEN", "SENDGRID_API_KEY"),
+        settings=("SHEET_ID",),
+        optional_settings=MAIL_SETTINGS,
+        timeout_seconds=300,
+        concurrency=2,
+        max_instances=2,
+    ),
+}
