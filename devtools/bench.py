@@ -1,0 +1,360 @@
+"""`make bench`: import time, cold start and warm latency of each function.
+
+Each function runs the way Cloud Functions runs it: its own `functions-framework` process
+(gunicorn) on a loopback port. Cold start is the time from starting that process to the first
+HTTP response to the function's probe request; import time is the wall time of
+`functions_framework.create_app(target, source)` in a fresh interpreter. A bare hello-world
+function is measured the same way in the same run, as the baseline.
+
+Results are printed as a table and written to `bench/results/latest.json`. Nothing here
+asserts on timings: the numbers are for people, not for tests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from devtools.openapi import FUNCTIONS_DIR, REPO, function_names
+
+
+class Probe(NamedTuple):
+    method: str
+    path: str
+    body: Any = None
+
+
+class WarmRoute(NamedTuple):
+    function: str
+    method: str
+    path: str
+    body: Any = None
+
+
+# The first request each function gets: a cheap one, a 2xx where the function has a cheap
+# 2xx route; otherwise whatever its router answers (404 before it has routes, 401, 405...).
+PROBES: dict[str, Probe] = {
+    "orders": Probe("GET", "/api/catalog"),
+    "auth": Probe("GET", "/api/auth/me"),
+    "chat": Probe("GET", "/api/chat"),
+    "generate_image": Probe("GET", "/api/generate-image"),
+    "checkout": Probe("GET", "/api/checkout/session"),
+    "stripe_webhook": Probe("GET", "/api/webhooks/stripe"),
+    "contact": Probe("GET", "/api/contact"),
+    "ops": Probe("GET", "/api/ops/outbox/drain"),
+}
+BARE_PROBE = Probe("GET", "/")
+
+# Routes timed on a warm instance: WARM_REQUESTS sequential requests each, after one untimed.
+WARM_ROUTES: tuple[WarmRoute, ...] = (WarmRoute("orders", "GET", "/api/catalog"),)
+WARM_REQUESTS = 200
+
+DEFAULT_RUNS = 5
+DEFAULT_OUTPUT = REPO / "bench" / "results" / "latest.json"
+START_TIMEOUT_SECONDS = 60.0
+HOST = "127.0.0.1"
+
+BARE_SOURCE = '''"""A hello-world HTTP function: the cold start baseline."""
+import functions_framework
+
+
+@functions_framework.http
+def hello(request):
+    return "ok"
+'''
+
+IMPORT_TIMER = """
+import sys, time
+import functions_framework
+started = time.perf_counter()
+functions_framework.create_app(sys.argv[1], sys.argv[2])
+print((time.perf_counter() - started) * 1000)
+"""
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    target: str
+    source: Path
+    probe: Probe
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (`fraction` 0.95 is p95) of at least one sample."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def summary(samples: Sequence[float]) -> dict[str, Any]:
+    return {
+        "p50": round(statistics.median(samples), 2),
+        "max": round(max(samples), 2),
+        "samples": [round(s, 2) for s in samples],
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def send(conn: http.client.HTTPConnection, method: str, path: str, body: Any) -> int:
+    """Send one request on `conn` and read the whole response; return its status."""
+    payload = None if body is None else json.dumps(body).encode()
+    headers = {} if payload is None else {"Content-Type": "application/json"}
+    conn.request(method, path, body=payload, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+@contextmanager
+def running(function: Function, port: int, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """The function served by `functions-framework` on `port` until the block ends."""
+    command = [
+        sys.executable,
+        "-m",
+        "functions_framework",
+        "--target",
+        function.target,
+        "--source",
+        str(function.source),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+    ]
+    with tempfile.TemporaryFile() as log:
+        # Its own process group, so the gunicorn worker stops with the arbiter.
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+        try:
+            yield process
+        except RuntimeError:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"{function.name} did not answer; its output:\n{tail}") from None
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def first_response(process: subprocess.Popen, port: int, probe: Probe) -> int:
+    """Send `probe` until the server answers it; return the status of the first answer."""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited with status {process.returncode}")
+        conn = http.client.HTTPConnection(HOST, port, timeout=START_TIMEOUT_SECONDS)
+        try:
+            return send(conn, probe.method, probe.path, probe.body)
+        except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected):
+            time.sleep(0.002)
+        finally:
+            conn.close()
+    raise RuntimeError(f"no answer within {START_TIMEOUT_SECONDS:.0f} s")
+
+
+def cold_start(function: Function, env: dict[str, str]) -> tuple[float, int]:
+    """Milliseconds from process start to the first response, and that response's status."""
+    port = free_port()
+    started = time.perf_counter()
+    with running(function, port, env) as process:
+        status = first_response(process, port, function.probe)
+        return (time.perf_counter() - started) * 1000, status
+
+
+def import_time(function: Function, env: dict[str, str]) -> float:
+    """Milliseconds `create_app` takes to load the function in a fresh interpreter."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_TIMER, function.target, str(function.source)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_SECONDS,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{function.name} failed to load:\n{result.stderr[-2000:]}")
+    return float(result.stdout.split()[-1])
+
+
+def warm_latency(
+    function: Function, route: WarmRoute, env: dict[str, str], requests: int
+) -> dict[str, Any]:
+    port = free_port()
+    with running(function, port, env) as process:
+        first_response(process, port, Probe(route.method, route.path, route.body))
+        conn = http.client.HTTPConnection(HOST, port, timeout=START_TIMEOUT_SECONDS)
+        samples: list[float] = []
+        statuses: Counter[int] = Counter()
+        for _ in range(requests):
+            started = time.perf_counter()
+            statuses[send(conn, route.method, route.path, route.body)] += 1
+            samples.append((time.perf_counter() - started) * 1000)
+        conn.close()
+    return {
+        "function": route.function,
+        "method": route.method,
+        "path": route.path,
+        "requests": requests,
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(percentile(samples, 0.95), 2),
+        "statuses": {str(status): count for status, count in sorted(statuses.items())},
+    }
+
+
+def prepare_database() -> tuple[str, str]:
+    """Migrate and seed the bench database; return its URL and where it is."""
+    from common import db
+    from common.config import settings
+    from devtools.seed import seed
+
+    configured = settings().database_url
+    url = configured or db.embedded_url(settings())
+    db.migrate()
+    seed()
+    db.reset_engine()
+    return url, "DATABASE_URL" if configured else "embedded"
+
+
+def measure(functions: Sequence[Function], env: dict[str, str], runs: int) -> list[dict[str, Any]]:
+    """Import time and cold start of each function, `runs` rounds of all of them.
+
+    Rounds rather than one function's runs in a row, so a load change on the machine during
+    the bench spreads over every function instead of skewing one.
+    """
+    imports: dict[str, list[float]] = {function.name: [] for function in functions}
+    starts: dict[str, list[float]] = {function.name: [] for function in functions}
+    statuses: dict[str, set[int]] = {function.name: set() for function in functions}
+    for _ in range(runs):
+        for function in functions:
+            imports[function.name].append(import_time(function, env))
+            elapsed, status = cold_start(function, env)
+            starts[function.name].append(elapsed)
+            statuses[function.name].add(status)
+    return [
+        {
+            "name": function.name,
+            "probe": {**function.probe._asdict(), "statuses": sorted(statuses[function.name])},
+            "import_ms": summary(imports[function.name]),
+            "cold_start_ms": summary(starts[function.name]),
+        }
+        for function in functions
+    ]
+
+
+def print_report(report: dict[str, Any]) -> None:
+    bare_cold = report["bare"]["cold_start_ms"]["p50"]
+    header = ("function", "import ms p50/max", "cold start ms p50/max", "x bare", "probe")
+    rows = [header]
+    for result in (report["bare"], *report["functions"]):
+        imp, cold, probe = result["import_ms"], result["cold_start_ms"], result["probe"]
+        rows.append(
+            (
+                result["name"],
+                f"{imp['p50']:.1f} / {imp['max']:.1f}",
+                f"{cold['p50']:.0f} / {cold['max']:.0f}",
+                f"{cold['p50'] / bare_cold:.2f}",
+                f"{probe['method']} {probe['path']} -> {'/'.join(map(str, probe['statuses']))}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    machine = report["machine"]
+    print(
+        f"{report['runs']} runs, {machine['cpu_count']} CPUs, Python {machine['python']}, "
+        f"database: {report['database']}"
+    )
+    for row in rows:
+        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if report["warm"]:
+        print("\nwarm latency (sequential requests to one warm instance)")
+        for warm in report["warm"]:
+            statuses = ", ".join(f"{n} answered {s}" for s, n in warm["statuses"].items())
+            print(
+                f"{warm['function']} | {warm['method']} {warm['path']} | {warm['requests']} req"
+                f" | p50 {warm['p50_ms']:.2f} ms | p95 {warm['p95_ms']:.2f} ms | {statuses}"
+            )
+
+
+def main(
+    runs: int | None = None,
+    functions: Sequence[str] | None = None,
+    output: Path = DEFAULT_OUTPUT,
+    warm_requests: int = WARM_REQUESTS,
+) -> dict[str, Any]:
+    """Measure `functions` (default: all) `runs` times (default: BENCH_RUNS, else 5)."""
+    runs = runs or int(os.environ.get("BENCH_RUNS", DEFAULT_RUNS))
+    if runs < 1:
+        raise ValueError("BENCH_RUNS must be at least 1")
+    names = list(functions or function_names())
+    url, database = prepare_database()
+    env = {**os.environ, "DATABASE_URL": url}
+    with tempfile.TemporaryDirectory() as bare_dir:
+        bare_source = Path(bare_dir) / "main.py"
+        bare_source.write_text(BARE_SOURCE)
+        bare = Function("bare (hello world)", "hello", bare_source, BARE_PROBE)
+        targets = {
+            name: Function(
+                name,
+                name,
+                FUNCTIONS_DIR / name / "main.py",
+                PROBES.get(name, Probe("GET", f"/api/{name}")),
+            )
+            for name in names
+        }
+        bare_result, *results = measure([bare, *targets.values()], env, runs)
+        report: dict[str, Any] = {
+            "machine": {
+                "cpu_count": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "functions_framework": metadata.version("functions-framework"),
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+            "runs": runs,
+            "database": database,
+            "bare": bare_result,
+            "functions": results,
+            "warm": [
+                warm_latency(targets[route.function], route, env, warm_requests)
+                for route in WARM_ROUTES
+                if route.function in targets
+            ],
+        }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print_report(report)
+    print(f"\nwritten to {output}")
+    return report
