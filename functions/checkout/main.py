@@ -1,16 +1,21 @@
-"""The `checkout` function: Stripe Checkout sessions (POST /api/checkout/session).
-
-Its routes are not built yet, so every request gets a JSON 404.
-"""
+"""The `checkout` function: Stripe Checkout sessions (POST /api/checkout/session)."""
 
 import flask
 import functions_framework
 
-from common import config
-from common.http import Router
+from common import config, payments, sessions
+from common.http import Call, Router
 
-config.require()
+config.require("STRIPE_SECRET_KEY")
 router = Router()
+
+
+@router.route(
+    "POST", "/api/checkout/session", body=payments.CheckoutIn, response=payments.CheckoutOut
+)
+def create_checkout_session(call: Call) -> payments.CheckoutOut:
+    """Start paying the signed-in shopper's draft: `{url, session_id}` of a Checkout Session."""
+    return payments.start_checkout(sessions.require_user(call), call.body.order_id)
 
 
 @functions_framework.http

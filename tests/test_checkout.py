@@ -1,0 +1,351 @@
+"""Checkout sessions through the `checkout` function, against real Postgres: the local stand-in,
+and the real `stripe` SDK against a local stub of Stripe's API.
+
+The helpers here (a signed-in shopper, a draft, an order waiting for payment) are shared by the
+webhook, outbox and contact tests.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import flask.testing
+import pytest
+import sqlalchemy
+from pytest_httpserver import HTTPServer
+from sqlalchemy import text
+from werkzeug.wrappers import Request, Response
+
+from common import config, payments, sessions
+from tests.conftest import function_app
+
+TEE_ITEM = {"product_id": "classic-tee", "color": "Black", "sizes": {"S": 4, "M": 10, "L": 5}}
+HOODIE_ITEM = {"product_id": "hoodie", "color": "Navy", "sizes": {"M": 20, "2XL": 3, "3XL": 1}}
+
+
+@dataclass(frozen=True)
+class Shopper:
+    public_id: str
+    email: str
+    cookie: str
+
+    def client(self, function: str) -> flask.testing.FlaskClient:
+        client = function_app(function).test_client()
+        client.set_cookie(sessions.COOKIE_NAME, self.cookie)
+        return client
+
+
+def new_shopper(engine: sqlalchemy.Engine) -> Shopper:
+    """A signed-in shopper (the auth function makes the users row and cookie in production)."""
+    public_id = "usr_" + secrets.token_urlsafe(16)
+    email = f"{public_id.lower()}@example.com"
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'google')"),
+            {"p": public_id, "e": email},
+        )
+    session = sessions.for_user(public_id, email, "Test Shopper", "google")
+    return Shopper(public_id, email, sessions.encode(session))
+
+
+def new_draft(shopper: Shopper, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    response = shopper.client("orders").post(
+        "/api/orders/draft", json={"items": items if items is not None else [TEE_ITEM]}
+    )
+    assert response.status_code == 200, response.get_json()
+    order: dict[str, Any] = response.get_json()
+    return order
+
+
+def checkout(shopper: Shopper, order_id: str) -> Any:
+    return shopper.client("checkout").post("/api/checkout/session", json={"order_id": order_id})
+
+
+@dataclass(frozen=True)
+class Pending:
+    shopper: Shopper
+    order_id: str
+    session_id: str
+    amount_cents: int
+    currency: str
+
+
+def pending_order(engine: sqlalchemy.Engine, items: list[dict[str, Any]] | None = None) -> Pending:
+    """A signed-in shopper's order, checked out with the local provider: pending_payment."""
+    shopper = new_shopper(engine)
+    order = new_draft(shopper, items)
+    response = checkout(shopper, order["id"])
+    assert response.status_code == 200, response.get_json()
+    return Pending(
+        shopper, order["id"], response.get_json()["session_id"], order["total_cents"], "usd"
+    )
+
+
+def order_row(engine: sqlalchemy.Engine, order_id: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT status, version, stripe_checkout_session_id, checkout_url,"
+                " checkout_amount_cents, checkout_currency, email, flagged_reason,"
+                " stripe_payment_intent_id, paid_at FROM orders WHERE public_id = :p"
+            ),
+            {"p": order_id},
+        ).one()
+
+
+@pytest.fixture(autouse=True)
+def local_checkout(database_url: str) -> None:
+    payments.reset_provider()
+
+
+def test_checkout_moves_the_draft_to_pending_payment_with_the_local_stand_in(engine) -> None:
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    response = checkout(shopper, order["id"])
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+    body = response.get_json()
+    assert body["session_id"].startswith("cs_local_")
+    assert body["url"] == f"/_dev/checkout/{body['session_id']}"
+    row = order_row(engine, order["id"])
+    assert row.status == "pending_payment"
+    assert row.stripe_checkout_session_id == body["session_id"]
+    assert row.checkout_url == body["url"]
+    assert (row.checkout_amount_cents, row.checkout_currency) == (order["total_cents"], "usd")
+    assert row.email == shopper.email
+    stored = payments.local_session(body["session_id"])
+    assert stored is not None and stored["status"] == "open"
+    assert stored["params"]["client_reference_id"] == order["id"]
+
+
+def test_calling_checkout_again_returns_the_same_session(engine) -> None:
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    first = checkout(shopper, order["id"]).get_json()
+    again = checkout(shopper, order["id"])
+    assert again.status_code == 200
+    assert again.get_json() == first
+
+
+def test_concurrent_checkouts_of_one_order_share_one_session(engine) -> None:
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    answers: list[Any] = []
+
+    def pay() -> None:
+        response = checkout(shopper, order["id"])
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=pay) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {status for status, _ in answers} == {200}
+    assert len({body["session_id"] for _, body in answers}) == 1
+    assert order_row(engine, order["id"]).stripe_checkout_session_id == answers[0][1]["session_id"]
+
+
+def test_checkout_needs_a_signed_in_owner(engine) -> None:
+    anonymous = function_app("orders").test_client()
+    draft = anonymous.post("/api/orders/draft", json={"items": [TEE_ITEM]}).get_json()
+    cookie = anonymous.get_cookie(sessions.COOKIE_NAME).value
+    client = function_app("checkout").test_client()
+    client.set_cookie(sessions.COOKIE_NAME, cookie)
+    response = client.post("/api/checkout/session", json={"order_id": draft["id"]})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "sign_in_required"
+    owner, stranger = new_shopper(engine), new_shopper(engine)
+    order = new_draft(owner)
+    assert checkout(stranger, order["id"]).status_code == 404
+    assert checkout(owner, "ord_" + "x" * 24).status_code == 404
+    assert order_row(engine, order["id"]).status == "draft"
+
+
+def test_an_empty_or_paid_order_cannot_be_checked_out(engine) -> None:
+    shopper = new_shopper(engine)
+    empty = new_draft(shopper, [])
+    response = checkout(shopper, empty["id"])
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "order_empty"
+    order = new_draft(shopper)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE orders SET status = 'cancelled' WHERE public_id = :p"), {"p": order["id"]}
+        )
+    response = checkout(shopper, order["id"])
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "order_not_payable"
+
+
+def test_cross_site_checkout_is_refused(engine) -> None:
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    response = shopper.client("checkout").post(
+        "/api/checkout/session",
+        json={"order_id": order["id"]},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    assert order_row(engine, order["id"]).status == "draft"
+
+
+def test_prices_are_recomputed_from_the_catalog_at_checkout(engine) -> None:
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    with engine.begin() as conn:  # the draft was saved at a stale price
+        conn.execute(
+            text(
+                "UPDATE order_sizes SET unit_price_cents = 1 WHERE order_item_id IN (SELECT i.id"
+                " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.public_id = :p)"
+            ),
+            {"p": order["id"]},
+        )
+        conn.execute(
+            text("UPDATE orders SET total_cents = 19 WHERE public_id = :p"), {"p": order["id"]}
+        )
+    body = checkout(shopper, order["id"]).get_json()
+    row = order_row(engine, order["id"])
+    assert row.checkout_amount_cents == order["total_cents"]
+    assert row.version == order["version"] + 1
+    params = payments.local_session(body["session_id"])["params"]
+    charged = sum(i["quantity"] * i["price_data"]["unit_amount"] for i in params["line_items"])
+    assert charged == order["total_cents"]
+
+
+# The real stripe SDK against a stub of the Stripe API.
+
+
+@pytest.fixture
+def stripe_stub(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> list[Request]:
+    """Stripe's `POST /v1/checkout/sessions`, recording each request it gets."""
+    seen: list[Request] = []
+
+    def create_session(request: Request) -> Response:
+        seen.append(request)
+        session_id = f"cs_test_{secrets.token_hex(12)}"
+        return Response(
+            json.dumps(
+                {
+                    "id": session_id,
+                    "object": "checkout.session",
+                    "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+                }
+            ),
+            content_type="application/json",
+        )
+
+    httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(
+        create_session
+    )
+    monkeypatch.setattr(
+        payments, "_provider", payments.StripeCheckout("sk_test_stub", httpserver.url_for(""))
+    )
+    return seen
+
+
+def form(request: Request) -> dict[str, str]:
+    fields = parse_qs(request.get_data(as_text=True), keep_blank_values=True, strict_parsing=True)
+    return {key: values[0] for key, values in fields.items()}
+
+
+def test_the_stripe_sdk_sends_prices_from_the_database_and_an_idempotency_key(
+    engine, stripe_stub: list[Request]
+) -> None:
+    shopper = new_shopper(engine)
+    order = new_draft(shopper, [TEE_ITEM, HOODIE_ITEM])
+    response = checkout(shopper, order["id"])
+    assert response.status_code == 200
+    session_id = response.get_json()["session_id"]
+    assert session_id.startswith("cs_test_")
+    assert response.get_json()["url"] == f"https://checkout.stripe.com/c/pay/{session_id}"
+    [request] = stripe_stub
+    assert request.headers["Authorization"] == "Bearer sk_test_stub"
+    assert request.headers["Idempotency-Key"] == f"auren-checkout-{order['id']}-v{order['version']}"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    sent = form(request)
+    site = config.settings().site_url
+    assert sent["mode"] == "payment"
+    assert sent["client_reference_id"] == order["id"]
+    assert sent["metadata[order_id]"] == order["id"]
+    assert sent["payment_intent_data[metadata][order_id]"] == order["id"]
+    assert sent["customer_email"] == shopper.email
+    assert sent["success_url"] == f"{site}/confirmation?order={order['id']}"
+    assert sent["cancel_url"] == f"{site}/summary?order={order['id']}"
+    assert sent["shipping_address_collection[allowed_countries][0]"] == "US"
+    # One line item per item and unit price: tee S/M/L, hoodie M, hoodie 2XL, hoodie 3XL.
+    tee, hoodie = order["items"]
+    expected = [
+        (tee["unit_price_cents"], 19, "Sizes S:4 M:10 L:5"),
+        *[
+            (size["unit_price_cents"], size["quantity"], f"Sizes {size['size']}:{size['quantity']}")
+            for size in hoodie["size_prices"]
+        ],
+    ]
+    got = []
+    for index in range(len(expected)):
+        line = f"line_items[{index}]"
+        assert sent[f"{line}[price_data][currency]"] == "usd"
+        got.append(
+            (
+                int(sent[f"{line}[price_data][unit_amount]"]),
+                int(sent[f"{line}[quantity]"]),
+                sent[f"{line}[price_data][product_data][description]"],
+            )
+        )
+    assert got == expected
+    assert f"line_items[{len(expected)}][quantity]" not in sent
+    assert sum(unit * quantity for unit, quantity, _ in got) == order["total_cents"]
+    assert sent["line_items[0][price_data][product_data][name]"] == "Classic Tee · Black"
+    row = order_row(engine, order["id"])
+    assert (row.status, row.stripe_checkout_session_id) == ("pending_payment", session_id)
+    assert row.checkout_amount_cents == order["total_cents"]
+
+
+def test_a_second_checkout_of_the_unchanged_order_does_not_call_stripe_again(
+    engine, stripe_stub: list[Request]
+) -> None:
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    first = checkout(shopper, order["id"]).get_json()
+    second = checkout(shopper, order["id"]).get_json()
+    assert first == second
+    assert len(stripe_stub) == 1
+
+
+def test_stripe_being_down_is_a_503_and_changes_nothing(
+    engine, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_json(
+        {"error": {"type": "api_error", "message": "boom"}}, status=500
+    )
+    stripe = payments.StripeCheckout("sk_test_stub", httpserver.url_for(""))
+    monkeypatch.setattr(stripe._client._requestor._options, "max_network_retries", 0)
+    monkeypatch.setattr(payments, "_provider", stripe)
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    response = checkout(shopper, order["id"])
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "payments_unavailable"
+    assert response.headers["Retry-After"]
+    assert order_row(engine, order["id"]).status == "draft"
+
+
+def test_production_refuses_the_local_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    production = config.load(
+        {
+            "AUREN_ENV": "production",
+            "SITE_URL": "https://auren.example",
+            "SESSION_SECRET": "s" * 32,
+            "STRIPE_WEBHOOK_SECRET": "whsec_x",
+            "DATABASE_URL": "postgresql://x@127.0.0.1/x",
+        }
+    )
+    monkeypatch.setattr(payments, "settings", lambda: production)
+    with pytest.raises(config.ConfigError, match="STRIPE_SECRET_KEY"):
+        payments.build_provider()
