@@ -1,0 +1,438 @@
+"""The Stripe webhook through the `stripe_webhook` function, against real Postgres, with
+deliveries signed by the stripe SDK's own signature helper.
+
+Every test ends by checking the whole outcome: the order's state, one `stripe_events` row per
+event, and (where the order was paid) exactly one sheet row and one confirmation email, from
+the local sheet and mail providers.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy
+import stripe
+from sqlalchemy import text
+
+from common import config, db, fulfilment, mail, sheets
+from tests.conftest import function_app
+from tests.test_checkout import Pending, checkout, order_row, pending_order
+
+WEBHOOK = "/api/webhooks/stripe"
+
+
+def session_object(
+    pending: Pending, *, payment_status: str = "paid", **changes: Any
+) -> dict[str, Any]:
+    """The `checkout.session` object Stripe sends for this order's session."""
+    return {
+        "id": pending.session_id,
+        "object": "checkout.session",
+        "amount_subtotal": pending.amount_cents,
+        "amount_total": pending.amount_cents,
+        "currency": pending.currency,
+        "client_reference_id": pending.order_id,
+        "customer_details": {"email": pending.shopper.email, "name": "Ada Shopper"},
+        "customer_email": pending.shopper.email,
+        "collected_information": {
+            "shipping_details": {
+                "name": "Ada Shopper",
+                "address": {"line1": "1 Main St", "city": "Austin", "country": "US"},
+            }
+        },
+        "metadata": {"order_id": pending.order_id},
+        "mode": "payment",
+        "payment_intent": "pi_" + pending.session_id[-12:],
+        "payment_status": payment_status,
+        "status": "complete" if payment_status == "paid" else "open",
+        **changes,
+    }
+
+
+def event(event_type: str, obj: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "id": event_id or "evt_" + secrets.token_hex(12),
+        "object": "event",
+        "api_version": stripe.api_version,
+        "created": int(time.time()),
+        "data": {"object": obj},
+        "livemode": False,
+        "type": event_type,
+    }
+
+
+def signed(
+    body: dict[str, Any] | str, *, secret: str | None = None, timestamp: int | None = None
+) -> tuple[str, str]:
+    """The payload and its `Stripe-Signature`, made by the stripe SDK."""
+    payload = body if isinstance(body, str) else json.dumps(body)
+    header = stripe.WebhookSignature.generate_signature_header(
+        payload, secret or config.settings().stripe_webhook_secret, timestamp=timestamp
+    )
+    return payload, header
+
+
+def deliver(payload: str, signature: str | None) -> Any:
+    headers = {"Stripe-Signature": signature} if signature is not None else {}
+    return (
+        function_app("stripe_webhook")
+        .test_client()
+        .post(WEBHOOK, data=payload, headers=headers, content_type="application/json")
+    )
+
+
+def send(body: dict[str, Any]) -> Any:
+    return deliver(*signed(body))
+
+
+def events_recorded(engine: sqlalchemy.Engine, event_id: str) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM stripe_events WHERE event_id = :e"), {"e": event_id}
+            ).scalar_one()
+        )
+
+
+def sheet_rows(order_id: str) -> list[list[str]]:
+    rows = sheets.CsvSheet(config.settings().data_dir / "orders-sheet.csv").rows()
+    return [row for row in rows if row[0] == order_id]
+
+
+def mail_file(dedupe_key: str) -> Path:
+    return config.settings().data_dir / "mail" / mail.eml_name(dedupe_key)
+
+
+def confirmations(order_id: str) -> int:
+    return int(mail_file(f"order_confirmation_email:{order_id}").is_file())
+
+
+def outbox_tasks(engine: sqlalchemy.Engine, order_id: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT dedupe_key, attempts, done_at, last_error FROM outbox"
+                " WHERE payload->>'order_id' = :o"
+            ),
+            {"o": order_id},
+        )
+        return {row.dedupe_key: row for row in rows}
+
+
+def assert_paid_once(engine: sqlalchemy.Engine, pending: Pending) -> None:
+    row = order_row(engine, pending.order_id)
+    assert row.status == "paid" and row.paid_at is not None
+    assert row.stripe_payment_intent_id == "pi_" + pending.session_id[-12:]
+    assert len(sheet_rows(pending.order_id)) == 1
+    assert confirmations(pending.order_id) == 1
+    tasks = outbox_tasks(engine, pending.order_id)
+    assert set(tasks) == {
+        f"sheet_row:{pending.order_id}",
+        f"order_confirmation_email:{pending.order_id}",
+        f"ops_notification_email:paid:{pending.order_id}",
+    }
+    assert all(task.done_at is not None and task.attempts == 1 for task in tasks.values())
+
+
+@pytest.fixture(autouse=True)
+def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheets, "_sheet", None)
+    monkeypatch.setattr(mail, "_mailer", None)
+
+
+def test_a_paid_checkout_marks_the_order_paid_with_one_row_and_one_email(engine) -> None:
+    pending = pending_order(engine)
+    completed = event("checkout.session.completed", session_object(pending))
+    response = send(completed)
+    assert response.status_code == 200
+    assert response.get_json() == {"received": True, "duplicate": False, "outcome": "paid"}
+    assert events_recorded(engine, completed["id"]) == 1
+    assert_paid_once(engine, pending)
+    ops_alert = mail_file(f"ops_notification_email:paid:{pending.order_id}")
+    assert "1 Main St, Austin, US" in ops_alert.read_text()
+
+
+def test_the_same_event_delivered_five_times_pays_once(engine) -> None:
+    pending = pending_order(engine)
+    completed = event("checkout.session.completed", session_object(pending))
+    answers = [send(completed) for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert [a.get_json()["duplicate"] for a in answers] == [False] + [True] * 4
+    assert events_recorded(engine, completed["id"]) == 1
+    assert_paid_once(engine, pending)
+
+
+def test_ten_concurrent_deliveries_of_one_event_pay_once(engine) -> None:
+    pending = pending_order(engine)
+    payload, signature = signed(event("checkout.session.completed", session_object(pending)))
+    answers: list[Any] = []
+    start = threading.Barrier(10)
+
+    def post() -> None:
+        start.wait()
+        response = deliver(payload, signature)
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=post) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [status for status, _ in answers] == [200] * 10
+    assert sorted(body["outcome"] for _, body in answers) == ["duplicate"] * 9 + ["paid"]
+    assert events_recorded(engine, json.loads(payload)["id"]) == 1
+    assert_paid_once(engine, pending)
+
+
+def test_completed_and_async_succeeded_concurrently_pay_once(engine) -> None:
+    """Several events paying one session, concurrently, then its expiry: paid once."""
+    pending = pending_order(engine)
+    bodies = [
+        event(kind, session_object(pending, **extra))
+        for kind, extra in [
+            ("checkout.session.completed", {}),
+            ("checkout.session.async_payment_succeeded", {}),
+            ("checkout.session.completed", {}),
+        ]
+        * 3
+    ]
+    answers: list[int] = []
+    threads = [
+        threading.Thread(target=lambda b=b: answers.append(send(b).status_code)) for b in bodies
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * len(bodies)
+    assert send(event("checkout.session.expired", session_object(pending))).status_code == 200
+    assert_paid_once(engine, pending)
+
+
+def test_expired_after_completed_changes_nothing(engine) -> None:
+    pending = pending_order(engine)
+    send(event("checkout.session.completed", session_object(pending)))
+    expired = event(
+        "checkout.session.expired",
+        session_object(pending, payment_status="unpaid", status="expired"),
+    )
+    response = send(expired)
+    assert response.status_code == 200
+    assert response.get_json()["outcome"] == "ignored"
+    assert events_recorded(engine, expired["id"]) == 1
+    assert_paid_once(engine, pending)
+
+
+def test_expired_returns_the_order_to_an_editable_draft_with_a_new_session(engine) -> None:
+    pending = pending_order(engine)
+    before = order_row(engine, pending.order_id)
+    expired = event(
+        "checkout.session.expired",
+        session_object(pending, payment_status="unpaid", status="expired"),
+    )
+    assert send(expired).get_json()["outcome"] == "back_to_draft"
+    row = order_row(engine, pending.order_id)
+    assert (row.status, row.version, row.checkout_url) == ("draft", before.version + 1, None)
+    assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
+    again = checkout(pending.shopper, pending.order_id)
+    assert again.status_code == 200
+    assert again.get_json()["session_id"] != pending.session_id
+    # A late "completed" of the expired session does not pay the order: ops look at it.
+    late = send(event("checkout.session.completed", session_object(pending)))
+    assert late.get_json()["outcome"] == "flagged"
+    assert order_row(engine, pending.order_id).status == "pending_payment"
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"amount_total": 1}, "paid 1 usd"),
+        ({"currency": "eur"}, "eur"),
+        ({"id": "cs_test_someone_else"}, "is not the order's current session"),
+    ],
+)
+def test_a_paid_session_that_does_not_match_the_order_is_flagged_not_paid(
+    engine, changes: dict[str, Any], reason: str
+) -> None:
+    pending = pending_order(engine)
+    completed = event("checkout.session.completed", session_object(pending, **changes))
+    response = send(completed)
+    assert response.status_code == 200
+    assert response.get_json()["outcome"] == "flagged"
+    row = order_row(engine, pending.order_id)
+    assert row.status == "pending_payment" and row.paid_at is None
+    assert reason in row.flagged_reason
+    assert events_recorded(engine, completed["id"]) == 1
+    assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
+    [alert] = [
+        key for key in outbox_tasks(engine, pending.order_id) if key.startswith("ops_notification")
+    ]
+    assert "flagged" in alert
+    assert "ACTION NEEDED" in mail_file(alert).read_text()
+
+
+def test_a_completed_but_unpaid_session_waits_for_the_async_payment(engine) -> None:
+    pending = pending_order(engine)
+    unpaid = send(
+        event("checkout.session.completed", session_object(pending, payment_status="unpaid"))
+    )
+    assert unpaid.get_json()["outcome"] == "awaiting_payment"
+    assert order_row(engine, pending.order_id).status == "pending_payment"
+    succeeded = send(event("checkout.session.async_payment_succeeded", session_object(pending)))
+    assert succeeded.get_json()["outcome"] == "paid"
+    assert_paid_once(engine, pending)
+
+
+def test_a_failed_async_payment_returns_the_order_to_draft(engine) -> None:
+    pending = pending_order(engine)
+    send(event("checkout.session.completed", session_object(pending, payment_status="unpaid")))
+    failed = send(
+        event(
+            "checkout.session.async_payment_failed",
+            session_object(pending, payment_status="unpaid"),
+        )
+    )
+    assert failed.get_json()["outcome"] == "payment_failed"
+    assert order_row(engine, pending.order_id).status == "draft"
+    assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
+
+
+def test_a_full_refund_marks_the_order_refunded_and_tells_ops(engine) -> None:
+    pending = pending_order(engine)
+    send(event("checkout.session.completed", session_object(pending)))
+    charge = {
+        "id": "ch_" + secrets.token_hex(8),
+        "object": "charge",
+        "amount": pending.amount_cents,
+        "amount_refunded": pending.amount_cents,
+        "currency": "usd",
+        "payment_intent": "pi_" + pending.session_id[-12:],
+        "refunded": True,
+        "metadata": {},
+    }
+    refunded = event("charge.refunded", charge)
+    assert send(refunded).get_json()["outcome"] == "refunded"
+    assert send(refunded).get_json()["duplicate"] is True
+    assert order_row(engine, pending.order_id).status == "refunded"
+    assert len(sheet_rows(pending.order_id)) == 1
+    alert = mail_file(f"ops_notification_email:refunded:{charge['id']}:{pending.amount_cents}")
+    assert f"Order {pending.order_id} was refunded" in alert.read_text()
+
+
+def test_a_tampered_body_is_refused_and_changes_nothing(engine) -> None:
+    pending = pending_order(engine)
+    payload, signature = signed(event("checkout.session.completed", session_object(pending)))
+    tampered = payload.replace(f'"amount_total": {pending.amount_cents}', '"amount_total": 1')
+    assert tampered != payload
+    response = deliver(tampered, signature)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_signature"
+    assert events_recorded(engine, json.loads(payload)["id"]) == 0
+    assert order_row(engine, pending.order_id).status == "pending_payment"
+
+
+def test_a_stale_signature_is_refused_and_changes_nothing(engine) -> None:
+    pending = pending_order(engine)
+    completed = event("checkout.session.completed", session_object(pending))
+    response = deliver(*signed(completed, timestamp=int(time.time()) - 301))
+    assert response.status_code == 400
+    assert events_recorded(engine, completed["id"]) == 0
+    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert deliver(*signed(completed, timestamp=int(time.time()) - 290)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "", "garbage", "t=notanumber,v1=abc", "t=123", "v1=abc", "WRONG_SECRET"],
+)
+def test_missing_malformed_or_wrong_signatures_are_refused(engine, signature) -> None:
+    pending = pending_order(engine)
+    completed = event("checkout.session.completed", session_object(pending))
+    payload, _ = signed(completed)
+    if signature == "WRONG_SECRET":
+        signature = signed(completed, secret="whsec_not_ours")[1]
+    response = deliver(payload, signature)
+    assert response.status_code == 400
+    assert events_recorded(engine, completed["id"]) == 0
+    assert order_row(engine, pending.order_id).status == "pending_payment"
+
+
+def test_an_unknown_event_type_is_acknowledged_recorded_and_ignored(engine) -> None:
+    unknown = event("customer.created", {"id": "cus_123", "object": "customer"})
+    response = send(unknown)
+    assert response.status_code == 200
+    assert response.get_json() == {"received": True, "duplicate": False, "outcome": "ignored"}
+    assert events_recorded(engine, unknown["id"]) == 1
+    assert send(unknown).get_json()["duplicate"] is True
+
+
+def test_an_event_for_an_unknown_order_is_acknowledged(engine) -> None:
+    pending = pending_order(engine)
+    stranger = session_object(
+        pending, metadata={"order_id": "ord_" + "z" * 24}, client_reference_id=None
+    )
+    response = send(event("checkout.session.completed", stranger))
+    assert response.get_json()["outcome"] == "order_not_found"
+    assert order_row(engine, pending.order_id).status == "pending_payment"
+
+
+def test_database_down_is_a_503_so_stripe_retries(engine, monkeypatch) -> None:
+    pending = pending_order(engine)
+    completed = event("checkout.session.completed", session_object(pending))
+    payload, signature = signed(completed)
+    down = sqlalchemy.create_engine("postgresql+pg8000://postgres@127.0.0.1:9/none")
+    with monkeypatch.context() as patched:
+        patched.setattr(db, "_engine", down)
+        response = deliver(payload, signature)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert events_recorded(engine, completed["id"]) == 0
+    retried = deliver(payload, signature)  # Stripe's retry, once the database is back
+    assert retried.get_json()["outcome"] == "paid"
+    assert_paid_once(engine, pending)
+
+
+def test_a_failure_inside_the_event_transaction_records_nothing(engine, monkeypatch) -> None:
+    """The event id is recorded in the transaction that applies it: a failed apply is retried."""
+    pending = pending_order(engine)
+    completed = event("checkout.session.completed", session_object(pending))
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("the disk is on fire")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(fulfilment, "transition", broken)
+        assert send(completed).status_code == 500
+    assert events_recorded(engine, completed["id"]) == 0
+    assert outbox_tasks(engine, pending.order_id) == {}
+    assert send(completed).get_json()["outcome"] == "paid"
+    assert_paid_once(engine, pending)
+
+
+def test_fulfil_without_a_webhook_is_idempotent(engine) -> None:
+    pending = pending_order(engine)
+    session = session_object(pending)
+    assert fulfilment.fulfil(session) == "paid"
+    assert fulfilment.fulfil(session) == "already_paid"
+    assert send(event("checkout.session.completed", session)).get_json()["outcome"] == (
+        "already_paid"
+    )
+    assert_paid_once(engine, pending)
+
+
+def test_a_second_paid_session_for_a_paid_order_alerts_ops(engine) -> None:
+    pending = pending_order(engine)
+    send(event("checkout.session.completed", session_object(pending)))
+    twice = send(event("checkout.session.completed", session_object(pending, id="cs_test_other")))
+    assert twice.get_json()["outcome"] == "flagged"
+    row = order_row(engine, pending.order_id)
+    assert row.status == "paid" and "paid too" in row.flagged_reason
+    tasks = outbox_tasks(engine, pending.order_id)
+    assert f"ops_notification_email:flagged:{pending.order_id}:cs_test_other" in tasks
+    assert len(sheet_rows(pending.order_id)) == 1 and confirmations(pending.order_id) == 1
