@@ -154,9 +154,10 @@ def test_concurrent_checkouts_of_one_order_share_one_session(engine) -> None:
 def test_checkout_needs_a_signed_in_owner(engine) -> None:
     anonymous = function_app("orders").test_client()
     draft = anonymous.post("/api/orders/draft", json={"items": [TEE_ITEM]}).get_json()
-    cookie = anonymous.get_cookie(sessions.COOKIE_NAME).value
+    cookie = anonymous.get_cookie(sessions.COOKIE_NAME)
+    assert cookie is not None
     client = function_app("checkout").test_client()
-    client.set_cookie(sessions.COOKIE_NAME, cookie)
+    client.set_cookie(sessions.COOKIE_NAME, cookie.value)
     response = client.post("/api/checkout/session", json={"order_id": draft["id"]})
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "sign_in_required"
@@ -213,7 +214,9 @@ def test_prices_are_recomputed_from_the_catalog_at_checkout(engine) -> None:
     row = order_row(engine, order["id"])
     assert row.checkout_amount_cents == order["total_cents"]
     assert row.version == order["version"] + 1
-    params = payments.local_session(body["session_id"])["params"]
+    stored = payments.local_session(body["session_id"])
+    assert stored is not None
+    params = stored["params"]
     charged = sum(i["quantity"] * i["price_data"]["unit_amount"] for i in params["line_items"])
     assert charged == order["total_cents"]
 
