@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import flask
 import pydantic
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from common import errors, log
 from common.config import settings
@@ -77,6 +77,7 @@ class Route:
     summary: str
     cache: str
     max_body: int
+    errors: tuple[int, ...]
     check_origin: bool
     regex: re.Pattern[str]
 
@@ -166,6 +167,10 @@ class Router:
     def __init__(self, *, check_origin: bool = True) -> None:
         self.routes: list[Route] = []
         self.check_origin = check_origin
+        if flask.has_app_context():
+            # Built while functions-framework loads main.py: paths its catch-all URL rule
+            # cannot match (an encoded newline, say) get our JSON 404 too, not Flask's HTML.
+            flask.current_app.register_error_handler(NotFound, lambda _: self(flask.request))
 
     def route(
         self,
@@ -179,7 +184,11 @@ class Router:
         summary: str = "",
         cache: str = NO_STORE,
         max_body: int = DEFAULT_MAX_BODY,
+        errors: tuple[int, ...] = (),
     ) -> Callable[[Handler], Handler]:
+        """Register a handler. `errors` lists the statuses it raises beyond what the edge
+        answers by itself (documented in the OpenAPI document)."""
+
         def register(handler: Handler) -> Handler:
             self.routes.append(
                 Route(
@@ -193,6 +202,7 @@ class Router:
                     summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
                     cache=cache,
                     max_body=max_body,
+                    errors=errors,
                     check_origin=self.check_origin,
                     regex=_compile(path),
                 )
@@ -202,11 +212,11 @@ class Router:
         return register
 
     def _match(self, request: flask.Request) -> tuple[Route, dict[str, str]]:
+        matches = [(r, found) for r in self.routes if (found := r.regex.match(request.path))]
+        fixed = [(r, found) for r, found in matches if "<" not in r.path]
         allowed: list[str] = []
-        for route in self.routes:
-            found = route.regex.match(request.path)
-            if not found:
-                continue
+        # A fixed path (/api/orders/draft) wins over a parameter (/api/orders/<order_id>).
+        for route, found in fixed or matches:
             if route.method == request.method or (
                 route.method == "GET" and request.method == "HEAD"
             ):
@@ -233,7 +243,7 @@ class Router:
             raise errors.UnsupportedMediaType("send the body as application/json")
         try:
             data = json.loads(read_body(request, route.max_body) or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):
             raise errors.BadRequest("the body is not valid JSON", code="invalid_json") from None
         call.body = validate(route.body, data)
 

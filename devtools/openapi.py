@@ -108,7 +108,7 @@ def openapi_path(path: str) -> str:
 
 def error_statuses(route: Route) -> list[int]:
     """The error statuses this route can answer with."""
-    statuses = {*EDGE_ERRORS, *CALLER_ERRORS}
+    statuses = {*EDGE_ERRORS, *CALLER_ERRORS, *route.errors}
     if route.body is not None:
         statuses.update(BODY_ERRORS)
     if route.query is not None:

@@ -197,15 +197,25 @@ def test_a_callback_without_the_cookie_bounces_once_through_a_same_site_page(
 ) -> None:
     state = state_of(start_login(browser).headers["Location"])
     cookieless = new_browser()
-    bounce = cookieless.get("/api/auth/callback", query_string={"code": "c", "state": state})
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    api = cookieless.get("/api/auth/callback", query_string={"code": "c", "state": state})
+    assert api.status_code == 400
+    assert api.get_json()["error"]["code"] == "invalid_sign_in_state"
+    state = state_of(start_login(browser).headers["Location"])
+    bounce = cookieless.get(
+        "/api/auth/callback", query_string={"code": "c", "state": state}, headers=html
+    )
     assert bounce.status_code == 200
     assert 'http-equiv="refresh"' in bounce.get_data(as_text=True)
     assert "bounced=1" in bounce.get_data(as_text=True)
     assert bounce.headers["Referrer-Policy"] == "no-referrer"
     again = cookieless.get(
-        "/api/auth/callback", query_string={"code": "c", "state": state, "bounced": "1"}
+        "/api/auth/callback",
+        query_string={"code": "c", "state": state, "bounced": "1"},
+        headers=html,
     )
     assert again.status_code == 400
+    assert "another browser" in again.get_data(as_text=True)
 
 
 OPEN_REDIRECTS = [

@@ -34,6 +34,11 @@ def get_thing(call: Call) -> dict:
     return {"id": call.params["thing_id"]}
 
 
+@router.route("POST", "/api/things/new")
+def new_thing(call: Call) -> dict:
+    return {"id": "new"}
+
+
 @router.route("GET", "/api/crash")
 def crash(call: Call) -> dict:
     raise RuntimeError("secret internals: password=hunter2")
@@ -91,6 +96,27 @@ def test_wrong_method_is_405_with_allow(client) -> None:
     assert response.headers["Allow"] == "POST"
     assert error_of(response)["code"] == "method_not_allowed"
     assert client.post("/api/things/x").headers["Allow"] == "GET, HEAD"
+
+
+def test_a_fixed_path_wins_over_a_path_parameter(client) -> None:
+    assert client.post("/api/things/new").get_json() == {"id": "new"}
+    wrong = client.get("/api/things/new")
+    assert wrong.status_code == 405
+    assert wrong.headers["Allow"] == "POST"
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(orders_client) -> None:
+    body = "[" * 20_000
+    response = orders_client.post("/api/orders/draft", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_json"
+
+
+def test_paths_the_framework_cannot_route_get_the_json_404(orders_client) -> None:
+    response = orders_client.get("/api/orders/a%0Ab")
+    assert response.status_code == 404
+    assert error_of(response)["code"] in ("not_found", "order_not_found")
+    assert response.headers["X-Request-Id"]
 
 
 def test_head_is_served_by_get_routes(client) -> None:

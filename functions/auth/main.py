@@ -57,8 +57,13 @@ def _bounce(request: flask.Request) -> flask.Response:
     )
 
 
+def _wants_html(request: flask.Request) -> bool:
+    """Browsers prefer HTML; API clients (`*/*`, JSON) get the JSON error shape."""
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
 def _failure(request: flask.Request, exc: errors.ApiError) -> flask.Response:
-    if request.accept_mimetypes.accept_html:
+    if _wants_html(request):
         return html_page(
             "Sign-in failed",
             f"<h1>We could not sign you in</h1><p>{html.escape(exc.message)}</p>"
@@ -68,12 +73,12 @@ def _failure(request: flask.Request, exc: errors.ApiError) -> flask.Response:
     raise exc
 
 
-@router.route("GET", "/api/auth/callback", query=CallbackQuery, status=302)
+@router.route("GET", "/api/auth/callback", query=CallbackQuery, status=302, errors=(400, 502))
 def callback(call: Call) -> flask.Response:
     """Where Google/Apple (through WorkOS) send the shopper back; signs them in."""
     query: CallbackQuery = call.query
     browser = sessions.current(call.request)
-    if browser is None and query.bounced is None and query.code and query.state:
+    if browser is None and not query.bounced and query.code and _wants_html(call.request):
         return _bounce(call.request)
     try:
         if query.error:
