@@ -1,0 +1,307 @@
+"""Fault injection on the outbox: providers that fail during fulfilment, retries with backoff
+through the `ops` function's drain, and the on-demand sheet append. The order is always paid,
+the task always kept, and a later drain completes it exactly once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+import sqlalchemy
+from sqlalchemy import text
+
+from common import config, mail, outbox, sheets
+from tests.conftest import function_app
+from tests.test_checkout import order_row, pending_order
+from tests.test_webhook import (
+    confirmations,
+    event,
+    outbox_tasks,
+    send,
+    session_object,
+    sheet_rows,
+)
+
+
+class FlakySheet:
+    """The local sheet, failing its first `failures` appends (and counting every call)."""
+
+    def __init__(self, failures: int, error: Exception | None = None) -> None:
+        self.inner = sheets.CsvSheet(config.settings().data_dir / "orders-sheet.csv")
+        self.failures = failures
+        self.error = error or sheets.SheetError("Google Sheets: 503 backend unavailable")
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def append_once(self, order_id: str, rows: Sequence[sheets.Row]) -> bool:
+        with self.lock:
+            self.calls += 1
+            if self.failures:
+                self.failures -= 1
+                raise self.error
+        return self.inner.append_once(order_id, rows)
+
+
+class FlakyMailer:
+    def __init__(self, failures: int, error: Exception | None = None) -> None:
+        self.inner = mail.LocalMailer(config.settings().data_dir / "mail")
+        self.failures = failures
+        self.error = error or mail.MailError("SendGrid answered 500")
+        self.sent: list[str] = []
+
+    def send(self, message: mail.Message, dedupe_key: str) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        self.sent.append(dedupe_key)
+        self.inner.send(message, dedupe_key)
+
+
+@pytest.fixture(autouse=True)
+def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheets, "_sheet", None)
+    monkeypatch.setattr(mail, "_mailer", None)
+
+
+def ops_post(path: str, body: dict[str, Any], token: str | None = "configured") -> Any:
+    headers = {}
+    if token is not None:
+        value = config.settings().ops_token if token == "configured" else token
+        headers["Authorization"] = f"Bearer {value}"
+    return function_app("ops").test_client().post(path, json=body, headers=headers)
+
+
+def drain() -> dict[str, int]:
+    response = ops_post("/api/ops/outbox/drain", {})
+    assert response.status_code == 200, response.get_json()
+    result: dict[str, int] = response.get_json()
+    return result
+
+
+def make_due(engine: sqlalchemy.Engine, order_id: str) -> None:
+    """Let time pass: the order's rescheduled tasks are due now."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE outbox SET next_attempt_at = now() - interval '1 second'"
+                " WHERE payload->>'order_id' = :o AND done_at IS NULL"
+            ),
+            {"o": order_id},
+        )
+
+
+def seconds_until_retry(engine: sqlalchemy.Engine, key: str) -> float:
+    with engine.connect() as conn:
+        return float(
+            conn.execute(
+                text(
+                    "SELECT EXTRACT(EPOCH FROM next_attempt_at - now()) FROM outbox"
+                    " WHERE dedupe_key = :k"
+                ),
+                {"k": key},
+            ).scalar_one()
+        )
+
+
+def test_a_failing_sheet_keeps_the_task_and_a_later_drain_appends_once(engine, monkeypatch) -> None:
+    flaky = FlakySheet(failures=1)
+    monkeypatch.setattr(sheets, "_sheet", flaky)
+    pending = pending_order(engine)
+    response = send(event("checkout.session.completed", session_object(pending)))
+    assert response.get_json()["outcome"] == "paid"
+    assert order_row(engine, pending.order_id).status == "paid"
+    assert confirmations(pending.order_id) == 1
+    assert sheet_rows(pending.order_id) == []
+    key = f"sheet_row:{pending.order_id}"
+    task = outbox_tasks(engine, pending.order_id)[key]
+    assert (task.attempts, task.done_at) == (1, None)
+    assert task.last_error == "SheetError: Google Sheets: 503 backend unavailable"
+    assert 25 < seconds_until_retry(engine, key) <= 30
+    drain()
+    assert (flaky.calls, sheet_rows(pending.order_id)) == (1, [])  # not due yet
+    make_due(engine, pending.order_id)
+    assert drain()["succeeded"] >= 1
+    drain()
+    assert flaky.calls == 2
+    assert_done_once(engine, pending.order_id, {key: 2})
+
+
+def assert_done_once(engine: sqlalchemy.Engine, order_id: str, attempts: dict[str, int]) -> None:
+    """Paid, one sheet row, one confirmation, every task done; `attempts` of the retried ones."""
+    assert order_row(engine, order_id).status == "paid"
+    assert len(sheet_rows(order_id)) == 1
+    assert confirmations(order_id) == 1
+    tasks = outbox_tasks(engine, order_id)
+    assert len(tasks) == 3
+    assert all(task.done_at is not None for task in tasks.values())
+    assert {key: task.attempts for key, task in tasks.items()} == {
+        key: attempts.get(key, 1) for key in tasks
+    }
+
+
+def test_a_failing_mailer_keeps_the_email_and_a_later_drain_sends_it_once(
+    engine, monkeypatch
+) -> None:
+    flaky = FlakyMailer(failures=2)  # the confirmation and the ops notification both fail
+    monkeypatch.setattr(mail, "_mailer", flaky)
+    pending = pending_order(engine)
+    assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
+    assert order_row(engine, pending.order_id).status == "paid"
+    assert len(sheet_rows(pending.order_id)) == 1
+    assert confirmations(pending.order_id) == 0
+    tasks = outbox_tasks(engine, pending.order_id)
+    confirmation = f"order_confirmation_email:{pending.order_id}"
+    assert tasks[confirmation].done_at is None
+    assert tasks[confirmation].last_error == "MailError: SendGrid answered 500"
+    make_due(engine, pending.order_id)
+    drain()
+    drain()
+    assert flaky.sent.count(confirmation) == 1
+    ops_key = f"ops_notification_email:paid:{pending.order_id}"
+    assert_done_once(engine, pending.order_id, {confirmation: 2, ops_key: 2})
+
+
+def test_repeated_failures_back_off_exponentially_and_record_the_last_error(
+    engine, monkeypatch
+) -> None:
+    flaky = FlakySheet(failures=4)
+    monkeypatch.setattr(sheets, "_sheet", flaky)
+    pending = pending_order(engine)
+    send(event("checkout.session.completed", session_object(pending)))
+    key = f"sheet_row:{pending.order_id}"
+    waits = [seconds_until_retry(engine, key)]
+    for _ in range(3):
+        make_due(engine, pending.order_id)
+        drain()
+        waits.append(seconds_until_retry(engine, key))
+    for wait, expected in zip(waits, (30, 60, 120, 240), strict=True):
+        assert expected - 5 < wait <= expected
+    assert outbox_tasks(engine, pending.order_id)[key].attempts == 4
+    make_due(engine, pending.order_id)
+    drain()
+    assert_done_once(engine, pending.order_id, {key: 5})
+
+
+def test_backoff_doubles_from_30_seconds_up_to_six_hours() -> None:
+    assert [outbox.backoff_seconds(n) for n in range(1, 6)] == [30, 60, 120, 240, 480]
+    assert outbox.backoff_seconds(30) == 6 * 3600
+
+
+def test_last_errors_are_short_and_hold_no_secrets(database_url: str) -> None:
+    cfg = config.settings()
+    error = RuntimeError(
+        f"POST failed with Authorization: Bearer SG.abc.def token={cfg.ops_token} "
+        f"key sk_live_{'x' * 24} hook whsec_abc123 google ya29.a0AfH6 " + "x" * 1000
+    )
+    described = outbox.describe_error(error)
+    assert len(described) <= outbox.MAX_ERROR_CHARS
+    for secret in ("SG.abc", cfg.ops_token or "", "sk_live_", "whsec_abc", "ya29."):
+        assert secret not in described
+    assert described.startswith("RuntimeError: POST failed with Authorization: [redacted]")
+
+
+def test_a_crash_between_appending_and_marking_done_does_not_duplicate_rows(
+    engine, monkeypatch
+) -> None:
+    class AppendsThenCrashes(FlakySheet):
+        def append_once(self, order_id: str, rows: Sequence[sheets.Row]) -> bool:
+            self.inner.append_once(order_id, rows)
+            raise sheets.SheetError("the instance died before marking the task done")
+
+    monkeypatch.setattr(sheets, "_sheet", AppendsThenCrashes(failures=0))
+    pending = pending_order(engine)
+    send(event("checkout.session.completed", session_object(pending)))
+    assert len(sheet_rows(pending.order_id)) == 1
+    monkeypatch.setattr(sheets, "_sheet", None)
+    make_due(engine, pending.order_id)
+    drain()
+    assert_done_once(engine, pending.order_id, {f"sheet_row:{pending.order_id}": 2})
+
+
+def test_concurrent_drains_perform_each_task_once(engine, monkeypatch) -> None:
+    flaky = FlakySheet(failures=3)
+    monkeypatch.setattr(sheets, "_sheet", flaky)
+    orders = [pending_order(engine) for _ in range(3)]
+    for pending in orders:
+        send(event("checkout.session.completed", session_object(pending)))
+    assert flaky.calls == 3
+    for pending in orders:
+        make_due(engine, pending.order_id)
+    threads = [threading.Thread(target=drain) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert flaky.calls == 6
+    for pending in orders:
+        assert_done_once(engine, pending.order_id, {f"sheet_row:{pending.order_id}": 2})
+
+
+def test_a_paid_order_survives_every_provider_failing(engine, monkeypatch) -> None:
+    monkeypatch.setattr(sheets, "_sheet", FlakySheet(failures=1))
+    monkeypatch.setattr(mail, "_mailer", FlakyMailer(failures=2))
+    pending = pending_order(engine)
+    assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
+    assert order_row(engine, pending.order_id).status == "paid"
+    assert all(task.done_at is None for task in outbox_tasks(engine, pending.order_id).values())
+    make_due(engine, pending.order_id)
+    drain()
+    assert_done_once(
+        engine,
+        pending.order_id,
+        {key: 2 for key in outbox_tasks(engine, pending.order_id)},
+    )
+
+
+# The ops routes.
+
+
+@pytest.mark.parametrize("token", [None, "", "not-the-token", "Basic abc"])
+def test_ops_routes_need_the_bearer_token(database_url: str, token: str | None) -> None:
+    for path, body in [("/api/ops/outbox/drain", {}), ("/api/sheets/append", {"order_id": "x"})]:
+        response = ops_post(path, body, token=token)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_ops_routes_are_off_without_an_ops_token(database_url: str, monkeypatch) -> None:
+    real = config.settings()
+    monkeypatch.setattr(config, "settings", lambda: dataclasses.replace(real, ops_token=None))
+    response = ops_post("/api/ops/outbox/drain", {}, token="anything")
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "ops_disabled"
+
+
+def test_sheet_append_on_demand_is_idempotent_and_completes_the_task(engine, monkeypatch) -> None:
+    monkeypatch.setattr(sheets, "_sheet", FlakySheet(failures=1))
+    pending = pending_order(engine)
+    send(event("checkout.session.completed", session_object(pending)))
+    assert sheet_rows(pending.order_id) == []
+    first = ops_post("/api/sheets/append", {"order_id": pending.order_id})
+    assert first.status_code == 200
+    assert first.get_json() == {"order_id": pending.order_id, "appended": True, "rows": 1}
+    again = ops_post("/api/sheets/append", {"order_id": pending.order_id})
+    assert again.get_json() == {"order_id": pending.order_id, "appended": False, "rows": 1}
+    assert len(sheet_rows(pending.order_id)) == 1
+    assert outbox_tasks(engine, pending.order_id)[f"sheet_row:{pending.order_id}"].done_at
+    make_due(engine, pending.order_id)
+    drain()
+    assert len(sheet_rows(pending.order_id)) == 1
+
+
+def test_sheet_append_refuses_unknown_and_unpaid_orders(engine, monkeypatch) -> None:
+    assert ops_post("/api/sheets/append", {"order_id": "ord_" + "q" * 24}).status_code == 404
+    assert ops_post("/api/sheets/append", {"order_id": "1"}).status_code == 404
+    pending = pending_order(engine)
+    response = ops_post("/api/sheets/append", {"order_id": pending.order_id})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "order_not_paid"
+    send(event("checkout.session.completed", session_object(pending)))
+    monkeypatch.setattr(sheets, "_sheet", FlakySheet(failures=1))
+    unavailable = ops_post("/api/sheets/append", {"order_id": pending.order_id})
+    assert unavailable.status_code == 503
+    assert unavailable.get_json()["error"]["code"] == "sheet_unavailable"
