@@ -1,0 +1,132 @@
+"""Uploads are decoded by content and re-encoded; anything else is refused (413/415/422)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from common import errors, imagegen
+
+
+def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def photo(size: tuple[int, int] = (320, 240)) -> Image.Image:
+    image = Image.new("RGB", size, (30, 90, 200))
+    image.paste((250, 200, 20), (40, 40, 120, 120))
+    return image
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A small file that claims a huge 1-bit image: every row is zeros, deflated."""
+    raw = zlib.compressobj(9)
+    row = b"\x00" * (1 + (width + 7) // 8)
+    data = b"".join(raw.compress(row) for _ in range(height)) + raw.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_png_jpeg_and_webp_are_accepted_by_content(fmt: str) -> None:
+    image = imagegen.decode(encoded(photo(), fmt))
+    assert image.mode == "RGBA" and image.size == (320, 240)
+
+
+def test_re_encoding_drops_metadata_and_hidden_chunks() -> None:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "<script>alert(1)</script>")
+    data = encoded(photo(), "PNG", pnginfo=info)
+    clean = imagegen.encode_png(imagegen.decode(data))
+    assert b"<script>" in data and b"<script>" not in clean
+    assert b"tEXt" not in clean and Image.open(io.BytesIO(clean)).size == (320, 240)
+
+
+def test_jpeg_exif_orientation_is_applied_then_dropped() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees
+    exif[0x010E] = "secret description"
+    data = encoded(photo((320, 240)), "JPEG", exif=exif.tobytes())
+    clean = imagegen.encode_png(imagegen.decode(data))
+    assert Image.open(io.BytesIO(clean)).size == (240, 320)
+    assert b"secret description" not in clean
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<!doctype html><html><script>alert(document.cookie)</script></html>",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
+        b"%PDF-1.7\n",
+        b"",
+    ],
+    ids=["html", "svg", "svg-xml", "gif", "pdf", "empty"],
+)
+def test_anything_but_png_jpeg_webp_is_415(data: bytes) -> None:
+    with pytest.raises(errors.UnsupportedMediaType):
+        imagegen.decode(data)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_data_after_the_image_is_422(fmt: str) -> None:
+    data = encoded(photo(), fmt) + b"<script>alert(1)</script>"
+    with pytest.raises(errors.Unprocessable) as raised:
+        imagegen.decode(data)
+    assert raised.value.code == "image_trailing_data"
+
+
+def test_a_decompression_bomb_is_422_before_any_pixel_is_decoded() -> None:
+    data = bomb_png(30_000, 30_000)
+    assert len(data) < 200_000
+    with pytest.raises(errors.Unprocessable) as raised:
+        imagegen.decode(data)
+    assert raised.value.code == "image_dimensions"
+
+
+@pytest.mark.parametrize("size", [(1, 100_000), (100_000, 1), (4097, 10), (8, 8)])
+def test_images_outside_16_to_4096_px_are_422(size: tuple[int, int]) -> None:
+    data = bomb_png(*size)
+    with pytest.raises(errors.Unprocessable) as raised:
+        imagegen.decode(data)
+    assert raised.value.code == "image_dimensions"
+
+
+def test_more_than_10_mb_is_413() -> None:
+    data = encoded(photo(), "PNG")
+    with pytest.raises(errors.PayloadTooLarge):
+        imagegen.decode(data + b"\x00" * (imagegen.MAX_UPLOAD_BYTES + 1 - len(data)))
+
+
+@pytest.mark.parametrize("cut", [20, 60, 200])
+def test_a_truncated_image_is_422(cut: int) -> None:
+    with pytest.raises(errors.Unprocessable):
+        imagegen.decode(encoded(photo(), "PNG")[:-cut])
+
+
+def test_remove_background_keeps_enclosed_areas_of_the_backdrop_color() -> None:
+    image = Image.new("RGB", (200, 200), "white")
+    image.paste((0, 0, 0), (50, 50, 150, 150))
+    image.paste((255, 255, 255), (90, 90, 110, 110))  # white inside the artwork stays
+    cut = imagegen.remove_background(image)
+    assert cut.getpixel((5, 5)) == (255, 255, 255, 0)
+    assert cut.getpixel((100, 100)) == (255, 255, 255, 255)
+    assert cut.getpixel((60, 60)) == (0, 0, 0, 255)
+
+
+def test_remove_background_leaves_a_busy_picture_whole() -> None:
+    image = Image.linear_gradient("L").convert("RGB")
+    assert imagegen.remove_background(image).getchannel("A").getextrema() == (255, 255)
