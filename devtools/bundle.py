@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures
+import fcntl
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -244,9 +246,8 @@ def undeclared_imports(name: str) -> list[str]:
         if distribution in installed or distribution in dev_only:
             continue
         provider = distribution or module.split(".")[0]
-        problems.setdefault(
-            (path, provider), f"{path.relative_to(REPO)} imports {module} ({provider})"
-        )
+        shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+        problems.setdefault((path, provider), f"{shown} imports {module} ({provider})")
     return list(problems.values())
 
 
@@ -290,25 +291,67 @@ def files_of(bundle: Path) -> list[Path]:
 # --- what a fresh virtualenv makes of a bundle (used by --report and by the tests) ---
 
 
-def create_venv(bundle: Path, venv: Path) -> Path:
+def wheelhouse() -> Path:
+    """Distribution files kept between runs (`AUREN_WHEELHOUSE`, else ~/.cache/auren/wheels).
+
+    pip's own cache is not always usable (some proxies forbid caching), and resolving every
+    bundle against the index again costs more than installing it; this is the same idea.
+    """
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "auren" / "wheels"
+    return Path(os.environ.get("AUREN_WHEELHOUSE") or default)
+
+
+@contextmanager
+def _locked(folder: Path, mode: int) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a") as lock:
+        fcntl.flock(lock, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def create_venv(bundle: Path, venv: Path, wheels: Path | None = None) -> Path:
     """A fresh virtualenv with only the bundle's `requirements.txt` installed; its python.
 
-    The venv has no pip of its own: this interpreter's pip installs into it (`--python`),
-    through pip's usual index, find-links and wheel cache, so nothing else lands there.
+    The venv has no pip of its own: this interpreter's pip installs into it (`--python`), so
+    nothing but the requirements and what they pull in lands there. Distribution files come
+    from `wheels` (default: `wheelhouse()`); what is missing there is downloaded first.
     """
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
     )
     python = venv / "bin" / "python"
-    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
-    result = subprocess.run(
-        [*install, "-r", str(bundle / "requirements.txt")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    wheels = wheels or wheelhouse()
+    requirements = str(bundle / "requirements.txt")
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
+    # --no-compile: bytecode is written at first import, for the modules actually imported.
+    offline = [*pip, "install", "--quiet", "--no-compile", "--no-index", "--find-links"]
+
+    def install() -> subprocess.CompletedProcess[str]:
+        with _locked(wheels, fcntl.LOCK_SH):
+            return subprocess.run(
+                [*offline, str(wheels), "-r", requirements],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+
+    result = install()
     if result.returncode != 0:
-        raise BundleError(f"installing {bundle / 'requirements.txt'} failed:\n{result.stderr}")
+        with _locked(wheels, fcntl.LOCK_EX):
+            download = subprocess.run(
+                [*pip, "download", "--quiet", "--dest", str(wheels), "-r", requirements],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        if download.returncode != 0:
+            raise BundleError(f"downloading {requirements} failed:\n{download.stderr}")
+        result = install()
+    if result.returncode != 0:
+        raise BundleError(f"installing {requirements} failed:\n{result.stderr}")
     return python
 
 

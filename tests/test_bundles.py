@@ -1,0 +1,280 @@
+"""Every function's bundle boots alone: a fresh venv with only its requirements.txt, its own
+`functions-framework` process on a loopback port, and a real request to one of its routes.
+
+The functions and their routes are read when the tests run (the folders under `functions/`,
+each router's `routes`), so a new function, route or requirement is covered without editing
+this file. A bundle that imports something its requirements.txt does not install fails here.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools import bundle
+
+FUNCTION_NAMES = bundle.function_names()
+HOST = "127.0.0.1"
+BOOT_TIMEOUT_SECONDS = 60.0
+UNKNOWN_PATH = "/api/__bundle_probe__/no-such-route"
+
+# Routes whose answer is known in a freshly seeded database: checked beyond "not an error".
+KNOWN_ANSWERS: dict[str, Callable[[Any], bool]] = {
+    "/api/catalog": lambda body: len(body["products"]) > 0 and "price_tiers" in body["products"][0],
+}
+
+ROUTES_SCRIPT = """
+import json, sys
+import functions_framework
+functions_framework.create_app({name!r}, "main.py")
+import common
+router = getattr(sys.modules["main"], "router", None)
+routes = [[r.method, r.path] for r in getattr(router, "routes", [])]
+print(json.dumps({{"common": common.__file__, "routes": routes}}))
+"""
+
+
+class BootFailed(AssertionError):
+    """The bundle's process exited (or never answered) instead of serving."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        assert self.headers.get("content-type", "").startswith("application/json"), self
+        return json.loads(self.body)
+
+
+def request(port: int, method: str, path: str, body: Any = None) -> Answer:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        payload = json.dumps(body).encode() if body is not None else None
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        found = {key.lower(): value for key, value in response.getheaders()}
+        return Answer(response.status, found, response.read())
+    finally:
+        conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(python: Path, target: Path, name: str, env: dict[str, str]) -> Iterator[int]:
+    """Run `functions-framework --target <name> --source main.py` from the bundle; its port."""
+    port = free_port()
+    log = target.parent / f"{name}.log"
+    command = [
+        str(python.parent / "functions-framework"),
+        f"--target={name}",
+        "--source=main.py",
+        f"--host={HOST}",
+        f"--port={port}",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=target, env=env, stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + BOOT_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise BootFailed(f"{name} exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                request(port, "GET", UNKNOWN_PATH)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BootFailed(f"{name} did not answer:\n{log.read_text()}") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def assert_error_shape(answer: Answer, status: int) -> None:
+    assert answer.status == status, answer
+    error = answer.json()["error"]
+    assert error["code"] and error["message"], error
+
+
+def probe_route(port: int, routes: list[list[str]]) -> Answer:
+    """One real request to one of the function's own routes, picked from its router.
+
+    The first GET route (an id that does not exist for a path parameter), else the first
+    route with an empty JSON body. The route must answer as itself: a success, a redirect, or
+    one of its JSON errors (401, 404, 422...), never a 5xx (an import that fails at first use
+    answers 500) nor a 405 (the route did not match).
+    """
+    gets = [path for method, path in routes if method == "GET"]
+    method, path = ("GET", gets[0]) if gets else routes[0]
+    concrete = re.sub(r"<\w+>", "bundle-probe-missing", path)
+    answer = request(port, method, concrete, body=None if method == "GET" else {})
+    assert answer.status < 500 and answer.status != 405, (method, concrete, answer)
+    if answer.status >= 400:
+        assert_error_shape(answer, answer.status)
+    if path in KNOWN_ANSWERS:
+        assert answer.status == 200 and KNOWN_ANSWERS[path](answer.json()), answer
+    return answer
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
+def test_bundle_boots_alone_from_its_requirements_and_answers(
+    name: str, database_url: str, tmp_path: Path
+) -> None:
+    target = bundle.build(name, tmp_path / "bundles")
+    python = bundle.create_venv(target, tmp_path / "venv")
+    env = bundle.bundle_env(tmp_path / "data", {"DATABASE_URL": database_url})
+
+    listed = subprocess.run(
+        [str(python), "-c", ROUTES_SCRIPT.format(name=name)],
+        cwd=target,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, f"{name} does not import from its bundle:\n{listed.stderr}"
+    loaded = json.loads(listed.stdout.strip().splitlines()[-1])
+    assert Path(loaded["common"]).is_relative_to(target.resolve()), loaded["common"]
+
+    with serving(python, target, name, env) as port:
+        assert_error_shape(request(port, "GET", UNKNOWN_PATH), 404)
+        routes = loaded["routes"]
+        if routes:
+            probe_route(port, routes)
+            method, path = routes[0]
+            concrete = re.sub(r"<\w+>", "bundle-probe-missing", path)
+            other = "DELETE" if method != "DELETE" else "PATCH"
+            refused = request(port, other, concrete)
+            assert_error_shape(refused, 405)
+            assert method in refused.headers["allow"], refused
+
+
+def test_a_bundle_missing_a_dependency_does_not_boot(tmp_path: Path) -> None:
+    name = FUNCTION_NAMES[0]
+    target = bundle.build(name, tmp_path / "bundles")
+    requirements = target / "requirements.txt"
+    kept = [line for line in requirements.read_text().splitlines() if "functions-framework" in line]
+    requirements.write_text("\n".join(kept) + "\n")
+    python = bundle.create_venv(target, tmp_path / "venv")
+    env = bundle.bundle_env(tmp_path / "data")
+
+    with (
+        pytest.raises(BootFailed, match="ModuleNotFoundError"),
+        serving(python, target, name, env),
+    ):
+        pass
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
+def test_bundle_holds_the_function_common_and_pinned_requirements_only(
+    name: str, tmp_path: Path
+) -> None:
+    target = bundle.build(name, tmp_path)
+    source = bundle.FUNCTIONS_DIR / name
+
+    def relative_files(root: Path) -> set[str]:
+        return {
+            str(p.relative_to(root))
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        }
+
+    shipped = relative_files(target)
+    expected = relative_files(source) | {
+        f"common/{f}" for f in relative_files(bundle.COMMON_DIR) if not f.startswith("test_")
+    }
+    assert shipped == expected | {".gcloudignore"}
+    assert not any(p.split("/")[0] in bundle.TOOLING_PACKAGES for p in shipped)
+    assert (target / "main.py").read_bytes() == (source / "main.py").read_bytes()
+    for module in (bundle.COMMON_DIR).glob("*.py"):
+        assert (target / "common" / module.name).read_bytes() == module.read_bytes()
+    assert bundle.pinned_requirements(target / "requirements.txt")
+    assert "__pycache__/" in (target / ".gcloudignore").read_text()
+
+
+def test_unpinned_requirements_are_refused(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("functions-framework==3.10.2\nflask>=3.0\n")
+    with pytest.raises(bundle.BundleError, match="not pinned"):
+        bundle.pinned_requirements(requirements)
+    requirements.write_text("flask==3.1.3\n")
+    with pytest.raises(bundle.BundleError, match="functions-framework"):
+        bundle.pinned_requirements(requirements)
+    requirements.write_text(
+        "# runtime\nfunctions-framework==3.10.2\n"
+        "cloud-sql-python-connector[pg8000]==1.23.0  # the connector\n"
+    )
+    pins = bundle.pinned_requirements(requirements)
+    assert [(p.name, p.version, p.extras) for p in pins] == [
+        ("functions-framework", "3.10.2", frozenset()),
+        ("cloud-sql-python-connector", "1.23.0", frozenset({"pg8000"})),
+    ]
+
+
+def write_function(root: Path, name: str, source: str, requirements: str) -> None:
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "main.py").write_text(source)
+    (folder / "requirements.txt").write_text(requirements)
+
+
+def test_a_function_importing_tooling_is_not_bundled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bundle, "FUNCTIONS_DIR", tmp_path / "functions")
+    source = "from devtools import seed\n\ndef leaky(request):\n    return seed\n"
+    write_function(tmp_path / "functions", "leaky", source, "functions-framework==3.10.2\n")
+    with pytest.raises(bundle.BundleError, match="devtools"):
+        bundle.build("leaky", tmp_path / "out")
+    no_entry = "def something_else(request):\n    return 'ok'\n"
+    write_function(tmp_path / "functions", "nameless", no_entry, "functions-framework==3.10.2\n")
+    with pytest.raises(bundle.BundleError, match="def nameless"):
+        bundle.build("nameless", tmp_path / "out")
+
+
+def test_lazy_imports_missing_from_requirements_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bundle, "FUNCTIONS_DIR", tmp_path / "functions")
+    source = (
+        "import flask\n\n"
+        "def pay(request):\n"
+        "    import stripe\n"
+        "    from google.cloud import firestore\n"
+        "    return flask.jsonify(stripe.api_version, firestore.__name__)\n"
+    )
+    write_function(tmp_path / "functions", "pay", source, "functions-framework==3.10.2\n")
+    problems = bundle.undeclared_imports("pay")
+    assert any("stripe" in p for p in problems), problems
+    assert any("google-cloud-firestore" in p for p in problems), problems
+    assert not any("flask" in p for p in problems), problems  # functions-framework brings it
+
+    (tmp_path / "functions" / "pay" / "requirements.txt").write_text(
+        "functions-framework==3.10.2\nstripe==1.0\ngoogle-cloud-firestore==2.0\n"
+    )
+    assert bundle.undeclared_imports("pay") == []
