@@ -1,0 +1,163 @@
+"""The contact form through the `contact` function, against real Postgres: stored first, then
+emailed to ops through the outbox; validation, the honeypot and the rate limit."""
+
+from __future__ import annotations
+
+import uuid
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+import pytest
+import sqlalchemy
+from sqlalchemy import text
+
+from common import config, contact, mail, sheets
+from tests.conftest import function_app
+from tests.test_outbox import FlakyMailer, drain
+from tests.test_webhook import mail_file
+
+MESSAGE = {"name": "Ada Lovelace", "email": "ada@example.com", "message": "50 hoodies for a team?"}
+
+
+@pytest.fixture(autouse=True)
+def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheets, "_sheet", None)
+    monkeypatch.setattr(mail, "_mailer", None)
+
+
+@pytest.fixture
+def address() -> str:
+    """A client address of its own, so rate limits of other tests do not count."""
+    return f"198.51.100.{uuid.uuid4().int % 250}, 10.{uuid.uuid4().int % 250}.0.1"
+
+
+def post(body: dict[str, Any], address: str, **headers: str) -> Any:
+    return (
+        function_app("contact")
+        .test_client()
+        .post("/api/contact", json=body, headers={"X-Forwarded-For": address, **headers})
+    )
+
+
+def stored(engine: sqlalchemy.Engine, contact_id: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT name, email, message FROM contact_messages WHERE public_id = :i"),
+            {"i": contact_id},
+        ).first()
+
+
+def task(engine: sqlalchemy.Engine, contact_id: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT attempts, done_at, last_error FROM outbox WHERE dedupe_key = :k"),
+            {"k": f"contact_email:{contact_id}"},
+        ).first()
+
+
+def test_a_message_is_stored_then_emailed_to_ops(engine, address) -> None:
+    response = post(MESSAGE, address)
+    assert response.status_code == 202
+    contact_id = response.get_json()["id"]
+    assert contact_id.startswith("msg_") and len(contact_id) >= 20
+    assert tuple(stored(engine, contact_id)) == (
+        MESSAGE["name"],
+        MESSAGE["email"],
+        MESSAGE["message"],
+    )
+    assert task(engine, contact_id).done_at is not None
+    parsed = BytesParser(policy=policy.default).parsebytes(
+        mail_file(f"contact_email:{contact_id}").read_bytes()
+    )
+    assert parsed["To"] == config.settings().ops_email
+    assert parsed["Reply-To"] == MESSAGE["email"]
+    assert parsed["Subject"] == "Contact form: Ada Lovelace"
+    text_part = parsed.get_body(preferencelist=("plain",))
+    assert text_part is not None and MESSAGE["message"] in text_part.get_content()
+
+
+def test_a_message_is_stored_even_when_email_fails_and_sent_later(
+    engine, address, monkeypatch
+) -> None:
+    flaky = FlakyMailer(failures=1)
+    monkeypatch.setattr(mail, "_mailer", flaky)
+    response = post(MESSAGE, address)
+    assert response.status_code == 202
+    contact_id = response.get_json()["id"]
+    assert stored(engine, contact_id) is not None
+    pending = task(engine, contact_id)
+    assert (pending.attempts, pending.done_at) == (1, None)
+    assert pending.last_error == "MailError: SendGrid answered 500"
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE outbox SET next_attempt_at = now() WHERE dedupe_key = :k"),
+            {"k": f"contact_email:{contact_id}"},
+        )
+    drain()
+    drain()
+    assert task(engine, contact_id).done_at is not None
+    assert flaky.sent.count(f"contact_email:{contact_id}") == 1
+
+
+def test_a_filled_honeypot_gets_a_202_and_nothing_is_stored_or_sent(engine, address) -> None:
+    response = post({**MESSAGE, "website": "https://spam.example"}, address)
+    assert response.status_code == 202
+    contact_id = response.get_json()["id"]
+    assert contact_id.startswith("msg_")
+    assert stored(engine, contact_id) is None
+    assert task(engine, contact_id) is None
+    assert not mail_file(f"contact_email:{contact_id}").exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"email": "a@example.com", "message": "hi"}, "name", "validation_error"),
+        ({**MESSAGE, "name": ""}, "name", "validation_error"),
+        ({**MESSAGE, "name": " \u200b\t "}, "name", "validation_error"),
+        ({**MESSAGE, "name": "n" * 201}, "name", "validation_error"),
+        ({**MESSAGE, "email": "not-an-email"}, "email", "invalid_email"),
+        ({**MESSAGE, "email": "a@b"}, "email", "invalid_email"),
+        ({**MESSAGE, "email": "ada@example.com\r\nBcc: x@y.z"}, "email", "invalid_email"),
+        ({**MESSAGE, "email": "a" * 310 + "@example.com"}, "email", "validation_error"),
+        ({**MESSAGE, "message": ""}, "message", "validation_error"),
+        ({**MESSAGE, "message": "\u200b\u200b"}, "message", "validation_error"),
+        ({**MESSAGE, "message": "m" * 5001}, "message", "validation_error"),
+        ({**MESSAGE, "message": 42}, "message", "validation_error"),
+        ({**MESSAGE, "phone": "555"}, "phone", "validation_error"),
+    ],
+)
+def test_invalid_messages_are_refused_naming_the_field(
+    engine, address, body: dict[str, Any], field: str, code: str
+) -> None:
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM contact_messages")).scalar_one()
+    response = post(body, address)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert (error["field"], error["code"]) == (field, code)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM contact_messages")).scalar_one() == before
+
+
+def test_the_rate_limit_answers_429_with_retry_after(engine, address) -> None:
+    answers = [post(MESSAGE, address).status_code for _ in range(contact.RATE_LIMIT)]
+    assert answers == [202] * contact.RATE_LIMIT
+    limited = post(MESSAGE, address)
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= contact.RATE_WINDOW_SECONDS
+    honeypot = post({**MESSAGE, "website": "x"}, address)
+    assert honeypot.status_code == 429
+    other = f"203.0.113.{uuid.uuid4().int % 250}"
+    assert post(MESSAGE, other).status_code == 202
+
+
+def test_a_cross_site_post_is_refused(engine, address) -> None:
+    response = post(MESSAGE, address, Origin="https://evil.example")
+    assert response.status_code == 403
+
+
+def test_messages_keep_their_line_breaks_and_lose_invisible_characters() -> None:
+    raw = "Hi\u200b there,\r\n\r\n\r\n\r\nWe need\t 50  hoodies.\x00\n-- Ada "
+    assert contact.clean_message(raw) == "Hi there,\n\nWe need 50 hoodies.\n-- Ada"
