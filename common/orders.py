@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from common import catalog, db, errors, pricing
+from common import catalog, db, errors, pricing, sizes
 from common.sessions import Session
 
 MAX_ITEMS = 20
@@ -548,8 +548,6 @@ def ask_assistant(session: Session | None, request: AssistantIn) -> AssistantOut
     product = catalog.catalog().product(item.product_id)
     if product is None:
         raise OrderNotEditable("this product is no longer sold")
-    from common import sizes  # TEMP until common/sizes.py lands
-
     update = sizes.assistant(request.message, available=product.sizes, current=item.sizes)
     if update.sizes is None:
         return AssistantOut(reply=update.reply, understood=False, order=order)

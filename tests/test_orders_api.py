@@ -263,3 +263,48 @@ def test_status_transitions_follow_the_table(current, target, allowed) -> None:
         with pytest.raises(order_domain.IllegalTransition) as raised:
             order_domain.check_transition(current, target)
         assert raised.value.status == 409
+
+
+def test_the_assistant_resizes_an_item_from_plain_words(shopper) -> None:
+    order = draft(
+        shopper,
+        [
+            {"product_id": "classic-tee", "color": "Black", "sizes": {"S": 2, "M": 2}},
+            {"product_id": "hoodie", "color": "Navy", "sizes": {"L": 4}},
+        ],
+    ).get_json()
+    answer = shopper.post(
+        "/api/orders/assistant",
+        json={"order_id": order["id"], "item": 0, "message": "make it only 10 M, 5 L and 3 XL"},
+    )
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["understood"] is True
+    assert "10 M, 5 L and 3 XL" in body["reply"]
+    tee, hoodie = body["order"]["items"]
+    assert tee["sizes"] == {"M": 10, "L": 5, "XL": 3}
+    assert tee["unit_price_cents"] == 1550
+    assert hoodie["sizes"] == {"L": 4}
+    assert body["order"]["version"] == order["version"] + 1
+    assert shopper.get(f"/api/orders/{order['id']}").get_json() == body["order"]
+
+
+def test_the_assistant_asks_back_and_changes_nothing(shopper) -> None:
+    order = draft(shopper, [{"product_id": "hoodie", "color": "Navy", "sizes": {"L": 4}}])
+    order = order.get_json()
+    for message in ("2 XS please", "a few more", "make it bigger"):
+        answer = shopper.post(
+            "/api/orders/assistant", json={"order_id": order["id"], "item": 0, "message": message}
+        ).get_json()
+        assert answer["understood"] is False
+        assert answer["reply"].endswith("?")
+        assert answer["order"] == order
+
+
+def test_the_assistant_refuses_an_unknown_item(shopper) -> None:
+    order_id = draft(shopper, [TEE_ITEM]).get_json()["id"]
+    answer = shopper.post(
+        "/api/orders/assistant", json={"order_id": order_id, "item": 3, "message": "10 M"}
+    )
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["field"] == "item"
