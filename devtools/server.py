@@ -49,6 +49,10 @@ FUNCTIONS_DIR = hosting.REPO_ROOT / "functions"
 # The first line of its docstring describes it on the /_dev/ index.
 DEV_PAGES: dict[str, str] = {
     "/_dev/sign-in": "devtools.dev_sign_in:sign_in_page",
+    "/_dev/checkout/<session_id>": "devtools.dev_checkout:checkout_page",
+    "/_dev/mail": "devtools.dev_mail:mail_index",
+    "/_dev/mail/<name>": "devtools.dev_mail:mail_message",
+    "/_dev/mail/<name>/html": "devtools.dev_mail:mail_html",
 }
 
 # Python 3.11's mimetypes says application/javascript; ES modules want text/javascript.

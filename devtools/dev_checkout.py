@@ -1,0 +1,197 @@
+"""The local checkout stand-in: what Stripe Checkout does, offline (local mode only).
+
+`POST /api/checkout/session` without `STRIPE_SECRET_KEY` sends the shopper here. Paying builds a
+`checkout.session.completed` event shaped like Stripe's, signs it with `STRIPE_WEBHOOK_SECRET`
+using the stripe SDK's own signature scheme, and POSTs it to `/api/webhooks/stripe` on this
+server, through the same dispatcher as every request, so the webhook cannot tell it from Stripe.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import flask
+from werkzeug.wrappers import Request, Response
+
+from common import mail, payments
+from common.config import settings
+from common.http import html_page, same_site
+
+WEBHOOK_PATH = "/api/webhooks/stripe"
+SESSION_SECONDS = 24 * 3600
+LOCAL_CUSTOMER = {
+    "name": "Local Tester",
+    "address": {
+        "line1": "1 Test Street",
+        "line2": None,
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+        "country": "US",
+    },
+}
+
+
+def checkout_page(request: Request, session_id: str) -> Response:
+    """Pay (or abandon) a local Checkout Session, as on Stripe's hosted page."""
+    if not settings().local:
+        return html_page("Not found", "<h1>Not found</h1>", status=404)
+    session = payments.local_session(session_id)
+    if session is None:
+        return html_page("Not found", "<h1>There is no such checkout session</h1>", status=404)
+    if request.method == "GET":
+        return _page(session)
+    if request.method != "POST":
+        return Response("method not allowed", status=405, headers={"Allow": "GET, POST"})
+    if not same_site(flask.Request(request.environ)):  # the API's check: Origin is the site
+        return html_page("Refused", "<h1>Cross-site request refused</h1>", status=403)
+    params = session["params"]
+    outcome = request.form.get("outcome", "")
+    if outcome == "cancel":
+        return flask.redirect(params["cancel_url"], code=303)
+    if outcome not in ("paid", "expire"):
+        return html_page("Bad request", "<h1>Choose pay, cancel or expire</h1>", status=400)
+    if session["status"] == "complete":
+        return flask.redirect(params["success_url"], code=303)
+    if session["status"] == "expired":
+        return html_page("Expired", "<h1>This checkout session has expired</h1>", status=409)
+    paid = outcome == "paid"
+    event = stripe_event(
+        "checkout.session.completed" if paid else "checkout.session.expired",
+        session_object(session, paid=paid),
+    )
+    status, answer = deliver(request, event)
+    if not 200 <= status < 300:
+        return html_page(
+            "Webhook failed",
+            f"<h1>The webhook answered {status}</h1><pre>{html.escape(answer)}</pre>",
+            status=502,
+        )
+    payments.set_local_session_status(session, "complete" if paid else "expired")
+    return flask.redirect(params["success_url" if paid else "cancel_url"], code=303)
+
+
+def _amount(params: dict[str, Any]) -> tuple[int, str]:
+    items = params["line_items"]
+    total = sum(item["quantity"] * item["price_data"]["unit_amount"] for item in items)
+    return total, items[0]["price_data"]["currency"]
+
+
+def session_object(session: dict[str, Any], *, paid: bool) -> dict[str, Any]:
+    """The `checkout.session` object Stripe puts in its events, for this local session."""
+    params = session["params"]
+    total, currency = _amount(params)
+    return {
+        "id": session["id"],
+        "object": "checkout.session",
+        "amount_subtotal": total,
+        "amount_total": total,
+        "currency": currency,
+        "client_reference_id": params["client_reference_id"],
+        "collected_information": {"shipping_details": LOCAL_CUSTOMER if paid else None},
+        "created": session["created"],
+        "customer_details": {"email": params["customer_email"], **LOCAL_CUSTOMER} if paid else None,
+        "customer_email": params["customer_email"],
+        "expires_at": session["created"] + SESSION_SECONDS,
+        "livemode": False,
+        "metadata": params["metadata"],
+        "mode": params["mode"],
+        "payment_intent": session["payment_intent"] if paid else None,
+        "payment_status": "paid" if paid else "unpaid",
+        "status": "complete" if paid else "expired",
+        "success_url": params["success_url"],
+        "cancel_url": params["cancel_url"],
+        "url": None,
+    }
+
+
+def stripe_event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    import stripe
+
+    return {
+        "id": "evt_local_" + secrets.token_hex(12),
+        "object": "event",
+        "api_version": stripe.api_version,
+        "created": int(time.time()),
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+
+
+def sign(payload: str) -> str:
+    """The `Stripe-Signature` header for `payload`, made as Stripe makes it."""
+    import stripe
+
+    return stripe.WebhookSignature.generate_signature_header(
+        payload, settings().stripe_webhook_secret
+    )
+
+
+def deliver(request: Request, event: dict[str, Any]) -> tuple[int, str]:
+    """POST the signed event to the webhook route of this very server; (status, body)."""
+    payload = json.dumps(event, separators=(",", ":"))
+    server = f"http://{request.environ['SERVER_NAME']}:{request.environ['SERVER_PORT']}"
+    delivery = urllib.request.Request(
+        server + WEBHOOK_PATH,
+        data=payload.encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": sign(payload),
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        },
+    )
+    try:
+        with urllib.request.urlopen(delivery, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as failed:
+        return failed.code, failed.read().decode()
+
+
+def _page(session: dict[str, Any]) -> Response:
+    params = session["params"]
+    total, currency = _amount(params)
+    rows = []
+    for item in params["line_items"]:
+        product, unit = item["price_data"]["product_data"], item["price_data"]["unit_amount"]
+        rows.append(
+            f"<tr><td>{html.escape(product['name'])}<br>"
+            f"<small>{html.escape(product.get('description', ''))}</small></td>"
+            f"<td>{item['quantity']}</td><td>{html.escape(mail.money(unit, currency))}</td>"
+            f"<td>{html.escape(mail.money(item['quantity'] * unit, currency))}</td></tr>"
+        )
+    action = html.escape(payments.local_checkout_url(session["id"]))
+    if session["status"] == "open":
+        buttons = (
+            f'<form method="post" action="{action}" class="stack">'
+            '<button class="btn btn-primary btn-lg" type="submit" name="outcome" value="paid">'
+            f"Pay {html.escape(mail.money(total, currency))}</button>"
+            '<button class="btn btn-secondary" type="submit" name="outcome" value="cancel">'
+            "Back to the shop</button>"
+            '<button class="btn btn-secondary" type="submit" name="outcome" value="expire">'
+            "Let the session expire</button>"
+            "</form>"
+        )
+    else:
+        buttons = f"<p>This checkout session is {html.escape(session['status'])}.</p>"
+    return html_page(
+        "Test checkout",
+        "<h1>Test checkout</h1>"
+        "<p>Local stand-in for Stripe Checkout: no card, no money. Paying sends a signed "
+        "<code>checkout.session.completed</code> event to the webhook.</p>"
+        f"<p>Order <code>{html.escape(params['client_reference_id'])}</code> for "
+        f"{html.escape(params['customer_email'])}</p>"
+        "<table><thead><tr><th>Item</th><th>Qty</th><th>Each</th><th>Amount</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<p><strong>Total {html.escape(mail.money(total, currency))}</strong></p>"
+        f"{buttons}",
+    )
