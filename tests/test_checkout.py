@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +24,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
 from common import config, payments, sessions
-from tests.conftest import function_app
+from tests.conftest import REPO, function_app
 
 TEE_ITEM = {"product_id": "classic-tee", "color": "Black", "sizes": {"S": 4, "M": 10, "L": 5}}
 HOODIE_ITEM = {"product_id": "hoodie", "color": "Navy", "sizes": {"M": 20, "2XL": 3, "3XL": 1}}
@@ -352,3 +354,54 @@ def test_production_refuses_the_local_checkout(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(payments, "settings", lambda: production)
     with pytest.raises(config.ConfigError, match="STRIPE_SECRET_KEY"):
         payments.build_provider()
+
+
+PRODUCTION_BASE = {
+    "PATH": "/usr/bin:/bin",
+    "AUREN_ENV": "production",
+    "SITE_URL": "https://auren.example",
+    "SESSION_SECRET": "s" * 32,
+    "STRIPE_WEBHOOK_SECRET": "whsec_x",
+    "DATABASE_URL": "postgresql://x@127.0.0.1/x",
+    "STRIPE_SECRET_KEY": "sk_live_x",
+    "SENDGRID_API_KEY": "SG.x",
+    "SHEET_ID": "sheet",
+    "OPS_TOKEN": "t" * 32,
+}
+
+
+@pytest.mark.parametrize(
+    ("function", "missing"),
+    [
+        ("checkout", "STRIPE_SECRET_KEY"),
+        ("stripe_webhook", "SENDGRID_API_KEY"),
+        ("stripe_webhook", "SHEET_ID"),
+        ("contact", "SENDGRID_API_KEY"),
+        ("ops", "OPS_TOKEN"),
+        ("ops", "SENDGRID_API_KEY"),
+        ("ops", "SHEET_ID"),
+    ],
+)
+def test_money_path_functions_do_not_start_in_production_without_their_secrets(
+    function: str, missing: str, tmp_path
+) -> None:
+    """No local payment page, mailer or sheet in production: start-up fails, naming the variable."""
+    source = REPO / "functions" / function / "main.py"
+    script = (
+        f"import functions_framework; functions_framework.create_app({function!r}, {str(source)!r})"
+    )
+    env = {k: v for k, v in PRODUCTION_BASE.items() if k != missing}
+    env["AUREN_DATA_DIR"] = str(tmp_path)
+    failed = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert failed.returncode != 0
+    assert missing in failed.stderr
+    started = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**PRODUCTION_BASE, "AUREN_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 0, started.stderr
