@@ -47,6 +47,8 @@ class WarmRoute(NamedTuple):
     method: str
     path: str
     body: Any = None
+    # Timed as the owner of a fresh draft: `{order_id}` in the path or body is its id.
+    as_draft_owner: bool = False
 
 
 # The first request each function gets: a cheap one, a 2xx where the function has a cheap
@@ -64,7 +66,21 @@ PROBES: dict[str, Probe] = {
 BARE_PROBE = Probe("GET", "/")
 
 # Routes timed on a warm instance: WARM_REQUESTS sequential requests each, after one untimed.
-WARM_ROUTES: tuple[WarmRoute, ...] = (WarmRoute("orders", "GET", "/api/catalog"),)
+BULK_ITEMS = [
+    {"product_id": "classic-tee", "color": "Black", "sizes": {"S": 4, "M": 10, "L": 6, "2XL": 2}},
+    {"product_id": "hoodie", "color": "Navy", "sizes": {"M": 5, "L": 5, "XL": 3}},
+]
+WARM_ROUTES: tuple[WarmRoute, ...] = (
+    WarmRoute("orders", "GET", "/api/catalog"),
+    WarmRoute("orders", "GET", "/api/orders/{order_id}", as_draft_owner=True),
+    WarmRoute(
+        "orders",
+        "POST",
+        "/api/orders/draft",
+        {"order_id": "{order_id}", "items": BULK_ITEMS},
+        as_draft_owner=True,
+    ),
+)
 WARM_REQUESTS = 200
 
 DEFAULT_RUNS = 5
@@ -118,14 +134,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def send(conn: http.client.HTTPConnection, method: str, path: str, body: Any) -> int:
+def send(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: Any,
+    headers: dict[str, str] | None = None,
+) -> int:
     """Send one request on `conn` and read the whole response; return its status."""
     payload = None if body is None else json.dumps(body).encode()
-    headers = {} if payload is None else {"Content-Type": "application/json"}
-    conn.request(method, path, body=payload, headers=headers)
+    sent = dict(headers or {})
+    if payload is not None:
+        sent["Content-Type"] = "application/json"
+    conn.request(method, path, body=payload, headers=sent)
     response = conn.getresponse()
     response.read()
     return response.status
+
+
+def new_draft(conn: http.client.HTTPConnection) -> tuple[str, dict[str, str]]:
+    """Create a bulk draft as a new shopper; return its id and the shopper's cookie header."""
+    conn.request(
+        "POST",
+        "/api/orders/draft",
+        body=json.dumps({"items": BULK_ITEMS}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    order = json.loads(response.read())
+    cookie = response.headers["Set-Cookie"].split(";")[0]
+    return order["id"], {"Cookie": cookie}
 
 
 @contextmanager
@@ -215,13 +253,18 @@ def warm_latency(
 ) -> dict[str, Any]:
     port = free_port()
     with running(function, port, env) as process:
-        first_response(process, port, Probe(route.method, route.path, route.body))
+        first_response(process, port, function.probe)
         conn = http.client.HTTPConnection(HOST, port, timeout=START_TIMEOUT_SECONDS)
+        path, body, headers = route.path, route.body, {}
+        if route.as_draft_owner:
+            order_id, headers = new_draft(conn)
+            path = path.replace("{order_id}", order_id)
+            body = json.loads(json.dumps(body).replace("{order_id}", order_id))
         samples: list[float] = []
         statuses: Counter[int] = Counter()
         for _ in range(requests):
             started = time.perf_counter()
-            statuses[send(conn, route.method, route.path, route.body)] += 1
+            statuses[send(conn, route.method, path, body, headers)] += 1
             samples.append((time.perf_counter() - started) * 1000)
         conn.close()
     return {
