@@ -33,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from devtools import bench_webhook
 from devtools.openapi import FUNCTIONS_DIR, REPO, function_names
 
 
@@ -395,9 +396,13 @@ def main(
                 for route in WARM_ROUTES
                 if route.function in targets
             ],
+            # Webhook throughput (devtools/bench_webhook.py), when stripe_webhook is benched.
+            "webhook": bench_webhook.measure(env) if "stripe_webhook" in targets else None,
         }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
     print_report(report)
+    if report["webhook"]:
+        bench_webhook.print_result(report["webhook"])
     print(f"\nwritten to {output}")
     return report
