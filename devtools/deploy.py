@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.db import POOL_OPTIONS
 from devtools import bundle
 from devtools.deploy_config import (
     BASE_SECRETS,
@@ -299,15 +300,36 @@ def secrets_matrix() -> str:
     return "\n".join(lines)
 
 
+def resources_table() -> str:
+    """Each function's resources and exposure (markdown), as docs/deploy.md shows them."""
+    lines = [
+        "| function | public | memory | cpu | timeout | concurrency | instances | does |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, spec in sorted(FUNCTIONS.items()):
+        lines.append(
+            f"| `{name}` | {'yes' if spec.public else 'no'} | {spec.memory} | {spec.cpu} "
+            f"| {spec.timeout_seconds}s | {spec.concurrency} "
+            f"| {spec.min_instances}-{spec.max_instances} | {spec.purpose} |"
+        )
+    per_instance = POOL_OPTIONS["pool_size"] + POOL_OPTIONS["max_overflow"]
+    most = per_instance * sum(spec.max_instances for spec in FUNCTIONS.values())
+    lines.append(
+        f"\nAt full scale-out the functions hold at most {most} database connections "
+        f"({per_instance} per instance, `common.db.POOL_OPTIONS`)."
+    )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devtools deploy", description=__doc__)
     parser.add_argument("name", nargs="?", help="the function to deploy (FN=...)")
     parser.add_argument("--hosting", action="store_true", help="deploy Firebase Hosting instead")
-    parser.add_argument("--matrix", action="store_true", help="print the secrets per function")
+    parser.add_argument("--matrix", action="store_true", help="print the tables of docs/deploy.md")
     args = parser.parse_args(argv)
     try:
         if args.matrix:
-            print(secrets_matrix())
+            print(resources_table(), secrets_matrix(), sep="\n\n")
             return
         if args.hosting:
             sys.exit(deploy_hosting(os.environ))

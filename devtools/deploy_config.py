@@ -67,9 +67,10 @@ class FunctionSpec:
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     "chat": FunctionSpec(
-        purpose="the design chat (OpenAI)",
+        purpose="the design chat (OpenAI); reads designs' artwork from GCS",
         public=True,
         secrets=("OPENAI_API_KEY",),
+        settings=("GCS_BUCKET",),
         optional_settings=("CHAT_MODEL", "OPENAI_BASE_URL"),
         timeout_seconds=60,
         max_instances=10,
