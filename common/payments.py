@@ -246,8 +246,10 @@ def line_items(order: OrderOut) -> list[dict[str, Any]]:
             product_data: dict[str, Any] = {
                 "name": f"{item.product_name} · {item.color}",
                 "description": "Sizes " + " ".join(f"{s.size}:{s.quantity}" for s in sizes),
-                "metadata": {"product_id": item.product_id, "design_id": item.design_id or ""},
+                "metadata": {"product_id": item.product_id},
             }
+            if item.design_id:
+                product_data["metadata"]["design_id"] = item.design_id
             if image and image.startswith("https://"):  # Stripe shows only public images
                 product_data["images"] = [image]
             items.append(
