@@ -111,9 +111,13 @@ def migration_files() -> list[tuple[str, str]]:
 
 
 def split_statements(sql: str) -> list[str]:
-    """Split a migration into statements: each one ends with `;` at the end of a line."""
-    statements = re.split(r";[ \t]*(?:--[^\n]*)?\n", sql + "\n")
-    return [s.strip() for s in statements if re.sub(r"--[^\n]*", "", s).strip()]
+    """Split a migration into statements: each one ends with `;` at the end of a line.
+
+    Whole-line comments are dropped; migrations keep `--` out of string literals.
+    """
+    sql = re.sub(r"^[ \t]*--[^\n]*\n", "", sql + "\n", flags=re.MULTILINE)
+    statements = re.split(r";[ \t]*(?:--[^\n]*)?\n", sql)
+    return [s.strip() for s in statements if s.strip()]
 
 
 MIGRATION_LOCK_KEY = 0x41_75_72_65_6E  # "Auren": one migrator at a time per database

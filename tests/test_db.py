@@ -119,8 +119,10 @@ def an_order(engine: sqlalchemy.Engine) -> None:
 
 @pytest.mark.parametrize("sql", BAD_ROWS.values(), ids=BAD_ROWS.keys())
 def test_constraints_reject_bad_rows(engine: sqlalchemy.Engine, an_order: None, sql: str) -> None:
-    with pytest.raises(sqlalchemy.exc.IntegrityError), engine.begin() as conn:
+    with pytest.raises(sqlalchemy.exc.DBAPIError) as raised, engine.begin() as conn:
         conn.execute(text(sql))
+    sqlstate = raised.value.orig.args[0]["C"]
+    assert sqlstate.startswith("23"), raised.value  # integrity constraint violation
 
 
 def test_embedded_postgres_is_used_when_no_database_url_is_set(tmp_path) -> None:
