@@ -73,7 +73,7 @@ class LocalStorage:
 class GcsStorage:
     def __init__(self, bucket: str, project: str | None, client: Any = None) -> None:
         if client is None:
-            from google.cloud import storage
+            from google.cloud import storage  # type: ignore[attr-defined]
 
             client = storage.Client(project=project)
         self.client = client

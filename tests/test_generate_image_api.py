@@ -1,0 +1,226 @@
+"""`POST /api/generate-image` and `POST /api/designs` through the `generate_image` function,
+with the local artwork generator and local storage, against real Postgres."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+
+import flask.testing
+import pytest
+from PIL import Image
+
+from common import config, errors, imagegen
+from tests.conftest import function_app
+from tests.test_generate_image_uploads import bomb_png, encoded, photo
+
+
+def client() -> flask.testing.FlaskClient:
+    """A fresh browser from its own address (rate limits are per client)."""
+    browser = function_app("generate_image").test_client()
+    browser.environ_base["REMOTE_ADDR"] = (
+        f"198.51.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    )
+    return browser
+
+
+@pytest.fixture
+def shopper(database_url: str) -> flask.testing.FlaskClient:
+    return client()
+
+
+@pytest.fixture
+def other_shopper(database_url: str) -> flask.testing.FlaskClient:
+    return client()
+
+
+def storage_root() -> Path:
+    return config.settings().data_dir / "storage"
+
+
+def stored_path(url: str) -> Path:
+    assert url.startswith("/storage/")
+    return storage_root() / url.removeprefix("/storage/")
+
+
+def png_at(url: str) -> Image.Image:
+    return Image.open(stored_path(url))
+
+
+def generate(client, **body):
+    body.setdefault("product_id", "hoodie")
+    body.setdefault("color", "Black")
+    return client.post("/api/generate-image", json=body)
+
+
+def test_a_prompt_becomes_artwork_and_front_and_back_mockups(shopper) -> None:
+    response = generate(shopper, prompt="a neon purple tiger")
+    assert response.status_code == 200, response.get_json()
+    design = response.get_json()
+    assert design["design_id"].startswith("dsn_")
+    assert design["product_id"] == "hoodie" and design["color"] == "Black"
+    assert design["mockup_url"] == design["mockups"]["front"]
+    art = png_at(design["artwork_url"])
+    assert art.mode == "RGBA" and art.size == (1024, 1024)
+    assert art.getpixel((0, 0)) == (0, 0, 0, 0)  # transparent background
+    for side in ("front", "back"):
+        mockup = png_at(design["mockups"][side])
+        assert mockup.size == (1024, 1024)
+    image = design["brief"]["image"]
+    assert image["prompt"] == "a neon purple tiger"
+    assert image["style"] == "neon"
+    assert image["colors"] == ["#8e44ad"]
+    [layer] = design["layers"]
+    assert layer["type"] == "image" and layer["area"] == "front"
+    assert layer["url"] == design["artwork_url"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def stored_files() -> set[Path]:
+    root = storage_root()
+    return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+
+
+def upload(client, data: bytes, filename: str = "photo.png", **fields: str):
+    form = {"product_id": "classic-tee", "color": "White", **fields}
+    form["image"] = (io.BytesIO(data), filename, "image/png")  # type: ignore[assignment]
+    return client.post("/api/generate-image", data=form, content_type="multipart/form-data")
+
+
+def test_an_upload_is_re_encoded_and_printed(shopper) -> None:
+    response = upload(shopper, encoded(photo((640, 480)), "JPEG"), "holiday.jpg")
+    assert response.status_code == 200, response.get_json()
+    design = response.get_json()
+    art = png_at(design["artwork_url"])
+    assert art.format == "PNG" and art.size == (640, 480)
+    assert design["brief"]["image"]["upload"].startswith("uploads/")
+    assert stored_path("/storage/" + design["brief"]["image"]["upload"]).is_file()
+    [layer] = design["layers"]
+    assert layer["url"] == design["artwork_url"]
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "status", "code"),
+    [
+        (b"<!doctype html><script>alert(1)</script>", "cute.png", 415, "unsupported_image_type"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "logo.png", 415, None),
+        (
+            encoded(photo(), "PNG") + b"<script>alert(1)</script>",
+            "a.png",
+            422,
+            "image_trailing_data",
+        ),
+        (bomb_png(30_000, 30_000), "bomb.png", 422, "image_dimensions"),
+        (bomb_png(1, 100_000), "tall.png", 422, "image_dimensions"),
+    ],
+    ids=["html-as-png", "svg-as-png", "png-with-script", "decompression-bomb", "1x100000"],
+)
+def test_upload_attacks_are_refused_and_nothing_is_stored(
+    shopper, data: bytes, filename: str, status: int, code: str | None
+) -> None:
+    before = stored_files()
+    response = upload(shopper, data, filename)
+    assert response.status_code == status
+    if code:
+        assert response.get_json()["error"]["code"] == code
+    assert stored_files() == before
+
+
+def test_a_50_mb_body_is_413_before_it_is_read(shopper) -> None:
+    before = stored_files()
+    response = upload(shopper, b"\x89PNG\r\n\x1a\n" + b"\0" * (50 * 1024 * 1024))
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+    assert stored_files() == before
+
+
+def test_other_content_types_are_415(shopper) -> None:
+    response = shopper.post("/api/generate-image", data="prompt=tiger", content_type="text/plain")
+    assert response.status_code == 415
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"prompt": "tiger", "product_id": "spaceship", "color": "Black"}, "product_id"),
+        ({"prompt": "tiger", "product_id": "hoodie", "color": "Purple"}, "color"),
+        ({"prompt": "", "product_id": "hoodie", "color": "Black"}, "prompt"),
+        ({"prompt": "\u200b\u200b", "product_id": "hoodie", "color": "Black"}, "prompt"),
+        ({"product_id": "hoodie", "color": "Black", "size": "XL"}, "size"),
+    ],
+)
+def test_bad_requests_are_422_naming_the_field(shopper, body: dict, field: str) -> None:
+    response = shopper.post("/api/generate-image", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+
+
+def test_a_design_is_updated_in_place_and_only_by_its_owner(shopper, other_shopper) -> None:
+    first = generate(shopper, prompt="a bold skull").get_json()
+    second = generate(shopper, prompt="a bold rose", design_id=first["design_id"]).get_json()
+    assert second["design_id"] == first["design_id"]
+    assert second["version"] == first["version"] + 1
+    assert second["artwork_url"] != first["artwork_url"]
+    assert second["mockups"]["front"] != first["mockups"]["front"]
+    stolen = generate(other_shopper, prompt="mine now", design_id=first["design_id"])
+    assert stolen.status_code == 404
+    assert stolen.get_json()["error"]["code"] == "design_not_found"
+    guessed = generate(shopper, prompt="x", design_id="dsn_" + "A" * 24)
+    assert guessed.status_code == 404
+
+
+def test_a_brief_from_the_chat_lays_out_image_and_text(shopper) -> None:
+    brief = {
+        "product_id": "hoodie",
+        "color": "Black",
+        "image": {"prompt": "tiger", "style": "neon", "area": "back", "size": "large"},
+        "texts": [{"text": "Night Shift", "area": "front", "font": "Aileron Bold"}],
+    }
+    response = shopper.post(
+        "/api/generate-image",
+        json={"prompt": "tiger", "product_id": "hoodie", "color": "Black", "brief": brief},
+    )
+    assert response.status_code == 200, response.get_json()
+    design = response.get_json()
+    layers = {layer["id"]: layer for layer in design["layers"]}
+    assert layers["art"]["area"] == "back"
+    assert layers["text-1"]["area"] == "front" and layers["text-1"]["text"] == "Night Shift"
+    assert layers["text-1"]["color"] == "#ffffff"  # contrast on a black hoodie
+    assert design["brief"]["image"]["style"] == "neon"
+
+
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [
+        (errors.UpstreamError("nope", code="image_generation_failed"), 502),
+        (errors.UpstreamTimeout("slow", code="image_generation_timeout"), 504),
+    ],
+)
+def test_generation_failures_leave_the_previous_design_intact(
+    shopper, monkeypatch: pytest.MonkeyPatch, failure: errors.ApiError, status: int
+) -> None:
+    design = generate(shopper, prompt="a retro sun").get_json()
+
+    class Broken:
+        name = "broken"
+
+        def generate(self, request: object) -> Image.Image:
+            raise failure
+
+    monkeypatch.setattr(imagegen, "_provider", Broken())
+    response = generate(shopper, prompt="a retro moon", design_id=design["design_id"])
+    assert response.status_code == status
+    assert response.get_json()["error"]["code"] == failure.code
+    monkeypatch.undo()
+    again = generate(shopper, prompt="a retro sun", design_id=design["design_id"]).get_json()
+    assert again["version"] == design["version"] + 1  # the failed attempt changed nothing
+    assert again["artwork_url"] == design["artwork_url"]  # same recipe: artwork reused
+
+
+def test_generation_is_rate_limited_per_client(shopper) -> None:
+    statuses = [
+        shopper.post("/api/generate-image", json={"product_id": "x"}).status_code for _ in range(12)
+    ]
+    assert statuses[:10] == [422] * 10
+    assert statuses[10:] == [429, 429]
