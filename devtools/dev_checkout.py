@@ -46,7 +46,10 @@ def checkout_page(request: Request, session_id: str) -> Response:
     if session is None:
         return html_page("Not found", "<h1>There is no such checkout session</h1>", status=404)
     if request.method == "GET":
-        return _page(session)
+        page = _page(session)
+        # A form POST carries `Origin: null` from a no-referrer page; the pay form needs its origin.
+        page.headers["Referrer-Policy"] = "same-origin"
+        return page
     if request.method != "POST":
         return Response("method not allowed", status=405, headers={"Allow": "GET, POST"})
     if not same_site(flask.Request(request.environ)):  # the API's check: Origin is the site
