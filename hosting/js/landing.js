@@ -3,6 +3,7 @@
 import { describeError, getJSON } from './api.js';
 import { el } from './dom.js';
 import { featureColors, productCard, productCardSkeleton } from './products.js';
+import './site.js';
 import { createWave } from './wave.js';
 
 const FEATURED_COUNT = 6;

@@ -1,5 +1,6 @@
 // Product presentation shared by every page that lists catalog products.
 
+import { getJSON } from './api.js';
 import { el } from './dom.js';
 import { formatMoney } from './format.js';
 
@@ -89,22 +90,48 @@ export function tintGarment(node, color) {
   if (color) node.style.setProperty('--garment-color', color.hex);
 }
 
+let catalogRequest = null;
+
+/** The catalog, fetched once per page; a failed fetch is forgotten so a retry asks again. */
+export function loadCatalog() {
+  catalogRequest ??= getJSON('/api/catalog').catch((error) => {
+    catalogRequest = null;
+    throw error;
+  });
+  return catalogRequest;
+}
+
+export function findColor(product, name) {
+  const wanted = (name ?? '').trim().toLowerCase();
+  return product.colors.find((c) => c.name.toLowerCase() === wanted) ?? null;
+}
+
+/** The template image of one side of a product (its print area's template). */
+export function sideImage(product, side) {
+  return product.print_areas.find((area) => area.name === side)?.template_url ?? product.image_url;
+}
+
 function garment(product, color) {
+  return garmentFrame(product.image_url, color ? `${product.name} in ${color.name}` : product.name);
+}
+
+/** A `.garment` frame: the product template, dyed by `--garment-color` once it has loaded. */
+export function garmentFrame(url, alt, { lazy = true } = {}) {
   const image = el('img', {
-    src: product.image_url,
-    alt: color ? `${product.name} in ${color.name}` : product.name,
+    src: url,
+    alt,
     width: 1024,
     height: 1024,
     // CORS mode like the mask's own fetch, so both share one download.
-    crossorigin: SAME_ORIGIN_PATH.test(product.image_url) ? 'anonymous' : null,
-    loading: 'lazy',
+    crossorigin: SAME_ORIGIN_PATH.test(url) ? 'anonymous' : null,
+    loading: lazy ? 'lazy' : null,
     decoding: 'async',
   });
   const frame = el('div', { class: 'garment', dataset: { state: 'loading' } }, image);
   // Dye only once the image is in: the mask reuses it, and a lazy image never shows as a flat shape.
   image.addEventListener('load', () => {
-    if (SAFE_URL.test(product.image_url)) {
-      frame.style.setProperty('--garment-image', `url("${product.image_url}")`);
+    if (SAFE_URL.test(url)) {
+      frame.style.setProperty('--garment-image', `url("${url}")`);
       delete frame.dataset.state;
     } else {
       frame.dataset.state = 'plain';
@@ -116,8 +143,8 @@ function garment(product, color) {
   return frame;
 }
 
-function swatches(product, selected, onChange) {
-  const name = `color-${product.id}`;
+/** A radio group of color swatches (one tab stop); `onChange(color)` on every choice. */
+export function swatches(product, selected, onChange, { legend = `Color for ${product.name}`, name = `color-${product.id}` } = {}) {
   const current = el('span', { class: 'swatch-current', text: selected?.name ?? '' });
   const options = product.colors
     .filter((c) => HEX.test(c.hex))
@@ -142,7 +169,7 @@ function swatches(product, selected, onChange) {
   return el(
     'fieldset',
     { class: 'swatches' },
-    el('legend', { class: 'visually-hidden', text: `Color for ${product.name}` }),
+    el('legend', { class: 'visually-hidden', text: legend }),
     el('div', { class: 'swatch-list' }, options),
     current,
   );

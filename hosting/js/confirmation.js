@@ -1,0 +1,112 @@
+// Page 8, the confirmation: thanks, the order number, items and total. Stripe tells our webhook
+// that the payment went through, usually within seconds: until then the page keeps asking.
+
+import { ApiError, describeError, getJSON } from './api.js';
+import { el } from './dom.js';
+import { renderMyOrders } from './my-orders.js';
+import { loadCatalog } from './products.js';
+import { STATUS_LABELS, itemSummary, statusBadge, totalsList } from './order-view.js';
+import { currentOrder, studioState } from './store.js';
+import './site.js';
+
+const POLL_START_MS = 1000;
+const POLL_MAX_MS = 5000;
+const POLL_GIVE_UP_MS = 3 * 60 * 1000;
+
+const head = document.getElementById('confirmation-head');
+const title = document.getElementById('confirmation-title');
+const lede = document.getElementById('confirmation-lede');
+const status = document.getElementById('confirmation-status');
+const notice = document.getElementById('confirmation-notice');
+const panel = document.getElementById('confirmation-order');
+const myOrders = document.getElementById('my-orders');
+
+const orderId = new URLSearchParams(window.location.search).get('order');
+const started = Date.now();
+let products = new Map();
+
+function showNotice(heading, detail, action) {
+  notice.className = 'notice notice-error';
+  notice.setAttribute('role', 'alert');
+  notice.replaceChildren(el('div', {}, el('p', { class: 'notice-title', text: heading }), el('p', { class: 'notice-detail', text: detail })), action);
+  notice.hidden = false;
+}
+
+function renderOrder(order) {
+  panel.replaceChildren(
+    el(
+      'div',
+      { class: 'confirmation-meta' },
+      el('div', {}, el('p', { class: 'meta-label', text: 'Order number' }), el('p', { class: 'order-number', text: order.id })),
+      el('div', {}, el('p', { class: 'meta-label', text: 'Status' }), statusBadge(order.status)),
+    ),
+    el('ul', { class: 'summary-items' }, order.items.map((item) => itemSummary(item, products.get(item.product_id), order))),
+    totalsList(order),
+  );
+  panel.hidden = false;
+}
+
+function paid(order) {
+  head.classList.add('is-done');
+  title.textContent = 'Thank you! Your order is paid.';
+  lede.textContent = 'We have emailed your receipt. Our team reviews every design before printing, and we will email you again when your order ships.';
+  status.textContent = `Order ${order.id}: ${STATUS_LABELS[order.status]}.`;
+  if (currentOrder.get() === order.id) currentOrder.clear();
+  studioState.clear();
+  renderMyOrders(myOrders, { highlight: order.id, promptSignIn: false });
+}
+
+async function poll(delay = POLL_START_MS) {
+  let order;
+  try {
+    order = await getJSON(`/api/orders/${encodeURIComponent(orderId)}`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      head.classList.add('is-stopped');
+      title.textContent = 'We could not find this order';
+      lede.textContent = 'It may belong to another browser or account. If you paid, your receipt is in your inbox.';
+      return;
+    }
+    if (Date.now() - started < POLL_GIVE_UP_MS && (error.isNetworkError || error.isServerError || error.isRateLimited)) {
+      setTimeout(() => poll(Math.min(delay * 2, POLL_MAX_MS)), Math.max(delay, (error.retryAfter ?? 0) * 1000));
+      return;
+    }
+    const { title: heading, detail } = describeError(error);
+    showNotice(heading, detail, el('button', { class: 'btn btn-secondary', type: 'button', text: 'Try again', on: { click: () => { notice.hidden = true; poll(); } } }));
+    return;
+  }
+  renderOrder(order);
+  if (order.status === 'paid' || order.status === 'fulfilled') {
+    paid(order);
+  } else if (order.status === 'pending_payment' && Date.now() - started < POLL_GIVE_UP_MS) {
+    status.textContent = 'Waiting for the payment confirmation.';
+    setTimeout(() => poll(Math.min(delay * 1.5, POLL_MAX_MS)), delay);
+  } else if (order.status === 'pending_payment') {
+    head.classList.add('is-stopped');
+    title.textContent = 'Your payment is still being confirmed';
+    lede.textContent = 'This is taking longer than usual. You will get an email as soon as it is through; you can safely close this page.';
+  } else {
+    head.classList.add('is-stopped');
+    title.textContent = order.status === 'draft' ? 'This order is not paid yet' : `This order is ${STATUS_LABELS[order.status]?.toLowerCase() ?? order.status}`;
+    lede.textContent = order.status === 'draft' ? 'Review it and continue to checkout when you are ready.' : 'Contact us if this is not what you expected.';
+    if (order.status === 'draft') notice.replaceWith(el('p', {}, el('a', { class: 'btn btn-primary', href: `/summary?order=${order.id}`, text: 'Review the order' })));
+  }
+}
+
+async function start() {
+  if (!orderId) {
+    head.classList.add('is-stopped');
+    title.textContent = 'No order to confirm';
+    lede.textContent = 'Your orders are listed under My orders.';
+    renderMyOrders(myOrders, { promptSignIn: false });
+    return;
+  }
+  try {
+    products = new Map((await loadCatalog()).products.map((p) => [p.id, p]));
+  } catch {
+    // Items still show, with their names, without the product pictures.
+  }
+  poll();
+}
+
+start();

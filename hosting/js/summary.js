@@ -1,0 +1,93 @@
+// Page 6, the summary: every item with its mockup, color, sizes and prices, the order total,
+// and signing in (Google or Apple) to continue to checkout.
+
+import { ApiError, describeError, getJSON } from './api.js';
+import { el } from './dom.js';
+import { loadCatalog } from './products.js';
+import { itemSummary, totalsList } from './order-view.js';
+import { currentOrder, signedInHint } from './store.js';
+import './site.js';
+
+const list = document.getElementById('summary-items');
+const totals = document.getElementById('summary-totals');
+const notice = document.getElementById('summary-notice');
+const status = document.getElementById('summary-status');
+const signIn = document.getElementById('sign-in');
+const signedIn = document.getElementById('signed-in');
+
+const orderId = new URLSearchParams(window.location.search).get('order') ?? currentOrder.get();
+
+function loginUrl(provider, returnTo) {
+  return `/api/auth/login?${new URLSearchParams({ provider, return_to: returnTo })}`;
+}
+
+function showNotice(title, detail, action, tone = 'error') {
+  notice.className = `notice notice-${tone}`;
+  if (tone === 'error') notice.setAttribute('role', 'alert');
+  notice.replaceChildren(el('div', {}, el('p', { class: 'notice-title', text: title }), el('p', { class: 'notice-detail', text: detail })), action);
+  notice.hidden = false;
+}
+
+function render(order, products) {
+  const editable = order.status === 'draft';
+  list.replaceChildren(
+    ...order.items.map((item) =>
+      itemSummary(item, products.get(item.product_id), order, {
+        actions: editable ? el('a', { class: 'text-link', href: `/quantity?order=${encodeURIComponent(order.id)}`, text: 'Change sizes', 'aria-label': `Change sizes of ${item.product_name}, ${item.color}` }) : null,
+      }),
+    ),
+  );
+  totals.replaceChildren(totalsList(order));
+  status.textContent = `${order.items.length} item${order.items.length === 1 ? '' : 's'}, total ${totals.querySelector('.totals-grand dd').textContent}.`;
+
+  if (!order.items.length || order.quantity === 0) {
+    showNotice('Your order is empty', 'Design something and choose sizes to check out.', el('a', { class: 'btn btn-primary', href: '/start', text: 'Start designing' }), 'empty');
+    return;
+  }
+  if (order.status === 'paid' || order.status === 'fulfilled') {
+    showNotice('This order is paid', 'Thank you! You can follow it on its confirmation page.', el('a', { class: 'btn btn-secondary', href: `/confirmation?order=${order.id}`, text: 'See the confirmation' }), 'info');
+    return;
+  }
+  if (order.status === 'pending_payment') {
+    showNotice('Payment not finished', 'You left the secure checkout before paying. Continue where you left off.', null, 'info');
+  } else if (order.status !== 'draft') {
+    showNotice(`This order is ${order.status}`, 'It can no longer be paid. Start a new design to order again.', el('a', { class: 'btn btn-secondary', href: '/start', text: 'Start designing' }));
+    return;
+  }
+
+  const checkout = `/checkout?order=${encodeURIComponent(order.id)}`;
+  document.getElementById('sign-in-google').href = loginUrl('google', checkout);
+  document.getElementById('sign-in-apple').href = loginUrl('apple', checkout);
+  document.getElementById('to-checkout').href = checkout;
+  document.getElementById('switch-account').href = loginUrl('google', checkout);
+  const user = signedInHint.get();
+  signIn.hidden = Boolean(user);
+  signedIn.hidden = !user;
+}
+
+async function start() {
+  if (!orderId) {
+    showNotice('No order yet', 'Design something first, then review it here.', el('a', { class: 'btn btn-primary', href: '/start', text: 'Start designing' }), 'empty');
+    return;
+  }
+  list.setAttribute('aria-busy', 'true');
+  list.replaceChildren(el('li', { class: 'summary-item is-loading', 'aria-hidden': 'true' }, el('span', { class: 'skeleton item-media' }), el('span', { class: 'skeleton skeleton-block' })));
+  status.textContent = 'Loading your order…';
+  try {
+    const [order, catalog] = await Promise.all([getJSON(`/api/orders/${encodeURIComponent(orderId)}`), loadCatalog()]);
+    render(order, new Map(catalog.products.map((p) => [p.id, p])));
+  } catch (error) {
+    list.replaceChildren();
+    if (error instanceof ApiError && error.status === 404) {
+      currentOrder.clear();
+      showNotice('We could not find this order', 'It may belong to another browser or account. If you signed in elsewhere, sign in here too.', el('a', { class: 'btn btn-secondary', href: '/start', text: 'Start a new design' }));
+    } else {
+      const { title, detail } = describeError(error);
+      showNotice(title, detail, el('button', { class: 'btn btn-secondary', type: 'button', text: 'Try again', on: { click: () => { notice.hidden = true; start(); } } }));
+    }
+  } finally {
+    list.removeAttribute('aria-busy');
+  }
+}
+
+start();

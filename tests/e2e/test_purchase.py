@@ -1,0 +1,110 @@
+"""The whole purchase in a real browser: a shopper who reads no instructions buys 20 custom
+shirts in 3 sizes, and ops get the sheet row and the customer the confirmation email."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Site, save_screenshot
+
+SHOPPER = "dawn.patrol@example.com"
+
+
+def confirmation_mails(mail_dir: Path, order_id: str) -> list[email.message.EmailMessage]:
+    found = []
+    for path in sorted(mail_dir.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = message.get_body(("plain",))
+        if body is not None and order_id in body.get_content():
+            found.append(message)
+    return found
+
+
+def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, page: Page) -> None:
+    page.goto(site.url("/"))
+    page.get_by_role("link", name="Start designing").first.click()
+
+    expect(page.get_by_role("heading", name="How would you like to start?")).to_be_visible()
+    page.get_by_role("link", name="Describe something custom").click()
+
+    # Design by chat: the brief becomes artwork, layers on the stage and a rendered mockup.
+    expect(page.get_by_role("heading", name="Design studio")).to_be_visible()
+    chat = page.get_by_role("textbox", name="Describe your design")
+    chat.fill("A retro sunset on a navy t-shirt with 'Dawn Patrol' underneath")
+    chat.press("Enter")
+    log = page.get_by_role("log", name="Describe your design: conversation")
+    expect(log).to_contain_text("Dawn Patrol")
+    proof = page.get_by_role("img", name="Print proof of your design, front")
+    expect(proof).to_have_attribute("src", re.compile(r"^/storage/"), timeout=30_000)
+    expect(proof).to_have_js_property("complete", True)
+    assert proof.evaluate("image => image.naturalWidth") > 0
+    expect(page.locator("#studio-product")).to_have_text("Classic Tee · Navy")
+    first_proof = proof.get_attribute("src")
+
+    # Edit a layer: drag the text up a little; the edit is saved and the proof re-rendered.
+    stage = page.locator("#stage")
+    text_layer = stage.get_by_role("button", name=re.compile(r"^Text “Dawn Patrol”"))
+    box = text_layer.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 - 12, steps=4)
+    page.mouse.up()
+    expect(page.locator("#save-status")).to_have_text("Saved.")
+    expect(proof).not_to_have_attribute("src", first_proof or "")
+    save_screenshot(page, "flow-studio-desktop")
+
+    page.get_by_role("button", name="Continue to sizes").click()
+
+    # Quantities by the size assistant.
+    expect(page.get_by_role("heading", name="How many, in which sizes?")).to_be_visible()
+    assistant = page.get_by_role("textbox", name=re.compile("Tell the size assistant"))
+    assistant.fill("10 M, 5 L and 5 XL")
+    assistant.press("Enter")
+    expect(page.get_by_role("log").first).to_contain_text("20 pieces")
+    expect(page.get_by_label("M", exact=True)).to_have_value("10")
+    expect(page.get_by_label("L", exact=True)).to_have_value("5")
+    expect(page.get_by_label("XL", exact=True)).to_have_value("5")
+    expect(page.locator(".totals-grand dd")).to_have_text("$310.00")  # 20 x $15.50 (12+ tier)
+    page.get_by_role("link", name="Review order").click()
+
+    # Summary, then sign in through the local stand-in for Google.
+    expect(page.get_by_role("heading", name="Review your order")).to_be_visible()
+    expect(page.locator(".summary-item")).to_have_count(1)
+    expect(page.locator(".summary-item")).to_contain_text("10 M")
+    expect(page.locator(".totals-grand dd")).to_have_text("$310.00")
+    found = re.search(r"order=(ord_[\w-]+)", page.url)
+    assert found, page.url
+    order_id = found.group(1)
+    page.get_by_role("link", name="Continue with Google").click()
+
+    expect(page.get_by_role("heading", name="Sign in with Google")).to_be_visible()
+    page.get_by_label("Email").fill(SHOPPER)
+    page.get_by_role("button", name="Continue").click()
+
+    # Checkout hands over to the local Stripe stand-in; paying comes back to the confirmation.
+    page.wait_for_url(re.compile(r"/_dev/checkout/"))
+    expect(page.get_by_text(SHOPPER)).to_be_visible()
+    page.get_by_role("button", name="Pay $310.00").click()
+
+    page.wait_for_url(re.compile(rf"/confirmation\?order={order_id}$"))
+    expect(page.get_by_role("heading", name="Thank you! Your order is paid.")).to_be_visible()
+    expect(page.locator("#confirmation-order .badge")).to_have_text("Paid")
+    expect(page.locator(".order-number")).to_have_text(order_id)
+    expect(page.locator("#confirmation-order .totals-grand dd")).to_have_text("$310.00")
+    expect(page.locator("#my-orders .orders-row.is-current")).to_contain_text("Paid")
+    expect(page.get_by_role("link", name="My orders").first).to_be_visible()
+
+    # Ops: the sheet has the order's rows; the shopper: the confirmation email.
+    with (site.settings.data_dir / "orders-sheet.csv").open(newline="") as file:
+        rows = [row for row in csv.reader(file) if row and row[0] == order_id]
+    assert rows, "no sheet row for the order"
+    assert any(SHOPPER in cell for row in rows for cell in row)
+    mails = confirmation_mails(site.settings.data_dir / "mail", order_id)
+    assert [m["To"] for m in mails].count(SHOPPER) == 1, "one confirmation to the shopper"
