@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = REPO / "functions"
 COMMON_DIR = REPO / "common"
-DEFAULT_OUT = REPO / "build" / "functions"
+DEFAULT_OUT = Path("build") / "functions"  # relative to the repo, as `--source` shows it
 
 # First-party packages that are tooling, not runtime: a bundle never contains or imports them.
 TOOLING_PACKAGES = frozenset({"devtools", "tests", "bench"})
@@ -68,8 +68,8 @@ def function_names() -> list[str]:
 
 
 def output_root() -> Path:
-    """Where bundles go: `BUILD_DIR` when set, else `build/functions`."""
-    return Path(os.environ.get("BUILD_DIR") or DEFAULT_OUT)
+    """Where bundles go: `BUILD_DIR` when set, else `build/functions` (relative to the repo)."""
+    return REPO / (os.environ.get("BUILD_DIR") or DEFAULT_OUT)
 
 
 def normalize(name: str) -> str:
@@ -118,8 +118,9 @@ def _imports(source: str) -> Iterator[str]:
                 yield node.module if alias.name == "*" else f"{node.module}.{alias.name}"
 
 
-def _common_module_file(module: str) -> Path | None:
-    """The file of the longest prefix of `common.x.y` that is a module (None: not written yet)."""
+def _common_module_file(module: str) -> Path:
+    """The file of the longest prefix of `common.x.y` that is a module (`from common import x`
+    names a module or a name of the package; a module not written yet falls back to it)."""
     parts = module.split(".")[1:]
     while parts:
         candidate = COMMON_DIR.joinpath(*parts)
@@ -168,9 +169,7 @@ def import_graph(name: str) -> ImportGraph:
         for module in _imports(path.read_text()):
             imports.append((module, path))
             if module == "common" or module.startswith("common."):
-                found = _common_module_file(module)
-                if found is not None:
-                    pending.append(found)
+                pending.append(_common_module_file(module))
     return ImportGraph(files=tuple(sorted(seen)), imports=tuple(imports))
 
 
@@ -198,11 +197,13 @@ def _installed_closure(roots: Iterable[tuple[str, frozenset[str]]]) -> set[str]:
     from packaging.requirements import Requirement
 
     closure: set[str] = set()
+    done: set[tuple[str, frozenset[str]]] = set()
     pending = [(normalize(name), extras) for name, extras in roots]
     while pending:
         name, extras = pending.pop()
-        if name in closure and not extras:
+        if (name, extras) in done:
             continue
+        done.add((name, extras))
         closure.add(name)
         try:
             requires = metadata.requires(name) or []
@@ -211,9 +212,7 @@ def _installed_closure(roots: Iterable[tuple[str, frozenset[str]]]) -> set[str]:
         environments = [{"extra": extra} for extra in extras] or [{"extra": ""}]
         for line in requires:
             req = Requirement(line)
-            if req.marker and not any(req.marker.evaluate(env) for env in environments):
-                continue
-            if normalize(req.name) not in closure or req.extras:
+            if not req.marker or any(req.marker.evaluate(env) for env in environments):
                 pending.append((normalize(req.name), frozenset(req.extras)))
     return closure
 
@@ -225,9 +224,11 @@ def _pyproject_requirements(*, extra: str | None) -> list[tuple[str, frozenset[s
     from packaging.requirements import Requirement
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    lines = project.get("optional-dependencies", {}).get(extra, []) if extra else []
-    lines = lines if extra else project.get("dependencies", [])
-    return [(Requirement(line).name, frozenset(Requirement(line).extras)) for line in lines]
+    if extra:
+        lines = project.get("optional-dependencies", {}).get(extra, [])
+    else:
+        lines = project.get("dependencies", [])
+    return [(req.name, frozenset(req.extras)) for req in map(Requirement, lines)]
 
 
 def undeclared_imports(name: str) -> list[str]:

@@ -206,7 +206,7 @@ def plan(name: str, env: Mapping[str, str]) -> Plan:
     settings = settings_for(name, env)
     version = env.get("SECRET_VERSION") or "latest"
     secrets = [f"{secret}={secret}:{version}" for secret in secrets_for(name, env)]
-    source = Path(env.get("BUILD_DIR") or "build/functions") / name
+    source = Path(env.get("BUILD_DIR") or bundle.DEFAULT_OUT) / name
     commit = source_commit(name)
     min_instances = env.get("MIN_INSTANCES") or str(spec.min_instances)
     max_instances = env.get("MAX_INSTANCES") or str(spec.max_instances)

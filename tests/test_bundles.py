@@ -79,32 +79,41 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def serving(python: Path, target: Path, name: str, env: dict[str, str]) -> Iterator[int]:
-    """Run `functions-framework --target <name> --source main.py` from the bundle; its port."""
-    port = free_port()
-    log = target.parent / f"{name}.log"
-    command = [
-        str(python.parent / "functions-framework"),
-        f"--target={name}",
-        "--source=main.py",
-        f"--host={HOST}",
-        f"--port={port}",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=target, env=env, stdout=out, stderr=out)
-    try:
+def start(
+    python: Path, target: Path, name: str, env: dict[str, str], log: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`functions-framework --target <name> --source main.py` in the bundle, on a free port."""
+    for _ in range(3):
+        port = free_port()
+        command = [
+            str(python.parent / "functions-framework"),
+            f"--target={name}",
+            "--source=main.py",
+            f"--host={HOST}",
+            f"--port={port}",
+        ]
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, cwd=target, env=env, stdout=out, stderr=out)
         deadline = time.monotonic() + BOOT_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise BootFailed(f"{name} exited with {process.returncode}:\n{log.read_text()}")
+        while process.poll() is None:
             try:
                 request(port, "GET", UNKNOWN_PATH)
-                break
+                return process, port
             except OSError:
                 if time.monotonic() > deadline:
+                    process.kill()
                     raise BootFailed(f"{name} did not answer:\n{log.read_text()}") from None
                 time.sleep(0.2)
+        if "Address already in use" not in log.read_text():  # another test took the port
+            break
+    raise BootFailed(f"{name} exited with {process.returncode}:\n{log.read_text()}")
+
+
+@contextmanager
+def serving(python: Path, target: Path, name: str, env: dict[str, str]) -> Iterator[int]:
+    """The bundle served by its own functions-framework process; yields its port."""
+    process, port = start(python, target, name, env, target.parent / f"{name}.log")
+    try:
         yield port
     finally:
         process.terminate()
