@@ -287,3 +287,13 @@ def test_lazy_imports_missing_from_requirements_are_reported(
         "functions-framework==3.10.2\nstripe==1.0\ngoogle-cloud-firestore==2.0\n"
     )
     assert bundle.undeclared_imports("pay") == []
+
+
+def test_the_report_measures_a_bundle_in_its_own_venv(tmp_path: Path) -> None:
+    row = bundle.measure("orders", tmp_path, runs=1)
+    assert row.bundle_files == len(bundle.files_of(tmp_path / "bundles" / "orders"))
+    assert row.bundle_bytes > 0 and row.venv_bytes > row.bundle_bytes
+    assert row.dependencies >= row.requirements > 0
+    assert row.import_ms is not None and row.import_ms > 0, row.error
+    table = bundle.report_table([row])
+    assert table.splitlines()[2].startswith("| orders | ")
