@@ -256,7 +256,8 @@ def warm_latency(
     with running(function, port, env) as process:
         first_response(process, port, function.probe)
         conn = http.client.HTTPConnection(HOST, port, timeout=START_TIMEOUT_SECONDS)
-        path, body, headers = route.path, route.body, {}
+        path, body = route.path, route.body
+        headers: dict[str, str] = {}
         if route.as_draft_owner:
             order_id, headers = new_draft(conn)
             path = path.replace("{order_id}", order_id)
