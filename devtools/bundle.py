@@ -416,6 +416,7 @@ def _tree_bytes(root: Path) -> int:
 def measure(name: str, work: Path, runs: int = 3) -> Measurement:
     """Build, install into a fresh venv, and time the import of one function."""
     bundle = build(name, work / "bundles")
+    files = files_of(bundle)  # before any import writes bytecode next to the sources
     python = create_venv(bundle, work / "venvs" / name)
     env = bundle_env(work / "data" / name)
     import_ms, error = None, None
@@ -425,7 +426,6 @@ def measure(name: str, work: Path, runs: int = 3) -> Measurement:
         import_ms = statistics.median(samples) * 1000
     except BundleError as exc:
         error = str(exc).strip().splitlines()[-1]
-    files = files_of(bundle)
     return Measurement(
         name=name,
         bundle_bytes=sum(p.stat().st_size for p in files),
@@ -467,8 +467,8 @@ def report(names: Sequence[str], jobs: int = 2) -> str:
     note = (
         f"\nPython {sys.version.split()[0]} on {os.cpu_count()} CPUs; {elapsed:.0f} s in all. "
         "Dependencies = distributions `pip list` shows in a venv holding only the bundle's "
-        "requirements.txt (the venv has no pip of its own). Lazy imports not installed: "
-        "`make bundle` lists them."
+        "requirements.txt (the venv has no pip of its own); venv MB: installed without "
+        "bytecode (--no-compile). Lazy imports not installed: `make bundle` lists them."
     )
     return report_table(rows) + "\n" + note
 

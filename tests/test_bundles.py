@@ -291,7 +291,11 @@ def test_lazy_imports_missing_from_requirements_are_reported(
 
 def test_the_report_measures_a_bundle_in_its_own_venv(tmp_path: Path) -> None:
     row = bundle.measure("orders", tmp_path, runs=1)
-    assert row.bundle_files == len(bundle.files_of(tmp_path / "bundles" / "orders"))
+    shipped = bundle.files_of(bundle.build("orders", tmp_path / "fresh"))
+    assert (row.bundle_files, row.bundle_bytes) == (
+        len(shipped),
+        sum(p.stat().st_size for p in shipped),
+    )
     assert row.bundle_bytes > 0 and row.venv_bytes > row.bundle_bytes
     assert row.dependencies >= row.requirements > 0
     assert row.import_ms is not None and row.import_ms > 0, row.error
