@@ -101,7 +101,6 @@ COLOR_WORDS: dict[str, str] = {
     "lavender": "#c3a6f0",
     "magenta": "#ff00a8",
     "pink": "#ff6fae",
-    "rose": "#f28db2",
     "coral": "#ff7f6a",
     "peach": "#ffb38a",
     "brown": "#8b5a2b",

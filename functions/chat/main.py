@@ -1,16 +1,30 @@
-"""The `chat` function: the design chat (POST /api/chat).
-
-Its routes are not built yet, so every request gets a JSON 404.
-"""
+"""The `chat` function: the design chat (POST /api/chat)."""
 
 import flask
 import functions_framework
 
-from common import config
-from common.http import Router
+from common import chat as design_chat
+from common import config, sessions, state
+from common.http import Call, Router
 
-config.require()
+config.require("OPENAI_API_KEY", "GCS_BUCKET", "GOOGLE_CLOUD_PROJECT")
 router = Router()
+
+MESSAGES_PER_MINUTE = 20
+
+
+@router.route(
+    "POST",
+    "/api/chat",
+    body=design_chat.ChatIn,
+    response=design_chat.ChatOut,
+    errors=(502, 504),
+)
+def send_message(call: Call) -> design_chat.ChatOut:
+    """Tell the design assistant what you want; get its reply, the brief, and the design when
+    the conversation is about one (`design_id`) and the message changed it."""
+    state.rate_limit("chat", call.request, limit=MESSAGES_PER_MINUTE, window_seconds=60)
+    return design_chat.converse(sessions.ensure(call), call.body)
 
 
 @functions_framework.http

@@ -1,0 +1,368 @@
+"""The local design assistant, on a corpus of design requests and edits with expected briefs.
+
+Each expectation lists only the fields it is about: `image` or `texts` set to None / [] mean
+"there is none"; a dict is matched key by key; texts are matched in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from common.chat import LocalAssistant, Turn
+from common.designs import Brief
+
+NEON_HOODIE = "black hoodie, a neon tiger on the back, 'Night Shift' on the front in bold"
+
+REQUESTS: list[tuple[str, dict[str, Any]]] = [
+    (
+        NEON_HOODIE,
+        {
+            "product_id": "hoodie",
+            "color": "Black",
+            "image": {"prompt": "tiger", "style": "neon", "area": "back"},
+            "texts": [{"text": "Night Shift", "area": "front", "font": "Aileron Bold"}],
+        },
+    ),
+    (
+        "a white t-shirt with a red rose on the front",
+        {
+            "product_id": "classic-tee",
+            "color": "White",
+            "image": {"prompt": "rose", "colors": ["#e63946"], "area": "front"},
+            "texts": [],
+        },
+    ),
+    (
+        'premium tee in navy with "Stay Wild" on the back',
+        {
+            "product_id": "premium-tee",
+            "color": "Navy",
+            "image": None,
+            "texts": [{"text": "Stay Wild", "area": "back"}],
+        },
+    ),
+    (
+        "I want a cap with a small minimal mountain",
+        {"product_id": "cap", "image": {"prompt": "mountain", "style": "minimal", "size": "small"}},
+    ),
+    (
+        "tote bag, natural, vintage anchor",
+        {
+            "product_id": "tote",
+            "color": "Natural",
+            "image": {"prompt": "anchor", "style": "vintage"},
+        },
+    ),
+    (
+        "crewneck in heather grey with a geometric wolf",
+        {
+            "product_id": "crewneck",
+            "color": "Heather Grey",
+            "image": {"prompt": "wolf", "style": "geometric"},
+        },
+    ),
+    (
+        "hoodie in #1f2a44 with a retro sun",
+        {"product_id": "hoodie", "color": "Navy", "image": {"prompt": "sun", "style": "retro"}},
+    ),
+    (
+        "a forest green tee with a pixel skull",
+        {
+            "product_id": "classic-tee",
+            "color": "Forest Green",
+            "image": {"prompt": "skull", "style": "pixel"},
+        },
+    ),
+    (
+        "red shirt, big yellow lightning bolt",
+        {
+            "product_id": "classic-tee",
+            "color": "Red",
+            "image": {"prompt": "lightning bolt", "colors": ["#ffd60a"], "size": "large"},
+        },
+    ),
+    (
+        "maroon hoodie with 'EST. 1999' in gold on the front",
+        {
+            "product_id": "hoodie",
+            "color": "Maroon",
+            "image": None,
+            "texts": [{"text": "EST. 1999", "color": "#e0b030", "area": "front"}],
+        },
+    ),
+    (
+        "a sand tee with a watercolor butterfly",
+        {"color": "Sand", "image": {"prompt": "butterfly", "style": "watercolor"}},
+    ),
+    (
+        "black cap that says Night Owl",
+        {"product_id": "cap", "color": "Black", "image": None, "texts": [{"text": "night owl"}]},
+    ),
+    (
+        "olive premium t-shirt with a grunge eagle on the back",
+        {
+            "product_id": "premium-tee",
+            "color": "Olive",
+            "image": {"prompt": "eagle", "style": "grunge", "area": "back"},
+        },
+    ),
+    (
+        "dusty rose crewneck with a cute ghost",
+        {"product_id": "crewneck", "color": "Dusty Rose", "image": {"prompt": "cute ghost"}},
+    ),
+    ("a tee", {"product_id": "classic-tee", "color": "White", "image": None, "texts": []}),
+    ("neon tiger", {"product_id": None, "image": {"prompt": "tiger", "style": "neon"}}),
+    ("hello", {"product_id": None, "color": None, "image": None, "texts": []}),
+    (
+        "a purple hoodie with a cat",
+        {"product_id": "hoodie", "color": None, "image": {"prompt": "cat", "colors": []}},
+    ),
+    (
+        "royal blue tee with 'Go Team' in white",
+        {
+            "product_id": "classic-tee",
+            "color": "Royal Blue",
+            "texts": [{"text": "Go Team", "color": "#ffffff"}],
+        },
+    ),
+    (
+        "white tote with a big black heart",
+        {
+            "product_id": "tote",
+            "color": None,
+            "image": {"prompt": "heart", "colors": ["#151515"], "size": "large"},
+        },
+    ),
+    (
+        "navy tee, small gold crown on the chest",
+        {
+            "color": "Navy",
+            "image": {"prompt": "crown", "colors": ["#e0b030"], "size": "small", "area": "front"},
+        },
+    ),
+    (
+        "heather gray hoodie with a bold rocket",
+        {"product_id": "hoodie", "color": "Heather Grey", "image": {"prompt": "rocket"}},
+    ),
+    (
+        "black tee with a neon pink palm tree on the back and 'Miami' under it",
+        {
+            "color": "Black",
+            "image": {
+                "prompt": "palm tree",
+                "style": "neon",
+                "colors": ["#ff6fae"],
+                "area": "back",
+            },
+            "texts": [{"text": "Miami", "area": "back", "position": "bottom"}],
+        },
+    ),
+    (
+        "a burgundy premium tee with 'Vintage Club' above a vintage rose",
+        {
+            "product_id": "premium-tee",
+            "color": "Burgundy",
+            "image": {"prompt": "rose", "style": "vintage"},
+            "texts": [{"text": "Vintage Club", "position": "top"}],
+        },
+    ),
+    (
+        "cap, khaki, 'DAD' in black heavy letters",
+        {
+            "product_id": "cap",
+            "color": "Khaki",
+            "texts": [{"text": "DAD", "color": "#151515", "font": "Aileron Black"}],
+        },
+    ),
+    (
+        'crewneck with "Coffee First" and a coffee cup',
+        {
+            "product_id": "crewneck",
+            "image": {"prompt": "coffee cup"},
+            "texts": [{"text": "Coffee First"}],
+        },
+    ),
+    (
+        "white tee, minimal line drawing of a cat",
+        {"color": "White", "image": {"prompt": "cat", "style": "minimal"}},
+    ),
+    (
+        "a hoodie with an 8-bit ghost on the back",
+        {"product_id": "hoodie", "image": {"prompt": "ghost", "style": "pixel", "area": "back"}},
+    ),
+    (
+        "sky blue premium tee with a fish",
+        {"product_id": "premium-tee", "color": "Sky", "image": {"prompt": "fish"}},
+    ),
+    (
+        "tote with 'Reusable & Proud' in green",
+        {"product_id": "tote", "texts": [{"text": "Reusable & Proud", "color": "#2a9d52"}]},
+    ),
+    (
+        "put a giant moon on the back of a black crewneck",
+        {
+            "product_id": "crewneck",
+            "color": "Black",
+            "image": {"prompt": "moon", "area": "back", "size": "large"},
+        },
+    ),
+    (
+        "black tee with the words Stay Hungry",
+        {"color": "Black", "image": None, "texts": [{"text": "stay hungry"}]},
+    ),
+    (
+        "forest green hoodie with a mountain and 'Go Outside' below it",
+        {
+            "color": "Forest Green",
+            "image": {"prompt": "mountain"},
+            "texts": [{"text": "Go Outside", "position": "bottom"}],
+        },
+    ),
+    ("a tee with a skull on the sleeve", {"image": {"prompt": "skull", "area": "front"}}),
+    ("cap with a diamond in #00e5ff", {"product_id": "cap", "image": {"colors": ["#00e5ff"]}}),
+    (
+        "premium tee, white, 'Less is more' in thin font",
+        {"color": "White", "texts": [{"text": "Less is more", "font": "Aileron"}]},
+    ),
+    ("blue hoodie", {"product_id": "hoodie", "color": "Navy"}),
+    ("grey tote", {"product_id": "tote", "color": None}),
+    (
+        "a black tee with a watercolour rose and a moon",
+        {"color": "Black", "image": {"prompt": "moon", "style": "watercolor"}},
+    ),
+    (
+        "tee with a huge red heart filling the front",
+        {"image": {"prompt": "heart", "size": "full", "colors": ["#e63946"]}},
+    ),
+]
+
+# Conversations: each message is read against the brief the previous ones built.
+CONVERSATIONS: list[list[tuple[str, dict[str, Any]]]] = [
+    [
+        (NEON_HOODIE, {"product_id": "hoodie"}),
+        (
+            "make the tiger bigger and purple",
+            {
+                "image": {"prompt": "tiger", "size": "full", "colors": ["#8e44ad"]},
+                "texts": [{"text": "Night Shift"}],
+            },
+        ),
+        ("remove the text", {"texts": [], "image": {"prompt": "tiger"}}),
+        (
+            "add 'Night Shift' on the back in white",
+            {"texts": [{"text": "Night Shift", "area": "back", "color": "#ffffff"}]},
+        ),
+        ("make the text smaller", {"texts": [{"size": "small"}], "image": {"size": "full"}}),
+        ("move the tiger to the front", {"image": {"area": "front"}, "texts": [{"area": "back"}]}),
+        ("make it a crewneck", {"product_id": "crewneck", "color": "Black"}),
+        ("make the crewneck navy", {"color": "Navy", "image": {"colors": ["#8e44ad"]}}),
+    ],
+    [
+        ("white tee with a bold rose", {"image": {"prompt": "rose", "style": "bold"}}),
+        ("make it vintage", {"image": {"style": "vintage"}}),
+        ("smaller", {"image": {"size": "medium"}}),
+        ("make the rose blue", {"image": {"colors": ["#1e6bd6"]}}),
+        ('add the text "Bloom" above it', {"texts": [{"text": "Bloom", "position": "top"}]}),
+        ("make the text red", {"texts": [{"color": "#e63946"}], "image": {"colors": ["#1e6bd6"]}}),
+        ("remove the rose", {"image": None, "texts": [{"text": "Bloom"}]}),
+        ("start over", {"product_id": None, "image": None, "texts": []}),
+    ],
+    [
+        ("black cap with 'NYC' in bold", {"product_id": "cap", "texts": [{"text": "NYC"}]}),
+        ("make the cap khaki", {"color": "Khaki"}),
+        ("make it bigger", {"texts": [{"size": "large"}]}),
+        ("change the text to 'LA'", {"texts": [{"text": "LA", "size": "large"}]}),
+        ("heavier", {"texts": [{"font": "Aileron Black"}]}),
+        ("put it on a hoodie", {"product_id": "hoodie", "color": None, "texts": [{"text": "LA"}]}),
+    ],
+    [
+        ("navy hoodie with a neon skull", {"color": "Navy", "image": {"size": "large"}}),
+        ("bigger", {"image": {"size": "full"}}),
+        ("even bigger", {"image": {"size": "full"}}),
+        ("make it green", {"image": {"colors": ["#2a9d52"]}}),
+        ("make the hoodie black", {"color": "Black", "image": {"colors": ["#2a9d52"]}}),
+        ("on the back please", {"image": {"area": "back"}}),
+        ("add 'Stay Spooky' on the front", {"texts": [{"text": "Stay Spooky", "area": "front"}]}),
+        ("make it purple", {"texts": [{"color": "#8e44ad"}], "image": {"colors": ["#2a9d52"]}}),
+        ("remove everything", {"image": None, "texts": []}),
+    ],
+    [
+        ("a purple hoodie with a cat", {"product_id": "hoodie", "color": None}),
+        ("black please", {"color": "Black", "image": {"prompt": "cat", "colors": []}}),
+        ("can you put a wolf instead of the cat", {"image": {"prompt": "wolf"}}),
+        ("make it smaller and move it to the back", {"image": {"size": "medium", "area": "back"}}),
+        ("I'd like it on a tote", {"product_id": "tote", "color": "Black"}),
+    ],
+]
+
+
+def matches(actual: Any, expected: Any, where: str = "brief") -> None:
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{where}: expected {expected}, got {actual}"
+        for key, value in expected.items():
+            matches(actual.get(key), value, f"{where}.{key}")
+    elif isinstance(expected, list) and expected and isinstance(expected[0], dict):
+        assert isinstance(actual, list) and len(actual) == len(expected), f"{where}: {actual}"
+        for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
+            matches(got, want, f"{where}.{index}")
+    elif isinstance(expected, str) and isinstance(actual, str) and expected.islower():
+        assert actual.lower() == expected, f"{where}: expected {expected!r}, got {actual!r}"
+    else:
+        assert actual == expected, f"{where}: expected {expected!r}, got {actual!r}"
+
+
+def say(message: str, brief: Brief, focus: str | None = None) -> Turn:
+    return LocalAssistant().respond([], message, brief, focus)
+
+
+@pytest.mark.parametrize(("message", "expected"), REQUESTS, ids=[m for m, _ in REQUESTS])
+def test_requests(database_url: str, message: str, expected: dict[str, Any]) -> None:
+    turn = say(message, Brief())
+    matches(turn.brief.model_dump(), expected)
+    assert turn.reply
+
+
+@pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c[0][0][:30] for c in CONVERSATIONS])
+def test_conversations(database_url: str, conversation: list[tuple[str, dict[str, Any]]]) -> None:
+    brief, focus = Brief(), None
+    for message, expected in conversation:
+        turn = say(message, brief, focus)
+        matches(turn.brief.model_dump(), expected, f"after {message!r}")
+        brief, focus = turn.brief, turn.focus
+
+
+def test_the_corpus_has_at_least_fifty_requests_and_edits() -> None:
+    assert len(REQUESTS) + sum(len(c) for c in CONVERSATIONS) >= 50
+
+
+def test_it_asks_which_product_when_none_is_named(database_url: str) -> None:
+    reply = say("something cool please", Brief()).reply
+    assert "Which product" in reply
+
+
+def test_it_asks_what_to_print_on_a_blank_product(database_url: str) -> None:
+    reply = say("a hoodie", Brief()).reply
+    assert "What should go on the Heavy Hoodie?" in reply
+
+
+def test_it_offers_the_colors_a_product_comes_in(database_url: str) -> None:
+    reply = say("a purple hoodie with a cat", Brief()).reply
+    assert "doesn't come in purple" in reply and "Maroon" in reply
+
+
+def test_it_says_so_when_it_did_not_understand_an_edit(database_url: str) -> None:
+    brief = say(NEON_HOODIE, Brief()).brief
+    turn = say("hmm, not sure", brief)
+    assert turn.brief == brief
+    assert "didn't catch a change" in turn.reply
+
+
+def test_sleeve_requests_are_explained(database_url: str) -> None:
+    assert "Sleeve prints aren't offered" in say("a tee with a skull on the sleeve", Brief()).reply
+
+
+def test_the_same_message_always_gives_the_same_answer(database_url: str) -> None:
+    first, second = say(NEON_HOODIE, Brief()), say(NEON_HOODIE, Brief())
+    assert first.brief == second.brief and first.reply == second.reply

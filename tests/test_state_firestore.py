@@ -1,0 +1,152 @@
+"""The Firestore state backend against a real Firestore emulator started by these tests.
+
+The emulator is Google's own (`cloud-firestore-emulator`, part of the Cloud SDK on this
+project's machines). Operations used: document get and set, and transactions that read then
+set or delete one document (rate-limit counters, one-time takes) — all implemented by it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask
+import pytest
+
+from common import config, errors, state
+
+PROJECT = "auren-emulated"
+
+
+def emulator_command(port: int) -> list[str] | None:
+    gcloud = shutil.which("gcloud")
+    roots = [Path(os.path.realpath(gcloud)).parents[1]] if gcloud else []
+    roots.append(Path("/usr/lib/google-cloud-sdk"))
+    for root in roots:
+        script = root / "platform" / "cloud-firestore-emulator" / "cloud_firestore_emulator"
+        if script.is_file():
+            return [str(script), "start", "--host=127.0.0.1", f"--port={port}"]
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[str]:
+    port = free_port()
+    command = emulator_command(port)
+    if command is None or shutil.which("java") is None:
+        pytest.skip("the Cloud SDK's Firestore emulator (and Java) is not installed here")
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("the Firestore emulator did not start within 60 s")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def firestore(emulator: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[state.FirestoreState]:
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", emulator)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", PROJECT)
+    config.settings.cache_clear()
+    try:
+        yield state.FirestoreState()
+    finally:
+        monkeypatch.undo()
+        config.settings.cache_clear()
+
+
+def test_documents_round_trip_and_expire(firestore: state.FirestoreState) -> None:
+    doc = uuid.uuid4().hex
+    assert firestore.get("conversations", doc) is None
+    firestore.put("conversations", doc, {"messages": [{"role": "user", "content": "hi"}]})
+    assert firestore.get("conversations", doc) == {"messages": [{"role": "user", "content": "hi"}]}
+    firestore.put("conversations", doc, {"brief": {"product_id": "cap"}}, ttl_seconds=3600)
+    assert firestore.get("conversations", doc) == {"brief": {"product_id": "cap"}}
+    firestore.put("conversations", doc, {"brief": {}}, ttl_seconds=-1)
+    assert firestore.get("conversations", doc) is None
+
+
+def test_take_returns_a_document_once(firestore: state.FirestoreState) -> None:
+    doc = uuid.uuid4().hex
+    firestore.put("oauth_states", doc, {"return_to": "/design"}, ttl_seconds=600)
+    assert firestore.take("oauth_states", doc) == {"return_to": "/design"}
+    assert firestore.take("oauth_states", doc) is None
+    assert firestore.get("oauth_states", doc) is None
+
+
+def test_hits_are_counted_in_a_window(firestore: state.FirestoreState) -> None:
+    key = f"test:{uuid.uuid4().hex}"
+    results = [firestore.hit(key, 3, 60) for _ in range(5)]
+    assert [r.allowed for r in results] == [True, True, True, False, False]
+    assert 1 <= results[-1].retry_after <= 60
+
+
+def test_concurrent_hits_are_counted_exactly(firestore: state.FirestoreState) -> None:
+    key = f"test:{uuid.uuid4().hex}"
+    allowed: list[bool] = []
+    lock = threading.Lock()
+
+    def hit() -> None:
+        result = firestore.hit(key, 2, 60).allowed
+        with lock:
+            allowed.append(result)
+
+    threads = [threading.Thread(target=hit) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(allowed) == [False, True, True]
+
+
+def test_the_rate_limiter_and_the_chat_run_on_firestore(
+    firestore: state.FirestoreState, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    from common import chat
+    from common.sessions import new_anonymous
+
+    monkeypatch.setattr(state, "_backend", firestore)
+    app = flask.Flask("test")
+    with app.test_request_context(headers={"X-Forwarded-For": f"192.0.2.{uuid.uuid4().int % 250}"}):
+        for _ in range(2):
+            state.rate_limit("chat", flask.request, limit=2, window_seconds=60)
+        with pytest.raises(errors.RateLimited):
+            state.rate_limit("chat", flask.request, limit=2, window_seconds=60)
+    session = new_anonymous()
+    first = chat.converse(session, chat.ChatIn(message="a navy tee with a bold star"))
+    second = chat.converse(
+        session, chat.ChatIn(message="bigger", conversation_id=first.conversation_id)
+    )
+    stored = firestore.get("conversations", first.conversation_id)
+    assert stored is not None and stored["owner"] == session.subject
+    assert len(stored["messages"]) == 4
+    assert second.brief.image is not None and second.brief.image.size == "full"
+    with pytest.raises(errors.NotFound):
+        chat.converse(
+            new_anonymous(), chat.ChatIn(message="hi", conversation_id=first.conversation_id)
+        )
