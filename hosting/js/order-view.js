@@ -38,8 +38,9 @@ export function itemMedia(item, product) {
   const preview = designPreviews.get(item.design_id);
   const name = product?.name ?? item.product_name;
   const wrapper = el('div', { class: 'item-media' });
-  if (preview?.front) {
-    wrapper.append(el('img', { src: preview.front, alt: `${name} in ${item.color}, your design (front)`, width: 1024, height: 1024, loading: 'lazy', decoding: 'async' }));
+  const side = preview?.side === 'back' ? 'back' : 'front';
+  if (preview?.[side]) {
+    wrapper.append(el('img', { src: preview[side], alt: `${name} in ${item.color}, your design (${side})`, width: 1024, height: 1024, loading: 'lazy', decoding: 'async' }));
   } else if (product) {
     const color = findColor(product, item.color);
     wrapper.append(garmentFrame(product.image_url, `${name} in ${item.color}`));

@@ -46,6 +46,8 @@ export const designPreviews = {
     all[design.design_id] = {
       front: design.mockups?.front ?? '',
       back: design.mockups?.back ?? '',
+      // The side to show first: where the design has something printed.
+      side: design.layers?.some((layer) => layer.area === 'front') || !design.layers?.length ? 'front' : 'back',
       product_id: design.product_id,
       color: design.color,
     };

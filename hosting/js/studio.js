@@ -17,6 +17,7 @@ const SAVE_DELAY_MS = 700;
 const COLOR_DELAY_MS = 350;
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
+const studioRoot = document.querySelector('.studio');
 const stageRoot = document.getElementById('stage');
 const productSelect = document.getElementById('product-select');
 const swatchRoot = document.getElementById('color-swatches');
@@ -69,12 +70,12 @@ const editor = createEditor(stageRoot, {
 
 const chat = createChat(document.getElementById('design-chat'), {
   label: 'Describe your design',
-  placeholder: 'e.g. A retro sunset on a navy tee with “Dawn Patrol” underneath',
+  placeholder: 'Describe your idea…',
   intro: 'Hi! Tell me what you would like to make: the product, its color, an image, and any text. I will put it on the product for you to fine-tune.',
   suggestions: [
     'A neon tiger on a black hoodie',
-    'Navy tee with a retro sunset and “Dawn Patrol” underneath',
-    'A minimal mountain line drawing on a sand tote',
+    'A navy tee with “Dawn Patrol” in bold',
+    'A minimal mountain on a natural tote',
   ],
   send: sendToAssistant,
 });
@@ -124,12 +125,19 @@ function applyDesign(design, { fromSave = false } = {}) {
   state.design = design;
   designPreviews.remember(design);
   chooseProduct(design.product_id, design.color, { silent: true });
-  if (!fromSave) editor.setLayers(design.layers);
-  else mergeUrls(design.layers);
+  if (!fromSave) {
+    editor.setLayers(design.layers);
+    // Show the side the design is on when the one in view is empty.
+    const sides = new Set(design.layers.map((layer) => layer.area));
+    if (sides.size && !sides.has(editor.side)) editor.setSide([...sides][0]);
+  } else {
+    mergeUrls(design.layers);
+  }
   showProof(design);
   persist();
   renderLayerList();
   continueButton.disabled = false;
+  studioRoot.classList.add('has-design');
   setStatus('Saved.', 'saved');
 }
 
@@ -585,6 +593,7 @@ async function start() {
       editor.setLayers(saved.design.layers, { record: false });
       showProof(saved.design);
       continueButton.disabled = false;
+      studioRoot.classList.add('has-design');
       state.dirty = Boolean(saved.dirty);
       if (state.dirty) scheduleSave();
       else setStatus('Saved.', 'saved');
