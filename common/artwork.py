@@ -953,9 +953,9 @@ def _render_bold(art: _Art, body: Image.Image, detail: Image.Image, fill: str) -
 
 
 def _render_neon(art: _Art, body: Image.Image, detail: Image.Image, fill: str) -> None:
-    width = max(2, art.size // 120)
-    lines = ImageChops.lighter(_outline(body, width), _outline(detail, max(1, width // 2)))
-    glow = lines.filter(ImageFilter.GaussianBlur(art.size / 60)).point(lambda v: min(255, v * 3))
+    width = max(2, art.size // 85)
+    lines = ImageChops.lighter(_outline(body, width), _outline(detail, max(1, width * 2 // 3)))
+    glow = lines.filter(ImageFilter.GaussianBlur(art.size / 45)).point(lambda v: min(255, v * 4))
     art.paste(_solid(art.size, fill, glow))
     art.paste(_solid(art.size, fill, body.point(lambda v: v // 7)))
     art.paste(_solid(art.size, _shift(fill, 0.3), lines))

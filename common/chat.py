@@ -528,6 +528,10 @@ class LocalAssistant:
                     continue
                 if draft.image is not None and facts.side is None:
                     existing.area = draft.image.area
+                if facts.side in ("front", "back"):
+                    existing.area = cast(Side, facts.side)
+                if draft.image is None or draft.image.area != existing.area:
+                    existing.size = "large"  # alone on its side: it is the design
                 draft.texts.append(existing)
                 reading.note(f"Added \u201c{existing.text}\u201d.")
             self._style_text(existing, facts, colors)

@@ -46,7 +46,7 @@ from common.text import normalize_text
 Side = Literal["front", "back"]
 SIDES: tuple[Side, ...] = ("front", "back")
 Font = Literal["Aileron", "Aileron Bold", "Aileron Black"]
-FONT_WEIGHTS: dict[str, float] = {"Aileron": 0.0, "Aileron Bold": 0.028, "Aileron Black": 0.055}
+FONT_WEIGHTS: dict[str, float] = {"Aileron": 0.0, "Aileron Bold": 0.035, "Aileron Black": 0.065}
 MAX_LAYERS = 8
 MAX_TEXT_CHARS = 40
 INSIDE_TOLERANCE = 0.02  # of the area's size: a rounding margin, not a licence to bleed
@@ -249,7 +249,7 @@ Style = Literal[
 ]
 Size = Literal["small", "medium", "large", "full"]
 TextPosition = Literal["auto", "top", "middle", "bottom"]
-IMAGE_SCALES: dict[str, float] = {"small": 0.45, "medium": 0.65, "large": 0.85, "full": 1.0}
+IMAGE_SCALES: dict[str, float] = {"small": 0.4, "medium": 0.6, "large": 0.8, "full": 1.0}
 TEXT_SIZES: dict[str, float] = {"small": 0.08, "medium": 0.12, "large": 0.17, "full": 0.24}
 SIZE_ORDER: tuple[Size, ...] = ("small", "medium", "large", "full")
 
@@ -761,7 +761,7 @@ def _artwork(brief: Brief, previous: Stored | None, garment_hex: str) -> tuple[s
             aspect = aspect_of(old.asset)
             if aspect is not None:
                 return old.asset, aspect
-    image = imagegen.provider().generate(artwork_request(brief.image, garment_hex))
+    image = imagegen.trim(imagegen.provider().generate(artwork_request(brief.image, garment_hex)))
     return _store_png("artwork", image), image.width / image.height
 
 

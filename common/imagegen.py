@@ -124,6 +124,24 @@ def fit(image: Image.Image, side: int = ARTWORK_SIZE) -> Image.Image:
     return scaled
 
 
+def trim(image: Image.Image, margin: float = 0.02) -> Image.Image:
+    """The image cropped to its visible pixels plus a small margin: the printed size of an
+    artwork is the size of what is drawn, not of the canvas it was drawn on."""
+    box = image.getchannel("A").point(lambda v: 255 if v > 8 else 0).getbbox()
+    if box is None:
+        return image
+    left, top, right, bottom = box
+    pad = round(max(right - left, bottom - top) * margin)
+    return image.crop(
+        (
+            max(0, left - pad),
+            max(0, top - pad),
+            min(image.width, right + pad),
+            min(image.height, bottom + pad),
+        )
+    )
+
+
 def remove_background(image: Image.Image, tolerance: int = 28) -> Image.Image:
     """A model's artwork on a flat backdrop, with the backdrop made transparent.
 

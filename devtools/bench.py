@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from devtools import bench_webhook
+from devtools import bench_studio, bench_webhook
 from devtools.openapi import FUNCTIONS_DIR, REPO, function_names
 
 
@@ -399,11 +399,16 @@ def main(
             ],
             # Webhook throughput (devtools/bench_webhook.py), when stripe_webhook is benched.
             "webhook": bench_webhook.measure(env) if "stripe_webhook" in targets else None,
+            # Mockup compositor and local artwork generator (devtools/bench_studio.py), when
+            # generate_image is benched.
+            "studio": bench_studio.measure() if "generate_image" in targets else None,
         }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
     print_report(report)
     if report["webhook"]:
         bench_webhook.print_result(report["webhook"])
+    if report["studio"]:
+        bench_studio.print_result(report["studio"])
     print(f"\nwritten to {output}")
     return report

@@ -270,10 +270,13 @@ CONVERSATIONS: list[list[tuple[str, dict[str, Any]]]] = [
         ("start over", {"product_id": None, "image": None, "texts": []}),
     ],
     [
-        ("black cap with 'NYC' in bold", {"product_id": "cap", "texts": [{"text": "NYC"}]}),
+        (
+            "black cap with 'NYC' in bold",
+            {"product_id": "cap", "texts": [{"text": "NYC", "size": "large"}]},
+        ),
         ("make the cap khaki", {"color": "Khaki"}),
-        ("make it bigger", {"texts": [{"size": "large"}]}),
-        ("change the text to 'LA'", {"texts": [{"text": "LA", "size": "large"}]}),
+        ("make it bigger", {"texts": [{"size": "full"}]}),
+        ("change the text to 'LA'", {"texts": [{"text": "LA", "size": "full"}]}),
         ("heavier", {"texts": [{"font": "Aileron Black"}]}),
         ("put it on a hoodie", {"product_id": "hoodie", "color": None, "texts": [{"text": "LA"}]}),
     ],
