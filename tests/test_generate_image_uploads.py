@@ -30,9 +30,9 @@ def chunk(kind: bytes, data: bytes) -> bytes:
 
 def bomb_png(width: int, height: int) -> bytes:
     """A small file that claims a huge 1-bit image: every row is zeros, deflated."""
-    raw = zlib.compressobj(9)
-    row = b"\x00" * (1 + (width + 7) // 8)
-    data = b"".join(raw.compress(row) for _ in range(height)) + raw.flush()
+    raw = zlib.compressobj(6)
+    rows = b"\x00" * (1 + (width + 7) // 8) * min(height, 1000)
+    data = b"".join(raw.compress(rows) for _ in range(0, height, 1000)) + raw.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
