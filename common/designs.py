@@ -315,6 +315,7 @@ class Brief(BaseModel):
 # --- laying a brief out on the print areas -------------------------------------------------
 
 ART_LAYER = "art"
+UPLOADED = "your uploaded image"  # the prompt of an upload sent without one: print it as is
 TEXT_GAP = 0.03  # of the area's height, between stacked elements
 EDGE = 0.02
 
@@ -761,7 +762,12 @@ def _artwork(brief: Brief, previous: Stored | None, garment_hex: str) -> tuple[s
             aspect = aspect_of(old.asset)
             if aspect is not None:
                 return old.asset, aspect
-    image = imagegen.trim(imagegen.provider().generate(artwork_request(brief.image, garment_hex)))
+    request = artwork_request(brief.image, garment_hex)
+    if request.reference is not None and brief.image.prompt == UPLOADED:
+        image = imagegen.fit(imagegen.decode(request.reference))  # printed as it is
+    else:
+        image = imagegen.provider().generate(request)
+    image = imagegen.trim(image)
     return _store_png("artwork", image), image.width / image.height
 
 
@@ -831,17 +837,14 @@ def _make(
     return _write(conn, session, previous, made)
 
 
-def _image_brief(
-    prompt: str, upload: str | None, base: ImageBrief | None, side: Side
-) -> ImageBrief:
-    """The image part of a design from a plain prompt, keeping placement from `base`."""
-    style = artwork.style_in(prompt)
-    colors = artwork.colors_in(prompt)[:4]
+def _image_brief(prompt: str, upload: str | None, base: ImageBrief | None) -> ImageBrief:
+    """The image part of a design from a plain prompt (or a bare upload), keeping the
+    placement and size of `base`, the image it replaces."""
     return ImageBrief(
-        prompt=prompt or (base.prompt if base else "your image"),
-        style=cast(Style, style or (base.style if base else "bold")),
-        colors=colors if prompt else (base.colors if base else []),
-        area=base.area if base else side,
+        prompt=prompt or UPLOADED,
+        style=cast(Style, artwork.style_in(prompt) or (base.style if base else "bold")),
+        colors=artwork.colors_in(prompt)[:4],
+        area=base.area if base else "front",
         size=base.size if base else "large",
         upload=upload,
     )
@@ -858,12 +861,10 @@ def generate(session: Session, request: GenerateIn, upload: bytes | None = None)
     with db.transaction() as conn:
         previous = load(conn, session, request.design_id) if request.design_id else None
         brief = request.brief or (previous.brief if previous else Brief())
-        if prompt or upload_key:
+        from_brief = request.brief is not None and request.brief.image is not None
+        if upload_key or (prompt and not from_brief):
             base = brief.image or (previous.brief.image if previous else None)
-            image_brief = _image_brief(prompt, upload_key, base, "front")
-            if request.brief is not None and request.brief.image is not None and not upload_key:
-                image_brief = request.brief.image
-            brief = brief.model_copy(update={"image": image_brief})
+            brief = brief.model_copy(update={"image": _image_brief(prompt, upload_key, base)})
         if brief.empty:
             raise errors.Unprocessable(
                 "say what to make: a prompt, an image, or a brief with text",

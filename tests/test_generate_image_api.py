@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from common import config, errors, imagegen
+from common.artwork import ArtworkRequest
 from tests.conftest import function_app
 from tests.test_generate_image_uploads import bomb_png, encoded, photo
 
@@ -225,3 +226,33 @@ def test_generation_is_rate_limited_per_client(shopper) -> None:
     ]
     assert statuses[:10] == [422] * 10
     assert statuses[10:] == [429, 429]
+
+
+def test_a_bare_upload_is_printed_as_is_and_a_prompt_makes_art_from_it(
+    shopper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[ArtworkRequest] = []
+
+    class Recording:
+        name = "recording"
+
+        def generate(self, request: ArtworkRequest) -> Image.Image:
+            seen.append(request)
+            return Image.new("RGBA", (300, 300), (200, 0, 200, 255))
+
+    monkeypatch.setattr(imagegen, "_provider", Recording())
+    bare = upload(shopper, encoded(photo((400, 300)), "PNG")).get_json()
+    assert seen == []
+    assert png_at(bare["artwork_url"]).size == (400, 300)
+    assert bare["brief"]["image"]["prompt"] == "your uploaded image"
+    styled = upload(
+        shopper,
+        encoded(photo((400, 300)), "PNG"),
+        prompt="my photo as a neon sign",
+        design_id=bare["design_id"],
+    ).get_json()
+    [request] = seen
+    assert request.prompt == "my photo as a neon sign" and request.style == "neon"
+    assert request.reference is not None
+    assert Image.open(io.BytesIO(request.reference)).size == (400, 300)
+    assert png_at(styled["artwork_url"]).size == (300, 300)
