@@ -108,14 +108,19 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     production = env == "production"
 
     if production:
-        _require_in_production(environ, "SITE_URL", "SESSION_SECRET", "STRIPE_WEBHOOK_SECRET")
+        _require_in_production(environ, "SITE_URL", "SESSION_SECRET")
         if not environ.get("DATABASE_URL"):
             _require_in_production(environ, "INSTANCE_CONNECTION_NAME", "DB_NAME", "DB_USER")
         if environ.get("STATE_BACKEND", "firestore") != "firestore":
             raise ConfigError("AUREN_ENV=production needs STATE_BACKEND=firestore")
 
     def secret(name: str) -> str:
-        return environ.get(name) or _local_secret(data_dir, name)
+        """The secret from the environment; locally, one generated once when it is unset.
+
+        In production an unset secret is empty: the functions that need it name it in
+        `require(...)` and so refuse to start without it.
+        """
+        return environ.get(name) or ("" if production else _local_secret(data_dir, name))
 
     port = environ.get("PORT", "8080")
     return Settings(

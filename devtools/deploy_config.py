@@ -25,8 +25,8 @@ SECRET_NAMES = frozenset(
     }
 )
 
-# `common.config.load` refuses to start in production without these two, in every function.
-BASE_SECRETS = ("SESSION_SECRET", "STRIPE_WEBHOOK_SECRET")
+# `common.config.load` refuses to start in production without it, in every function.
+BASE_SECRETS = ("SESSION_SECRET",)
 # Mounted too when the database is reached with a password instead of IAM auth.
 PASSWORD_SECRET = "DB_PASS"
 
@@ -104,7 +104,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "stripe_webhook": FunctionSpec(
         purpose="signed Stripe events; marks orders paid, then sheet row and confirmation email",
         public=True,
-        secrets=("SENDGRID_API_KEY",),
+        secrets=("STRIPE_WEBHOOK_SECRET", "SENDGRID_API_KEY"),
         settings=("SHEET_ID",),
         optional_settings=MAIL_SETTINGS,
         timeout_seconds=60,

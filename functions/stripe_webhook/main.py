@@ -10,7 +10,7 @@ import functions_framework
 from common import config, fulfilment
 from common.http import Call, Router, read_body
 
-config.require("SENDGRID_API_KEY", "SHEET_ID")
+config.require("STRIPE_WEBHOOK_SECRET", "SENDGRID_API_KEY", "SHEET_ID")
 router = Router(check_origin=False)
 MAX_EVENT_BYTES = 512 * 1024
 
