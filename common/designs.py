@@ -771,10 +771,18 @@ def _artwork(brief: Brief, previous: Stored | None, garment_hex: str) -> tuple[s
     return _store_png("artwork", image), image.width / image.height
 
 
+def _side_of(layers: Sequence[ImageLayer | TextLayer], side: str) -> list[dict[str, Any]]:
+    return [layer.model_dump(exclude={"url"}) for layer in layers if layer.area == side]
+
+
 def _render(
-    product: catalog.Product, color: catalog.Color, layers: Sequence[ImageLayer | TextLayer]
+    product: catalog.Product,
+    color: catalog.Color,
+    layers: Sequence[ImageLayer | TextLayer],
+    previous: Stored | None,
 ) -> tuple[str, str]:
-    """Render and store the front and back mockups; their URLs."""
+    """The front and back mockups' URLs: a side whose product, color and layers are as they
+    were keeps its mockup; the others are rendered and stored."""
     from common import mockups  # the compositor builds on this module's geometry
 
     areas = areas_of(product)
@@ -786,10 +794,20 @@ def _render(
                 assets[layer.asset] = image
     files = storage.storage()
     urls = []
-    for side in SIDES:
+    for side, old_url in zip(
+        SIDES, (previous.front_url, previous.back_url) if previous else (None, None), strict=True
+    ):
+        unchanged = (
+            previous is not None
+            and old_url
+            and (previous.product_id, previous.color) == (product.id, color.name)
+            and _side_of(previous.layers, side) == _side_of(layers, side)
+        )
+        if unchanged and old_url:
+            urls.append(old_url)
+            continue
         mockup = mockups.render_side(product.id, color.hex, side, areas[side], layers, assets)
-        key = _store_png("mockups", mockup)
-        urls.append(files.url(key))
+        urls.append(files.url(_store_png("mockups", mockup)))
     return urls[0], urls[1]
 
 
@@ -822,7 +840,7 @@ def _make(
             aspect_of,
         )
     check_layers(layers, areas, aspect_of)
-    front, back = _render(product, color, layers)
+    front, back = _render(product, color, layers, previous)
     art_layer = next((layer for layer in layers if isinstance(layer, ImageLayer)), None)
     made = _Made(
         product_id=product.id,

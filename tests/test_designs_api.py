@@ -88,3 +88,26 @@ def test_only_the_owner_can_save_a_design(shopper, database_url: str) -> None:
         layers=[],
     )
     assert response.status_code == 404
+
+
+def test_only_the_sides_that_changed_are_rendered_again(shopper) -> None:
+    design = generate(shopper, prompt="a bold crown", product_id="classic-tee", color="Navy")
+    design = design.get_json()
+    title = {
+        "id": "title",
+        "type": "text",
+        "area": "back",
+        "x": 0.5,
+        "y": 0.5,
+        "text": "Royalty",
+        "size": 0.15,
+    }
+    saved = save(
+        shopper,
+        design_id=design["design_id"],
+        product_id="classic-tee",
+        color="Navy",
+        layers=[*design["layers"], title],
+    ).get_json()
+    assert saved["mockups"]["front"] == design["mockups"]["front"]
+    assert saved["mockups"]["back"] != design["mockups"]["back"]
