@@ -35,7 +35,8 @@ function validate() {
 }
 
 for (const [name, field] of Object.entries(fields)) {
-  field.input.addEventListener('blur', () => {
+  // Re-checked as the shopper types (not on blur, which would shift the layout under a click).
+  field.input.addEventListener('input', () => {
     if (field.input.getAttribute('aria-invalid') === 'true') setError(name, field.check(field.input.value.trim()));
   });
 }

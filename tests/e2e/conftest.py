@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 from werkzeug.serving import make_server
 
 from common import config
@@ -37,7 +44,8 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 VIEWPORTS = {"phone": (390, 844), "desktop": (1440, 900)}
-TIMEOUT_MS = 15_000
+TIMEOUT_MS = 20_000  # rendering mockups on a busy 2-core CI machine takes seconds
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 class Site:

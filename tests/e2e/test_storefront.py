@@ -148,6 +148,22 @@ def test_the_layer_editor_works_with_the_keyboard_alone(site: Site, page: Page) 
     expect(page.locator("#layers-empty")).to_be_visible()
 
 
+def test_the_contact_form_checks_its_fields_and_sends(site: Site, page: Page) -> None:
+    page.goto(site.url("/contact"))
+    page.get_by_role("button", name="Send message").click()
+    expect(page.get_by_label("Your name")).to_be_focused()
+    expect(page.get_by_text("Tell us your name.")).to_be_visible()
+    page.get_by_label("Your name").fill("Robin")
+    page.get_by_label("Email").fill("robin@example.com")
+    page.get_by_label("Message").fill("Can you print 500 totes by June?")
+    page.get_by_role("button", name="Send message").click()
+    expect(
+        page.get_by_role("heading", name="Thank you, your message is on its way")
+    ).to_be_visible()
+    expect(page.locator("#contact-done")).to_be_focused()
+    expect(page.get_by_text(re.compile(r"^Reference msg_"))).to_be_visible()
+
+
 LANDING_BUDGET_BYTES = 300 * 1024
 
 
