@@ -36,7 +36,7 @@ def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, pag
     # Design by chat: the brief becomes artwork, layers on the stage and a rendered mockup.
     expect(page.get_by_role("heading", name="Design studio")).to_be_visible()
     chat = page.get_by_role("textbox", name="Describe your design")
-    chat.fill("A retro sunset on a navy t-shirt with 'Dawn Patrol' underneath")
+    chat.fill("A neon tiger on a navy t-shirt with 'Dawn Patrol' underneath")
     chat.press("Enter")
     log = page.get_by_role("log", name="Describe your design: conversation")
     expect(log).to_contain_text("Dawn Patrol")
@@ -45,6 +45,7 @@ def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, pag
     expect(proof).to_have_js_property("complete", True)
     assert proof.evaluate("image => image.naturalWidth") > 0
     expect(page.locator("#studio-product")).to_have_text("Classic Tee · Navy")
+    expect(page.locator("#stage .layer-image img")).to_have_js_property("complete", True)
     first_proof = proof.get_attribute("src")
 
     # Edit a layer: drag the text up a little; the edit is saved and the proof re-rendered.

@@ -3,10 +3,12 @@ layer editor from the keyboard, and every page at a phone's and a desktop's size
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import pytest
+from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from tests.e2e.conftest import (
@@ -17,6 +19,17 @@ from tests.e2e.conftest import (
     new_context,
     save_screenshot,
 )
+
+
+def logo_png() -> bytes:
+    """A small two-color logo, as a shopper might upload."""
+    image = Image.new("RGB", (240, 160), "#ffffff")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((20, 20, 140, 140), fill="#ff7a59")
+    draw.rectangle((120, 50, 220, 110), fill="#4b3fd6")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def test_the_catalog_path_leads_to_a_draft(site: Site, page: Page) -> None:
@@ -37,6 +50,14 @@ def test_the_catalog_path_leads_to_a_draft(site: Site, page: Page) -> None:
     expect(
         page.locator("#stage").get_by_role("button", name=re.compile("Night Shift"))
     ).to_be_focused()
+    expect(page.locator("#save-status")).to_have_text("Saved.")
+
+    # Upload artwork: it becomes the design's image, beside the text added by hand.
+    page.get_by_label("Upload an image").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": logo_png()}]
+    )
+    expect(page.locator("#stage .layer-image img")).to_have_js_property("complete", True)
+    expect(page.locator("#layer-list")).to_contain_text("Night Shift")
     expect(page.locator("#save-status")).to_have_text("Saved.")
     page.get_by_role("button", name="Continue to sizes").click()
 
