@@ -39,7 +39,7 @@ from pydantic import (
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from common import artwork, catalog, db, errors, imagegen, storage
+from common import artwork, catalog, db, errors, imagegen, owners, storage
 from common.sessions import Session
 from common.text import normalize_text
 
@@ -536,12 +536,6 @@ def new_design_id() -> str:
     return "dsn_" + secrets.token_urlsafe(18)
 
 
-def _owner_clause(session: Session) -> tuple[str, dict[str, Any]]:
-    if session.anonymous:
-        return "d.owner_session = :owner AND d.user_id IS NULL", {"owner": session.subject}
-    return "d.user_id = (SELECT id FROM users WHERE public_id = :owner)", {"owner": session.subject}
-
-
 def _not_found() -> errors.NotFound:
     return errors.NotFound("there is no such design", code="design_not_found")
 
@@ -550,7 +544,7 @@ def load(conn: Connection, session: Session | None, design_id: str) -> Stored:
     """The caller's design; 404 for anyone else's, for a guess, or without a session."""
     if session is None or not DESIGN_ID.match(design_id):
         raise _not_found()
-    owner_sql, params = _owner_clause(session)
+    owner_sql, params = owners.owner_clause(session, "d")
     row = conn.execute(
         text(
             "SELECT d.id, d.public_id, d.product_id, d.color, d.layers, d.brief, d.prompt,"
@@ -574,17 +568,6 @@ def load(conn: Connection, session: Session | None, design_id: str) -> Stored:
         back_url=row.mockup_back_url,
         version=int(row.version),
     )
-
-
-def _user_pk(conn: Connection, session: Session) -> int | None:
-    if session.anonymous:
-        return None
-    pk = conn.execute(
-        text("SELECT id FROM users WHERE public_id = :p"), {"p": session.subject}
-    ).scalar()
-    if pk is None:
-        raise errors.Unauthorized("your session is no longer valid, sign in again")
-    return int(pk)
 
 
 @dataclass(frozen=True)
@@ -624,7 +607,7 @@ def _write(conn: Connection, session: Session, previous: Stored | None, made: _M
             {
                 **values,
                 "pid": design_id,
-                "user": _user_pk(conn, session),
+                "user": owners.user_pk(conn, session),
                 "owner": session.subject if session.anonymous else None,
             },
         )

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from common import catalog, db, errors, pricing, sizes
+from common import catalog, db, errors, owners, pricing, sizes
 from common.sessions import Session
 
 MAX_ITEMS = 20
@@ -158,26 +158,6 @@ class OrderListOut(BaseModel):
     orders: list[OrderSummaryOut]
 
 
-# Ownership: a user's orders, or an anonymous session's unclaimed ones.
-
-
-def _owner_clause(session: Session) -> tuple[str, dict[str, Any]]:
-    if session.anonymous:
-        return "o.owner_session = :owner AND o.user_id IS NULL", {"owner": session.subject}
-    return "o.user_id = (SELECT id FROM users WHERE public_id = :owner)", {"owner": session.subject}
-
-
-def _user_pk(conn: Connection, session: Session) -> int | None:
-    if session.anonymous:
-        return None
-    pk = conn.execute(
-        text("SELECT id FROM users WHERE public_id = :p"), {"p": session.subject}
-    ).scalar()
-    if pk is None:
-        raise errors.Unauthorized("your session is no longer valid, sign in again")
-    return int(pk)
-
-
 def new_order_id() -> str:
     return "ord_" + secrets.token_urlsafe(18)
 
@@ -255,15 +235,15 @@ def _validate_items(items: Sequence[DraftItemIn]) -> list[_Line]:
 def _design_pks(conn: Connection, session: Session, lines: Sequence[_Line]) -> list[int | None]:
     """The designs' row ids, checking each is the caller's and made for the item's product."""
     pks: list[int | None] = []
-    owner_sql, params = _owner_clause(session)
+    owner_sql, params = owners.owner_clause(session, "d")
     for index, line in enumerate(lines):
         if line.design is None:
             pks.append(None)
             continue
         row = conn.execute(
             text(
-                "SELECT o.id, o.product_id FROM designs o"
-                f" WHERE o.public_id = :design AND {owner_sql}"
+                "SELECT d.id, d.product_id FROM designs d"
+                f" WHERE d.public_id = :design AND {owner_sql}"
             ),
             {**params, "design": line.design},
         ).first()
@@ -333,7 +313,7 @@ def _lock_draft(conn: Connection, session: Session, order_id: str) -> tuple[int,
     """Lock the caller's order for update; return (row id, version). 404 / 409 otherwise."""
     if not ORDER_ID.match(order_id):
         raise errors.NotFound("there is no such order", code="order_not_found")
-    owner_sql, params = _owner_clause(session)
+    owner_sql, params = owners.owner_clause(session, "o")
     row = conn.execute(
         text(
             "SELECT o.id, o.status, o.version FROM orders o"
@@ -366,7 +346,7 @@ def save_draft(
                 ),
                 {
                     "pid": order_id,
-                    "user": _user_pk(conn, session),
+                    "user": owners.user_pk(conn, session),
                     "owner": session.subject if session.anonymous else None,
                     "currency": lines[0].product.currency if lines else "usd",
                 },
@@ -450,7 +430,7 @@ def _next_tiers(items: list[dict[str, Any]]) -> list[NextTierOut | None]:
 
 
 def _read(conn: Connection, session: Session, order_id: str) -> OrderOut | None:
-    owner_sql, params = _owner_clause(session)
+    owner_sql, params = owners.owner_clause(session, "o")
     row = (
         conn.execute(text(ORDER_SQL.format(owner=owner_sql)), {**params, "pid": order_id})
         .mappings()
@@ -503,7 +483,7 @@ LIMIT :limit
 
 def list_orders(session: Session, limit: int = 50) -> OrderListOut:
     """The caller's orders, newest first."""
-    owner_sql, params = _owner_clause(session)
+    owner_sql, params = owners.owner_clause(session, "o")
     with db.engine().connect() as conn:
         rows = conn.execute(
             text(LIST_SQL.format(owner=owner_sql)), {**params, "limit": limit}

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
-from common import catalog, db, errors, log, pricing, state
+from common import catalog, db, errors, log, owners, pricing, state
 from common import orders as order_domain
 from common.config import ConfigError, settings
 from common.orders import OrderOut, Status
@@ -326,7 +326,7 @@ def start_checkout(session: Session, order_id: str) -> CheckoutOut:
     email = _user_email(session)
     order = repriced(session, order)
     created = provider().create_session(session_params(order, email), idempotency_key(order))
-    owner_sql, owner = order_domain._owner_clause(session)
+    owner_sql, owner = owners.owner_clause(session, "o")
     with db.transaction() as conn:
         row = conn.execute(
             text(

@@ -121,6 +121,7 @@ def an_order(engine: sqlalchemy.Engine) -> None:
 def test_constraints_reject_bad_rows(engine: sqlalchemy.Engine, an_order: None, sql: str) -> None:
     with pytest.raises(sqlalchemy.exc.DBAPIError) as raised, engine.begin() as conn:
         conn.execute(text(sql))
+    assert raised.value.orig is not None
     sqlstate = raised.value.orig.args[0]["C"]
     assert sqlstate.startswith("23"), raised.value  # integrity constraint violation
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 import http.client
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -55,7 +56,7 @@ def test_a_shopper_signs_in_locally_and_keeps_the_anonymous_draft(site: int) -> 
     item = '{"items": [{"product_id": "classic-tee", "color": "Navy", "sizes": {"M": 20}}]}'
     response, text = browser.send("POST", "/api/orders/draft", item, "application/json")
     assert response.status == 200
-    order_id = re.search(r'"id":"(ord_[^"]+)"', text).group(1)
+    order_id = json.loads(text)["id"]
     anonymous = browser.cookie
 
     summary = f"/summary?order={order_id}"

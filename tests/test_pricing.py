@@ -72,8 +72,9 @@ price_lists = st.builds(
     ),
     st.integers(0, 20_000),
     st.tuples(st.integers(0, 2_000), st.integers(0, 2_000)),
-    st.lists(st.tuples(st.integers(2, 500), st.integers(0, 3_000)), max_size=5, unique_by=lambda t: t[0])
-    .map(lambda steps: sorted(steps)),
+    st.lists(
+        st.tuples(st.integers(2, 500), st.integers(0, 3_000)), max_size=5, unique_by=lambda t: t[0]
+    ).map(lambda steps: sorted(steps)),
 )
 
 

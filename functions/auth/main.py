@@ -32,7 +32,7 @@ class CallbackQuery(BaseModel):
 
 
 def _redirect(location: str) -> flask.Response:
-    return flask.redirect(location, code=302)
+    return flask.Response(status=302, headers={"Location": location})
 
 
 @router.route("GET", "/api/auth/login", query=LoginQuery, status=302)
