@@ -112,6 +112,9 @@ class PostgresState:
         return Hit(row.hits <= limit, _retry_after(row.window_start, window_seconds, row.now))
 
 
+HIT_ATTEMPTS = 10
+
+
 class FirestoreState:
     def __init__(self) -> None:
         from google.cloud import firestore
@@ -177,7 +180,14 @@ class FirestoreState:
                 stored["hits"] <= limit, _retry_after(stored["window_start"], window_seconds, now)
             )
 
-        result: Hit = hit_in(self.client.transaction())
+        try:
+            result: Hit = hit_in(self.client.transaction(max_attempts=HIT_ATTEMPTS))
+        except ValueError as exc:
+            # Firestore gives up when a burst on one key keeps the transaction contended:
+            # that burst is exactly what a rate limit refuses.
+            if not str(exc).startswith("Failed to commit transaction"):
+                raise
+            return Hit(False, 1)
         return result
 
 

@@ -150,3 +150,24 @@ def test_the_rate_limiter_and_the_chat_run_on_firestore(
         chat.converse(
             new_anonymous(), chat.ChatIn(message="hi", conversation_id=first.conversation_id)
         )
+
+
+def test_a_burst_on_one_key_never_errors_and_never_over_admits(
+    firestore: state.FirestoreState,
+) -> None:
+    key = f"test:{uuid.uuid4().hex}"
+    allowed: list[bool] = []
+    lock = threading.Lock()
+
+    def hit() -> None:
+        result = firestore.hit(key, 2, 60).allowed
+        with lock:
+            allowed.append(result)
+
+    threads = [threading.Thread(target=hit) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(allowed) == 10
+    assert allowed.count(True) <= 2
