@@ -67,12 +67,16 @@ class FunctionSpec:
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     "chat": FunctionSpec(
-        purpose="the design chat (OpenAI); reads designs' artwork from GCS",
+        purpose="the design chat (OpenAI); a chat edit regenerates artwork and mockups in GCS",
         public=True,
         secrets=("OPENAI_API_KEY",),
-        settings=("GCS_BUCKET",),
-        optional_settings=("CHAT_MODEL", "OPENAI_BASE_URL"),
-        timeout_seconds=60,
+        settings=("GCS_BUCKET", "GOOGLE_CLOUD_LOCATION"),
+        optional_settings=("CHAT_MODEL", "OPENAI_BASE_URL", "IMAGE_MODEL"),
+        # Like generate_image: an edit may call the image model and composite mockups.
+        memory="2Gi",
+        cpu="2",
+        timeout_seconds=120,
+        concurrency=4,
         max_instances=10,
     ),
     "generate_image": FunctionSpec(

@@ -231,7 +231,8 @@ def test_each_function_gets_the_secrets_its_vendor_needs(tmp_path: Path) -> None
 
 def test_image_generation_gets_more_time_and_memory_than_any_other_function() -> None:
     image = FUNCTIONS["generate_image"]
-    others = [spec for name, spec in FUNCTIONS.items() if name not in ("generate_image", "ops")]
+    # A chat edit regenerates artwork too, so chat is sized like generate_image.
+    others = [s for n, s in FUNCTIONS.items() if n not in ("generate_image", "chat", "ops")]
     assert all(memory_bytes(image.memory) > memory_bytes(o.memory) for o in others)
     assert all(image.timeout_seconds > o.timeout_seconds for o in others)
 
