@@ -6,7 +6,10 @@ under `.data/pg`. Each worker gets its own database, dropped at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +20,9 @@ import functions_framework
 import pytest
 import sqlalchemy
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
-from common import catalog, config, db
+from common import catalog, config, db, sessions
 
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS = (
@@ -79,6 +83,40 @@ def engine(database_url: str) -> sqlalchemy.Engine:
 def function_app(name: str) -> flask.Flask:
     """The function's app exactly as Cloud Functions builds it, from its own main.py."""
     return functions_framework.create_app(name, str(REPO / "functions" / name / "main.py"))
+
+
+def new_user(engine: sqlalchemy.Engine) -> tuple[str, str]:
+    """A users row, as the auth function makes one at sign-in; returns (public id, email)."""
+    public_id = "usr_" + secrets.token_urlsafe(16)
+    email = f"{public_id.lower()}@example.com"
+    with engine.begin() as conn:
+        conn.execute(
+            sqlalchemy.text(
+                "INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'google')"
+            ),
+            {"p": public_id, "e": email},
+        )
+    return public_id, email
+
+
+def user_cookie(public_id: str, email: str) -> str:
+    """The `__session` cookie value of that user, signed in."""
+    return sessions.encode(sessions.for_user(public_id, email, "Test Shopper", "google"))
+
+
+@pytest.fixture(scope="module")
+def local_site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """The whole shop served by the local server on a free loopback port; yields the port."""
+    from devtools import hosting
+    from devtools.server import LocalServer
+
+    cfg = dataclasses.replace(config.settings(), data_dir=tmp_path_factory.mktemp("data"))
+    server = make_server("127.0.0.1", 0, LocalServer(cfg, hosting.load()), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.port
+    server.shutdown()
+    thread.join()
 
 
 @pytest.fixture(scope="session")

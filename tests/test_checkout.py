@@ -24,7 +24,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
 from common import config, payments, sessions
-from tests.conftest import REPO, function_app
+from tests.conftest import REPO, function_app, new_user, user_cookie
 
 TEE_ITEM = {"product_id": "classic-tee", "color": "Black", "sizes": {"S": 4, "M": 10, "L": 5}}
 HOODIE_ITEM = {"product_id": "hoodie", "color": "Navy", "sizes": {"M": 20, "2XL": 3, "3XL": 1}}
@@ -44,15 +44,8 @@ class Shopper:
 
 def new_shopper(engine: sqlalchemy.Engine) -> Shopper:
     """A signed-in shopper (the auth function makes the users row and cookie in production)."""
-    public_id = "usr_" + secrets.token_urlsafe(16)
-    email = f"{public_id.lower()}@example.com"
-    with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'google')"),
-            {"p": public_id, "e": email},
-        )
-    session = sessions.for_user(public_id, email, "Test Shopper", "google")
-    return Shopper(public_id, email, sessions.encode(session))
+    public_id, email = new_user(engine)
+    return Shopper(public_id, email, user_cookie(public_id, email))
 
 
 def new_draft(shopper: Shopper, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:

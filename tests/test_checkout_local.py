@@ -8,32 +8,16 @@ import dataclasses
 import http.client
 import json
 import re
-import threading
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from common import config, mail, sheets
-from devtools import hosting
-from devtools.server import LocalServer
 from tests.test_checkout import TEE_ITEM, new_shopper, order_row
 from tests.test_webhook import confirmations, sheet_rows
-
-
-@pytest.fixture(scope="module")
-def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    cfg = dataclasses.replace(config.settings(), data_dir=tmp_path_factory.mktemp("data"))
-    server = make_server("127.0.0.1", 0, LocalServer(cfg, hosting.load()), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.port
-    server.shutdown()
-    thread.join()
 
 
 @pytest.fixture(autouse=True)
@@ -67,9 +51,9 @@ class Browser:
         return self.send("POST", url, form, "application/x-www-form-urlencoded", **extra)
 
 
-def checked_out(site: int, engine: sqlalchemy.Engine) -> tuple[Browser, dict[str, Any], str]:
+def checked_out(local_site: int, engine: sqlalchemy.Engine) -> tuple[Browser, dict[str, Any], str]:
     shopper = new_shopper(engine)
-    browser = Browser(site, shopper.cookie)
+    browser = Browser(local_site, shopper.cookie)
     response, order = browser.post_json("/api/orders/draft", {"items": [TEE_ITEM]})
     assert response.status == 200
     response, session = browser.post_json("/api/checkout/session", {"order_id": order["id"]})
@@ -86,8 +70,10 @@ def events_of(engine: sqlalchemy.Engine, order_id: str) -> list[str]:
         )
 
 
-def test_draft_to_paid_through_the_local_pay_page(site: int, engine: sqlalchemy.Engine) -> None:
-    browser, order, url = checked_out(site, engine)
+def test_draft_to_paid_through_the_local_pay_page(
+    local_site: int, engine: sqlalchemy.Engine
+) -> None:
+    browser, order, url = checked_out(local_site, engine)
     assert re.fullmatch(r"/_dev/checkout/cs_local_[0-9a-f]{32}", url)
     response, page = browser.send("GET", url)
     assert response.status == 200
@@ -114,9 +100,9 @@ def test_draft_to_paid_through_the_local_pay_page(site: int, engine: sqlalchemy.
 
 
 def test_cancel_goes_back_to_the_summary_and_the_same_session_stays_open(
-    site: int, engine: sqlalchemy.Engine
+    local_site: int, engine: sqlalchemy.Engine
 ) -> None:
-    browser, order, url = checked_out(site, engine)
+    browser, order, url = checked_out(local_site, engine)
     response, _ = browser.pay_page(url, "cancel")
     assert response.status == 303
     site_url = config.settings().site_url
@@ -127,8 +113,8 @@ def test_cancel_goes_back_to_the_summary_and_the_same_session_stays_open(
     assert events_of(engine, order["id"]) == []
 
 
-def test_an_expired_session_returns_the_order_to_draft(site: int, engine) -> None:
-    browser, order, url = checked_out(site, engine)
+def test_an_expired_session_returns_the_order_to_draft(local_site: int, engine) -> None:
+    browser, order, url = checked_out(local_site, engine)
     response, _ = browser.pay_page(url, "expire")
     assert response.status == 303
     assert order_row(engine, order["id"]).status == "draft"
@@ -138,8 +124,8 @@ def test_an_expired_session_returns_the_order_to_draft(site: int, engine) -> Non
     assert order_row(engine, order["id"]).status == "draft"
 
 
-def test_the_pay_page_refuses_strangers_and_unknown_sessions(site: int, engine) -> None:
-    browser, order, url = checked_out(site, engine)
+def test_the_pay_page_refuses_strangers_and_unknown_sessions(local_site: int, engine) -> None:
+    browser, order, url = checked_out(local_site, engine)
     forged, _ = browser.pay_page(url, "paid", Origin="https://evil.example")
     assert forged.status == 403
     assert order_row(engine, order["id"]).status == "pending_payment"
@@ -151,8 +137,8 @@ def test_the_pay_page_refuses_strangers_and_unknown_sessions(site: int, engine) 
     assert bad.status == 400
 
 
-def test_the_dev_index_lists_checkout_and_mail(site: int, engine) -> None:
-    response, page = Browser(site, "").send("GET", "/_dev/")
+def test_the_dev_index_lists_checkout_and_mail(local_site: int, engine) -> None:
+    response, page = Browser(local_site, "").send("GET", "/_dev/")
     assert response.status == 200
     assert "/_dev/checkout/&lt;session_id&gt;" in page
     assert 'href="/_dev/mail"' in page

@@ -37,9 +37,7 @@ def test_production_with_everything_set_loads() -> None:
     assert settings.state_backend == "firestore"
 
 
-@pytest.mark.parametrize(
-    "missing", ["SITE_URL", "SESSION_SECRET", "DB_USER"]
-)
+@pytest.mark.parametrize("missing", ["SITE_URL", "SESSION_SECRET", "DB_USER"])
 def test_production_names_the_missing_variable(missing: str) -> None:
     environ = {k: v for k, v in PRODUCTION.items() if k != missing}
     with pytest.raises(config.ConfigError, match=missing):

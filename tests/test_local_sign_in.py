@@ -1,30 +1,11 @@
 """The local sign-in stand-in end to end, over real HTTP through the local server."""
 
-import dataclasses
 import http.client
 import json
 import re
-import threading
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
-from werkzeug.serving import make_server
-
 from common import config, sessions
-from devtools import hosting
-from devtools.server import LocalServer
-
-
-@pytest.fixture(scope="module")
-def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    cfg = dataclasses.replace(config.settings(), data_dir=tmp_path_factory.mktemp("data"))
-    server = make_server("127.0.0.1", 0, LocalServer(cfg, hosting.load()), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.port
-    server.shutdown()
-    thread.join()
 
 
 class Browser:
@@ -51,8 +32,8 @@ class Browser:
         return response, text
 
 
-def test_a_shopper_signs_in_locally_and_keeps_the_anonymous_draft(site: int) -> None:
-    browser = Browser(site)
+def test_a_shopper_signs_in_locally_and_keeps_the_anonymous_draft(local_site: int) -> None:
+    browser = Browser(local_site)
     item = '{"items": [{"product_id": "classic-tee", "color": "Navy", "sizes": {"M": 20}}]}'
     response, text = browser.send("POST", "/api/orders/draft", item, "application/json")
     assert response.status == 200
@@ -94,8 +75,8 @@ def test_a_shopper_signs_in_locally_and_keeps_the_anonymous_draft(site: int) -> 
     assert replay.status == 400
 
 
-def test_the_local_sign_in_page_refuses_a_missing_email(site: int) -> None:
-    browser = Browser(site)
+def test_the_local_sign_in_page_refuses_a_missing_email(local_site: int) -> None:
+    browser = Browser(local_site)
     form = urlencode({"email": "", "state": "x"})
     response, page = browser.send(
         "POST", "/_dev/sign-in", form, "application/x-www-form-urlencoded"

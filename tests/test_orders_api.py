@@ -1,6 +1,5 @@
 """Bulk order drafts through the `orders` function, against real Postgres."""
 
-import secrets
 import threading
 
 import flask.testing
@@ -10,7 +9,7 @@ from sqlalchemy import text
 
 from common import orders as order_domain
 from common import sessions
-from tests.conftest import function_app
+from tests.conftest import function_app, new_user, user_cookie
 
 TEE_ITEM = {"product_id": "classic-tee", "color": "Black", "sizes": {"M": 10, "L": 5}}
 
@@ -28,15 +27,8 @@ def other_shopper(database_url: str) -> flask.testing.FlaskClient:
 
 def signed_in(client: flask.testing.FlaskClient, engine: sqlalchemy.Engine) -> str:
     """Sign `client` in as a new user (the auth function does this in production)."""
-    public_id = "usr_" + secrets.token_urlsafe(16)
-    email = f"{public_id.lower()}@example.com"
-    with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'google')"),
-            {"p": public_id, "e": email},
-        )
-    session = sessions.for_user(public_id, email, "Test Shopper", "google")
-    client.set_cookie(sessions.COOKIE_NAME, sessions.encode(session))
+    public_id, email = new_user(engine)
+    client.set_cookie(sessions.COOKIE_NAME, user_cookie(public_id, email))
     return public_id
 
 
