@@ -9,7 +9,7 @@ import re
 
 import pytest
 from PIL import Image, ImageDraw
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, Route, expect
 
 from tests.e2e.conftest import (
     SCREENSHOTS,
@@ -54,7 +54,7 @@ def test_the_catalog_path_leads_to_a_draft(site: Site, page: Page) -> None:
 
     # Upload artwork: it becomes the design's image, beside the text added by hand.
     page.get_by_label("Upload an image").set_input_files(
-        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": logo_png()}]
+        files=FilePayload(name="logo.png", mimeType="image/png", buffer=logo_png())
     )
     expect(page.locator("#stage .layer-image img")).to_have_js_property("complete", True)
     expect(page.locator("#layer-list")).to_contain_text("Night Shift")
