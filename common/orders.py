@@ -110,6 +110,11 @@ class NextTierOut(BaseModel):
     saving_per_piece_cents: int
 
 
+class MockupsOut(BaseModel):
+    front: str | None
+    back: str | None
+
+
 class OrderItemOut(BaseModel):
     product_id: str
     product_name: str
@@ -123,6 +128,9 @@ class OrderItemOut(BaseModel):
     list_total_cents: int
     savings_cents: int
     size_prices: list[SizePriceOut]
+    mockups: MockupsOut | None = Field(
+        description="the design's rendered mockups, when the item has a design"
+    )
     next_tier: NextTierOut | None = Field(
         description="the next quantity tier of this design, while the order is a draft"
     )
@@ -370,6 +378,7 @@ SELECT o.public_id, o.status, o.subtotal_cents, o.total_cents, o.currency, o.ver
                'quantity', i.quantity, 'tier_min_quantity', i.tier_min_quantity,
                'unit_price_cents', i.unit_price_cents, 'line_total_cents', i.line_total_cents,
                'list_total_cents', i.list_total_cents,
+               'mockup_front', d.final_image_url, 'mockup_back', d.mockup_back_url,
                'sizes', (SELECT json_agg(json_build_object(
                              'size', s.size, 'quantity', s.quantity,
                              'unit_price_cents', s.unit_price_cents) ORDER BY s.id)
@@ -408,6 +417,9 @@ def _item_out(
             )
             for s in sizes
         ],
+        mockups=MockupsOut(front=item["mockup_front"], back=item["mockup_back"])
+        if item["design_id"]
+        else None,
         next_tier=next_tier if order_status == Status.DRAFT else None,
     )
 

@@ -1,5 +1,6 @@
 """Bulk order drafts through the `orders` function, against real Postgres."""
 
+import secrets
 import threading
 
 import flask.testing
@@ -300,3 +301,28 @@ def test_the_assistant_refuses_an_unknown_item(shopper) -> None:
     )
     assert answer.status_code == 422
     assert answer.get_json()["error"]["field"] == "item"
+
+
+def test_an_item_with_a_design_shows_the_design_mockups(shopper, engine) -> None:
+    draft(shopper, [TEE_ITEM])
+    cookie = shopper.get_cookie(sessions.COOKIE_NAME)
+    assert cookie is not None
+    owner = sessions.decode(cookie.value)
+    assert owner is not None
+    design_id = "dsn_" + secrets.token_urlsafe(18)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO designs (public_id, owner_session, product_id, color,"
+                " final_image_url, mockup_back_url) VALUES (:d, :o, 'classic-tee', 'Black',"
+                " '/storage/front.png', '/storage/back.png')"
+            ),
+            {"d": design_id, "o": owner.subject},
+        )
+    order = draft(shopper, [{**TEE_ITEM, "design_id": design_id}, TEE_ITEM]).get_json()
+    designed, plain = order["items"]
+    assert designed["design_id"] == design_id
+    assert designed["mockups"] == {"front": "/storage/front.png", "back": "/storage/back.png"}
+    assert plain["mockups"] is None
+    # One design and a plain item are separate tiers: 15 pieces each.
+    assert designed["unit_price_cents"] == plain["unit_price_cents"] == 1550

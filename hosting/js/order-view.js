@@ -33,9 +33,9 @@ export function pieces(quantity) {
   return `${quantity.toLocaleString()} piece${quantity === 1 ? '' : 's'}`;
 }
 
-/** The item as designed: its saved mockup when this browser made it, else the dyed blank. */
+/** The item as designed: its mockup (this browser's preview first, else the order's), else the dyed blank. */
 export function itemMedia(item, product) {
-  const preview = designPreviews.get(item.design_id);
+  const preview = designPreviews.get(item.design_id) ?? (item.mockups?.front ? item.mockups : null);
   const name = product?.name ?? item.product_name;
   const wrapper = el('div', { class: 'item-media' });
   const side = preview?.side === 'back' ? 'back' : 'front';
