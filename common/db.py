@@ -7,11 +7,16 @@ under `.data/pg`.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import stat
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from common.config import ConfigError, Settings, settings
@@ -36,11 +41,29 @@ def sqlalchemy_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+pg8000://", url)
 
 
+def _reachable_by_others(path: Path) -> bool:
+    return all(p.stat().st_mode & stat.S_IXOTH for p in (path, *path.parents) if p.exists())
+
+
+def embedded_pgdata(cfg: Settings) -> Path:
+    """Where the embedded Postgres keeps its data: `.data/pg`.
+
+    Run as root, pgserver starts Postgres as an unprivileged user of its own, which must be
+    able to reach the folder; when `.data` sits below a private folder (a root home, pytest's
+    temp root) the data goes to a folder of its own in the system temp dir instead.
+    """
+    pgdata = cfg.data_dir / "pg"
+    if os.geteuid() == 0 and not _reachable_by_others(pgdata.parent):
+        digest = hashlib.sha256(str(pgdata).encode()).hexdigest()[:12]
+        pgdata = Path(tempfile.gettempdir()) / f"auren-pg-{digest}"
+    return pgdata
+
+
 def embedded_url(cfg: Settings) -> str:
-    """Start (or reuse) the embedded Postgres under `.data/pg` and return its URL."""
+    """Start (or reuse) the embedded Postgres and return its URL."""
     import pgserver
 
-    pgdata = cfg.data_dir / "pg"
+    pgdata = embedded_pgdata(cfg)
     pgdata.mkdir(parents=True, exist_ok=True)
     pgserver.get_server(pgdata, cleanup_mode=None)
     return f"postgresql+pg8000://postgres@/postgres?unix_sock={pgdata / '.s.PGSQL.5432'}"

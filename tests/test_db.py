@@ -127,12 +127,19 @@ def test_constraints_reject_bad_rows(engine: sqlalchemy.Engine, an_order: None, 
 
 
 def test_embedded_postgres_is_used_when_no_database_url_is_set(tmp_path) -> None:
+    import pgserver
+
     cfg = config.load({"AUREN_DATA_DIR": str(tmp_path)})
     assert cfg.database_url is None
+    pgdata = db.embedded_pgdata(cfg)
+    # Started here first so that this handle, which stops and deletes it, is the one reused.
+    server = pgserver.get_server(pgdata, cleanup_mode="delete")
     local = db.build_engine(cfg)
     try:
         with local.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar() == 1
-        assert (tmp_path / "pg" / "PG_VERSION").is_file()
+        assert (pgdata / "PG_VERSION").is_file()
     finally:
         local.dispose()
+        server.cleanup()
+    assert not pgdata.exists()
