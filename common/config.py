@@ -53,6 +53,7 @@ class Settings:
     ops_email: str
     sheet_id: str | None
     ops_token: str | None
+    forwarded_hops: int
 
     @property
     def production(self) -> bool:
@@ -155,6 +156,9 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         ops_email=environ.get("OPS_EMAIL", "ops@auren.shop"),
         sheet_id=environ.get("SHEET_ID") or None,
         ops_token=environ.get("OPS_TOKEN") or (None if production else secret("OPS_TOKEN")),
+        # Proxies that append the caller's address to X-Forwarded-For: Firebase Hosting's and
+        # Cloud Run's front ends in production, the local server locally.
+        forwarded_hops=int(environ.get("FORWARDED_HOPS") or (2 if production else 1)),
     )
 
 

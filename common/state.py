@@ -215,14 +215,24 @@ def reset_backend() -> None:
     _backend = None
 
 
-def client_id(request: flask.Request) -> str:
-    """A stable, non-reversible id of the calling client for rate limits.
+def client_address(request: flask.Request) -> str:
+    """The caller's address as our own proxies saw it.
 
-    Behind Firebase Hosting and Cloud Functions the client's address is the first entry of
-    `X-Forwarded-For`; locally it is the socket's peer.
+    Clients can write anything into `X-Forwarded-For`; each proxy only appends. So the entry
+    `FORWARDED_HOPS` from the right is the address the first of our proxies saw; with fewer
+    entries (a direct call to the function) the leftmost is the one its front end appended.
     """
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    address = forwarded.split(",")[0].strip() or request.remote_addr or "unknown"
+    entries = [e.strip() for e in request.headers.get("X-Forwarded-For", "").split(",")]
+    entries = [e for e in entries if e]
+    hops = settings().forwarded_hops
+    if len(entries) >= hops > 0:
+        return entries[-hops]
+    return entries[0] if entries else request.remote_addr or "unknown"
+
+
+def client_id(request: flask.Request) -> str:
+    """A stable, non-reversible id of the calling client for rate limits."""
+    address = client_address(request)
     digest = hmac.new(settings().session_secret.encode(), address.encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
 

@@ -46,10 +46,35 @@ def test_concurrent_hits_are_counted_exactly(store) -> None:
 def test_rate_limit_raises_429_with_retry_after(database_url: str) -> None:
     app = flask.Flask("test")
     address = f"203.0.113.{uuid.uuid4().int % 250}"
-    with app.test_request_context(headers={"X-Forwarded-For": f"{address}, 10.0.0.1"}):
+    with app.test_request_context(headers={"X-Forwarded-For": f"10.0.0.1, {address}"}):
         for _ in range(3):
             state.rate_limit("login", flask.request, limit=3, window_seconds=60)
         with pytest.raises(errors.RateLimited) as raised:
             state.rate_limit("login", flask.request, limit=3, window_seconds=60)
     assert raised.value.status == 429
     assert 1 <= int(raised.value.headers["Retry-After"]) <= 60
+
+
+def test_a_spoofed_forwarded_for_does_not_escape_the_limit(database_url: str) -> None:
+    """Only the entry our own proxy appended counts: what the client wrote before it does not."""
+    app = flask.Flask("test")
+    real = f"198.51.100.{uuid.uuid4().int % 250}"
+    refused = 0
+    for n in range(5):
+        spoofed = {"X-Forwarded-For": f"1.2.3.{n}, {real}"}
+        with app.test_request_context(headers=spoofed):
+            try:
+                state.rate_limit("spoof", flask.request, limit=2, window_seconds=60)
+            except errors.RateLimited:
+                refused += 1
+    assert refused == 3
+
+
+def test_a_direct_call_uses_the_address_its_front_end_appended() -> None:
+    app = flask.Flask("test")
+    with app.test_request_context(
+        headers={"X-Forwarded-For": "192.0.2.7"}, environ_base={"REMOTE_ADDR": "10.1.1.1"}
+    ):
+        assert state.client_address(flask.request) == "192.0.2.7"
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.1.1.1"}):
+        assert state.client_address(flask.request) == "10.1.1.1"
