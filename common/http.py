@@ -106,6 +106,24 @@ def validate(model: type[pydantic.BaseModel], data: Any, *, where: str = "body")
         ) from None
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _refuse_nul(data: Any, where: str) -> None:
+    """No text we store may hold a NUL character (Postgres text cannot)."""
+    if _has_nul(data):
+        raise errors.Unprocessable(
+            f"the {where} holds a NUL character", code="invalid_characters", field=where
+        )
+
+
 def json_response(data: Any, status: int = 200) -> flask.Response:
     if isinstance(data, pydantic.BaseModel):
         data = data.model_dump(mode="json")
@@ -236,7 +254,9 @@ class Router:
             raise errors.PayloadTooLarge(f"the body is larger than {route.max_body} bytes")
         request.max_content_length = route.max_body
         if route.query is not None:
-            call.query = validate(route.query, request.args.to_dict(), where="query")
+            query = request.args.to_dict()
+            _refuse_nul(query, "query")
+            call.query = validate(route.query, query, where="query")
         if route.body is None:
             return
         if request.mimetype != "application/json":
@@ -245,6 +265,7 @@ class Router:
             data = json.loads(read_body(request, route.max_body) or b"null")
         except (ValueError, RecursionError):
             raise errors.BadRequest("the body is not valid JSON", code="invalid_json") from None
+        _refuse_nul(data, "body")
         call.body = validate(route.body, data)
 
     def _handle(self, request: flask.Request) -> flask.Response:

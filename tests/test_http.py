@@ -147,6 +147,12 @@ def test_bad_input_gets_the_right_status(client, kwargs, status, code) -> None:
     assert error_of(response)["code"] == code
 
 
+def test_nul_characters_are_refused_before_they_reach_the_database(client) -> None:
+    response = client.post("/api/greet", json={"name": "A\u0000n"})
+    assert response.status_code == 422
+    assert error_of(response)["code"] == "invalid_characters"
+
+
 def test_validation_error_names_the_field(client) -> None:
     error = error_of(client.post("/api/greet", json={"name": "Ann", "times": 0}))
     assert error["field"] == "times"
