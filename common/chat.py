@@ -865,13 +865,17 @@ def reset_assistant() -> None:
 
 
 def _conversation(session: Session, conversation_id: str | None) -> tuple[str, dict[str, Any]]:
-    if conversation_id is None:
-        return "conv_" + secrets.token_urlsafe(18), {"owner": session.subject, "messages": []}
-    if CONVERSATION_ID.match(conversation_id):
+    """The caller's conversation, or a new one.
+
+    A conversation that is not the caller's (expired, made up, or started before signing in,
+    when the session was another) is never shown: the caller starts a new one, and the
+    design it was about, now theirs, still carries the brief.
+    """
+    if conversation_id is not None and CONVERSATION_ID.match(conversation_id):
         stored = state.backend().get(COLLECTION, conversation_id)
         if stored is not None and stored.get("owner") == session.subject:
             return conversation_id, stored
-    raise errors.NotFound("there is no such conversation", code="conversation_not_found")
+    return "conv_" + secrets.token_urlsafe(18), {"owner": session.subject, "messages": []}
 
 
 def converse(session: Session, request: ChatIn) -> ChatOut:

@@ -93,10 +93,15 @@ def test_conversations_and_designs_belong_to_their_session(shopper) -> None:
     response = stranger.post(
         "/api/chat", json={"message": "bigger", "conversation_id": first["conversation_id"]}
     )
-    assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "conversation_not_found"
+    # Someone else's conversation is never shown: the stranger starts one of their own.
+    assert response.status_code == 200
+    theirs = response.get_json()
+    assert theirs["conversation_id"] != first["conversation_id"]
+    assert theirs["brief"]["image"] is None
+    assert "rose" not in theirs["reply"]
     forged = stranger.post("/api/chat", json={"message": "hi", "conversation_id": "conv_nope"})
-    assert forged.status_code == 404
+    assert forged.status_code == 200
+    assert forged.get_json()["conversation_id"] != "conv_nope"
     design = stranger.post("/api/chat", json={"message": "bigger", "design_id": "dsn_" + "x" * 24})
     assert design.status_code == 404
 
