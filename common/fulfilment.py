@@ -42,14 +42,6 @@ class OrderNotPaid(errors.Conflict):
     code = "order_not_paid"
 
 
-class EventIn(BaseModel):
-    """A Stripe event, as Stripe posts it (only what routing needs is named here)."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str = Field(min_length=1, max_length=255)
-    type: str = Field(min_length=1, max_length=255)
-
-
 class WebhookOut(BaseModel):
     received: bool
     duplicate: bool = Field(description="the event was already handled; nothing was done")

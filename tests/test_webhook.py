@@ -429,3 +429,14 @@ def test_a_second_paid_session_for_a_paid_order_alerts_ops(engine) -> None:
     tasks = outbox_tasks(engine, pending.order_id)
     assert f"ops_notification_email:flagged:{pending.order_id}:cs_test_other" in tasks
     assert len(sheet_rows(pending.order_id)) == 1 and confirmations(pending.order_id) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [('{"hello": 1}', "application/json"), ("hello", "text/plain"), ("[", "application/json")],
+)
+def test_an_unsigned_delivery_of_any_shape_is_a_400(body: str, content_type: str) -> None:
+    client = function_app("stripe_webhook").test_client()
+    response = client.post("/api/webhooks/stripe", data=body, content_type=content_type)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_signature"
