@@ -230,6 +230,14 @@ def _validate_items(items: Sequence[DraftItemIn]) -> list[_Line]:
                 )
         ordered = {size: wanted[size] for size in product.sizes if size in wanted}
         lines.append(_Line(product, color.name, ordered, item.design_id))
+    currencies = {line.product.currency for line in lines}
+    if len(currencies) > 1:
+        raise errors.Unprocessable(
+            "an order is paid in one currency; these products are priced in "
+            + ", ".join(sorted(currencies)),
+            code="mixed_currencies",
+            field="items",
+        )
     total = sum(sum(line.sizes.values()) for line in lines)
     if total > MAX_ORDER_PIECES:
         raise errors.Unprocessable(

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
+from common import catalog, sessions
 from common import orders as order_domain
-from common import sessions
 from tests.conftest import function_app, new_user, user_cookie
 
 TEE_ITEM = {"product_id": "classic-tee", "color": "Black", "sizes": {"M": 10, "L": 5}}
@@ -326,3 +326,27 @@ def test_an_item_with_a_design_shows_the_design_mockups(shopper, engine) -> None
     assert plain["mockups"] is None
     # One design and a plain item are separate tiers: 15 pieces each.
     assert designed["unit_price_cents"] == plain["unit_price_cents"] == 1550
+
+
+def test_the_size_assistant_is_rate_limited_per_client(shopper) -> None:
+    order_id = draft(shopper, [TEE_ITEM]).get_json()["id"]
+    shopper.environ_base["HTTP_X_FORWARDED_FOR"] = secrets.token_hex(8)
+    ask = {"order_id": order_id, "item": 0, "message": "a few more"}
+    statuses = [shopper.post("/api/orders/assistant", json=ask).status_code for _ in range(31)]
+    assert statuses[:30] == [200] * 30
+    assert statuses[30] == 429
+
+
+def test_an_order_is_in_one_currency(shopper, engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE products SET currency = 'eur' WHERE id = 'cap'"))
+    catalog.forget()
+    try:
+        cap = {"product_id": "cap", "color": "Black", "sizes": {"OS": 12}}
+        response = draft(shopper, [TEE_ITEM, cap])
+        assert response.status_code == 422
+        assert response.get_json()["error"]["code"] == "mixed_currencies"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE products SET currency = 'usd' WHERE id = 'cap'"))
+        catalog.forget()

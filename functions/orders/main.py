@@ -3,13 +3,14 @@
 import flask
 import functions_framework
 
-from common import config, sessions
+from common import config, sessions, state
 from common import orders as order_domain
 from common.catalog import Catalog, catalog
 from common.http import PUBLIC_CACHE, Call, Router
 
 config.require()
 router = Router()
+ASSISTANT_LIMIT = 30  # messages a minute per client: each may call the language model
 
 
 @router.route("GET", "/api/catalog", response=Catalog, cache=PUBLIC_CACHE)
@@ -32,9 +33,11 @@ def save_draft(call: Call) -> order_domain.OrderOut:
     "/api/orders/assistant",
     body=order_domain.AssistantIn,
     response=order_domain.AssistantOut,
+    errors=(429,),
 )
 def ask_assistant(call: Call) -> order_domain.AssistantOut:
     """Set an item's sizes from free text ("10 M, 5 L and 3 XL"), or ask back."""
+    state.rate_limit("sizes_assistant", call.request, limit=ASSISTANT_LIMIT, window_seconds=60)
     return order_domain.ask_assistant(sessions.current(call.request), call.body)
 
 
