@@ -202,7 +202,7 @@ more less even rear behind pocket mid size heather royal forest dusty natural kh
 beige cream tan navy maroon burgundy olive wine sky drawing line of version kind sort vibe
 vibes feel start again scratch reset not sure hmm maybe think idea unsure don't dont know
 either whatever anything about try trying how's what's rather prefer actually instead
-underneath beneath atop across around beside next left right
+underneath beneath atop across around beside next left right our club team crew squad
 """
 FILLER = frozenset(_FILLER_WORDS.split())
 
