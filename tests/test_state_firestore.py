@@ -146,10 +146,12 @@ def test_the_rate_limiter_and_the_chat_run_on_firestore(
     assert stored is not None and stored["owner"] == session.subject
     assert len(stored["messages"]) == 4
     assert second.brief.image is not None and second.brief.image.size == "full"
-    with pytest.raises(errors.NotFound):
-        chat.converse(
-            new_anonymous(), chat.ChatIn(message="hi", conversation_id=first.conversation_id)
-        )
+    stranger = chat.converse(
+        new_anonymous(), chat.ChatIn(message="hi", conversation_id=first.conversation_id)
+    )
+    assert stranger.conversation_id != first.conversation_id
+    untouched = firestore.get("conversations", first.conversation_id)
+    assert untouched is not None and len(untouched["messages"]) == 4
 
 
 def test_a_burst_on_one_key_never_errors_and_never_over_admits(
