@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from common import db, errors, log, mail, outbox, sheets
 from common.config import settings
-from common.orders import ORDER_ID, Status, transition
+from common.orders import ORDER_ID, Status, back_to_draft, transition
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 PAID_STATES = (Status.PAID, Status.FULFILLED, Status.REFUNDED)
@@ -296,10 +296,7 @@ def fulfil(session: Mapping[str, Any]) -> str:
 
 
 def _back_to_draft(conn: Connection, session: Mapping[str, Any], result: str) -> Outcome:
-    """The session ended unpaid: its order becomes an editable draft again.
-
-    The version moves on, so the next checkout uses a new idempotency key and a new session.
-    """
+    """The session ended unpaid: its order becomes an editable draft again."""
     order = _lock_for_session(conn, session)
     if (
         order is None
@@ -307,11 +304,7 @@ def _back_to_draft(conn: Connection, session: Mapping[str, Any], result: str) ->
         or order.session_id != session.get("id")
     ):
         return Outcome("ignored")
-    transition(conn, order.pk, Status.PENDING_PAYMENT, Status.DRAFT)
-    conn.execute(
-        text("UPDATE orders SET version = version + 1, checkout_url = NULL WHERE id = :pk"),
-        {"pk": order.pk},
-    )
+    back_to_draft(conn, order.pk)
     return Outcome(result)
 
 

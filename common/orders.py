@@ -76,6 +76,18 @@ def transition(conn: Connection, order_pk: int, current: Status, target: Status)
     )
 
 
+def back_to_draft(conn: Connection, order_pk: int) -> None:
+    """A (locked) order waiting for payment becomes an editable draft again.
+
+    Its version moves on, so the next checkout uses a new idempotency key and a new session.
+    """
+    transition(conn, order_pk, Status.PENDING_PAYMENT, Status.DRAFT)
+    conn.execute(
+        text("UPDATE orders SET version = version + 1, checkout_url = NULL WHERE id = :pk"),
+        {"pk": order_pk},
+    )
+
+
 # The edge's models (request and response JSON).
 
 SizeCode = Annotated[str, StringConstraints(min_length=1, max_length=16)]

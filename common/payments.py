@@ -57,6 +57,10 @@ class CheckoutConflict(errors.Conflict):
     code = "checkout_conflict"
 
 
+class PaymentCompleted(errors.Conflict):
+    code = "payment_completed"
+
+
 @dataclass(frozen=True)
 class CheckoutSession:
     id: str
@@ -66,6 +70,11 @@ class CheckoutSession:
 class CheckoutProvider(Protocol):
     def create_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
         """Create a Checkout Session; the same key and params give the same session."""
+        ...
+
+    def end_session(self, session_id: str) -> str:
+        """Expire the session if it is still open; return its status then (Stripe's words:
+        `expired`, or `complete` when it was paid meanwhile)."""
         ...
 
 
@@ -102,6 +111,24 @@ class StripeCheckout:
             raise RuntimeError(f"Stripe returned Checkout Session {created.id} without a url")
         return CheckoutSession(id=created.id, url=created.url)
 
+    def end_session(self, session_id: str) -> str:
+        import stripe
+
+        sessions = self._client.v1.checkout.sessions
+        try:
+            try:
+                return str(sessions.expire(session_id).status)
+            except stripe.InvalidRequestError:
+                # Only an open session can be expired: say what it is now.
+                return str(sessions.retrieve(session_id).status)
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            log.error("stripe expire failed", error=f"{type(exc).__name__}: {exc.user_message}")
+            raise errors.ServiceUnavailable(
+                "payments are unavailable right now, try again shortly",
+                code="payments_unavailable",
+                headers={"Retry-After": "5"},
+            ) from None
+
 
 class LocalCheckout:
     """Stripe Checkout's stand-in: sessions kept in the state backend for the dev page."""
@@ -137,6 +164,15 @@ class LocalCheckout:
             ttl_seconds=LOCAL_SESSION_SECONDS,
         )
         return CheckoutSession(session_id, local_checkout_url(session_id))
+
+    def end_session(self, session_id: str) -> str:
+        session = local_session(session_id)
+        if session is None:
+            return "expired"
+        if session["status"] == "open":
+            set_local_session_status(session, "expired")
+            return "expired"
+        return str(session["status"])
 
 
 def local_checkout_url(session_id: str) -> str:
@@ -359,3 +395,38 @@ def start_checkout(session: Session, order_id: str) -> CheckoutOut:
         order_domain.transition(conn, row.id, Status.DRAFT, Status.PENDING_PAYMENT)
     log.info("checkout started", order_id=order.id, session_id=created.id)
     return CheckoutOut(url=created.url, session_id=created.id)
+
+
+def reopen(session: Session, order_id: str) -> OrderOut:
+    """Take the shopper's order that waits for payment back to an editable draft.
+
+    Its Checkout Session is ended first, so it can never be paid afterwards; when it was paid
+    meanwhile, the order stays as it is and the webhook completes it.
+    """
+    order = order_domain.get_order(session, order_id)
+    if order.status == Status.DRAFT:
+        return order
+    if order.status != Status.PENDING_PAYMENT:
+        raise OrderNotPayable(f"this order is {order.status} and can no longer be changed")
+    owner_sql, owner = owners.owner_clause(session, "o")
+    with db.engine().connect() as conn:
+        session_id = conn.execute(
+            text(
+                "SELECT o.stripe_checkout_session_id FROM orders o"
+                f" WHERE o.public_id = :p AND {owner_sql}"
+            ),
+            {**owner, "p": order.id},
+        ).scalar_one()
+    if provider().end_session(session_id) == "complete":
+        raise PaymentCompleted("this order was just paid; its confirmation is on its way")
+    with db.transaction() as conn:
+        row = conn.execute(
+            text(
+                "SELECT o.id, o.status, o.stripe_checkout_session_id FROM orders o"
+                f" WHERE o.public_id = :p AND {owner_sql} FOR UPDATE"
+            ),
+            {**owner, "p": order.id},
+        ).one()
+        if row.status == Status.PENDING_PAYMENT and row.stripe_checkout_session_id == session_id:
+            order_domain.back_to_draft(conn, int(row.id))
+    return order_domain.get_order(session, order_id)

@@ -398,3 +398,75 @@ def test_money_path_functions_do_not_start_in_production_without_their_secrets(
         timeout=60,
     )
     assert started.returncode == 0, started.stderr
+
+
+def reopen(shopper: Shopper, order_id: str) -> Any:
+    return shopper.client("checkout").post("/api/checkout/reopen", json={"order_id": order_id})
+
+
+def test_reopening_ends_the_session_and_gives_back_an_editable_draft(engine) -> None:
+    pending = pending_order(engine)
+    before = order_row(engine, pending.order_id)
+    response = reopen(pending.shopper, pending.order_id)
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "draft"
+    after = order_row(engine, pending.order_id)
+    assert (after.status, after.version) == ("draft", before.version + 1)
+    local = payments.local_session(pending.session_id)
+    assert local is not None and local["status"] == "expired"
+    assert reopen(pending.shopper, pending.order_id).get_json()["status"] == "draft"
+    edited = pending.shopper.client("orders").post(
+        "/api/orders/draft", json={"order_id": pending.order_id, "items": [HOODIE_ITEM]}
+    )
+    assert edited.status_code == 200
+    again = checkout(pending.shopper, pending.order_id).get_json()
+    assert again["session_id"] != pending.session_id
+
+
+def test_only_the_owner_reopens_and_a_paid_session_is_never_reopened(engine) -> None:
+    pending = pending_order(engine)
+    stranger = new_shopper(engine)
+    assert reopen(stranger, pending.order_id).status_code == 404
+    local = payments.local_session(pending.session_id)
+    assert local is not None
+    payments.set_local_session_status(local, "complete")
+    response = reopen(pending.shopper, pending.order_id)
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "payment_completed"
+    assert order_row(engine, pending.order_id).status == "pending_payment"
+
+
+def test_reopening_expires_the_stripe_session_through_the_sdk(
+    engine, stripe_stub: list[Request], httpserver: HTTPServer
+) -> None:
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    session_id = checkout(shopper, order["id"]).get_json()["session_id"]
+    httpserver.expect_request(
+        f"/v1/checkout/sessions/{session_id}/expire", method="POST"
+    ).respond_with_json({"id": session_id, "object": "checkout.session", "status": "expired"})
+    response = reopen(shopper, order["id"])
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "draft"
+    assert any(r.path == f"/v1/checkout/sessions/{session_id}/expire" for r, _ in httpserver.log)
+
+
+def test_a_session_stripe_already_completed_keeps_the_order_waiting(
+    engine, stripe_stub: list[Request], httpserver: HTTPServer
+) -> None:
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    session_id = checkout(shopper, order["id"]).get_json()["session_id"]
+    httpserver.expect_request(
+        f"/v1/checkout/sessions/{session_id}/expire", method="POST"
+    ).respond_with_json(
+        {"error": {"type": "invalid_request_error", "message": "Only open sessions expire."}},
+        status=400,
+    )
+    httpserver.expect_request(
+        f"/v1/checkout/sessions/{session_id}", method="GET"
+    ).respond_with_json({"id": session_id, "object": "checkout.session", "status": "complete"})
+    response = reopen(shopper, order["id"])
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "payment_completed"
+    assert order_row(engine, order["id"]).status == "pending_payment"

@@ -1,7 +1,7 @@
 // Page 6, the summary: every item with its mockup, color, sizes and prices, the order total,
 // and signing in (Google or Apple) to continue to checkout.
 
-import { ApiError, describeError, getJSON } from './api.js';
+import { ApiError, describeError, getJSON, postJSON } from './api.js';
 import { el } from './dom.js';
 import { loadCatalog } from './products.js';
 import { itemSummary, totalsList } from './order-view.js';
@@ -28,6 +28,22 @@ function showNotice(title, detail, action, tone = 'error') {
   notice.hidden = false;
 }
 
+/** Back to an editable draft: the open checkout is ended first, so it can never be paid twice. */
+function editButton(order) {
+  const button = el('button', { type: 'button', class: 'btn btn-secondary', text: 'Change the order' });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await postJSON('/api/checkout/reopen', { order_id: order.id });
+      window.location.assign(`/quantity?order=${encodeURIComponent(order.id)}`);
+    } catch (error) {
+      const { title, detail } = describeError(error);
+      showNotice(title, detail, editButton(order));
+    }
+  });
+  return button;
+}
+
 function render(order, products) {
   const editable = order.status === 'draft';
   list.replaceChildren(
@@ -49,7 +65,7 @@ function render(order, products) {
     return;
   }
   if (order.status === 'pending_payment') {
-    showNotice('Payment not finished', 'You left the secure checkout before paying. Continue where you left off.', null, 'info');
+    showNotice('Payment not finished', 'You left the secure checkout before paying. Continue where you left off, or change the order first.', editButton(order), 'info');
   } else if (order.status !== 'draft') {
     showNotice(`This order is ${order.status}`, 'It can no longer be paid. Start a new design to order again.', el('a', { class: 'btn btn-secondary', href: '/start', text: 'Start designing' }));
     return;

@@ -109,3 +109,37 @@ def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, pag
     assert any(SHOPPER in cell for row in rows for cell in row)
     mails = confirmation_mails(site.settings.data_dir / "mail", order_id)
     assert [m["To"] for m in mails].count(SHOPPER) == 1, "one confirmation to the shopper"
+
+
+def test_a_shopper_who_leaves_the_checkout_can_still_change_the_order(
+    site: Site, page: Page
+) -> None:
+    page.goto(site.url("/"))
+    draft = page.request.post(
+        site.url("/api/orders/draft"),
+        data={"items": [{"product_id": "tote", "color": "Natural", "sizes": {"OS": 24}}]},
+        headers={"Origin": site.origin},
+    )
+    assert draft.ok, draft.text()
+    order_id = draft.json()["id"]
+
+    page.goto(site.url(f"/summary?order={order_id}"))
+    page.get_by_role("link", name="Continue with Apple").click()
+    page.get_by_label("Email").fill("second.thoughts@example.com")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile(r"/_dev/checkout/"))
+    page.get_by_role("button", name="Back to the shop").click()
+
+    page.wait_for_url(re.compile(rf"/summary\?order={order_id}$"))
+    expect(page.get_by_text("Payment not finished")).to_be_visible()
+    page.get_by_role("button", name="Change the order").click()
+
+    page.wait_for_url(re.compile(rf"/quantity\?order={order_id}$"))
+    expect(page.get_by_role("heading", name="How many, in which sizes?")).to_be_visible()
+    assistant = page.get_by_role("textbox", name=re.compile("Tell the size assistant"))
+    assistant.fill("make it 30")
+    assistant.press("Enter")
+    expect(page.get_by_role("log").first).to_contain_text("30")
+    order = page.request.get(site.url(f"/api/orders/{order_id}")).json()
+    assert order["status"] == "draft"
+    assert order["items"][0]["sizes"] == {"OS": 30}
