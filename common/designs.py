@@ -697,9 +697,12 @@ def areas_of(product: catalog.Product) -> dict[str, Area]:
     return {area.name: area for area in product.print_areas}
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=8)
 def _asset_image(key: str) -> Image.Image | None:
-    """A stored artwork or upload (immutable once stored, so safe to keep)."""
+    """A stored artwork or upload (immutable once stored, so safe to keep).
+
+    At most 8 are kept: a decoded 2048 px upload is 16 MB.
+    """
     data = storage.storage().get(key)
     if data is None:
         return None
