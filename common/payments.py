@@ -78,6 +78,16 @@ class CheckoutProvider(Protocol):
         ...
 
 
+def _unavailable(what: str, exc: Any) -> errors.ServiceUnavailable:
+    """Stripe could not be reached or failed: logged, and a 503 the shopper can retry."""
+    log.error(what, error=f"{type(exc).__name__}: {exc.user_message}")
+    return errors.ServiceUnavailable(
+        "payments are unavailable right now, try again shortly",
+        code="payments_unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
 class StripeCheckout:
     def __init__(self, api_key: str, api_base: str | None = None) -> None:
         import stripe
@@ -101,12 +111,7 @@ class StripeCheckout:
                 "this order's checkout changed meanwhile; reload the order and try again"
             ) from None
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
-            log.error("stripe checkout failed", error=f"{type(exc).__name__}: {exc.user_message}")
-            raise errors.ServiceUnavailable(
-                "payments are unavailable right now, try again shortly",
-                code="payments_unavailable",
-                headers={"Retry-After": "5"},
-            ) from None
+            raise _unavailable("stripe checkout failed", exc) from None
         if not created.url:
             raise RuntimeError(f"Stripe returned Checkout Session {created.id} without a url")
         return CheckoutSession(id=created.id, url=created.url)
@@ -122,12 +127,7 @@ class StripeCheckout:
                 # Only an open session can be expired: say what it is now.
                 return str(sessions.retrieve(session_id).status)
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
-            log.error("stripe expire failed", error=f"{type(exc).__name__}: {exc.user_message}")
-            raise errors.ServiceUnavailable(
-                "payments are unavailable right now, try again shortly",
-                code="payments_unavailable",
-                headers={"Retry-After": "5"},
-            ) from None
+            raise _unavailable("stripe expire failed", exc) from None
 
 
 class LocalCheckout:
