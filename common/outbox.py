@@ -29,6 +29,9 @@ KINDS = ("sheet_row", "order_confirmation_email", "ops_notification_email", "con
 BASE_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 6 * 3600
 MAX_ERROR_CHARS = 500
+# After this many failed tries (about two hours of backoff) a task is "stuck": it is still
+# retried, and an ERROR log line (for a Cloud Logging alert) and the drain's answer say so.
+STUCK_AFTER_ATTEMPTS = 8
 DEFAULT_DRAIN_LIMIT = 50
 
 # Credentials that can appear in a vendor's error text, beyond the configured secrets.
@@ -143,10 +146,13 @@ def _perform_claimed(sql: str, params: dict[str, Any]) -> Result | None:
                 ),
                 {"id": task.id, "error": error, "delay": delay},
             )
-            log.warning(
-                "outbox task failed, will retry",
+            stuck = task.attempts + 1 >= STUCK_AFTER_ATTEMPTS
+            log.log(
+                "ERROR" if stuck else "WARNING",
+                "outbox task stuck, needs ops" if stuck else "outbox task failed, will retry",
                 outbox_id=task.id,
                 kind=task.kind,
+                dedupe_key=task.dedupe_key,
                 attempts=task.attempts + 1,
                 retry_in_seconds=delay,
                 error=error,
@@ -183,6 +189,7 @@ class DrainOut(BaseModel):
     succeeded: int
     failed: int
     due: int = Field(description="tasks still due after this drain")
+    stuck: int = Field(description=f"tasks not done after {STUCK_AFTER_ATTEMPTS} tries")
 
 
 def drain(limit: int = DEFAULT_DRAIN_LIMIT) -> DrainOut:
@@ -195,13 +202,19 @@ def drain(limit: int = DEFAULT_DRAIN_LIMIT) -> DrainOut:
             break
         results.append(result)
     with db.engine().connect() as conn:
-        due = conn.execute(
-            text("SELECT count(*) FROM outbox WHERE done_at IS NULL AND next_attempt_at <= now()")
-        ).scalar_one()
+        due, stuck = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE next_attempt_at <= now()),"
+                " count(*) FILTER (WHERE attempts >= :stuck)"
+                " FROM outbox WHERE done_at IS NULL"
+            ),
+            {"stuck": STUCK_AFTER_ATTEMPTS},
+        ).one()
     succeeded = sum(1 for r in results if r.ok)
     return DrainOut(
         attempted=len(results),
         succeeded=succeeded,
         failed=len(results) - succeeded,
         due=int(due),
+        stuck=int(stuck),
     )

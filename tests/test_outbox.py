@@ -6,6 +6,7 @@ the task always kept, and a later drain completes it exactly once.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -184,6 +185,32 @@ def test_repeated_failures_back_off_exponentially_and_record_the_last_error(
     make_due(engine, pending.order_id)
     drain()
     assert_done_once(engine, pending.order_id, {key: 5})
+
+
+def test_a_task_that_keeps_failing_is_reported_stuck_and_still_retried(
+    engine, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(sheets, "_sheet", FlakySheet(failures=100))
+    pending = pending_order(engine)
+    send(event("checkout.session.completed", session_object(pending)))
+    key = f"sheet_row:{pending.order_id}"
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE outbox SET attempts = :n WHERE dedupe_key = :k"),
+            {"n": outbox.STUCK_AFTER_ATTEMPTS - 1, "k": key},
+        )
+    make_due(engine, pending.order_id)
+    capsys.readouterr()
+    result = drain()
+    assert result["stuck"] >= 1
+    logged = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    stuck = [e for e in logged if e["message"] == "outbox task stuck, needs ops"]
+    assert stuck and stuck[0]["severity"] == "ERROR" and stuck[0]["dedupe_key"] == key
+    task = outbox_tasks(engine, pending.order_id)[key]
+    assert task.attempts == outbox.STUCK_AFTER_ATTEMPTS
+    assert seconds_until_retry(engine, key) > 0
 
 
 def test_backoff_doubles_from_30_seconds_up_to_six_hours() -> None:
