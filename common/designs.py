@@ -798,18 +798,16 @@ def _render(
 
 
 def _make(
-    conn: Connection,
-    session: Session,
     previous: Stored | None,
     product: catalog.Product,
     color: catalog.Color,
     brief: Brief,
     layers: list[ImageLayer | TextLayer] | None = None,
-) -> str:
-    """Generate what is missing, lay out, render, store and write the design; its id.
+) -> _Made:
+    """Generate what is missing, lay out, render and store the design's new state.
 
-    Everything that can fail slowly (generation, storage) happens before the row is written,
-    so a failure leaves the previous design as it was.
+    This is the slow part (the image model, storage) and holds no database connection; a
+    failure here leaves the previous design as it was.
     """
     brief = brief.model_copy(update={"product_id": product.id, "color": color.name})
     areas = areas_of(product)
@@ -828,7 +826,7 @@ def _make(
     check_layers(layers, areas, aspect_of)
     front, back = _render(product, color, layers, previous)
     art_layer = next((layer for layer in layers if isinstance(layer, ImageLayer)), None)
-    made = _Made(
+    return _Made(
         product_id=product.id,
         color=color.name,
         layers=layers,
@@ -838,7 +836,21 @@ def _make(
         front_url=front,
         back_url=back,
     )
-    return _write(conn, session, previous, made)
+
+
+def _previous(session: Session, design_id: str | None) -> Stored | None:
+    if design_id is None:
+        return None
+    with db.engine().connect() as conn:
+        return load(conn, session, design_id)
+
+
+def _save(session: Session, previous: Stored | None, made: _Made) -> DesignOut:
+    """Write the new state in a short transaction: it fails with a 409 when the design
+    changed since `previous` was read (its version moved on)."""
+    with db.transaction() as conn:
+        design_id = _write(conn, session, previous, made)
+        return _out(conn, session, design_id)
 
 
 def _image_brief(prompt: str, upload: str | None, base: ImageBrief | None) -> ImageBrief:
@@ -862,40 +874,34 @@ def generate(session: Session, request: GenerateIn, upload: bytes | None = None)
         image = imagegen.decode(upload, what="the uploaded image")
         upload_key = _store_png("uploads", imagegen.fit(image, 2048))
     prompt = normalize_text(request.prompt, max_chars=300)
-    with db.transaction() as conn:
-        previous = load(conn, session, request.design_id) if request.design_id else None
-        brief = request.brief or (previous.brief if previous else Brief())
-        from_brief = request.brief is not None and request.brief.image is not None
-        if upload_key or (prompt and not from_brief):
-            base = brief.image or (previous.brief.image if previous else None)
-            brief = brief.model_copy(update={"image": _image_brief(prompt, upload_key, base)})
-        if brief.empty:
-            raise errors.Unprocessable(
-                "say what to make: a prompt, an image, or a brief with text",
-                code="nothing_to_generate",
-                field="prompt",
-            )
-        design_id = _make(conn, session, previous, product, color, brief)
-        return _out(conn, session, design_id)
+    previous = _previous(session, request.design_id)
+    brief = request.brief or (previous.brief if previous else Brief())
+    from_brief = request.brief is not None and request.brief.image is not None
+    if upload_key or (prompt and not from_brief):
+        base = brief.image or (previous.brief.image if previous else None)
+        brief = brief.model_copy(update={"image": _image_brief(prompt, upload_key, base)})
+    if brief.empty:
+        raise errors.Unprocessable(
+            "say what to make: a prompt, an image, or a brief with text",
+            code="nothing_to_generate",
+            field="prompt",
+        )
+    return _save(session, previous, _make(previous, product, color, brief))
 
 
 def apply_brief(session: Session, design_id: str, brief: Brief) -> DesignOut:
     """Change the caller's design to match `brief` (a chat edit)."""
-    with db.transaction() as conn:
-        previous = load(conn, session, design_id)
-        product, color = product_and_color(
-            brief.product_id or previous.product_id, brief.color or previous.color
-        )
-        made = _make(conn, session, previous, product, color, brief)
-        return _out(conn, session, made)
+    previous = _previous(session, design_id)
+    assert previous is not None
+    product, color = product_and_color(
+        brief.product_id or previous.product_id, brief.color or previous.color
+    )
+    return _save(session, previous, _make(previous, product, color, brief))
 
 
 def save_layers(session: Session, request: DesignIn) -> DesignOut:
     """Create a design from layers, or replace the layers of the caller's design."""
     product, color = product_and_color(request.product_id, request.color)
-    with db.transaction() as conn:
-        previous = load(conn, session, request.design_id) if request.design_id else None
-        brief = previous.brief if previous else Brief()
-        layers = list(request.layers)
-        design_id = _make(conn, session, previous, product, color, brief, layers)
-        return _out(conn, session, design_id)
+    previous = _previous(session, request.design_id)
+    brief = previous.brief if previous else Brief()
+    return _save(session, previous, _make(previous, product, color, brief, list(request.layers)))
