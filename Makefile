@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
 
 .PHONY: dev test lint bench migrate seed openapi clean bundle bundle-report deploy deploy-hosting
 
@@ -12,10 +13,14 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
 
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_INSTALLED)
+
 dev: $(INSTALLED) ## serve the shop at http://127.0.0.1:8080 (PORT overrides)
 	$(PY) -m devtools serve
 
-test: $(INSTALLED) ## run every test
+test: $(INSTALLED) $(NODE_INSTALLED) ## run every test
 	$(PY) -m pytest -n 2
 
 lint: $(INSTALLED) ## ruff and mypy

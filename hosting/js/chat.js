@@ -13,7 +13,8 @@ let chats = 0;
  */
 export function createChat(root, { label, placeholder, intro, suggestions = [], send }) {
   const id = `chat-${++chats}`;
-  const log = el('ol', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': `${label}: conversation` });
+  // Focusable, so keyboard users can scroll the conversation when it overflows.
+  const log = el('div', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': `${label}: conversation`, tabindex: 0 });
   const input = el('textarea', {
     class: 'input chat-input',
     id: `${id}-input`,
@@ -47,7 +48,7 @@ export function createChat(root, { label, placeholder, intro, suggestions = [], 
   function bubble(role, text, extra = []) {
     const from = role === 'user' ? 'You' : 'Assistant';
     const item = el(
-      'li',
+      'div',
       { class: `chat-message chat-${role}` },
       el('span', { class: 'visually-hidden', text: `${from}: ` }),
       el('p', { class: 'chat-text', text }),
@@ -60,7 +61,7 @@ export function createChat(root, { label, placeholder, intro, suggestions = [], 
   }
 
   function typing() {
-    const item = el('li', { class: 'chat-message chat-assistant chat-typing', 'aria-label': 'The assistant is typing' }, el('span'), el('span'), el('span'));
+    const item = el('div', { class: 'chat-message chat-assistant chat-typing', role: 'status', 'aria-label': 'The assistant is typing' }, el('span'), el('span'), el('span'));
     log.append(item);
     log.scrollTop = log.scrollHeight;
     return item;

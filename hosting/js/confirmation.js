@@ -40,6 +40,7 @@ function renderOrder(order) {
       el('div', {}, el('p', { class: 'meta-label', text: 'Order number' }), el('p', { class: 'order-number', text: order.id })),
       el('div', {}, el('p', { class: 'meta-label', text: 'Status' }), statusBadge(order.status)),
     ),
+    el('h2', { class: 'visually-hidden', text: 'Items' }),
     el('ul', { class: 'summary-items' }, order.items.map((item) => itemSummary(item, products.get(item.product_id), order))),
     totalsList(order),
   );

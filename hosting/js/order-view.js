@@ -76,7 +76,7 @@ export function itemSummary(item, product, order, { actions = null } = {}) {
       { class: 'summary-item-body' },
       el('h3', { class: 'summary-item-title', text: item.product_name }),
       el('p', { class: 'summary-item-meta', text: `${item.color} · ${pieces(item.quantity)}` }),
-      el('p', { class: 'size-chips', 'aria-label': `Sizes: ${sizesText(item.sizes)}` }, Object.entries(item.sizes).map(([size, quantity]) => el('span', { class: 'size-chip', 'aria-hidden': 'true' }, el('strong', { text: String(quantity) }), size === 'OS' ? ' one size' : ` ${size}`))),
+      el('p', { class: 'size-chips' }, el('span', { class: 'visually-hidden', text: `Sizes: ${sizesText(item.sizes)}` }), Object.entries(item.sizes).map(([size, quantity]) => el('span', { class: 'size-chip', 'aria-hidden': 'true' }, el('strong', { text: String(quantity) }), size === 'OS' ? ' one size' : ` ${size}`))),
       el(
         'p',
         { class: 'summary-item-price' },

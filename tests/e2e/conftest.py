@@ -42,6 +42,28 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+# What the accessibility check fails on; minor and moderate findings are reported, not failed.
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def accessibility_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now (contrast included).
+
+    axe is evaluated through the DevTools protocol, which the page's CSP does not govern.
+    """
+    page.evaluate("(source) => { (0, eval)(source); }", AXE.read_text())
+    violations: list[dict[str, Any]] = page.evaluate(
+        """async () => (await axe.run(document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                             'best-practice']},
+            resultTypes: ['violations'],
+        })).violations.map(v => ({id: v.id, impact: v.impact,
+                                  nodes: v.nodes.map(n => n.target.join(' '))}))"""
+    )
+    return violations
+
+
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 VIEWPORTS = {"phone": (390, 844), "desktop": (1440, 900)}
 TIMEOUT_MS = 20_000  # rendering mockups on a busy 2-core CI machine takes seconds

@@ -12,10 +12,12 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, Route, expect
 
 from tests.e2e.conftest import (
+    BLOCKING_IMPACTS,
     SCREENSHOTS,
     VIEWPORTS,
     ConsoleWatch,
     Site,
+    accessibility_violations,
     new_context,
     save_screenshot,
 )
@@ -220,14 +222,22 @@ def api(context: BrowserContext, site: Site, path: str, body: dict) -> dict:
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
 def test_every_page_at_phone_and_desktop_size(site: Site, browser: Browser, viewport: str) -> None:
+    """Every page renders without console errors, and axe finds no serious or critical
+    accessibility violation (WCAG 2.1 A/AA, contrast included) on any of them."""
     console = ConsoleWatch()
     console.allow("/no-such-page")
     context = new_context(browser, VIEWPORTS[viewport])
     context.on("page", console.watch)
     page = context.new_page()
-    try:
-        shoot = lambda name: save_screenshot(page, f"{name}-{viewport}")  # noqa: E731
+    blocking: dict[str, list[dict]] = {}
 
+    def shoot(name: str) -> None:
+        save_screenshot(page, f"{name}-{viewport}")
+        found = [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
+        if found:
+            blocking[name] = found
+
+    try:
         page.goto(site.url("/"))
         expect(page.locator("#featured-grid .product-card:not(.is-skeleton)")).to_have_count(6)
         page.evaluate("document.fonts.ready")
@@ -300,3 +310,4 @@ def test_every_page_at_phone_and_desktop_size(site: Site, browser: Browser, view
     finally:
         context.close()
     assert not console.errors, "console errors:\n" + "\n".join(console.errors)
+    assert not blocking, f"accessibility violations: {json.dumps(blocking, indent=1)}"
