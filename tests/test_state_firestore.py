@@ -106,24 +106,6 @@ def test_hits_are_counted_in_a_window(firestore: state.FirestoreState) -> None:
     assert 1 <= results[-1].retry_after <= 60
 
 
-def test_concurrent_hits_are_counted_exactly(firestore: state.FirestoreState) -> None:
-    key = f"test:{uuid.uuid4().hex}"
-    allowed: list[bool] = []
-    lock = threading.Lock()
-
-    def hit() -> None:
-        result = firestore.hit(key, 2, 60).allowed
-        with lock:
-            allowed.append(result)
-
-    threads = [threading.Thread(target=hit) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(allowed) == [False, True, True]
-
-
 def test_the_rate_limiter_and_the_chat_run_on_firestore(
     firestore: state.FirestoreState, monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:
@@ -157,6 +139,8 @@ def test_the_rate_limiter_and_the_chat_run_on_firestore(
 def test_a_burst_on_one_key_never_errors_and_never_over_admits(
     firestore: state.FirestoreState,
 ) -> None:
+    """Concurrent hits on one key: none raises, and no more than the limit are let through
+    (a hit whose transaction stays contended is refused, like any hit over the limit)."""
     key = f"test:{uuid.uuid4().hex}"
     allowed: list[bool] = []
     lock = threading.Lock()
