@@ -352,9 +352,3 @@ def provider() -> ImageProvider:
                 else:
                     _provider = LocalArtist()
     return _provider
-
-
-def reset_provider() -> None:
-    global _provider
-    with _provider_lock:
-        _provider = None

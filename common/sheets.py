@@ -159,8 +159,3 @@ def sheet() -> Sheet:
             if _sheet is None:
                 _sheet = build_sheet()
     return _sheet
-
-
-def reset_sheet() -> None:
-    global _sheet
-    _sheet = None

@@ -210,11 +210,6 @@ def backend() -> StateBackend:
     return _backend
 
 
-def reset_backend() -> None:
-    global _backend
-    _backend = None
-
-
 def client_address(request: flask.Request) -> str:
     """The caller's address as our own proxies saw it.
 

@@ -141,10 +141,3 @@ def storage() -> Storage:
                 else:
                     _storage = LocalStorage(cfg.data_dir / "storage")
     return _storage
-
-
-def reset_storage() -> None:
-    """Drop the cached storage (tests that switch settings)."""
-    global _storage
-    with _lock:
-        _storage = None
