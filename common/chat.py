@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, cast
 
@@ -32,6 +31,7 @@ from common.designs import (
     TextBrief,
     TextPosition,
 )
+from common.lazy import Lazy
 from common.sessions import Session
 from common.text import normalize_text
 
@@ -834,31 +834,17 @@ class OpenAIAssistant:
         return turn
 
 
-_assistant: Assistant | None = None
-_assistant_lock = threading.Lock()
+def build_assistant() -> Assistant:
+    """OpenAI when `OPENAI_API_KEY` is set, else the local rule-based assistant."""
+    cfg = settings()
+    if cfg.openai_api_key:
+        return OpenAIAssistant(
+            api_key=cfg.openai_api_key, model=cfg.chat_model, base_url=cfg.openai_base_url
+        )
+    return LocalAssistant()
 
 
-def assistant() -> Assistant:
-    global _assistant
-    if _assistant is None:
-        with _assistant_lock:
-            if _assistant is None:
-                cfg = settings()
-                if cfg.openai_api_key:
-                    _assistant = OpenAIAssistant(
-                        api_key=cfg.openai_api_key,
-                        model=cfg.chat_model,
-                        base_url=cfg.openai_base_url,
-                    )
-                else:
-                    _assistant = LocalAssistant()
-    return _assistant
-
-
-def reset_assistant() -> None:
-    global _assistant
-    with _assistant_lock:
-        _assistant = None
+assistant = Lazy(build_assistant)  # the instance's design assistant
 
 
 # --- conversations ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 from common import artwork, errors, log
 from common.artwork import ArtworkRequest
 from common.config import ConfigError, settings
+from common.lazy import Lazy
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 4096
@@ -330,25 +331,18 @@ def _first_image(response: Any) -> bytes | None:
     return None
 
 
-_provider: ImageProvider | None = None
-_provider_lock = threading.Lock()
-
-
-def provider() -> ImageProvider:
+def build_provider() -> ImageProvider:
     """Vertex AI when `GOOGLE_CLOUD_PROJECT` is set (required in production), else local."""
-    global _provider
-    if _provider is None:
-        with _provider_lock:
-            if _provider is None:
-                cfg = settings()
-                if cfg.google_cloud_project:
-                    _provider = VertexArtist(
-                        project=cfg.google_cloud_project,
-                        location=cfg.google_cloud_location,
-                        model=cfg.image_model,
-                    )
-                elif cfg.production:
-                    raise ConfigError("AUREN_ENV=production needs GOOGLE_CLOUD_PROJECT for images")
-                else:
-                    _provider = LocalArtist()
-    return _provider
+    cfg = settings()
+    if cfg.google_cloud_project:
+        return VertexArtist(
+            project=cfg.google_cloud_project,
+            location=cfg.google_cloud_location,
+            model=cfg.image_model,
+        )
+    if cfg.production:
+        raise ConfigError("AUREN_ENV=production needs GOOGLE_CLOUD_PROJECT for images")
+    return LocalArtist()
+
+
+provider = Lazy(build_provider)  # the instance's image provider

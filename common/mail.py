@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from common.config import ConfigError, settings
+from common.lazy import Lazy
 
 TIMEOUT_SECONDS = 20.0
 SENDGRID_HOST = "https://api.sendgrid.com"
@@ -108,10 +108,6 @@ class LocalMailer:
             return
 
 
-_mailer: Mailer | None = None
-_mailer_lock = threading.Lock()
-
-
 def build_mailer() -> Mailer:
     cfg = settings()
     if cfg.sendgrid_api_key:
@@ -121,19 +117,7 @@ def build_mailer() -> Mailer:
     return LocalMailer(cfg.data_dir / "mail")
 
 
-def mailer() -> Mailer:
-    """The instance's mail provider, built on first use."""
-    global _mailer
-    if _mailer is None:
-        with _mailer_lock:
-            if _mailer is None:
-                _mailer = build_mailer()
-    return _mailer
-
-
-def reset_mailer() -> None:
-    global _mailer
-    _mailer = None
+mailer = Lazy(build_mailer)  # the instance's mail provider
 
 
 # Rendering helpers shared by every message.

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from itertools import groupby
@@ -26,6 +25,7 @@ from sqlalchemy import text
 from common import catalog, db, errors, log, owners, pricing, state
 from common import orders as order_domain
 from common.config import ConfigError, settings
+from common.lazy import Lazy
 from common.orders import OrderOut, Status
 from common.sessions import Session
 
@@ -192,10 +192,6 @@ def set_local_session_status(session: dict[str, Any], status: str) -> None:
     )
 
 
-_provider: CheckoutProvider | None = None
-_provider_lock = threading.Lock()
-
-
 def build_provider() -> CheckoutProvider:
     cfg = settings()
     if cfg.stripe_secret_key:
@@ -205,19 +201,7 @@ def build_provider() -> CheckoutProvider:
     return LocalCheckout()
 
 
-def provider() -> CheckoutProvider:
-    """The instance's checkout provider, built on first use."""
-    global _provider
-    if _provider is None:
-        with _provider_lock:
-            if _provider is None:
-                _provider = build_provider()
-    return _provider
-
-
-def reset_provider() -> None:
-    global _provider
-    _provider = None
+provider = Lazy(build_provider)  # the instance's checkout provider
 
 
 # Building the session from the order.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from common.config import ConfigError, settings
+from common.lazy import Lazy
 
 if TYPE_CHECKING:
     import requests
@@ -138,10 +139,6 @@ class CsvSheet:
             return list(csv.reader(file))[1:]
 
 
-_sheet: Sheet | None = None
-_sheet_lock = threading.Lock()
-
-
 def build_sheet() -> Sheet:
     cfg = settings()
     if cfg.sheet_id:
@@ -151,11 +148,4 @@ def build_sheet() -> Sheet:
     return CsvSheet(cfg.data_dir / "orders-sheet.csv")
 
 
-def sheet() -> Sheet:
-    """The instance's sheet provider, built on first use."""
-    global _sheet
-    if _sheet is None:
-        with _sheet_lock:
-            if _sheet is None:
-                _sheet = build_sheet()
-    return _sheet
+sheet = Lazy(build_sheet)  # the instance's sheet provider

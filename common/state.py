@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import math
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -19,6 +18,7 @@ import flask
 
 from common import db, errors
 from common.config import ConfigError, settings
+from common.lazy import Lazy
 
 
 @dataclass(frozen=True)
@@ -191,23 +191,14 @@ class FirestoreState:
         return result
 
 
-_backend: StateBackend | None = None
-_backend_lock = threading.Lock()
+def build_backend() -> StateBackend:
+    chosen = settings().state_backend
+    if chosen not in ("postgres", "firestore"):
+        raise ConfigError(f"STATE_BACKEND must be postgres or firestore, not {chosen!r}")
+    return FirestoreState() if chosen == "firestore" else PostgresState()
 
 
-def backend() -> StateBackend:
-    """The instance's state backend, built on first use."""
-    global _backend
-    if _backend is None:
-        with _backend_lock:
-            if _backend is None:
-                chosen = settings().state_backend
-                if chosen not in ("postgres", "firestore"):
-                    raise ConfigError(
-                        f"STATE_BACKEND must be postgres or firestore, not {chosen!r}"
-                    )
-                _backend = FirestoreState() if chosen == "firestore" else PostgresState()
-    return _backend
+backend = Lazy(build_backend)  # the instance's state backend
 
 
 def client_address(request: flask.Request) -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from pathlib import Path
 from typing import Any, Protocol
 
 from common import errors
 from common.config import ConfigError, settings
+from common.lazy import Lazy
 
 KEY = re.compile(r"^(artwork|uploads|mockups)/[A-Za-z0-9_-]{20,40}\.png$")
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -123,21 +123,14 @@ def _unavailable() -> errors.ServiceUnavailable:
     )
 
 
-_storage: Storage | None = None
-_lock = threading.Lock()
+def build_storage() -> Storage:
+    """GCS when `GCS_BUCKET` is set (required in production), else files under `.data`."""
+    cfg = settings()
+    if cfg.gcs_bucket:
+        return GcsStorage(cfg.gcs_bucket, cfg.google_cloud_project)
+    if cfg.production:
+        raise ConfigError("AUREN_ENV=production needs GCS_BUCKET for image storage")
+    return LocalStorage(cfg.data_dir / "storage")
 
 
-def storage() -> Storage:
-    """The instance's storage, built on first use: GCS when `GCS_BUCKET` is set."""
-    global _storage
-    if _storage is None:
-        with _lock:
-            if _storage is None:
-                cfg = settings()
-                if cfg.gcs_bucket:
-                    _storage = GcsStorage(cfg.gcs_bucket, cfg.google_cloud_project)
-                elif cfg.production:
-                    raise ConfigError("AUREN_ENV=production needs GCS_BUCKET for image storage")
-                else:
-                    _storage = LocalStorage(cfg.data_dir / "storage")
-    return _storage
+storage = Lazy(build_storage)  # the instance's object storage

@@ -43,7 +43,7 @@ def pending_orders(count: int) -> list[dict[str, Any]]:
             {"p": public_id, "e": email},
         )
     shopper = sessions.for_user(public_id, email, "Bench", "local")
-    payments._provider = payments.LocalCheckout()  # the bench never creates Stripe sessions
+    payments.provider.built = payments.LocalCheckout()  # the bench never creates Stripe sessions
     items = [orders.DraftItemIn.model_validate(item) for item in ITEMS]
     paid = []
     for _ in range(count):

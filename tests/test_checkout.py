@@ -95,7 +95,7 @@ def order_row(engine: sqlalchemy.Engine, order_id: str) -> Any:
 
 @pytest.fixture(autouse=True)
 def local_checkout(database_url: str) -> None:
-    payments.reset_provider()
+    payments.provider.reset()
 
 
 def test_checkout_moves_the_draft_to_pending_payment_with_the_local_stand_in(engine) -> None:
@@ -242,7 +242,7 @@ def stripe_stub(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> list
         create_session
     )
     monkeypatch.setattr(
-        payments, "_provider", payments.StripeCheckout("sk_test_stub", httpserver.url_for(""))
+        payments.provider, "built", payments.StripeCheckout("sk_test_stub", httpserver.url_for(""))
     )
     return seen
 
@@ -324,7 +324,7 @@ def test_stripe_being_down_is_a_503_and_changes_nothing(
     )
     stripe = payments.StripeCheckout("sk_test_stub", httpserver.url_for(""))
     monkeypatch.setattr(stripe._client._requestor._options, "max_network_retries", 0)
-    monkeypatch.setattr(payments, "_provider", stripe)
+    monkeypatch.setattr(payments.provider, "built", stripe)
     shopper = new_shopper(engine)
     order = new_draft(shopper)
     response = checkout(shopper, order["id"])

@@ -22,8 +22,8 @@ from tests.test_webhook import confirmations, sheet_rows
 
 @pytest.fixture(autouse=True)
 def local_providers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sheets, "_sheet", None)
-    monkeypatch.setattr(mail, "_mailer", None)
+    monkeypatch.setattr(sheets.sheet, "built", None)
+    monkeypatch.setattr(mail.mailer, "built", None)
 
 
 @dataclasses.dataclass

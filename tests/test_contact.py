@@ -22,8 +22,8 @@ MESSAGE = {"name": "Ada Lovelace", "email": "ada@example.com", "message": "50 ho
 
 @pytest.fixture(autouse=True)
 def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sheets, "_sheet", None)
-    monkeypatch.setattr(mail, "_mailer", None)
+    monkeypatch.setattr(sheets.sheet, "built", None)
+    monkeypatch.setattr(mail.mailer, "built", None)
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_message_is_stored_even_when_email_fails_and_sent_later(
     engine, address, monkeypatch
 ) -> None:
     flaky = FlakyMailer(failures=1)
-    monkeypatch.setattr(mail, "_mailer", flaky)
+    monkeypatch.setattr(mail.mailer, "built", flaky)
     response = post(MESSAGE, address)
     assert response.status_code == 202
     contact_id = response.get_json()["id"]

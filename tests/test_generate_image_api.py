@@ -210,7 +210,7 @@ def test_generation_failures_leave_the_previous_design_intact(
         def generate(self, request: object) -> Image.Image:
             raise failure
 
-    monkeypatch.setattr(imagegen, "_provider", Broken())
+    monkeypatch.setattr(imagegen.provider, "built", Broken())
     response = generate(shopper, prompt="a retro moon", design_id=design["design_id"])
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == failure.code
@@ -240,7 +240,7 @@ def test_a_bare_upload_is_printed_as_is_and_a_prompt_makes_art_from_it(
             seen.append(request)
             return Image.new("RGBA", (300, 300), (200, 0, 200, 255))
 
-    monkeypatch.setattr(imagegen, "_provider", Recording())
+    monkeypatch.setattr(imagegen.provider, "built", Recording())
     bare = upload(shopper, encoded(photo((400, 300)), "PNG")).get_json()
     assert seen == []
     assert png_at(bare["artwork_url"]).size == (400, 300)

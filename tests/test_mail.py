@@ -67,8 +67,8 @@ def part(message: Any, subtype: str) -> str:
 
 @pytest.fixture(autouse=True)
 def local_providers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sheets, "_sheet", None)
-    monkeypatch.setattr(mail, "_mailer", None)
+    monkeypatch.setattr(sheets.sheet, "built", None)
+    monkeypatch.setattr(mail.mailer, "built", None)
 
 
 MESSAGE = mail.Message(
@@ -136,7 +136,7 @@ def test_sendgrid_errors_during_fulfilment_are_retried_until_sent_once(
     sendgrid: SendGridStub,
     failures: list[int],
 ) -> None:
-    monkeypatch.setattr(mail, "_mailer", mailer)
+    monkeypatch.setattr(mail.mailer, "built", mailer)
     sendgrid.failures = list(failures)
     pending = pending_order(engine)
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200

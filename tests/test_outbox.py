@@ -64,8 +64,8 @@ class FlakyMailer:
 
 @pytest.fixture(autouse=True)
 def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sheets, "_sheet", None)
-    monkeypatch.setattr(mail, "_mailer", None)
+    monkeypatch.setattr(sheets.sheet, "built", None)
+    monkeypatch.setattr(mail.mailer, "built", None)
 
 
 def ops_post(path: str, body: dict[str, Any], token: str | None = "configured") -> Any:
@@ -110,7 +110,7 @@ def seconds_until_retry(engine: sqlalchemy.Engine, key: str) -> float:
 
 def test_a_failing_sheet_keeps_the_task_and_a_later_drain_appends_once(engine, monkeypatch) -> None:
     flaky = FlakySheet(failures=1)
-    monkeypatch.setattr(sheets, "_sheet", flaky)
+    monkeypatch.setattr(sheets.sheet, "built", flaky)
     pending = pending_order(engine)
     response = send(event("checkout.session.completed", session_object(pending)))
     assert response.get_json()["outcome"] == "paid"
@@ -148,7 +148,7 @@ def test_a_failing_mailer_keeps_the_email_and_a_later_drain_sends_it_once(
     engine, monkeypatch
 ) -> None:
     flaky = FlakyMailer(failures=2)  # the confirmation and the ops notification both fail
-    monkeypatch.setattr(mail, "_mailer", flaky)
+    monkeypatch.setattr(mail.mailer, "built", flaky)
     pending = pending_order(engine)
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
     assert order_row(engine, pending.order_id).status == "paid"
@@ -170,7 +170,7 @@ def test_repeated_failures_back_off_exponentially_and_record_the_last_error(
     engine, monkeypatch
 ) -> None:
     flaky = FlakySheet(failures=4)
-    monkeypatch.setattr(sheets, "_sheet", flaky)
+    monkeypatch.setattr(sheets.sheet, "built", flaky)
     pending = pending_order(engine)
     send(event("checkout.session.completed", session_object(pending)))
     key = f"sheet_row:{pending.order_id}"
@@ -190,7 +190,7 @@ def test_repeated_failures_back_off_exponentially_and_record_the_last_error(
 def test_a_task_that_keeps_failing_is_reported_stuck_and_still_retried(
     engine, monkeypatch, capsys
 ) -> None:
-    monkeypatch.setattr(sheets, "_sheet", FlakySheet(failures=100))
+    monkeypatch.setattr(sheets.sheet, "built", FlakySheet(failures=100))
     pending = pending_order(engine)
     send(event("checkout.session.completed", session_object(pending)))
     key = f"sheet_row:{pending.order_id}"
@@ -239,11 +239,11 @@ def test_a_crash_between_appending_and_marking_done_does_not_duplicate_rows(
             self.inner.append_once(order_id, rows)
             raise sheets.SheetError("the instance died before marking the task done")
 
-    monkeypatch.setattr(sheets, "_sheet", AppendsThenCrashes(failures=0))
+    monkeypatch.setattr(sheets.sheet, "built", AppendsThenCrashes(failures=0))
     pending = pending_order(engine)
     send(event("checkout.session.completed", session_object(pending)))
     assert len(sheet_rows(pending.order_id)) == 1
-    monkeypatch.setattr(sheets, "_sheet", None)
+    monkeypatch.setattr(sheets.sheet, "built", None)
     make_due(engine, pending.order_id)
     drain()
     assert_done_once(engine, pending.order_id, {f"sheet_row:{pending.order_id}": 2})
@@ -251,7 +251,7 @@ def test_a_crash_between_appending_and_marking_done_does_not_duplicate_rows(
 
 def test_concurrent_drains_perform_each_task_once(engine, monkeypatch) -> None:
     flaky = FlakySheet(failures=3)
-    monkeypatch.setattr(sheets, "_sheet", flaky)
+    monkeypatch.setattr(sheets.sheet, "built", flaky)
     orders = [pending_order(engine) for _ in range(3)]
     for pending in orders:
         send(event("checkout.session.completed", session_object(pending)))
@@ -269,8 +269,8 @@ def test_concurrent_drains_perform_each_task_once(engine, monkeypatch) -> None:
 
 
 def test_a_paid_order_survives_every_provider_failing(engine, monkeypatch) -> None:
-    monkeypatch.setattr(sheets, "_sheet", FlakySheet(failures=1))
-    monkeypatch.setattr(mail, "_mailer", FlakyMailer(failures=2))
+    monkeypatch.setattr(sheets.sheet, "built", FlakySheet(failures=1))
+    monkeypatch.setattr(mail.mailer, "built", FlakyMailer(failures=2))
     pending = pending_order(engine)
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
     assert order_row(engine, pending.order_id).status == "paid"
@@ -304,7 +304,7 @@ def test_ops_routes_are_off_without_an_ops_token(database_url: str, monkeypatch)
 
 
 def test_sheet_append_on_demand_is_idempotent_and_completes_the_task(engine, monkeypatch) -> None:
-    monkeypatch.setattr(sheets, "_sheet", FlakySheet(failures=1))
+    monkeypatch.setattr(sheets.sheet, "built", FlakySheet(failures=1))
     pending = pending_order(engine)
     send(event("checkout.session.completed", session_object(pending)))
     assert sheet_rows(pending.order_id) == []
@@ -328,7 +328,7 @@ def test_sheet_append_refuses_unknown_and_unpaid_orders(engine, monkeypatch) -> 
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "order_not_paid"
     send(event("checkout.session.completed", session_object(pending)))
-    monkeypatch.setattr(sheets, "_sheet", FlakySheet(failures=1))
+    monkeypatch.setattr(sheets.sheet, "built", FlakySheet(failures=1))
     unavailable = ops_post("/api/sheets/append", {"order_id": pending.order_id})
     assert unavailable.status_code == 503
     assert unavailable.get_json()["error"]["code"] == "sheet_unavailable"

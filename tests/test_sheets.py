@@ -108,8 +108,8 @@ def google_sheet(httpserver: HTTPServer, stub: SheetsStub) -> sheets.GoogleSheet
 
 @pytest.fixture(autouse=True)
 def local_providers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sheets, "_sheet", None)
-    monkeypatch.setattr(mail, "_mailer", None)
+    monkeypatch.setattr(sheets.sheet, "built", None)
+    monkeypatch.setattr(mail.mailer, "built", None)
 
 
 ROW: list[str | int] = [
@@ -161,7 +161,7 @@ def test_the_service_account_comes_from_google_auth_default(monkeypatch, httpser
 def test_a_paid_order_lands_in_google_sheets_once(
     engine: sqlalchemy.Engine, monkeypatch, google_sheet: sheets.GoogleSheet, stub: SheetsStub
 ) -> None:
-    monkeypatch.setattr(sheets, "_sheet", google_sheet)
+    monkeypatch.setattr(sheets.sheet, "built", google_sheet)
     pending = pending_order(engine, [TEE_ITEM, HOODIE_ITEM])
     completed = event("checkout.session.completed", session_object(pending))
     for _ in range(3):
@@ -187,7 +187,7 @@ def test_sheets_api_errors_during_fulfilment_are_retried_until_appended_once(
     stub: SheetsStub,
     failures: list[int],
 ) -> None:
-    monkeypatch.setattr(sheets, "_sheet", google_sheet)
+    monkeypatch.setattr(sheets.sheet, "built", google_sheet)
     stub.append_failures = list(failures)
     pending = pending_order(engine)
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200

@@ -112,7 +112,7 @@ def test_the_rate_limiter_and_the_chat_run_on_firestore(
     from common import chat
     from common.sessions import new_anonymous
 
-    monkeypatch.setattr(state, "_backend", firestore)
+    monkeypatch.setattr(state.backend, "built", firestore)
     app = flask.Flask("test")
     with app.test_request_context(headers={"X-Forwarded-For": f"192.0.2.{uuid.uuid4().int % 250}"}):
         for _ in range(2):

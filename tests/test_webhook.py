@@ -142,8 +142,8 @@ def assert_paid_once(engine: sqlalchemy.Engine, pending: Pending) -> None:
 
 @pytest.fixture(autouse=True)
 def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sheets, "_sheet", None)
-    monkeypatch.setattr(mail, "_mailer", None)
+    monkeypatch.setattr(sheets.sheet, "built", None)
+    monkeypatch.setattr(mail.mailer, "built", None)
 
 
 def test_a_paid_checkout_marks_the_order_paid_with_one_row_and_one_email(engine) -> None:
