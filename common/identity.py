@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from common import errors, state
 from common.config import ConfigError, settings
+from common.lazy import Lazy
 
 PROVIDERS = {"google": "GoogleOAuth", "apple": "AppleOAuth"}
 LOCAL_CODES = "local_sign_in_codes"
@@ -103,10 +104,14 @@ def issue_local_code(email: str) -> str:
     return code
 
 
-def provider() -> IdentityProvider:
+def build_provider() -> IdentityProvider:
+    """WorkOS when `WORKOS_API_KEY` is set (required in production), else the stand-in."""
     if settings().workos_api_key:
         return WorkOSIdentity()
     return LocalIdentity()
+
+
+provider = Lazy(build_provider)  # the instance's identity provider
 
 
 _UNSAFE = re.compile(r"[\\\x00-\x1f\x7f]")

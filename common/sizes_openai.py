@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from common import log
 from common.config import settings
+from common.lazy import Lazy
 from common.sizes import (
     MAX_PER_SIZE,
     SIZE_ORDER,
@@ -152,7 +153,7 @@ def _apply(change: SizeChange, current: Mapping[str, int]) -> dict[str, int] | N
     return None
 
 
-def _client() -> OpenAI:
+def build_client() -> OpenAI:
     from openai import OpenAI
 
     config = settings()
@@ -162,6 +163,10 @@ def _client() -> OpenAI:
         timeout=TIMEOUT_SECONDS,
         max_retries=MAX_RETRIES,
     )
+
+
+# One client per instance: it keeps its connections to the API open between requests.
+openai_client = Lazy(build_client)
 
 
 def _proposal(
@@ -209,7 +214,7 @@ def interpret_with_openai(
     if not text:
         return local("empty message")
     try:
-        change = _proposal(client or _client(), text, offered, before)
+        change = _proposal(client or openai_client(), text, offered, before)
     except (OpenAIError, ValueError, TypeError, AttributeError) as exc:
         # OpenAIError: HTTP errors, timeouts, length and content-filter stops. ValueError:
         # content that is not the schema (pydantic). TypeError/AttributeError: a body that is

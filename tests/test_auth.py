@@ -39,8 +39,10 @@ def workos(httpserver: HTTPServer, database_url: str, monkeypatch) -> Iterator[H
     monkeypatch.setenv("WORKOS_CLIENT_ID", "client_stub")
     monkeypatch.setenv("WORKOS_BASE_URL", httpserver.url_for("/"))
     config.settings.cache_clear()
+    identity.provider.reset()
     yield httpserver
     config.settings.cache_clear()
+    identity.provider.reset()
 
 
 def new_browser(function: str = "auth") -> flask.testing.FlaskClient:

@@ -40,8 +40,10 @@ def stub(
     monkeypatch.setenv("AUREN_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("SIZES_MODEL", raising=False)
     config.settings.cache_clear()
+    sizes_openai.openai_client.reset()
     yield httpserver
     config.settings.cache_clear()
+    sizes_openai.openai_client.reset()
 
 
 def completion(
@@ -286,6 +288,7 @@ def test_an_unreachable_server_falls_back_to_the_local_parser(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     config.settings.cache_clear()
+    sizes_openai.openai_client.reset()
     assert interpret_with_openai("3 L", available=HOODIE, current={}).sizes == {"L": 3}
 
 
