@@ -80,9 +80,19 @@ def engine(database_url: str) -> sqlalchemy.Engine:
     return db.engine()
 
 
+_apps: dict[str, flask.Flask] = {}
+_apps_lock = threading.Lock()
+
+
 def function_app(name: str) -> flask.Flask:
-    """The function's app exactly as Cloud Functions builds it, from its own main.py."""
-    return functions_framework.create_app(name, str(REPO / "functions" / name / "main.py"))
+    """The function's app exactly as Cloud Functions builds it, from its own main.py: once
+    per test process, like one warm instance (building apps from several threads at once
+    trips CPython 3.11's compiler)."""
+    with _apps_lock:
+        if name not in _apps:
+            source = str(REPO / "functions" / name / "main.py")
+            _apps[name] = functions_framework.create_app(name, source)
+        return _apps[name]
 
 
 def new_user(engine: sqlalchemy.Engine) -> tuple[str, str]:
