@@ -1,12 +1,12 @@
 // Page 6, the summary: every item with its mockup, color, sizes and prices, the order total,
 // and signing in (Google or Apple) to continue to checkout.
 
-import { ApiError, describeError, getJSON, postJSON } from './api.js';
-import { el } from './dom.js';
-import { loadCatalog } from './products.js';
-import { itemSummary, totalsList } from './order-view.js';
-import { currentOrder, signedInHint } from './store.js';
-import './site.js';
+import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
+import { el } from '../lib/dom.js';
+import { loadCatalog } from '../lib/products.js';
+import { itemSummary, totalsList } from '../lib/order-view.js';
+import { currentOrder, signedInHint } from '../lib/store.js';
+import '../lib/site.js';
 
 const list = document.getElementById('summary-items');
 const totals = document.getElementById('summary-totals');

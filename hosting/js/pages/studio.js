@@ -5,13 +5,13 @@
 // brief is turned into artwork and mockups by POST /api/generate-image, hand edits are saved by
 // POST /api/designs, and later chat messages change the design on the server directly.
 
-import { ApiError, api, describeError, getJSON, postJSON } from './api.js';
-import { createChat } from './chat.js';
-import { el } from './dom.js';
-import { FONT_LABELS, createEditor, layerName } from './editor.js';
-import { findColor, firstBulkTier, loadCatalog, swatches } from './products.js';
-import { currentOrder, designPreviews, studioState } from './store.js';
-import './site.js';
+import { ApiError, api, describeError, getJSON, postJSON } from '../lib/api.js';
+import { createChat } from '../lib/chat.js';
+import { el } from '../lib/dom.js';
+import { FONT_LABELS, createEditor, layerName } from '../lib/editor.js';
+import { findColor, firstBulkTier, loadCatalog, swatches } from '../lib/products.js';
+import { currentOrder, designPreviews, studioState } from '../lib/store.js';
+import '../lib/site.js';
 
 const SAVE_DELAY_MS = 700;
 const COLOR_DELAY_MS = 350;

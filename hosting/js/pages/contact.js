@@ -1,8 +1,8 @@
 // The contact form: POST /api/contact, with the honeypot field people never see.
 
-import { ApiError, describeError, postJSON } from './api.js';
-import { el } from './dom.js';
-import './site.js';
+import { ApiError, describeError, postJSON } from '../lib/api.js';
+import { el } from '../lib/dom.js';
+import '../lib/site.js';
 
 const form = document.getElementById('contact-form');
 const notice = document.getElementById('contact-notice');

@@ -1,13 +1,13 @@
 // Page 8, the confirmation: thanks, the order number, items and total. Stripe tells our webhook
 // that the payment went through, usually within seconds: until then the page keeps asking.
 
-import { ApiError, describeError, getJSON } from './api.js';
-import { el } from './dom.js';
-import { renderMyOrders } from './my-orders.js';
-import { loadCatalog } from './products.js';
-import { STATUS_LABELS, itemSummary, statusBadge, totalsList } from './order-view.js';
-import { currentOrder, studioState } from './store.js';
-import './site.js';
+import { ApiError, describeError, getJSON } from '../lib/api.js';
+import { el } from '../lib/dom.js';
+import { renderMyOrders } from '../lib/my-orders.js';
+import { loadCatalog } from '../lib/products.js';
+import { STATUS_LABELS, itemSummary, statusBadge, totalsList } from '../lib/order-view.js';
+import { currentOrder, studioState } from '../lib/store.js';
+import '../lib/site.js';
 
 const POLL_START_MS = 1000;
 const POLL_MAX_MS = 5000;

@@ -1,10 +1,10 @@
 // Page 7, checkout: hands the order over to Stripe Checkout (POST /api/checkout/session), which
 // collects the email, the shipping address and the payment, then comes back to the confirmation.
 
-import { ApiError, describeError, getJSON, postJSON } from './api.js';
-import { el } from './dom.js';
-import { currentOrder, signedInHint } from './store.js';
-import './site.js';
+import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
+import { el } from '../lib/dom.js';
+import { currentOrder, signedInHint } from '../lib/store.js';
+import '../lib/site.js';
 
 const handover = document.getElementById('handover');
 const title = document.getElementById('checkout-title');

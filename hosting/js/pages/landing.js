@@ -1,10 +1,10 @@
 // Page 1: the hero's wave background and the featured products grid.
 
-import { describeError, getJSON } from './api.js';
-import { el } from './dom.js';
-import { featureColors, productCard, productCardSkeleton } from './products.js';
-import './site.js';
-import { createWave } from './wave.js';
+import { describeError, getJSON } from '../lib/api.js';
+import { el } from '../lib/dom.js';
+import { featureColors, productCard, productCardSkeleton } from '../lib/products.js';
+import '../lib/site.js';
+import { createWave } from '../lib/wave.js';
 
 const FEATURED_COUNT = 6;
 

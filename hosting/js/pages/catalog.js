@@ -1,9 +1,9 @@
 // Page 3a, the catalog: the product grid, and a product's page (?product=id) with its colors,
 // sizes and price tiers, and "Design this", which opens the studio on that product.
 
-import { describeError } from './api.js';
-import { el } from './dom.js';
-import { formatMoney } from './format.js';
+import { describeError } from '../lib/api.js';
+import { el } from '../lib/dom.js';
+import { formatMoney } from '../lib/format.js';
 import {
   featureColors,
   findColor,
@@ -15,8 +15,8 @@ import {
   swatches,
   tintGarment,
   garmentFrame,
-} from './products.js';
-import './site.js';
+} from '../lib/products.js';
+import '../lib/site.js';
 
 const listView = document.getElementById('catalog-view');
 const productView = document.getElementById('product-view');

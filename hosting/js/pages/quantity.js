@@ -1,13 +1,13 @@
 // Page 5, quantities: a size grid per item with live prices from the server (tiers and size
 // upcharges explained), and the size assistant, which understands "10 M, 5 L and 3 XL".
 
-import { ApiError, describeError, getJSON, postJSON } from './api.js';
-import { createChat } from './chat.js';
-import { el } from './dom.js';
-import { loadCatalog } from './products.js';
-import { itemMedia, money, pieces, totalsList } from './order-view.js';
-import { currentOrder } from './store.js';
-import './site.js';
+import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
+import { createChat } from '../lib/chat.js';
+import { el } from '../lib/dom.js';
+import { loadCatalog } from '../lib/products.js';
+import { itemMedia, money, pieces, totalsList } from '../lib/order-view.js';
+import { currentOrder } from '../lib/store.js';
+import '../lib/site.js';
 
 const SAVE_DELAY_MS = 350;
 const MAX_PER_SIZE = 10000;

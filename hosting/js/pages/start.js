@@ -1,0 +1,3 @@
+// The start page (catalog or custom): nothing of its own beyond what every page shares.
+
+import '../lib/site.js';
