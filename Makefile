@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
-.PHONY: dev test lint bench migrate seed openapi clean bundle bundle-report deploy deploy-hosting
+.PHONY: dev test lint bench migrate seed openapi clean bundle bundle-report deploy deploy-hosting pages
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ deploy: $(INSTALLED) ## deploy one function: make deploy FN=orders (DRY_RUN=1 pr
 
 deploy-hosting: $(INSTALLED) ## firebase deploy --only hosting (DRY_RUN=1 prints the command)
 	DRY_RUN=$(DRY_RUN) $(PY) -m devtools deploy-hosting
+
+pages: $(INSTALLED) ## stamp hosting/_partials/ and each page's modulepreloads into hosting/*.html
+	$(PY) -m devtools pages
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

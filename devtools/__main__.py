@@ -57,6 +57,12 @@ def deploy_hosting(args: argparse.Namespace) -> None:
     deploy_main(["--hosting"])
 
 
+def pages(args: argparse.Namespace) -> None:
+    from devtools.pages import main as pages_main
+
+    pages_main(["--check"] if args.check else [])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devtools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("deploy-hosting", help="firebase deploy --only hosting").set_defaults(
         run=deploy_hosting
     )
+    pages_cmd = commands.add_parser("pages", help="stamp partials and modulepreloads into pages")
+    pages_cmd.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
+    pages_cmd.set_defaults(run=pages)
     args = parser.parse_args(argv)
     args.run(args)
 
