@@ -1,15 +1,67 @@
-"""`devtools/pages.py` on a small site in tmp_path: the partials are stamped, the preloads follow
-the import graph, and the check names what is stale or broken.
+"""The storefront's pages: partials stamped and module preloads complete (`devtools/pages.py`).
+
+The first tests hold the real `hosting/` to it; the rest prove the stamping and the import
+graph on a small site in tmp_path.
 """
 
 from __future__ import annotations
 
+import http.client
 import re
 from pathlib import Path
 
 import pytest
 
-from devtools import pages
+from devtools import hosting, pages
+
+HOSTING = hosting.load().public
+PAGE_ENTRIES = "/js/pages/"
+SHARED = "/js/lib/"
+
+
+def test_every_page_is_up_to_date() -> None:
+    report = pages.check(HOSTING)
+    assert not report, "run `make pages`:\n" + "\n".join(report)
+
+
+def test_every_page_carries_the_header_and_footer() -> None:
+    for path in pages.page_files(HOSTING):
+        text = path.read_text()
+        for name in ("header", "footer"):
+            assert f"<!-- partial:{name} -->" in text, f"{path.name} has no {name}"
+
+
+def test_the_js_layers_hold() -> None:
+    """Pages load entries from js/pages/; entries import js/lib/ only; nothing is unused."""
+    entries: set[str] = set()
+    for path in pages.page_files(HOSTING):
+        scripts = re.findall(r'<script type="module" src="([^"]+)"', path.read_text())
+        assert all(src.startswith(PAGE_ENTRIES) for src in scripts), (path.name, scripts)
+        entries.update(scripts)
+    on_disk = {"/" + p.relative_to(HOSTING).as_posix() for p in HOSTING.glob("js/**/*.js")}
+    assert {url for url in on_disk if url.startswith(PAGE_ENTRIES)} == entries
+    graph = pages.import_graph(HOSTING, sorted(entries), {})
+    assert graph.problems == []
+    assert graph.modules == on_disk, "modules no page loads"
+    for url in on_disk:
+        for specifier in pages.static_imports((HOSTING / url.lstrip("/")).read_text()):
+            target = pages.resolve(url, specifier)
+            assert target and target.startswith(SHARED), f"{url} imports {specifier}"
+
+
+def test_the_partials_are_not_served(local_site: int) -> None:
+    assert (HOSTING / "_partials" / "header.html").is_file()
+    for path in ("/_partials/header.html", "/_partials/header", "/_partials/footer.html"):
+        conn = http.client.HTTPConnection("127.0.0.1", local_site, timeout=30)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+        finally:
+            conn.close()
+        assert response.status == 404, path
+        assert b"<title>Page not found" in body
+
 
 # A small site: two pages, a header partial and modules importing one another.
 
