@@ -3,11 +3,12 @@
 firebase.json is the single source of routing truth: the local server and the routing tests
 take the public dir, clean URLs, trailing slashes, headers, redirects and rewrites from here.
 
-Sources are globs with the semantics of superstatic (the Hosting emulator), i.e. minimatch
-after a leading slash is added: `*` and `?` stay inside one path segment, `**` spans any
-number of segments, `{a,b}` expands, `@(a|b)`, `?(..)`, `+(..)`, `*(..)` and `!(..)` are
-extglobs, and wildcards skip segments that start with a dot. A `regex` source is searched
-for anywhere in the path.
+Sources are globs with the semantics of superstatic (the Hosting emulator): glob and path get
+a leading slash and are normalised, a glob starting with `!` is negated, and the rest is
+minimatch's: `*` and `?` stay inside one path segment, `**` spans any number of segments,
+`{a,b}` and `{1..3}` expand, `@(a|b)`, `?(..)`, `+(..)`, `*(..)` and `!(..)` are extglobs, and
+wildcards skip segments that start with a dot. wcmatch does the matching. A `regex` source is
+searched for anywhere in the path.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wcmatch import glob as wcglob
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIREBASE_JSON = REPO_ROOT / "firebase.json"
 
@@ -28,145 +31,25 @@ class HostingConfigError(ValueError):
     """firebase.json says something this module cannot honour; the message says what."""
 
 
-class _GlobStar:
-    """The `**` path segment."""
-
-
-GLOBSTAR = _GlobStar()
-Segment = _GlobStar | str | re.Pattern[str]
-EXTGLOB = {"@": "(?:{})", "?": "(?:{})?", "+": "(?:{})+", "*": "(?:{})*"}
-
-
-def _closing(text: str, start: int, pairs: dict[str, str]) -> int:
-    """Index of the bracket closing the one at `start`, or -1."""
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] in pairs:
-            depth += 1
-        elif text[i] in pairs.values():
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
-
-
-def _split_top_level(text: str, separator: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        if char in "{(":
-            depth += 1
-        elif char in "})":
-            depth -= 1
-        elif char == separator and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    return [*parts, text[start:]]
-
-
-def expand_braces(glob: str) -> list[str]:
-    """`a{b,c{d,e}}` -> [`ab`, `acd`, `ace`]; a brace without a comma stays literal."""
-    start = glob.find("{")
-    while start != -1:
-        end = _closing(glob, start, {"{": "}"})
-        if end == -1:
-            break
-        options = _split_top_level(glob[start + 1 : end], ",")
-        if len(options) > 1:
-            head, tail = glob[:start], glob[end + 1 :]
-            return [out for option in options for out in expand_braces(head + option + tail)]
-        start = glob.find("{", end)
-    return [glob]
-
-
-def _segment_regex(segment: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(segment):
-        char = segment[i]
-        if char in "@!?+*" and segment[i + 1 : i + 2] == "(":
-            end = _closing(segment, i + 1, {"(": ")"})
-            if end != -1:
-                options = _split_top_level(segment[i + 2 : end], "|")
-                alternatives = "|".join(_segment_regex(option) for option in options)
-                if char == "!":
-                    # Anything, as long as the alternatives plus the rest do not match it.
-                    rest = _segment_regex(segment[end + 1 :])
-                    return "".join(out) + f"(?:(?!(?:{alternatives}){rest}\\Z)[^/]*?){rest}"
-                out.append(EXTGLOB[char].format(alternatives))
-                i = end + 1
-                continue
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[" and (end := segment.find("]", i + 2)) != -1:
-            body = segment[i + 1 : end]
-            negate = body[:1] in ("!", "^")
-            body = "".join(c if c == "-" else re.escape(c) for c in body[negate:])
-            out.append(f"[{'^' if negate else ''}{body}]")
-            i = end
-        elif char == "\\" and i + 1 < len(segment):
-            i += 1
-            out.append(re.escape(segment[i]))
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return "".join(out)
-
-
-def _compile_segment(segment: str) -> Segment:
-    if segment == "**":
-        return GLOBSTAR
-    if not any(char in segment for char in "*?[(\\"):
-        return segment
-    return re.compile(_segment_regex(segment))
-
-
-def _segment_matches(pattern: str | re.Pattern[str], part: str) -> bool:
-    if isinstance(pattern, str):
-        return pattern == part
-    # As minimatch: a wildcard never matches an empty segment or, unless the pattern itself
-    # starts with a dot, a dot file.
-    if not part or (part.startswith(".") and not pattern.pattern.startswith(r"\.")):
-        return False
-    return pattern.fullmatch(part) is not None
-
-
-def _match(parts: list[str], pattern: list[Segment]) -> bool:
-    if not pattern:
-        return not parts or parts == [""]  # `/a/` still matches `/a`
-    head, rest = pattern[0], pattern[1:]
-    if isinstance(head, _GlobStar):
-        if not parts:
-            return False  # `/a/**` is not `/a`
-        for i, part in enumerate(parts):
-            if _match(parts[i:], rest):
-                return True
-            if part.startswith("."):
-                return False
-        return not rest
-    return bool(parts) and _segment_matches(head, parts[0]) and _match(parts[1:], rest)
+# minimatch's defaults in wcmatch's terms: no DOTGLOB, so wildcards (`**` included) skip dot
+# segments; FORCEUNIX, so `/` is the only separator and case counts. No NEGATE: wcmatch's
+# `!` excludes from a set of patterns, where minimatch's simply inverts the one pattern.
+GLOB_FLAGS = wcglob.GLOBSTAR | wcglob.BRACE | wcglob.EXTGLOB | wcglob.FORCEUNIX
 
 
 def with_leading_slash(path: str) -> str:
     """Normalise a glob or a URL path the way superstatic does before matching."""
-    normal = posixpath.normpath(posixpath.join("/", path))
+    # As Node's path.normalize: `//a` is `/a` (posixpath keeps two leading slashes).
+    normal = "/" + posixpath.normpath(posixpath.join("/", path)).lstrip("/")
     return normal + "/" if path.endswith("/") and normal != "/" else normal
 
 
 def compile_glob(glob: str) -> Callable[[str], bool]:
     """A predicate telling whether a URL path matches the Firebase Hosting glob."""
-    negate = glob.startswith("!") and not glob.startswith("!(")
-    patterns = [
-        [_compile_segment(segment) for segment in with_leading_slash(expanded).split("/")]
-        for expanded in expand_braces(glob[negate:])
-    ]
-
-    def matches(path: str) -> bool:
-        parts = with_leading_slash(path).split("/")
-        return any(_match(parts, pattern) for pattern in patterns) != negate
-
-    return matches
+    # As glob-slash: the `!` stays in front of the added slash, so `!(a)` is `!` + `/(a)`.
+    negate = glob.startswith("!")
+    matcher = wcglob.compile(with_leading_slash(glob[negate:]), flags=GLOB_FLAGS)
+    return lambda path: matcher.match(with_leading_slash(path)) != negate
 
 
 @dataclass(frozen=True)

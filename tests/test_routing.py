@@ -121,6 +121,28 @@ def test_api_paths_are_never_static_files() -> None:
         ("**/.*", "/deep/.git", True),
         ("!/api/**", "/index.html", True),
         ("!/api/**", "/api/chat", False),
+        # Checked against the Hosting emulator (firebase-tools 15.34, superstatic 10).
+        ("!/api/**", "/.env", True),  # `!` inverts; it is not `**` less the api
+        ("!(*.min).js", "/app.min.js", True),  # a leading `!` negates: `!` + `/(*.min).js`
+        ("!(*.min).js", "/(x.min).js", False),
+        ("/x/@(.env|y)", "/x/.env", True),  # a dot the pattern spells out matches
+        ("/{1..3}", "/2", True),
+        ("/{a..c}", "/b", True),
+        ("/a\\{b,c}", "/a{b,c}", True),
+        ("/a\\{b,c}", "/ab", False),
+        ("/api/*", "//api/chat", True),
+        ("/api/../img/*.png", "/img/a.png", True),
+        ("/api/orders/**", "/api/x/../orders/1", True),
+        # Where wcmatch and the emulator part: an extglob that can match nothing matches the
+        # empty last segment of a path ending in `/`, and `/` inside an extglob is kept.
+        *(
+            pytest.param(glob, path, False, marks=pytest.mark.xfail(strict=True, reason=why))
+            for glob, path, why in [
+                ("/blog/?(index.html)", "/blog/", "wcmatch: ?(..) matches the empty segment"),
+                ("/*(a|b)", "/", "wcmatch: *(..) matches the empty segment"),
+                ("/@(a|b/c)", "/a", "minimatch splits the glob at every `/` first"),
+            ]
+        ),
     ],
 )
 def test_glob_semantics(glob: str, path: str, matches: bool) -> None:
