@@ -133,22 +133,19 @@ def migration_files() -> list[tuple[str, str]]:
     return [(name.removesuffix(".sql"), (folder / name).read_text()) for name in names]
 
 
-def split_statements(sql: str) -> list[str]:
-    """Split a migration into statements: each one ends with `;` at the end of a line.
-
-    Whole-line comments are dropped; migrations keep `--` out of string literals.
-    """
-    sql = re.sub(r"^[ \t]*--[^\n]*\n", "", sql + "\n", flags=re.MULTILINE)
-    statements = re.split(r";[ \t]*(?:--[^\n]*)?\n", sql)
-    return [s.strip() for s in statements if s.strip()]
-
-
 MIGRATION_LOCK_KEY = 0x41_75_72_65_6E  # "Auren": one migrator at a time per database
 
 
 def migrate(eng: Engine | None = None) -> list[str]:
-    """Apply, in one transaction, every migration not applied yet; return the versions applied."""
+    """Apply, in one transaction, every migration not applied yet; return the versions applied.
+
+    Each file goes to Postgres whole, as one simple-query batch (pg8000 sends SQL without
+    parameters as a simple Query, which may hold many statements), so the server's own parser
+    splits it: `$$` bodies, quoted strings and comments mean what they mean to Postgres, and
+    `%` or `:name` reach it untouched.
+    """
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     eng = eng or engine()
     applied: list[str] = []
@@ -165,8 +162,11 @@ def migrate(eng: Engine | None = None) -> list[str]:
         for version, sql in migration_files():
             if version in done:
                 continue
-            for statement in split_statements(sql):
-                conn.exec_driver_sql(statement)
+            try:
+                conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
+            except DBAPIError as e:
+                e.add_note(f"in migration {version}")
+                raise
             conn.execute(
                 text("INSERT INTO schema_migrations (version) VALUES (:v)"), {"v": version}
             )

@@ -1,6 +1,7 @@
 """Migrations and constraints, against a real Postgres."""
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy
@@ -16,7 +17,9 @@ def test_migrations_reapply_as_a_no_op(engine: sqlalchemy.Engine) -> None:
     assert versions == [version for version, _ in db.migration_files()]
 
 
-def test_migrations_apply_on_an_empty_database(database_url: str) -> None:
+@pytest.fixture
+def empty_database(database_url: str) -> Iterator[sqlalchemy.Engine]:
+    """An engine on a new, empty database of the test server, dropped afterwards."""
     server = sqlalchemy.make_url(database_url)
     name = f"auren_empty_{uuid.uuid4().hex[:8]}"
     admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
@@ -24,27 +27,7 @@ def test_migrations_apply_on_an_empty_database(database_url: str) -> None:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     fresh = sqlalchemy.create_engine(server.set(database=name))
     try:
-        assert db.migrate(fresh) == [version for version, _ in db.migration_files()]
-        assert db.migrate(fresh) == []
-        with fresh.connect() as conn:
-            tables = set(
-                conn.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-                ).scalars()
-            )
-        assert {
-            "users",
-            "products",
-            "designs",
-            "orders",
-            "order_items",
-            "order_sizes",
-            "stripe_events",
-            "outbox",
-            "contact_messages",
-            "state_documents",
-            "rate_limits",
-        } <= tables
+        yield fresh
     finally:
         fresh.dispose()
         with admin.connect() as conn:
@@ -52,9 +35,93 @@ def test_migrations_apply_on_an_empty_database(database_url: str) -> None:
         admin.dispose()
 
 
-def test_split_statements_keeps_statements_whole() -> None:
-    sql = "-- a comment\nCREATE TABLE a (x INT); -- trailing\nCREATE TABLE b (\n  y TEXT\n);\n"
-    assert db.split_statements(sql) == ["CREATE TABLE a (x INT)", "CREATE TABLE b (\n  y TEXT\n)"]
+def test_migrations_apply_on_an_empty_database(empty_database: sqlalchemy.Engine) -> None:
+    assert db.migrate(empty_database) == [version for version, _ in db.migration_files()]
+    assert db.migrate(empty_database) == []
+    with empty_database.connect() as conn:
+        tables = set(
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ).scalars()
+        )
+    assert {
+        "users",
+        "products",
+        "designs",
+        "orders",
+        "order_items",
+        "order_sizes",
+        "stripe_events",
+        "outbox",
+        "contact_messages",
+        "state_documents",
+        "rate_limits",
+    } <= tables
+
+
+# `;` at line ends, a `--` line and a string holding `;`, `--`, `%` and `:name`, all inside
+# dollar-quoted bodies: none of it may be taken for the end of a statement or a comment.
+DOLLAR_QUOTED = """\
+-- A log, and a function that writes to it.
+CREATE TABLE greetings (
+    id SERIAL PRIMARY KEY,
+    body TEXT NOT NULL
+);
+
+CREATE FUNCTION greet(who TEXT) RETURNS TEXT
+LANGUAGE plpgsql AS $$
+DECLARE
+    greeting TEXT;
+BEGIN
+-- a comment of the body, not of the migration
+    greeting := 'hello; -- ' || who || ' (100% :sure;)';
+    INSERT INTO greetings (body) VALUES (greeting);
+    RETURN greeting;
+END;
+$$;
+
+DO $seed$
+BEGIN
+    PERFORM greet('seed');
+    IF (SELECT count(*) FROM greetings) <> 1 THEN
+        RAISE EXCEPTION 'not seeded; --';
+    END IF;
+END;
+$seed$;
+"""
+
+
+def test_migrations_run_dollar_quoted_bodies_whole(
+    empty_database: sqlalchemy.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "migration_files", lambda: [("0001_greet", DOLLAR_QUOTED)])
+    assert db.migrate(empty_database) == ["0001_greet"]
+    assert db.migrate(empty_database) == []
+    with empty_database.begin() as conn:
+        assert conn.execute(text("SELECT greet('ann')")).scalar() == "hello; -- ann (100% :sure;)"
+        bodies = conn.execute(text("SELECT body FROM greetings ORDER BY id")).scalars().all()
+        source = conn.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'greet'"))
+        body_source = source.scalar_one()
+        versions = conn.execute(text("SELECT version FROM schema_migrations")).scalars().all()
+    assert bodies == ["hello; -- seed (100% :sure;)", "hello; -- ann (100% :sure;)"]
+    assert "\n-- a comment of the body, not of the migration\n" in body_source
+    assert versions == ["0001_greet"]
+
+
+def test_a_failing_migration_applies_nothing(
+    empty_database: sqlalchemy.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = "CREATE TABLE half (x INT);\nSELECT 1 / 0;\n"
+    migrations = [("0001_greet", DOLLAR_QUOTED), ("0002_broken", broken)]
+    monkeypatch.setattr(db, "migration_files", lambda: migrations)
+    with pytest.raises(sqlalchemy.exc.DBAPIError) as raised:
+        db.migrate(empty_database)
+    assert "migration 0002_broken" in "\n".join(getattr(raised.value, "__notes__", []))
+    with empty_database.connect() as conn:
+        tables = conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ).scalars()
+        assert list(tables) == []
 
 
 def test_postgres_urls_use_the_pg8000_driver() -> None:
