@@ -5,7 +5,7 @@ import sys
 
 
 def migrate(args: argparse.Namespace) -> None:
-    from common import db
+    from common.infra import db
 
     applied = db.migrate()
     print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
@@ -63,6 +63,12 @@ def pages(args: argparse.Namespace) -> None:
     pages_main(["--check"] if args.check else [])
 
 
+def layers(args: argparse.Namespace) -> None:
+    from devtools.layers import main as layers_main
+
+    sys.exit(layers_main())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devtools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     pages_cmd = commands.add_parser("pages", help="stamp partials and modulepreloads into pages")
     pages_cmd.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
     pages_cmd.set_defaults(run=pages)
+    commands.add_parser(
+        "layers", help="each function's import closure and any break of the layer rule"
+    ).set_defaults(run=layers)
     args = parser.parse_args(argv)
     args.run(args)
 

@@ -282,8 +282,8 @@ def warm_latency(
 
 def prepare_database() -> tuple[str, str]:
     """Migrate and seed the bench database; return its URL and where it is."""
-    from common import db
-    from common.config import settings
+    from common.infra import db
+    from common.infra.config import settings
     from devtools.seed import seed
 
     configured = settings().database_url

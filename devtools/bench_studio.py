@@ -1,10 +1,11 @@
 """The design studio's part of `make bench`: the mockup compositor and the local artwork
 generator, in process (no database, no storage, no network).
 
-- mockup: one 1024 px side of a hoodie with artwork and text, `common.mockups.render_side`;
+- mockup: one 1024 px side of a hoodie with artwork and text, `common.studio.mockups.render_side`;
   cold is the first render of a product side (its template is drawn), warm the rest; and the
   same render followed by the PNG encoding that storage receives.
-- generation: `common.artwork.generate` at 1024 px over a spread of subjects and styles.
+- generation: `common.providers.local.artwork.generate` at 1024 px over a spread of subjects
+  and styles.
 
 Nothing here asserts on timings: the numbers are for people, not for tests.
 """
@@ -48,11 +49,13 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def measure(runs: int = MOCKUP_RUNS) -> dict[str, Any]:
-    from common import artwork, imagegen, mockups
-    from common.designs import ImageLayer, TextLayer
-    from common.garments import PRINT_AREAS
+    from common.providers import imagegen
+    from common.providers.local import artwork
+    from common.studio import mockups, prompts
+    from common.studio.garments import PRINT_AREAS
+    from common.studio.layers import ImageLayer, TextLayer
 
-    art = artwork.generate(artwork.ArtworkRequest("tiger", "neon", ("#8e44ad",)))
+    art = artwork.generate(prompts.ArtworkRequest("tiger", "neon", ("#8e44ad",)))
     asset = "artwork/" + "b" * 24 + ".png"
     layers: list[ImageLayer | TextLayer] = [
         ImageLayer(id="art", area="front", x=0.5, y=0.45, scale=0.8, asset=asset),
@@ -68,7 +71,7 @@ def measure(runs: int = MOCKUP_RUNS) -> dict[str, Any]:
     stored = [_timed(lambda: imagegen.encode_png(render())) for _ in range(max(5, runs // 3))]
 
     def generate(prompt: str, style: str) -> Callable[[], object]:
-        return lambda: artwork.generate(artwork.ArtworkRequest(prompt, style))
+        return lambda: artwork.generate(prompts.ArtworkRequest(prompt, style))
 
     generation = [
         _timed(generate(prompt, style)) for prompt, style in GENERATION_PROMPTS for _ in range(2)

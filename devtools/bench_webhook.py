@@ -23,7 +23,9 @@ from typing import Any
 
 DEFAULT_EVENTS = 200
 DEFAULT_CLIENTS = 8
-ITEMS = [{"product_id": "classic-tee", "color": "Black", "sizes": {"S": 4, "M": 10, "L": 5}}]
+ITEMS: list[dict[str, Any]] = [
+    {"product_id": "classic-tee", "color": "Black", "sizes": {"S": 4, "M": 10, "L": 5}}
+]
 # Provider settings that would reach a vendor: the bench function runs without them.
 VENDOR_SETTINGS = ("STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "SHEET_ID", "AUREN_ENV")
 
@@ -33,7 +35,11 @@ def pending_orders(count: int) -> list[dict[str, Any]]:
     `checkout.session` objects Stripe would send once each is paid."""
     from sqlalchemy import text
 
-    from common import db, orders, payments, sessions
+    from common.core import caller
+    from common.infra import db
+    from common.providers import checkout
+    from common.shop import orders, payments
+    from common.shop.order_store import Choice
 
     public_id = "usr_bench_" + secrets.token_hex(8)
     email = f"{public_id}@bench.example"
@@ -42,16 +48,16 @@ def pending_orders(count: int) -> list[dict[str, Any]]:
             text("INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'local')"),
             {"p": public_id, "e": email},
         )
-    shopper = sessions.for_user(public_id, email, "Bench", "local")
-    payments.provider.built = payments.LocalCheckout()  # the bench never creates Stripe sessions
-    items = [orders.DraftItemIn.model_validate(item) for item in ITEMS]
+    shopper = caller.for_user(public_id, email, "Bench", "local")
+    checkout.provider.built = checkout.LocalCheckout()  # the bench never creates Stripe sessions
+    items = [Choice(item["product_id"], None, item["color"], item["sizes"]) for item in ITEMS]
     paid = []
     for _ in range(count):
         order = orders.save_draft(shopper, None, items)
-        checkout = payments.start_checkout(shopper, order.id)
+        started = payments.start_checkout(shopper, order.id)
         paid.append(
             {
-                "id": checkout.session_id,
+                "id": started.session_id,
                 "object": "checkout.session",
                 "amount_total": order.total_cents,
                 "currency": order.currency,
@@ -90,7 +96,7 @@ def signed_events(sessions_paid: list[dict[str, Any]], secret: str) -> list[tupl
 def _outcomes(order_ids: list[str], data_dir: Path) -> dict[str, int]:
     from sqlalchemy import text
 
-    from common import db
+    from common.infra import db
 
     with db.engine().connect() as conn:
         row = conn.execute(

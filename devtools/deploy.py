@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.db import POOL_OPTIONS
+from common.infra.db import POOL_OPTIONS
 from devtools import bundle
 from devtools.deploy_config import (
     BASE_SECRETS,
@@ -316,7 +316,7 @@ def resources_table() -> str:
     most = per_instance * sum(spec.max_instances for spec in FUNCTIONS.values())
     lines.append(
         f"\nAt full scale-out the functions hold at most {most} database connections "
-        f"({per_instance} per instance, `common.db.POOL_OPTIONS`)."
+        f"({per_instance} per instance, `common.infra.db.POOL_OPTIONS`)."
     )
     return "\n".join(lines)
 

@@ -25,7 +25,7 @@ SECRET_NAMES = frozenset(
     }
 )
 
-# `common.config.load` refuses to start in production without it, in every function.
+# `common.infra.config.load` refuses to start in production without it, in every function.
 BASE_SECRETS = ("SESSION_SECRET",)
 # Mounted too when the database is reached with a password instead of IAM auth.
 PASSWORD_SECRET = "DB_PASS"
@@ -59,7 +59,7 @@ class FunctionSpec:
     cpu: str = "1"
     timeout_seconds: int = 60
     # Requests one instance serves at once; gunicorn gets as many threads (THREADS). Each
-    # instance holds at most 5 database connections (common.db.POOL_OPTIONS).
+    # instance holds at most 5 database connections (common.infra.db.POOL_OPTIONS).
     concurrency: int = 8
     min_instances: int = 0
     max_instances: int = 5

@@ -19,9 +19,10 @@ from typing import Any
 import flask
 from werkzeug.wrappers import Request, Response
 
-from common import mail, payments
-from common.config import settings
-from common.http import html_page, same_site
+from common.infra.config import settings
+from common.providers import checkout as checkout_provider
+from common.shop import pricing
+from common.web.http import html_page, same_site
 
 WEBHOOK_PATH = "/api/webhooks/stripe"
 SESSION_SECONDS = 24 * 3600
@@ -42,7 +43,7 @@ def checkout_page(request: Request, session_id: str) -> Response:
     """Pay (or abandon) a local Checkout Session, as on Stripe's hosted page."""
     if not settings().local:
         return html_page("Not found", "<h1>Not found</h1>", status=404)
-    session = payments.local_session(session_id)
+    session = checkout_provider.local_session(session_id)
     if session is None:
         return html_page("Not found", "<h1>There is no such checkout session</h1>", status=404)
     if request.method == "GET":
@@ -76,7 +77,7 @@ def checkout_page(request: Request, session_id: str) -> Response:
             f"<h1>The webhook answered {status}</h1><pre>{html.escape(answer)}</pre>",
             status=502,
         )
-    payments.set_local_session_status(session, "complete" if paid else "expired")
+    checkout_provider.set_local_session_status(session, "complete" if paid else "expired")
     return flask.redirect(params["success_url" if paid else "cancel_url"], code=303)
 
 
@@ -169,15 +170,15 @@ def _page(session: dict[str, Any]) -> Response:
         rows.append(
             f"<tr><td>{html.escape(product['name'])}<br>"
             f"<small>{html.escape(product.get('description', ''))}</small></td>"
-            f"<td>{item['quantity']}</td><td>{html.escape(mail.money(unit, currency))}</td>"
-            f"<td>{html.escape(mail.money(item['quantity'] * unit, currency))}</td></tr>"
+            f"<td>{item['quantity']}</td><td>{html.escape(pricing.money(unit, currency))}</td>"
+            f"<td>{html.escape(pricing.money(item['quantity'] * unit, currency))}</td></tr>"
         )
-    action = html.escape(payments.local_checkout_url(session["id"]))
+    action = html.escape(checkout_provider.local_checkout_url(session["id"]))
     if session["status"] == "open":
         buttons = (
             f'<form method="post" action="{action}" class="stack">'
             '<button class="btn btn-primary btn-lg" type="submit" name="outcome" value="paid">'
-            f"Pay {html.escape(mail.money(total, currency))}</button>"
+            f"Pay {html.escape(pricing.money(total, currency))}</button>"
             '<button class="btn btn-secondary" type="submit" name="outcome" value="cancel">'
             "Back to the shop</button>"
             '<button class="btn btn-secondary" type="submit" name="outcome" value="expire">'
@@ -195,6 +196,6 @@ def _page(session: dict[str, Any]) -> Response:
         f"{html.escape(params['customer_email'])}</p>"
         "<table><thead><tr><th>Item</th><th>Qty</th><th>Each</th><th>Amount</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
-        f"<p><strong>Total {html.escape(mail.money(total, currency))}</strong></p>"
+        f"<p><strong>Total {html.escape(pricing.money(total, currency))}</strong></p>"
         f"{buttons}",
     )

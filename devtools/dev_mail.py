@@ -12,8 +12,8 @@ from pathlib import Path
 
 from werkzeug.wrappers import Request, Response
 
-from common.config import settings
-from common.http import PAGE_CSP, html_page
+from common.infra.config import settings
+from common.web.http import PAGE_CSP, html_page
 
 EML_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}\.eml$")
 # The list page embeds each message's HTML part from its own, sandboxed URL.

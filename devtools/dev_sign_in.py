@@ -6,8 +6,8 @@ from urllib.parse import urlencode
 import flask
 from werkzeug.wrappers import Request, Response
 
-from common import identity
-from common.http import html_page
+from common.providers import identity
+from common.web.http import html_page
 
 PROVIDER_NAMES = {"google": "Google", "apple": "Apple"}
 

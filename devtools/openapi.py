@@ -21,7 +21,7 @@ import functions_framework
 import pydantic
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from common.http import Route, Router
+from common.web.http import Route, Router
 
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = REPO / "functions"
@@ -32,7 +32,7 @@ JSON = "application/json"
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "Every 4xx and 5xx answer of the API (`common.errors.ApiError.body`).",
+    "description": "Every 4xx and 5xx answer of the API (`common.core.errors.ApiError.body`).",
     "required": ["error"],
     "properties": {
         "error": {
@@ -68,12 +68,12 @@ HEADERS: dict[str, Any] = {
 }
 ERROR_HEADERS = {405: ("Allow",), 429: ("Retry-After",), 503: ("Retry-After",)}
 
-# What the HTTP edge in `common.http` answers by itself: unknown path, wrong method, an
+# What the HTTP edge in `common.web.http` answers by itself: unknown path, wrong method, an
 # unhandled error, the database down; and for routes with input, what validating it can raise.
 EDGE_ERRORS = (404, 405, 500, 503)
 BODY_ERRORS = (400, 413, 415, 422)
 QUERY_ERRORS = (422,)
-# What handlers raise from `common.errors` depending on who calls and when (not signed in,
+# What handlers raise from `common.core.errors` depending on who calls and when (not signed in,
 # not theirs or cross-site, wrong order state, rate limited). A `Route` does not record which
 # of them its handler raises, so every route documents all four.
 CALLER_ERRORS = (401, 403, 409, 429)
@@ -148,7 +148,7 @@ def _parameters(route: Route, query_schema: dict[str, Any] | None) -> list[dict[
             "required": True,
             "schema": {"type": "string", "pattern": "^[^/]+$"},
         }
-        for name in route.regex.groupindex
+        for name in re.findall(r"<(\w+)>", route.path)
     ]
     if query_schema is not None:
         required = set(query_schema.get("required", ()))

@@ -1,7 +1,7 @@
 """Write the storefront's product pictures from the garment templates.
 
 `python -m devtools.product_images` renders every product and side with
-`common.garments.render_template` and writes `hosting/img/products/<id>-<side>.png`.
+`common.studio.garments.render_template` and writes `hosting/img/products/<id>-<side>.png`.
 The files are committed; run this again after changing a template.
 
 Templates are grey with alpha, so the PNGs use a fixed grey+alpha palette instead of
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
-from common.garments import PRINT_AREAS, SIDES, render_template
+from common.studio.garments import PRINT_AREAS, SIDES, render_template
 
 IMAGE_SIZE = 768
 OUTPUT_DIR = Path(__file__).resolve().parent.parent / "hosting" / "img" / "products"

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from common import catalog, db
-from common.garments import PRINT_AREAS, TEMPLATE_SIZE
+from common.infra import db
+from common.shop import catalog
+from common.studio.garments import PRINT_AREAS, TEMPLATE_SIZE
 
 APPAREL_SIZES = ("XS", "S", "M", "L", "XL", "2XL", "3XL")
 ONE_SIZE = ("OS",)

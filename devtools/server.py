@@ -33,7 +33,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
-from common.config import Settings, settings
+from common.infra.config import Settings, settings
 from devtools import hosting
 from devtools.hosting import Hosting
 
@@ -360,7 +360,7 @@ def main(port: int | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # we log each request ourselves
 
-    from common import db
+    from common.infra import db
     from devtools.seed import seed
 
     cfg = settings()

@@ -22,7 +22,10 @@ import sqlalchemy
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from common import catalog, config, db, sessions
+from common.core import caller
+from common.infra import config, db
+from common.shop import catalog
+from common.web import sessions
 
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS = (
@@ -111,7 +114,7 @@ def new_user(engine: sqlalchemy.Engine) -> tuple[str, str]:
 
 def user_cookie(public_id: str, email: str) -> str:
     """The `__session` cookie value of that user, signed in."""
-    return sessions.encode(sessions.for_user(public_id, email, "Test Shopper", "google"))
+    return sessions.encode(caller.for_user(public_id, email, "Test Shopper", "google"))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import text
 
-from common import config, identity, sessions
+from common.core import caller
+from common.infra import config
+from common.providers import identity
+from common.web import sessions
 from tests.conftest import function_app
 
 SITE = "http://127.0.0.1:8080"
@@ -133,7 +136,7 @@ def test_the_session_cookie_attributes(workos, browser) -> None:
     assert attributes[0].startswith("__session=")
     assert {"HttpOnly", "Secure", "SameSite=Strict", "Path=/"} <= set(attributes)
     max_age = next(int(a.split("=")[1]) for a in attributes if a.startswith("Max-Age="))
-    assert 24 * 3600 <= max_age <= sessions.USER_LIFETIME
+    assert 24 * 3600 <= max_age <= caller.USER_LIFETIME
 
 
 @pytest.mark.parametrize(
@@ -302,9 +305,7 @@ def test_forged_expired_and_alg_none_tokens_are_no_session(database_url, engine)
                 " VALUES ('usr_forgedtokenuser', 'x@example.com', 'google') ON CONFLICT DO NOTHING"
             )
         )
-    valid = sessions.encode(
-        sessions.for_user("usr_forgedtokenuser", "x@example.com", None, "google")
-    )
+    valid = sessions.encode(caller.for_user("usr_forgedtokenuser", "x@example.com", None, "google"))
     client = new_browser()
     client.set_cookie(sessions.COOKIE_NAME, valid)
     assert client.get("/api/auth/me").status_code == 200
@@ -316,7 +317,7 @@ def test_forged_expired_and_alg_none_tokens_are_no_session(database_url, engine)
 
 def test_logout_clears_the_cookie_and_refuses_cross_site_posts(database_url) -> None:
     client = new_browser()
-    client.set_cookie(sessions.COOKIE_NAME, sessions.encode(sessions.new_anonymous()))
+    client.set_cookie(sessions.COOKIE_NAME, sessions.encode(caller.new_anonymous()))
     forged = client.post("/api/auth/logout", headers={"Origin": "https://evil.example"})
     assert forged.status_code == 403
     assert client.get_cookie(sessions.COOKIE_NAME) is not None

@@ -39,7 +39,7 @@ def test_catalog_is_cacheable_by_the_cdn(orders_client) -> None:
 
 
 def test_catalog_comes_from_the_database(orders_client, engine) -> None:
-    from common import catalog
+    from common.shop import catalog
 
     with engine.begin() as conn:
         conn.execute(text("UPDATE products SET name = 'Tote Deluxe' WHERE id = 'tote'"))

@@ -8,7 +8,7 @@ import uuid
 import flask.testing
 import pytest
 
-from common import state
+from common.infra import state
 from tests.conftest import function_app
 from tests.test_generate_image_api import png_at
 

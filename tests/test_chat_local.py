@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from common.chat import LocalAssistant, Turn
-from common.designs import Brief
+from common.providers.local.assistant import LocalAssistant
+from common.studio.briefs import Brief, Turn
 
 NEON_HOODIE = "black hoodie, a neon tiger on the back, 'Night Shift' on the front in bold"
 

@@ -23,7 +23,9 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
-from common import config, payments, sessions
+from common.infra import config
+from common.providers import checkout as checkout_provider
+from common.web import sessions
 from tests.conftest import REPO, function_app, new_user, user_cookie
 
 TEE_ITEM = {"product_id": "classic-tee", "color": "Black", "sizes": {"S": 4, "M": 10, "L": 5}}
@@ -95,7 +97,7 @@ def order_row(engine: sqlalchemy.Engine, order_id: str) -> Any:
 
 @pytest.fixture(autouse=True)
 def local_checkout(database_url: str) -> None:
-    payments.provider.reset()
+    checkout_provider.provider.reset()
 
 
 def test_checkout_moves_the_draft_to_pending_payment_with_the_local_stand_in(engine) -> None:
@@ -113,7 +115,7 @@ def test_checkout_moves_the_draft_to_pending_payment_with_the_local_stand_in(eng
     assert row.checkout_url == body["url"]
     assert (row.checkout_amount_cents, row.checkout_currency) == (order["total_cents"], "usd")
     assert row.email == shopper.email
-    stored = payments.local_session(body["session_id"])
+    stored = checkout_provider.local_session(body["session_id"])
     assert stored is not None and stored["status"] == "open"
     assert stored["params"]["client_reference_id"] == order["id"]
 
@@ -209,7 +211,7 @@ def test_prices_are_recomputed_from_the_catalog_at_checkout(engine) -> None:
     row = order_row(engine, order["id"])
     assert row.checkout_amount_cents == order["total_cents"]
     assert row.version == order["version"] + 1
-    stored = payments.local_session(body["session_id"])
+    stored = checkout_provider.local_session(body["session_id"])
     assert stored is not None
     params = stored["params"]
     charged = sum(i["quantity"] * i["price_data"]["unit_amount"] for i in params["line_items"])
@@ -242,7 +244,9 @@ def stripe_stub(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> list
         create_session
     )
     monkeypatch.setattr(
-        payments.provider, "built", payments.StripeCheckout("sk_test_stub", httpserver.url_for(""))
+        checkout_provider.provider,
+        "built",
+        checkout_provider.StripeCheckout("sk_test_stub", httpserver.url_for("")),
     )
     return seen
 
@@ -322,9 +326,9 @@ def test_stripe_being_down_is_a_503_and_changes_nothing(
     httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_json(
         {"error": {"type": "api_error", "message": "boom"}}, status=500
     )
-    stripe = payments.StripeCheckout("sk_test_stub", httpserver.url_for(""))
+    stripe = checkout_provider.StripeCheckout("sk_test_stub", httpserver.url_for(""))
     monkeypatch.setattr(stripe._client._requestor._options, "max_network_retries", 0)
-    monkeypatch.setattr(payments.provider, "built", stripe)
+    monkeypatch.setattr(checkout_provider.provider, "built", stripe)
     shopper = new_shopper(engine)
     order = new_draft(shopper)
     response = checkout(shopper, order["id"])
@@ -344,9 +348,9 @@ def test_production_refuses_the_local_checkout(monkeypatch: pytest.MonkeyPatch) 
             "DATABASE_URL": "postgresql://x@127.0.0.1/x",
         }
     )
-    monkeypatch.setattr(payments, "settings", lambda: production)
+    monkeypatch.setattr(checkout_provider, "settings", lambda: production)
     with pytest.raises(config.ConfigError, match="STRIPE_SECRET_KEY"):
-        payments.build_provider()
+        checkout_provider.build_provider()
 
 
 PRODUCTION_BASE = {
@@ -412,7 +416,7 @@ def test_reopening_ends_the_session_and_gives_back_an_editable_draft(engine) -> 
     assert response.get_json()["status"] == "draft"
     after = order_row(engine, pending.order_id)
     assert (after.status, after.version) == ("draft", before.version + 1)
-    local = payments.local_session(pending.session_id)
+    local = checkout_provider.local_session(pending.session_id)
     assert local is not None and local["status"] == "expired"
     assert reopen(pending.shopper, pending.order_id).get_json()["status"] == "draft"
     edited = pending.shopper.client("orders").post(
@@ -427,9 +431,9 @@ def test_only_the_owner_reopens_and_a_paid_session_is_never_reopened(engine) -> 
     pending = pending_order(engine)
     stranger = new_shopper(engine)
     assert reopen(stranger, pending.order_id).status_code == 404
-    local = payments.local_session(pending.session_id)
+    local = checkout_provider.local_session(pending.session_id)
     assert local is not None
-    payments.set_local_session_status(local, "complete")
+    checkout_provider.set_local_session_status(local, "complete")
     response = reopen(pending.shopper, pending.order_id)
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "payment_completed"

@@ -15,7 +15,9 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
-from common import config, mail, sheets
+from common.infra import config
+from common.providers import mail, sheets
+from common.shop import pricing
 from tests.test_checkout import TEE_ITEM, new_shopper, order_row
 from tests.test_webhook import confirmations, sheet_rows
 
@@ -78,7 +80,7 @@ def test_draft_to_paid_through_the_local_pay_page(
     response, page = browser.send("GET", url)
     assert response.status == 200
     assert order["id"] in page
-    assert mail.money(order["total_cents"], "usd") in page
+    assert pricing.money(order["total_cents"], "usd") in page
     assert 'name="outcome" value="paid"' in page
 
     response, _ = browser.pay_page(url, "paid")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from common import config, db
+from common.infra import config, db
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCTION = {
@@ -73,3 +73,8 @@ def test_a_function_does_not_start_in_production_without_its_settings(tmp_path: 
     )
     assert result.returncode != 0
     assert "SITE_URL" in result.stderr
+
+
+def test_dotenv_and_local_data_are_read_from_the_repository_root() -> None:
+    assert (config.REPO_ROOT / "pyproject.toml").is_file()
+    assert config.load({}).data_dir == config.REPO_ROOT / ".data"

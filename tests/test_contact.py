@@ -12,7 +12,10 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
-from common import config, contact, mail, sheets
+from common.core.text import normalize_text
+from common.infra import config
+from common.providers import mail, sheets
+from common.shop import contact
 from tests.conftest import function_app
 from tests.test_outbox import FlakyMailer, drain
 from tests.test_webhook import mail_file
@@ -29,7 +32,8 @@ def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def address() -> str:
     """A client address of its own, so rate limits of other tests do not count."""
-    return f"198.51.100.{uuid.uuid4().int % 250}, 10.{uuid.uuid4().int % 250}.0.1"
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    return f"2001:db8::{first[:4]}:{first[4:8]}, 2001:db8:1::{second[:4]}:{second[4:8]}"
 
 
 def post(body: dict[str, Any], address: str, **headers: str) -> Any:
@@ -149,7 +153,7 @@ def test_the_rate_limit_answers_429_with_retry_after(engine, address) -> None:
     assert 1 <= int(limited.headers["Retry-After"]) <= contact.RATE_WINDOW_SECONDS
     honeypot = post({**MESSAGE, "website": "x"}, address)
     assert honeypot.status_code == 429
-    other = f"203.0.113.{uuid.uuid4().int % 250}"
+    other = f"2001:db8:2::{uuid.uuid4().hex[:4]}"
     assert post(MESSAGE, other).status_code == 202
 
 
@@ -160,4 +164,7 @@ def test_a_cross_site_post_is_refused(engine, address) -> None:
 
 def test_messages_keep_their_line_breaks_and_lose_invisible_characters() -> None:
     raw = "Hi\u200b there,\r\n\r\n\r\n\r\nWe need\t 50  hoodies.\x00\n-- Ada "
-    assert contact.clean_message(raw) == "Hi there,\n\nWe need 50 hoodies.\n-- Ada"
+    assert (
+        normalize_text(raw, max_chars=contact.MAX_MESSAGE, keep_lines=True)
+        == "Hi there,\n\nWe need 50 hoodies.\n-- Ada"
+    )

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
-from common import config, db
+from common.infra import config, db
 
 
 def test_migrations_reapply_as_a_no_op(engine: sqlalchemy.Engine) -> None:

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy.engine import make_url
 
-from common import db
+from common.infra import db
 from devtools import bundle, deploy, hosting
 from devtools.deploy_config import (
     BASE_SECRETS,
@@ -128,9 +128,9 @@ def required_names(source: str) -> list[str]:
 
 
 def production_requirements_of_config() -> set[str]:
-    """What `common.config.load` itself refuses to start without in production."""
+    """What `common.infra.config.load` itself refuses to start without in production."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse((REPO / "common" / "config.py").read_text())):
+    for node in ast.walk(ast.parse((REPO / "common" / "infra" / "config.py").read_text())):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_require_in_production":
             names |= {str(a.value) for a in node.args if isinstance(a, ast.Constant)}
     return names
@@ -151,7 +151,7 @@ def test_what_the_function_requires_is_deployed_to_it(name: str) -> None:
 
 
 def names_config_reads() -> set[str]:
-    source = (REPO / "common" / "config.py").read_text()
+    source = (REPO / "common" / "infra" / "config.py").read_text()
     return set(re.findall(r"""(?:environ\.get|secret)\(\s*["']([A-Z0-9_]+)["']""", source))
 
 
@@ -160,7 +160,9 @@ def test_the_table_only_names_settings_the_code_reads() -> None:
     known = names_config_reads() | runtime_knobs
     for name, spec in FUNCTIONS.items():
         named = {*BASE_SECRETS, *spec.secrets, *spec.settings, *spec.optional_settings}
-        assert named <= known, f"{name}: {sorted(named - known)} are not read by common/config.py"
+        assert named <= known, (
+            f"{name}: {sorted(named - known)} are not read by common/infra/config.py"
+        )
         assert set(spec.secrets) <= SECRET_NAMES, name
         assert not (set(spec.settings) | set(spec.optional_settings)) & SECRET_NAMES, name
 

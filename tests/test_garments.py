@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from common import garments
-from common.garments import PRINT_AREAS, SIDES, TEMPLATE_SIZE, render_template
+from common.studio import garments
+from common.studio.garments import PRINT_AREAS, SIDES, TEMPLATE_SIZE, render_template
 from devtools.product_images import IMAGE_SIZE
 
 PRODUCT_IMAGES = Path(__file__).resolve().parents[1] / "hosting" / "img" / "products"

@@ -11,8 +11,10 @@ import flask.testing
 import pytest
 from PIL import Image
 
-from common import config, errors, imagegen
-from common.artwork import ArtworkRequest
+from common.core import errors
+from common.infra import config
+from common.providers import imagegen
+from common.studio.prompts import ArtworkRequest
 from tests.conftest import function_app
 from tests.test_generate_image_uploads import bomb_png, encoded, photo
 
@@ -135,6 +137,23 @@ def test_a_50_mb_body_is_413_before_it_is_read(shopper) -> None:
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "payload_too_large"
     assert stored_files() == before
+
+
+def test_deeply_nested_json_is_a_400_in_the_body_and_in_the_brief_field(shopper) -> None:
+    nested = "[" * 20_000 + "]" * 20_000
+    as_body = shopper.post("/api/generate-image", data=nested, content_type="application/json")
+    form = {"prompt": "tiger", "product_id": "hoodie", "color": "Black", "brief": nested}
+    as_field = shopper.post("/api/generate-image", data=form, content_type="multipart/form-data")
+    for response in (as_body, as_field):
+        assert response.status_code == 400
+        assert response.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_a_json_body_over_its_limit_is_a_413(shopper) -> None:
+    body = {"prompt": "tiger " * 20_000, "product_id": "hoodie", "color": "Black"}
+    response = shopper.post("/api/generate-image", json=body)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
 
 
 def test_other_content_types_are_415(shopper) -> None:

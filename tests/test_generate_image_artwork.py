@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from common import artwork
-from common.artwork import ArtworkRequest
+from common.providers.local import artwork
+from common.studio import prompts
+from common.studio.prompts import ArtworkRequest
 
 SIZE = 256  # the generator draws the same picture at any size; small keeps the tests fast
 
@@ -82,7 +83,7 @@ def test_the_requested_color_is_the_main_ink(colors: tuple[str, ...], channel: i
 
 
 def test_color_words_and_hex_codes_are_read_from_text() -> None:
-    assert artwork.colors_in("a Purple tiger with #00FF88 eyes and gold") == [
+    assert prompts.colors_in("a Purple tiger with #00FF88 eyes and gold") == [
         "#8e44ad",
         "#00ff88",
         "#e0b030",
@@ -98,9 +99,9 @@ def test_every_style_renders_and_differs_from_bold(style: str) -> None:
 
 
 def test_style_words_are_read_from_text() -> None:
-    assert artwork.style_in("an 8-bit skull") == "pixel"
-    assert artwork.style_in("a glowing cyberpunk cat") == "neon"
-    assert artwork.style_in("just a cat") is None
+    assert prompts.style_in("an 8-bit skull") == "pixel"
+    assert prompts.style_in("a glowing cyberpunk cat") == "neon"
+    assert prompts.style_in("just a cat") is None
 
 
 def test_neon_glows_and_minimal_is_line_art() -> None:

@@ -9,7 +9,8 @@ import zlib
 import pytest
 from PIL import Image, PngImagePlugin
 
-from common import errors, imagegen
+from common.core import errors
+from common.providers import imagegen
 
 
 def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:

@@ -14,8 +14,9 @@ from PIL import Image, ImageDraw
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from common import errors, imagegen
-from common.artwork import ArtworkRequest
+from common.core import errors
+from common.providers import imagegen
+from common.studio.prompts import ArtworkRequest
 
 PROJECT, LOCATION, MODEL = "auren-test", "us-central1", "gemini-2.5-flash-image"
 PATH = (

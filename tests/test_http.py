@@ -9,8 +9,8 @@ import pydantic
 import pytest
 import sqlalchemy
 
-from common import errors
-from common.http import Call, Router
+from common.core import errors
+from common.web.http import Call, Router
 
 
 class Greeting(pydantic.BaseModel):

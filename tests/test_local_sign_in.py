@@ -5,7 +5,8 @@ import json
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from common import config, sessions
+from common.infra import config
+from common.web import sessions
 
 
 class Browser:

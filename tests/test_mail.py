@@ -15,7 +15,9 @@ import sqlalchemy
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
-from common import config, mail, sheets
+from common.infra import config
+from common.providers import mail, sheets
+from common.shop import pricing
 from devtools import dev_mail
 from tests.test_checkout import HOODIE_ITEM, TEE_ITEM, pending_order
 from tests.test_outbox import drain, make_due
@@ -186,7 +188,7 @@ def test_the_confirmation_shows_items_sizes_totals_thumbnails_and_the_order_link
     text_part = part(parsed, "plain")
     html_part = part(parsed, "html")
     link = f"{config.settings().site_url}/confirmation?order={pending.order_id}"
-    total = mail.money(pending.amount_cents, "usd")
+    total = pricing.money(pending.amount_cents, "usd")
     for body in (text_part, html_part):
         assert "Classic Tee" in body and "Heavy Hoodie" in body
         assert "S:4 M:10 L:5" in body and "M:20 2XL:3 3XL:1" in body
@@ -196,9 +198,9 @@ def test_the_confirmation_shows_items_sizes_totals_thumbnails_and_the_order_link
 
 
 def test_money_is_formatted_from_integer_cents() -> None:
-    assert mail.money(123456, "usd") == "$1,234.56"
-    assert mail.money(5, "eur") == "€0.05"
-    assert mail.money(100000, "chf") == "1,000.00 CHF"
+    assert pricing.money(123456, "usd") == "$1,234.56"
+    assert pricing.money(5, "eur") == "€0.05"
+    assert pricing.money(100000, "chf") == "1,000.00 CHF"
 
 
 def test_dev_mail_lists_and_shows_the_local_messages(engine: sqlalchemy.Engine) -> None:

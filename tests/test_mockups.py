@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from common import artwork, mockups
-from common.designs import ImageLayer, TextLayer
-from common.garments import PRINT_AREAS, SIDES
+from common.core import colors
+from common.providers.local import artwork
+from common.studio import mockups, prompts
+from common.studio.garments import PRINT_AREAS, SIDES
+from common.studio.layers import ImageLayer, TextLayer
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_SIZE = 512
@@ -31,7 +33,7 @@ COLORS = {
 
 
 def assets() -> dict[str, Image.Image]:
-    art = artwork.generate(artwork.ArtworkRequest("tiger", "bold", ("#f77f00",)), size=512)
+    art = artwork.generate(prompts.ArtworkRequest("tiger", "bold", ("#f77f00",)), size=512)
     return {ASSET: art}
 
 
@@ -100,7 +102,7 @@ def test_flat_fabric_takes_the_dye_color(color: str) -> None:
     centre = dyed.getpixel((area.x + area.width // 2, area.y + area.height // 2))
     assert isinstance(centre, tuple)
     red, green, blue, alpha = centre
-    wanted = mockups.hex_rgb(color)
+    wanted = colors.rgb(color)
     assert alpha == 255
     assert max(abs(a - b) for a, b in zip((red, green, blue), wanted, strict=True)) <= 20
 

@@ -25,7 +25,7 @@ from schemathesis.checks import (
     unsupported_method,
 )
 
-from common.http import Call, Router
+from common.web.http import Call, Router
 from devtools import hosting
 from devtools.openapi import build_document, function_names, load_function, openapi_path
 

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
-from common import catalog, sessions
-from common import orders as order_domain
+from common.shop import catalog, lifecycle
+from common.web import sessions
 from tests.conftest import function_app, new_user, user_cookie
 
 TEE_ITEM = {"product_id": "classic-tee", "color": "Black", "sizes": {"M": 10, "L": 5}}
@@ -251,10 +251,10 @@ def test_concurrent_updates_of_one_draft_end_consistent(shopper, engine) -> None
 )
 def test_status_transitions_follow_the_table(current, target, allowed) -> None:
     if allowed:
-        order_domain.check_transition(current, target)
+        lifecycle.check_transition(current, target)
     else:
-        with pytest.raises(order_domain.IllegalTransition) as raised:
-            order_domain.check_transition(current, target)
+        with pytest.raises(lifecycle.IllegalTransition) as raised:
+            lifecycle.check_transition(current, target)
         assert raised.value.status == 409
 
 

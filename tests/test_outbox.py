@@ -15,7 +15,9 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
-from common import config, mail, outbox, sheets
+from common.effects import outbox
+from common.infra import config
+from common.providers import mail, sheets
 from tests.conftest import function_app
 from tests.test_checkout import order_row, pending_order
 from tests.test_webhook import (
@@ -332,3 +334,9 @@ def test_sheet_append_refuses_unknown_and_unpaid_orders(engine, monkeypatch) -> 
     unavailable = ops_post("/api/sheets/append", {"order_id": pending.order_id})
     assert unavailable.status_code == 503
     assert unavailable.get_json()["error"]["code"] == "sheet_unavailable"
+
+
+def test_every_task_kind_has_one_handler() -> None:
+    from common.effects import tasks
+
+    assert sorted(tasks.HANDLERS) == sorted(outbox.KINDS)

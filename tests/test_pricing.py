@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from common.pricing import PriceList, Tier, price_line, price_order
+from common.shop.pricing import PriceList, Tier, price_line, price_order
 
 TEE = PriceList(
     base_price_cents=1800,

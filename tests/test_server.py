@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from common import config
+from common.infra import config
 from devtools import hosting
 from devtools.server import LocalServer, Moved
 from tests.test_config import PRODUCTION

@@ -17,7 +17,10 @@ from google.auth.transport.requests import AuthorizedSession
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
-from common import config, fulfilment, mail, sheets
+from common.effects import sheet
+from common.infra import config
+from common.providers import mail, sheets
+from common.shop import order_store
 from tests.test_checkout import HOODIE_ITEM, TEE_ITEM, pending_order
 from tests.test_outbox import drain, make_due
 from tests.test_webhook import event, outbox_tasks, send, session_object
@@ -226,7 +229,7 @@ def test_the_local_csv_sheet_appends_each_order_once_under_one_header(tmp_path) 
 def test_sheet_rows_are_one_per_order_line() -> None:
     from datetime import UTC, datetime
 
-    order = fulfilment.PaidOrder(
+    order = order_store.PaidOrder(
         id="ord_x",
         status="paid",
         email="a@example.com",
@@ -234,11 +237,11 @@ def test_sheet_rows_are_one_per_order_line() -> None:
         total_cents=123_456,
         currency="usd",
         lines=[
-            fulfilment.PaidLine("Tote", "Natural", None, None, {"OS": 30}, 30, 4000, 120_000),
-            fulfilment.PaidLine("Cap", "Black", "dsn_1", None, {"OS": 3}, 3, 1152, 3456),
+            order_store.PaidLine("Tote", "Natural", None, None, {"OS": 30}, 30, 4000, 120_000),
+            order_store.PaidLine("Cap", "Black", "dsn_1", None, {"OS": 3}, 3, 1152, 3456),
         ],
     )
-    assert fulfilment.sheet_rows(order) == [
+    assert sheet.sheet_rows(order) == [
         ["ord_x", "2030-01-02T03:04:05Z", "a@example.com", "Tote (Natural)", 30, "OS:30",
          "1200.00 USD", "paid"],
         ["ord_x", "2030-01-02T03:04:05Z", "a@example.com", "Cap (Black)", 3, "OS:3",

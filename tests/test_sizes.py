@@ -9,8 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common import config, errors, sizes
-from common.sizes import (
+from common.core import errors
+from common.core.text import normalize_text
+from common.infra import config
+from common.shop import size_assistant
+from common.shop.sizes import (
     MAX_PER_SIZE,
     SIZE_ORDER,
     SizeError,
@@ -19,7 +22,6 @@ from common.sizes import (
     normalize_size,
     validate_sizes,
 )
-from common.text import normalize_text
 
 TEE = ("XS", "S", "M", "L", "XL", "2XL", "3XL")
 HOODIE = ("S", "M", "L", "XL", "2XL", "3XL")
@@ -349,7 +351,7 @@ def no_openai(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
 
 
 def test_the_assistant_uses_the_local_parser_without_an_openai_key(no_openai: None) -> None:
-    update = sizes.assistant("10 M, 5 L", available=TEE, current={"S": 1})
+    update = size_assistant.assistant("10 M, 5 L", available=TEE, current={"S": 1})
     assert update.sizes == {"S": 1, "M": 10, "L": 5}
 
 

@@ -20,9 +20,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from common import config, sizes, sizes_openai
-from common.sizes import SIZE_ORDER, interpret
-from common.sizes_openai import INSTRUCTIONS, interpret_with_openai
+from common.infra import config
+from common.providers import sizes_openai
+from common.providers.sizes_openai import INSTRUCTIONS, interpret_with_openai
+from common.shop import size_assistant
+from common.shop.sizes import SIZE_ORDER, interpret
 
 REPO = Path(__file__).resolve().parents[1]
 ENDPOINT = "/v1/chat/completions"
@@ -294,14 +296,14 @@ def test_an_unreachable_server_falls_back_to_the_local_parser(
 
 def test_the_assistant_uses_openai_when_a_key_is_set(stub: HTTPServer) -> None:
     reply_with(stub, answer("set", M=7))
-    update = sizes.assistant("seven of the medium ones", available=TEE, current={})
+    update = size_assistant.assistant("seven of the medium ones", available=TEE, current={})
     assert update.sizes == {"M": 7}
     assert len(stub.log) == 1
 
 
 def test_importing_the_size_modules_does_not_import_openai() -> None:
     code = (
-        "import sys, common.sizes, common.sizes_openai, common.text; "
+        "import sys, common.shop.sizes, common.providers.sizes_openai, common.core.text; "
         "sys.exit('openai' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)

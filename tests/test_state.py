@@ -6,7 +6,10 @@ import uuid
 import flask
 import pytest
 
-from common import errors, state
+from common.core import errors
+from common.infra import state
+from common.web import ratelimits
+from common.web.ratelimits import RateLimit
 
 
 @pytest.fixture
@@ -48,9 +51,9 @@ def test_rate_limit_raises_429_with_retry_after(database_url: str) -> None:
     address = f"203.0.113.{uuid.uuid4().int % 250}"
     with app.test_request_context(headers={"X-Forwarded-For": f"10.0.0.1, {address}"}):
         for _ in range(3):
-            state.rate_limit("login", flask.request, limit=3, window_seconds=60)
+            ratelimits.check(RateLimit("login", 3, 60), flask.request)
         with pytest.raises(errors.RateLimited) as raised:
-            state.rate_limit("login", flask.request, limit=3, window_seconds=60)
+            ratelimits.check(RateLimit("login", 3, 60), flask.request)
     assert raised.value.status == 429
     assert 1 <= int(raised.value.headers["Retry-After"]) <= 60
 
@@ -64,7 +67,7 @@ def test_a_spoofed_forwarded_for_does_not_escape_the_limit(database_url: str) ->
         spoofed = {"X-Forwarded-For": f"1.2.3.{n}, {real}"}
         with app.test_request_context(headers=spoofed):
             try:
-                state.rate_limit("spoof", flask.request, limit=2, window_seconds=60)
+                ratelimits.check(RateLimit("spoof", 2, 60), flask.request)
             except errors.RateLimited:
                 refused += 1
     assert refused == 3
@@ -75,6 +78,6 @@ def test_a_direct_call_uses_the_address_its_front_end_appended() -> None:
     with app.test_request_context(
         headers={"X-Forwarded-For": "192.0.2.7"}, environ_base={"REMOTE_ADDR": "10.1.1.1"}
     ):
-        assert state.client_address(flask.request) == "192.0.2.7"
+        assert ratelimits.client_address(flask.request) == "192.0.2.7"
     with app.test_request_context(environ_base={"REMOTE_ADDR": "10.1.1.1"}):
-        assert state.client_address(flask.request) == "10.1.1.1"
+        assert ratelimits.client_address(flask.request) == "10.1.1.1"

@@ -20,7 +20,10 @@ from pathlib import Path
 import flask
 import pytest
 
-from common import config, errors, state
+from common.core import errors
+from common.infra import config, state
+from common.web import ratelimits
+from common.web.ratelimits import RateLimit
 
 PROJECT = "auren-emulated"
 
@@ -109,16 +112,16 @@ def test_hits_are_counted_in_a_window(firestore: state.FirestoreState) -> None:
 def test_the_rate_limiter_and_the_chat_run_on_firestore(
     firestore: state.FirestoreState, monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:
-    from common import chat
-    from common.sessions import new_anonymous
+    from common.core.caller import new_anonymous
+    from common.studio import chat
 
     monkeypatch.setattr(state.backend, "built", firestore)
     app = flask.Flask("test")
     with app.test_request_context(headers={"X-Forwarded-For": f"192.0.2.{uuid.uuid4().int % 250}"}):
         for _ in range(2):
-            state.rate_limit("chat", flask.request, limit=2, window_seconds=60)
+            ratelimits.check(RateLimit("chat", 2, 60), flask.request)
         with pytest.raises(errors.RateLimited):
-            state.rate_limit("chat", flask.request, limit=2, window_seconds=60)
+            ratelimits.check(RateLimit("chat", 2, 60), flask.request)
     session = new_anonymous()
     first = chat.converse(session, chat.ChatIn(message="a navy tee with a bold star"))
     second = chat.converse(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from common import storage
+from common.providers import storage
 
 PNG = b"\x89PNG\r\n\x1a\n fake but opaque bytes"
 

@@ -20,7 +20,10 @@ import sqlalchemy
 import stripe
 from sqlalchemy import text
 
-from common import config, db, fulfilment, mail, sheets
+from common.effects import outbox, tasks
+from common.infra import config, db
+from common.providers import mail, sheets
+from common.shop import fulfilment, order_store
 from tests.conftest import function_app
 from tests.test_checkout import Pending, checkout, order_row, pending_order
 
@@ -381,7 +384,7 @@ def test_database_down_is_a_503_so_stripe_retries(engine, monkeypatch) -> None:
     payload, signature = signed(completed)
     down = sqlalchemy.create_engine("postgresql+pg8000://postgres@127.0.0.1:9/none")
     with monkeypatch.context() as patched:
-        patched.setattr(db, "_engine", down)
+        patched.setattr(db.engine, "built", down)
         response = deliver(payload, signature)
     assert response.status_code == 503
     assert response.headers["Retry-After"]
@@ -400,7 +403,7 @@ def test_a_failure_inside_the_event_transaction_records_nothing(engine, monkeypa
         raise RuntimeError("the disk is on fire")
 
     with monkeypatch.context() as patched:
-        patched.setattr(fulfilment, "transition", broken)
+        patched.setattr(order_store, "transition", broken)
         assert send(completed).status_code == 500
     assert events_recorded(engine, completed["id"]) == 0
     assert outbox_tasks(engine, pending.order_id) == {}
@@ -411,8 +414,10 @@ def test_a_failure_inside_the_event_transaction_records_nothing(engine, monkeypa
 def test_fulfil_without_a_webhook_is_idempotent(engine) -> None:
     pending = pending_order(engine)
     session = session_object(pending)
-    assert fulfilment.fulfil(session) == "paid"
-    assert fulfilment.fulfil(session) == "already_paid"
+    first = fulfilment.fulfil(session)
+    assert first.result == "paid"
+    outbox.attempt(first.tasks, tasks.HANDLERS)
+    assert fulfilment.fulfil(session) == fulfilment.Outcome("already_paid")
     assert send(event("checkout.session.completed", session)).get_json()["outcome"] == (
         "already_paid"
     )

@@ -5,14 +5,14 @@ import os
 
 import pytest
 
-from common import payments
+from common.providers import checkout as checkout_provider
 from devtools import bench_webhook
 
 
 def test_the_bench_pays_one_order_per_distinct_event(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(payments.provider, "built", None)
+    monkeypatch.setattr(checkout_provider.provider, "built", None)
     result = bench_webhook.measure(
         {**os.environ, "DATABASE_URL": database_url}, events=12, clients=3
     )

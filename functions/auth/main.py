@@ -7,8 +7,12 @@ import flask
 import functions_framework
 from pydantic import BaseModel, ConfigDict, Field
 
-from common import accounts, config, errors, sessions, state
-from common.http import Call, Router, html_page
+from common.core import errors
+from common.infra import config
+from common.shop import accounts
+from common.web import sessions
+from common.web.http import Call, Router, html_page
+from common.web.ratelimits import RateLimit
 
 config.require("WORKOS_API_KEY", "WORKOS_CLIENT_ID")
 router = Router()
@@ -35,10 +39,15 @@ def _redirect(location: str) -> flask.Response:
     return flask.Response(status=302, headers={"Location": location})
 
 
-@router.route("GET", "/api/auth/login", query=LoginQuery, status=302)
+@router.route(
+    "GET",
+    "/api/auth/login",
+    query=LoginQuery,
+    status=302,
+    rate_limit=RateLimit("login", LOGIN_LIMIT, LOGIN_WINDOW_SECONDS),
+)
 def login(call: Call) -> flask.Response:
     """Start signing in with Google or Apple; redirects to the provider."""
-    state.rate_limit("login", call.request, limit=LOGIN_LIMIT, window_seconds=LOGIN_WINDOW_SECONDS)
     browser = sessions.ensure(call)
     return _redirect(accounts.start(browser, call.query.provider, call.query.return_to))
 

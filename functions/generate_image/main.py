@@ -1,15 +1,17 @@
 """The `generate_image` function: artwork from a prompt or an upload, and the design's mockups
 (POST /api/generate-image), and saving a design's edited layers (POST /api/designs)."""
 
-import json
-
 import flask
 import functions_framework
 
-from common import config, designs, errors, sessions, state
-from common.designs import DesignIn, DesignOut, GenerateIn
-from common.http import Call, Router, read_body, validate
-from common.imagegen import MAX_UPLOAD_BYTES
+from common.core import errors
+from common.infra import config
+from common.providers.imagegen import MAX_UPLOAD_BYTES
+from common.studio import designs
+from common.studio.designs import DesignIn, DesignOut, GenerateIn
+from common.web import sessions
+from common.web.http import Call, Router, parse_json, read_body, validate
+from common.web.ratelimits import RateLimit
 
 config.require("GCS_BUCKET", "GOOGLE_CLOUD_PROJECT")
 router = Router()
@@ -27,12 +29,7 @@ def _multipart(request: flask.Request) -> tuple[GenerateIn, bytes | None]:
         if request.form.get(name)
     }
     if request.form.get("brief"):
-        try:
-            fields["brief"] = json.loads(request.form["brief"])
-        except ValueError:
-            raise errors.BadRequest(
-                "the brief field is not valid JSON", code="invalid_json"
-            ) from None
+        fields["brief"] = parse_json(request.form["brief"], "brief field")
     body = validate(GenerateIn, fields)
     upload = request.files.get("image")
     return body, upload.read(MAX_UPLOAD_BYTES + 1) if upload is not None else None
@@ -44,19 +41,14 @@ def _multipart(request: flask.Request) -> tuple[GenerateIn, bytes | None]:
     response=DesignOut,
     max_body=UPLOAD_BODY_LIMIT,
     errors=(400, 413, 415, 422, 502, 504),
+    rate_limit=RateLimit("generate_image", GENERATIONS_PER_MINUTE, 60),
 )
 def generate_artwork(call: Call) -> DesignOut:
     """Make artwork from a prompt (or an uploaded PNG/JPEG/WebP as `image`, multipart) and
     render the design's front and back mockups; updates the caller's design with `design_id`."""
-    state.rate_limit(
-        "generate_image", call.request, limit=GENERATIONS_PER_MINUTE, window_seconds=60
-    )
     request = call.request
     if request.mimetype == "application/json":
-        try:
-            data = json.loads(read_body(request, JSON_BODY_LIMIT) or b"null")
-        except ValueError:
-            raise errors.BadRequest("the body is not valid JSON", code="invalid_json") from None
+        data = parse_json(read_body(request, JSON_BODY_LIMIT))
         body, upload = validate(GenerateIn, data), None
     elif request.mimetype == "multipart/form-data":
         body, upload = _multipart(request)
@@ -67,11 +59,17 @@ def generate_artwork(call: Call) -> DesignOut:
     return designs.generate(sessions.ensure(call), body, upload)
 
 
-@router.route("POST", "/api/designs", body=DesignIn, response=DesignOut, errors=(502, 504))
+@router.route(
+    "POST",
+    "/api/designs",
+    body=DesignIn,
+    response=DesignOut,
+    errors=(502, 504),
+    rate_limit=RateLimit("save_design", SAVES_PER_MINUTE, 60),
+)
 def save_design(call: Call) -> DesignOut:
     """Create a design from layers, or replace the layers of the caller's design; re-renders
     its mockups."""
-    state.rate_limit("save_design", call.request, limit=SAVES_PER_MINUTE, window_seconds=60)
     return designs.save_layers(sessions.ensure(call), call.body)
 
 

@@ -9,8 +9,10 @@ import hmac
 import flask
 import functions_framework
 
-from common import config, errors, fulfilment, outbox
-from common.http import Call, Router
+from common.core import errors
+from common.effects import outbox, sheet, tasks
+from common.infra import config
+from common.web.http import Call, Router
 
 config.require("OPS_TOKEN", "SENDGRID_API_KEY", "SHEET_ID")
 router = Router(check_origin=False)
@@ -35,20 +37,20 @@ def require_ops_token(call: Call) -> None:
 @router.route(
     "POST",
     "/api/sheets/append",
-    body=fulfilment.SheetAppendIn,
-    response=fulfilment.SheetAppendOut,
+    body=sheet.SheetAppendIn,
+    response=sheet.SheetAppendOut,
 )
-def append_order_to_sheet(call: Call) -> fulfilment.SheetAppendOut:
+def append_order_to_sheet(call: Call) -> sheet.SheetAppendOut:
     """Put a paid order's rows in the ops sheet, unless they are there already."""
     require_ops_token(call)
-    return fulfilment.append_to_sheet(call.body.order_id)
+    return sheet.append_to_sheet(call.body.order_id)
 
 
 @router.route("POST", "/api/ops/outbox/drain", body=outbox.DrainIn, response=outbox.DrainOut)
 def drain_outbox(call: Call) -> outbox.DrainOut:
     """Perform the side effects that are due (sheet rows, emails), retrying with backoff."""
     require_ops_token(call)
-    return outbox.drain(call.body.limit)
+    return outbox.drain(tasks.HANDLERS, call.body.limit)
 
 
 @functions_framework.http

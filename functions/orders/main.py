@@ -3,10 +3,22 @@
 import flask
 import functions_framework
 
-from common import config, sessions, state
-from common import orders as order_domain
-from common.catalog import Catalog, catalog
-from common.http import PUBLIC_CACHE, Call, Router
+from common.api.orders import (
+    AssistantIn,
+    AssistantOut,
+    DraftIn,
+    OrderListOut,
+    OrderOut,
+    list_out,
+    order_out,
+)
+from common.infra import config
+from common.shop import orders as order_domain
+from common.shop import size_assistant
+from common.shop.catalog import Catalog, catalog
+from common.web import sessions
+from common.web.http import PUBLIC_CACHE, Call, Router
+from common.web.ratelimits import RateLimit
 
 config.require()
 router = Router()
@@ -19,38 +31,44 @@ def get_catalog(call: Call) -> Catalog:
     return catalog()
 
 
-@router.route(
-    "POST", "/api/orders/draft", body=order_domain.DraftIn, response=order_domain.OrderOut
-)
-def save_draft(call: Call) -> order_domain.OrderOut:
+@router.route("POST", "/api/orders/draft", body=DraftIn, response=OrderOut)
+def save_draft(call: Call) -> OrderOut:
     """Create a draft, or replace the items of the caller's draft (`order_id`)."""
     session = sessions.ensure(call)
-    return order_domain.save_draft(session, call.body.order_id, call.body.items)
+    choices = [item.choice() for item in call.body.items]
+    return order_out(order_domain.save_draft(session, call.body.order_id, choices))
 
 
 @router.route(
     "POST",
     "/api/orders/assistant",
-    body=order_domain.AssistantIn,
-    response=order_domain.AssistantOut,
+    body=AssistantIn,
+    response=AssistantOut,
     errors=(429,),
+    rate_limit=RateLimit("sizes_assistant", ASSISTANT_LIMIT, 60),
 )
-def ask_assistant(call: Call) -> order_domain.AssistantOut:
+def ask_assistant(call: Call) -> AssistantOut:
     """Set an item's sizes from free text ("10 M, 5 L and 3 XL"), or ask back."""
-    state.rate_limit("sizes_assistant", call.request, limit=ASSISTANT_LIMIT, window_seconds=60)
-    return order_domain.ask_assistant(sessions.current(call.request), call.body)
+    body = call.body
+    answer = size_assistant.ask(
+        sessions.current(call.request), body.order_id, body.item, body.message
+    )
+    return AssistantOut(
+        reply=answer.reply, understood=answer.understood, order=order_out(answer.order)
+    )
 
 
-@router.route("GET", "/api/orders", response=order_domain.OrderListOut)
-def list_orders(call: Call) -> order_domain.OrderListOut:
+@router.route("GET", "/api/orders", response=OrderListOut)
+def list_orders(call: Call) -> OrderListOut:
     """The signed-in shopper's orders, newest first."""
-    return order_domain.list_orders(sessions.require_user(call))
+    return list_out(order_domain.list_orders(sessions.require_user(call)))
 
 
-@router.route("GET", "/api/orders/<order_id>", response=order_domain.OrderOut)
-def get_order(call: Call) -> order_domain.OrderOut:
+@router.route("GET", "/api/orders/<order_id>", response=OrderOut)
+def get_order(call: Call) -> OrderOut:
     """One of the caller's orders."""
-    return order_domain.get_order(sessions.current(call.request), call.params["order_id"])
+    order = order_domain.get_order(sessions.current(call.request), call.params["order_id"])
+    return order_out(order)
 
 
 @functions_framework.http

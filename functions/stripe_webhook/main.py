@@ -6,27 +6,40 @@ already), 400 for a delivery that is not signed by Stripe, 5xx (the database is 
 
 import flask
 import functions_framework
+from pydantic import BaseModel, Field
 
-from common import config, fulfilment
-from common.http import Call, Router, read_body
+from common.effects import order_mail, outbox, sheet
+from common.infra import config
+from common.shop import fulfilment
+from common.web.http import Call, Router, read_body
 
 config.require("STRIPE_WEBHOOK_SECRET", "SENDGRID_API_KEY", "SHEET_ID")
 router = Router(check_origin=False)
 MAX_EVENT_BYTES = 512 * 1024
 
 
+class WebhookOut(BaseModel):
+    received: bool
+    duplicate: bool = Field(description="the event was already handled; nothing was done")
+    outcome: str = Field(description="what the event did, e.g. paid, already_paid, ignored")
+
+
 # No `body=` model: nothing of an unsigned delivery is read, so any of them gets the same 400.
 @router.route(
     "POST",
     "/api/webhooks/stripe",
-    response=fulfilment.WebhookOut,
+    response=WebhookOut,
     max_body=MAX_EVENT_BYTES,
     errors=(400,),
 )
-def receive_stripe_event(call: Call) -> fulfilment.WebhookOut:
+def receive_stripe_event(call: Call) -> WebhookOut:
     """Apply a Stripe event (signed with `Stripe-Signature`), exactly once."""
     payload = read_body(call.request, MAX_EVENT_BYTES)
-    return fulfilment.handle_event(payload, call.request.headers.get("Stripe-Signature"))
+    outcome = fulfilment.handle_event(payload, call.request.headers.get("Stripe-Signature"))
+    outbox.attempt(outcome.tasks, order_mail.HANDLERS | sheet.HANDLERS)
+    return WebhookOut(
+        received=True, duplicate=outcome.result == "duplicate", outcome=outcome.result
+    )
 
 
 @functions_framework.http

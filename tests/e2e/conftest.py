@@ -27,7 +27,7 @@ from playwright.sync_api import (
 )
 from werkzeug.serving import make_server
 
-from common import config
+from common.infra import config
 from devtools import hosting
 from devtools.server import LocalServer
 

@@ -1,0 +1,181 @@
+"""The JSON of orders: the request models routes validate, and an order as a response.
+
+The domain works on `common.shop.order_store.Order`; `order_out` turns one into the JSON the
+storefront reads (with product names, savings and the next quantity tier of a draft).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from common.shop import catalog, orders
+from common.shop.lifecycle import Status
+from common.shop.order_store import Choice, Item, Order, Summary
+from common.shop.pricing import NextTier
+
+SizeCode = Annotated[str, StringConstraints(min_length=1, max_length=16)]
+Quantity = Annotated[StrictInt, Field(ge=1, le=orders.MAX_PER_SIZE)]
+
+
+class DraftItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: str = Field(min_length=1, max_length=64)
+    design_id: str | None = Field(default=None, min_length=1, max_length=64)
+    color: str = Field(min_length=1, max_length=40)
+    sizes: dict[SizeCode, Quantity] = Field(min_length=1, max_length=8)
+
+    def choice(self) -> Choice:
+        return Choice(self.product_id, self.design_id, self.color, dict(self.sizes))
+
+
+class DraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str | None = Field(default=None, max_length=64)
+    items: list[DraftItemIn] = Field(max_length=orders.MAX_ITEMS)
+
+
+class AssistantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str = Field(max_length=64)
+    item: StrictInt = Field(ge=0, lt=orders.MAX_ITEMS, description="index of the item")
+    message: str = Field(min_length=1, max_length=1000)
+
+
+class OrderIdIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str = Field(min_length=1, max_length=64)
+
+
+class SizePriceOut(BaseModel):
+    size: str
+    quantity: int
+    upcharge_cents: int
+    unit_price_cents: int
+
+
+class NextTierOut(BaseModel):
+    min_quantity: int
+    unit_price_cents: int
+    pieces_to_go: int
+    saving_per_piece_cents: int
+
+
+class MockupsOut(BaseModel):
+    front: str | None
+    back: str | None
+
+
+class OrderItemOut(BaseModel):
+    product_id: str
+    product_name: str
+    design_id: str | None
+    color: str
+    sizes: dict[str, int]
+    quantity: int
+    tier_min_quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+    list_total_cents: int
+    savings_cents: int
+    size_prices: list[SizePriceOut]
+    mockups: MockupsOut | None = Field(
+        description="the design's rendered mockups, when the item has a design"
+    )
+    next_tier: NextTierOut | None = Field(
+        description="the next quantity tier of this design, while the order is a draft"
+    )
+
+
+class OrderOut(BaseModel):
+    id: str
+    status: Status
+    items: list[OrderItemOut]
+    quantity: int
+    subtotal_cents: int
+    savings_cents: int
+    total_cents: int
+    currency: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    paid_at: datetime | None
+
+
+class OrderSummaryOut(BaseModel):
+    id: str
+    status: Status
+    quantity: int
+    item_count: int
+    total_cents: int
+    currency: str
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class OrderListOut(BaseModel):
+    orders: list[OrderSummaryOut]
+
+
+class AssistantOut(BaseModel):
+    reply: str
+    understood: bool
+    order: OrderOut
+
+
+def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
+    product = catalog.catalog().product(item.product_id)
+    return OrderItemOut(
+        product_id=item.product_id,
+        product_name=product.name if product else item.product_id,
+        design_id=item.design_id,
+        color=item.color,
+        sizes=item.size_map,
+        quantity=item.quantity,
+        tier_min_quantity=item.tier_min_quantity,
+        unit_price_cents=item.unit_price_cents,
+        line_total_cents=item.line_total_cents,
+        list_total_cents=item.list_total_cents,
+        savings_cents=item.list_total_cents - item.line_total_cents,
+        size_prices=[
+            SizePriceOut(
+                size=s.size,
+                quantity=s.quantity,
+                upcharge_cents=s.unit_price_cents - item.unit_price_cents,
+                unit_price_cents=s.unit_price_cents,
+            )
+            for s in item.sizes
+        ],
+        mockups=MockupsOut(front=item.mockup_front, back=item.mockup_back)
+        if item.design_id
+        else None,
+        next_tier=NextTierOut(**dataclasses.asdict(next_tier)) if next_tier else None,
+    )
+
+
+def order_out(order: Order) -> OrderOut:
+    items = [
+        _item_out(item, hint)
+        for item, hint in zip(order.items, orders.next_tiers(order), strict=True)
+    ]
+    return OrderOut(
+        id=order.id,
+        status=order.status,
+        items=items,
+        quantity=sum(i.quantity for i in items),
+        subtotal_cents=order.subtotal_cents,
+        savings_cents=sum(i.savings_cents for i in items),
+        total_cents=order.total_cents,
+        currency=order.currency,
+        version=order.version,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        paid_at=order.paid_at,
+    )
+
+
+def list_out(summaries: list[Summary]) -> OrderListOut:
+    return OrderListOut(orders=[OrderSummaryOut(**dataclasses.asdict(s)) for s in summaries])

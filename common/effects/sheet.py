@@ -1,0 +1,113 @@
+"""The ops sheet: one row per line of each paid order, appended exactly once.
+
+The `sheet_row` task of a paid order appends its rows; `POST /api/sheets/append` (ops) puts
+them there by hand when they are missing. Both hold the order's sheet lock, and the sheet
+provider looks for the order's rows first, so the rows are never there twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from common.core import errors
+from common.effects import outbox
+from common.infra import db, log
+from common.providers import sheets
+from common.shop.lifecycle import ORDER_ID, OrderNotFound
+from common.shop.order_store import PaidOrder, paid_order
+
+
+def sizes_label(sizes: Mapping[str, int]) -> str:
+    """`S:4 M:10 L:5`."""
+    return " ".join(f"{size}:{quantity}" for size, quantity in sizes.items())
+
+
+def decimal_amount(cents: int, currency: str) -> str:
+    """`265.50 USD`: exact, and read the same by people and by scripts."""
+    return f"{cents // 100}.{cents % 100:02d} {currency.upper()}"
+
+
+def sheet_rows(order: PaidOrder) -> list[list[str | int]]:
+    """`OrderID | Date | UserEmail | ProductName | Quantity | Sizes | Total | Status`, one row
+    per order line; Total is the line's total, so the column adds up to the orders' totals."""
+    date = order.paid_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [
+        [
+            order.id,
+            date,
+            order.email or "",
+            f"{line.product_name} ({line.color})",
+            line.quantity,
+            sizes_label(line.sizes),
+            decimal_amount(line.line_total_cents, order.currency),
+            order.status,
+        ]
+        for line in order.lines
+    ]
+
+
+class SheetAppendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str = Field(min_length=1, max_length=64)
+
+
+class SheetAppendOut(BaseModel):
+    order_id: str
+    appended: bool = Field(description="false when the sheet already had the order's rows")
+    rows: int
+
+
+def _append_locked(conn: Connection, order_id: str) -> SheetAppendOut | None:
+    """Append the order's rows unless the sheet has them, holding the order's sheet lock."""
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"sheet:{order_id}"},
+    )
+    order = paid_order(conn, order_id)
+    if order is None:
+        return None
+    rows = sheet_rows(order)
+    appended = sheets.sheet().append_once(order.id, rows)
+    return SheetAppendOut(order_id=order.id, appended=appended, rows=len(rows))
+
+
+def append_to_sheet(order_id: str) -> SheetAppendOut:
+    """Put a paid order's rows in the ops sheet if they are not there (`/api/sheets/append`)."""
+    if not ORDER_ID.match(order_id):
+        raise OrderNotFound()
+    key = f"sheet_row:{order_id}"
+    with db.transaction() as conn:
+        # The outbox task first, as a drain locks it, then the sheet lock: one lock order.
+        conn.execute(text("SELECT id FROM outbox WHERE dedupe_key = :k FOR UPDATE"), {"k": key})
+        try:
+            result = _append_locked(conn, order_id)
+        except sheets.SheetError as exc:
+            log.error("sheet append failed", order_id=order_id, error=outbox.describe_error(exc))
+            raise errors.ServiceUnavailable(
+                "the ops sheet is unavailable, try again shortly",
+                code="sheet_unavailable",
+                headers={"Retry-After": "30"},
+            ) from None
+        if result is None:
+            raise OrderNotFound()
+        conn.execute(
+            text(
+                "UPDATE outbox SET done_at = now(), attempts = attempts + 1"
+                " WHERE dedupe_key = :k AND done_at IS NULL"
+            ),
+            {"k": key},
+        )
+    return result
+
+
+def perform_sheet_row(conn: Connection, task: outbox.Task) -> None:
+    if _append_locked(conn, task.payload["order_id"]) is None:
+        raise LookupError(f"order {task.payload['order_id']} does not exist")
+
+
+HANDLERS: dict[str, outbox.Handler] = {"sheet_row": perform_sheet_row}

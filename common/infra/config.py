@@ -1,0 +1,178 @@
+"""One settings object, read from the environment (and a `.env` file) once per instance.
+
+`AUREN_ENV=local` (the default) runs the whole shop offline with the local providers;
+`AUREN_ENV=production` refuses them and stops start-up when a required setting is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or not allowed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    site_url: str
+    session_secret: str
+    database_url: str | None
+    instance_connection_name: str | None
+    db_name: str
+    db_user: str | None
+    db_pass: str | None
+    db_iam_auth: bool
+    stripe_secret_key: str | None
+    stripe_webhook_secret: str
+    stripe_api_base: str | None
+    workos_api_key: str | None
+    workos_client_id: str | None
+    workos_base_url: str | None
+    openai_api_key: str | None
+    openai_base_url: str | None
+    chat_model: str
+    sizes_model: str
+    google_cloud_project: str | None
+    google_cloud_location: str
+    image_model: str
+    gcs_bucket: str | None
+    state_backend: str
+    sendgrid_api_key: str | None
+    sendgrid_confirmation_template_id: str | None
+    mail_from: str
+    ops_email: str
+    sheet_id: str | None
+    ops_token: str | None
+    forwarded_hops: int
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def local(self) -> bool:
+        return self.env == "local"
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {key: value for key, value in dotenv_values(path).items() if value is not None}
+
+
+def _environ() -> dict[str, str]:
+    return {**_read_dotenv(REPO_ROOT / ".env"), **os.environ}
+
+
+def _local_secret(data_dir: Path, name: str) -> str:
+    """A random secret generated once and kept in `.data/secrets.json` (local mode only)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secrets.json"
+    stored = json.loads(path.read_text()) if path.is_file() else {}
+    if name not in stored:
+        stored[name] = secrets.token_urlsafe(32)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stored))
+        tmp.replace(path)
+    return str(stored[name])
+
+
+def _require_in_production(env: dict[str, str], *names: str) -> None:
+    missing = [name for name in names if not env.get(name)]
+    if missing:
+        raise ConfigError(
+            f"AUREN_ENV=production but {', '.join(missing)} is not set; "
+            "set it (Secret Manager or --set-env-vars) before start-up"
+        )
+
+
+def load(environ: dict[str, str] | None = None) -> Settings:
+    """Build the settings from `environ` (default: `.env` overlaid by the process env)."""
+    if environ is None:
+        environ = _environ()
+    env = environ.get("AUREN_ENV", "local")
+    if env not in ("local", "production"):
+        raise ConfigError(f"AUREN_ENV must be 'local' or 'production', not {env!r}")
+    data_dir = Path(environ.get("AUREN_DATA_DIR") or REPO_ROOT / ".data")
+    production = env == "production"
+
+    if production:
+        _require_in_production(environ, "SITE_URL", "SESSION_SECRET")
+        if not environ.get("DATABASE_URL"):
+            _require_in_production(environ, "INSTANCE_CONNECTION_NAME", "DB_NAME", "DB_USER")
+        if environ.get("STATE_BACKEND", "firestore") != "firestore":
+            raise ConfigError("AUREN_ENV=production needs STATE_BACKEND=firestore")
+
+    def secret(name: str) -> str:
+        """The secret from the environment; locally, one generated once when it is unset.
+
+        In production an unset secret is empty: the functions that need it name it in
+        `require(...)` and so refuse to start without it.
+        """
+        return environ.get(name) or ("" if production else _local_secret(data_dir, name))
+
+    port = environ.get("PORT", "8080")
+    return Settings(
+        env=env,
+        data_dir=data_dir,
+        site_url=(environ.get("SITE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+        session_secret=secret("SESSION_SECRET"),
+        database_url=environ.get("DATABASE_URL") or None,
+        instance_connection_name=environ.get("INSTANCE_CONNECTION_NAME") or None,
+        db_name=environ.get("DB_NAME", "auren"),
+        db_user=environ.get("DB_USER") or None,
+        db_pass=environ.get("DB_PASS") or None,
+        db_iam_auth=environ.get("DB_IAM_AUTH", "").lower() in ("1", "true", "yes"),
+        stripe_secret_key=environ.get("STRIPE_SECRET_KEY") or None,
+        stripe_webhook_secret=secret("STRIPE_WEBHOOK_SECRET"),
+        stripe_api_base=environ.get("STRIPE_API_BASE") or None,
+        workos_api_key=environ.get("WORKOS_API_KEY") or None,
+        workos_client_id=environ.get("WORKOS_CLIENT_ID") or None,
+        workos_base_url=environ.get("WORKOS_BASE_URL") or None,
+        openai_api_key=environ.get("OPENAI_API_KEY") or None,
+        openai_base_url=environ.get("OPENAI_BASE_URL") or None,
+        chat_model=environ.get("CHAT_MODEL", "gpt-4o"),
+        sizes_model=environ.get("SIZES_MODEL", "gpt-4o-mini"),
+        google_cloud_project=environ.get("GOOGLE_CLOUD_PROJECT") or None,
+        google_cloud_location=environ.get("GOOGLE_CLOUD_LOCATION", "us-central1"),
+        image_model=environ.get("IMAGE_MODEL", "gemini-2.5-flash-image"),
+        gcs_bucket=environ.get("GCS_BUCKET") or None,
+        state_backend=environ.get("STATE_BACKEND", "firestore" if production else "postgres"),
+        sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
+        sendgrid_confirmation_template_id=environ.get("SENDGRID_CONFIRMATION_TEMPLATE_ID") or None,
+        mail_from=environ.get("MAIL_FROM", "Auren <orders@auren.shop>"),
+        ops_email=environ.get("OPS_EMAIL", "ops@auren.shop"),
+        sheet_id=environ.get("SHEET_ID") or None,
+        ops_token=environ.get("OPS_TOKEN") or (None if production else secret("OPS_TOKEN")),
+        # Proxies that append the caller's address to X-Forwarded-For: Firebase Hosting's and
+        # Cloud Run's front ends in production, the local server locally.
+        forwarded_hops=int(environ.get("FORWARDED_HOPS") or (2 if production else 1)),
+    )
+
+
+@functools.cache
+def settings() -> Settings:
+    """The settings of this instance, loaded on first use."""
+    return load()
+
+
+def require(*names: str) -> None:
+    """Load the settings and, in production, stop start-up when one of `names` is missing.
+
+    Each function calls this at import time with the variables its providers need, so a
+    misconfigured deploy fails at once with the variable named instead of at the first request.
+    """
+    if settings().production:
+        _require_in_production(_environ(), *names)

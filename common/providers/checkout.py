@@ -1,0 +1,209 @@
+"""Payments: Stripe Checkout, or offline a stand-in that behaves like it.
+
+`STRIPE_SECRET_KEY` set: Stripe, through the `stripe` SDK (`STRIPE_API_BASE` points it at
+another host, e.g. a test stub). Locally without a key: a stand-in that keeps the session in
+the state backend and sends the shopper to `/_dev/checkout/<session_id>`, whose "pay" button
+posts a Stripe-shaped, Stripe-signed event to the real webhook route (`devtools.dev_checkout`).
+Either way a webhook delivery is verified by the stripe SDK's own verifier (`verify_event`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from common.core import errors
+from common.core.lazy import Lazy
+from common.infra import log, state
+from common.infra.config import ConfigError, settings
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+LOCAL_SESSIONS = "local_checkout_sessions"
+LOCAL_IDEMPOTENCY_KEYS = "local_checkout_idempotency_keys"
+LOCAL_SESSION_SECONDS = 24 * 3600
+LOCAL_CHECKOUT_PATH = "/_dev/checkout/"
+
+
+class CheckoutConflict(errors.Conflict):
+    code = "checkout_conflict"
+
+
+class InvalidSignature(errors.BadRequest):
+    code = "invalid_signature"
+
+
+class MalformedEvent(errors.BadRequest):
+    code = "malformed_event"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+class CheckoutProvider(Protocol):
+    def create_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
+        """Create a Checkout Session; the same key and params give the same session."""
+        ...
+
+    def end_session(self, session_id: str) -> str:
+        """Expire the session if it is still open; return its status then (Stripe's words:
+        `expired`, or `complete` when it was paid meanwhile)."""
+        ...
+
+
+def _unavailable(what: str, exc: Any) -> errors.ServiceUnavailable:
+    """Stripe could not be reached or failed: logged, and a 503 the shopper can retry."""
+    log.error(what, error=f"{type(exc).__name__}: {exc.user_message}")
+    return errors.ServiceUnavailable(
+        "payments are unavailable right now, try again shortly",
+        code="payments_unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+class StripeCheckout:
+    def __init__(self, api_key: str, api_base: str | None = None) -> None:
+        import stripe
+
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=2,  # safe: every create carries an idempotency key
+        )
+
+    def create_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
+        import stripe
+
+        try:
+            created = self._client.v1.checkout.sessions.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.IdempotencyError:
+            raise CheckoutConflict(
+                "this order's checkout changed meanwhile; reload the order and try again"
+            ) from None
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            raise _unavailable("stripe checkout failed", exc) from None
+        if not created.url:
+            raise RuntimeError(f"Stripe returned Checkout Session {created.id} without a url")
+        return CheckoutSession(id=created.id, url=created.url)
+
+    def end_session(self, session_id: str) -> str:
+        import stripe
+
+        sessions = self._client.v1.checkout.sessions
+        try:
+            try:
+                return str(sessions.expire(session_id).status)
+            except stripe.InvalidRequestError:
+                # Only an open session can be expired: say what it is now.
+                return str(sessions.retrieve(session_id).status)
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            raise _unavailable("stripe expire failed", exc) from None
+
+
+class LocalCheckout:
+    """Stripe Checkout's stand-in: sessions kept in the state backend for the dev page."""
+
+    def create_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
+        store = state.backend()
+        key = hashlib.sha256(idempotency_key.encode()).hexdigest()
+        fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+        known = store.get(LOCAL_IDEMPOTENCY_KEYS, key)
+        if known is not None:
+            if known["fingerprint"] != fingerprint:
+                raise CheckoutConflict(
+                    "this order's checkout changed meanwhile; reload the order and try again"
+                )
+            return CheckoutSession(known["session_id"], local_checkout_url(known["session_id"]))
+        session_id = "cs_local_" + secrets.token_hex(16)
+        store.put(
+            LOCAL_SESSIONS,
+            session_id,
+            {
+                "id": session_id,
+                "params": params,
+                "status": "open",
+                "payment_intent": "pi_local_" + secrets.token_hex(12),
+                "created": int(time.time()),
+            },
+            ttl_seconds=LOCAL_SESSION_SECONDS,
+        )
+        store.put(
+            LOCAL_IDEMPOTENCY_KEYS,
+            key,
+            {"session_id": session_id, "fingerprint": fingerprint},
+            ttl_seconds=LOCAL_SESSION_SECONDS,
+        )
+        return CheckoutSession(session_id, local_checkout_url(session_id))
+
+    def end_session(self, session_id: str) -> str:
+        session = local_session(session_id)
+        if session is None:
+            return "expired"
+        if session["status"] == "open":
+            set_local_session_status(session, "expired")
+            return "expired"
+        return str(session["status"])
+
+
+def local_checkout_url(session_id: str) -> str:
+    return LOCAL_CHECKOUT_PATH + session_id
+
+
+def local_session(session_id: str) -> dict[str, Any] | None:
+    """A session of the local stand-in (for its dev page), or None."""
+    if not session_id.startswith("cs_local_"):
+        return None
+    return state.backend().get(LOCAL_SESSIONS, session_id)
+
+
+def set_local_session_status(session: dict[str, Any], status: str) -> None:
+    state.backend().put(
+        LOCAL_SESSIONS, session["id"], {**session, "status": status}, LOCAL_SESSION_SECONDS
+    )
+
+
+def build_provider() -> CheckoutProvider:
+    cfg = settings()
+    if cfg.stripe_secret_key:
+        return StripeCheckout(cfg.stripe_secret_key, cfg.stripe_api_base)
+    if cfg.production:
+        raise ConfigError("AUREN_ENV=production needs STRIPE_SECRET_KEY to take payments")
+    return LocalCheckout()
+
+
+provider = Lazy(build_provider)  # the instance's checkout provider
+
+
+def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
+    """The event in `payload`, or a 400 when its `Stripe-Signature` is missing, malformed,
+    wrong or older than 300 s (checked with the stripe SDK's own verifier)."""
+    import stripe
+
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload,
+            signature,
+            settings().stripe_webhook_secret,
+            tolerance=SIGNATURE_TOLERANCE_SECONDS,
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+        raise InvalidSignature(f"the Stripe signature is not valid: {exc}") from None
+    event = json.loads(payload)
+    if (
+        not isinstance(event, dict)
+        or not str(event.get("id", "")).startswith("evt_")
+        or not isinstance(event.get("type"), str)
+        or not isinstance(event.get("data"), dict)
+        or not isinstance(event["data"].get("object"), dict)
+    ):
+        raise MalformedEvent("a Stripe event has an evt_ id, a type and data.object")
+    return event

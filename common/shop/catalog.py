@@ -1,0 +1,144 @@
+"""The product catalog, read from Postgres.
+
+The catalog changes only when ops re-seed it, so an instance keeps it for `CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from pydantic import BaseModel
+
+from common.core import errors
+from common.infra import db
+
+CACHE_SECONDS = 60.0
+
+
+class Color(BaseModel):
+    name: str
+    hex: str
+
+
+class PrintArea(BaseModel):
+    name: str
+    x: int
+    y: int
+    width: int
+    height: int
+    template_size: int
+    template_url: str
+
+
+class PriceTier(BaseModel):
+    min_quantity: int
+    unit_price_cents: int
+
+
+class Product(BaseModel):
+    id: str
+    name: str
+    category: str
+    description: str
+    base_price_cents: int
+    currency: str
+    colors: list[Color]
+    sizes: list[str]
+    size_upcharges: dict[str, int]
+    print_areas: list[PrintArea]
+    price_tiers: list[PriceTier]
+    image_url: str
+
+    def color(self, name: str) -> Color | None:
+        wanted = name.strip().lower()
+        return next((c for c in self.colors if c.name.lower() == wanted), None)
+
+
+class Catalog(BaseModel):
+    products: list[Product]
+
+    def product(self, product_id: str) -> Product | None:
+        return next((p for p in self.products if p.id == product_id), None)
+
+
+CATALOG_SQL = """
+SELECT json_build_object(
+    'id', p.id, 'name', p.name, 'category', p.category, 'description', p.description,
+    'base_price_cents', p.base_price_cents, 'currency', p.currency, 'image_url', p.image_url,
+    'colors', COALESCE((
+        SELECT json_agg(json_build_object('name', c.name, 'hex', c.hex) ORDER BY c.position)
+        FROM product_colors c WHERE c.product_id = p.id), '[]'),
+    'sizes', COALESCE((
+        SELECT json_agg(s.size ORDER BY s.position)
+        FROM product_sizes s WHERE s.product_id = p.id), '[]'),
+    'size_upcharges', COALESCE((
+        SELECT json_object_agg(s.size, s.upcharge_cents)
+        FROM product_sizes s WHERE s.product_id = p.id AND s.upcharge_cents > 0), '{}'),
+    'print_areas', COALESCE((
+        SELECT json_agg(json_build_object(
+            'name', a.name, 'x', a.x, 'y', a.y, 'width', a.width, 'height', a.height,
+            'template_size', a.template_size, 'template_url', a.template_url) ORDER BY a.name DESC)
+        FROM product_print_areas a WHERE a.product_id = p.id), '[]'),
+    'price_tiers', COALESCE((
+        SELECT json_agg(json_build_object(
+            'min_quantity', t.min_quantity, 'unit_price_cents', t.unit_price_cents)
+            ORDER BY t.min_quantity)
+        FROM product_price_tiers t WHERE t.product_id = p.id), '[]')
+)
+FROM products p
+WHERE p.active
+ORDER BY p.position, p.id
+"""
+
+_cached: tuple[float, Catalog] | None = None
+_lock = threading.Lock()
+
+
+def load_catalog() -> Catalog:
+    from sqlalchemy import text
+
+    with db.engine().connect() as conn:
+        rows = conn.execute(text(CATALOG_SQL)).scalars().all()
+    return Catalog(products=[Product.model_validate(row) for row in rows])
+
+
+def catalog() -> Catalog:
+    """The active products, from this instance's cache when it is fresh."""
+    global _cached
+    with _lock:
+        if _cached is None or time.monotonic() - _cached[0] > CACHE_SECONDS:
+            _cached = (time.monotonic(), load_catalog())
+        return _cached[1]
+
+
+def forget() -> None:
+    """Drop the cached catalog (after a re-seed, and between tests)."""
+    global _cached
+    with _lock:
+        _cached = None
+
+
+class UnknownProduct(errors.Unprocessable):
+    code = "unknown_product"
+
+
+class UnknownColor(errors.Unprocessable):
+    code = "unknown_color"
+
+
+def product_named(product_id: str, *, field: str) -> Product:
+    """The active product `product_id`, or a 422 on `field`."""
+    product = catalog().product(product_id)
+    if product is None:
+        raise UnknownProduct(f"there is no product {product_id!r}", field=field)
+    return product
+
+
+def color_of(product: Product, name: str, *, field: str) -> Color:
+    """The product's colour called `name` (any case), or a 422 on `field` listing its colours."""
+    color = product.color(name)
+    if color is None:
+        names = ", ".join(c.name for c in product.colors)
+        raise UnknownColor(f"{product.name} comes in {names}", field=field)
+    return color

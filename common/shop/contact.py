@@ -1,0 +1,98 @@
+"""The contact form: a message is stored before anything else, then emailed to ops through
+the outbox, so a message is never lost when email is down.
+
+A hidden honeypot field (`website`) that a person never fills catches simple bots: they get
+the same 202 as everyone, and nothing is stored or sent.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from common.core import errors
+from common.core.text import normalize_text
+from common.effects import outbox
+from common.infra import db, log
+
+MAX_NAME = 200
+MAX_EMAIL = 320
+MAX_MESSAGE = 5000
+RATE_LIMIT = 5
+RATE_WINDOW_SECONDS = 600
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    email: str = Field(min_length=3, max_length=MAX_EMAIL)
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    website: str = Field(
+        default="", max_length=500, description="leave empty (a field people never see)"
+    )
+
+
+class ContactOut(BaseModel):
+    id: str
+
+
+def new_contact_id() -> str:
+    return "msg_" + secrets.token_urlsafe(18)
+
+
+def _validated(body: ContactIn) -> tuple[str, str, str]:
+    name = normalize_text(body.name, max_chars=MAX_NAME)
+    if not name:
+        raise errors.Unprocessable("tell us your name", field="name")
+    email = body.email.strip()
+    if not EMAIL.match(email):
+        raise errors.Unprocessable(
+            "that does not look like an email address", code="invalid_email", field="email"
+        )
+    message = normalize_text(body.message, max_chars=MAX_MESSAGE, keep_lines=True)
+    if not message:
+        raise errors.Unprocessable("write a message", field="message")
+    return name, email, message
+
+
+@dataclass(frozen=True)
+class Submitted:
+    contact_id: str
+    tasks: list[int]  # the outbox task that emails it, to perform once committed
+
+
+def submit(body: ContactIn) -> Submitted:
+    """Store the message and enqueue its email to ops; a filled honeypot is answered the same
+    way and dropped."""
+    contact_id = new_contact_id()
+    if body.website:
+        log.info("contact honeypot filled; message dropped")
+        return Submitted(contact_id, [])
+    name, email, message = _validated(body)
+    with db.transaction() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO contact_messages (public_id, name, email, message)"
+                " VALUES (:id, :name, :email, :message)"
+            ),
+            {"id": contact_id, "name": name, "email": email, "message": message},
+        )
+        task = outbox.enqueue(
+            conn, "contact_email", f"contact_email:{contact_id}", {"contact_id": contact_id}
+        )
+    return Submitted(contact_id, [task] if task else [])
+
+
+def stored_message(conn: Connection, contact_id: str) -> tuple[str, str, str] | None:
+    """The name, email and message stored under `contact_id`."""
+    row = conn.execute(
+        text("SELECT name, email, message FROM contact_messages WHERE public_id = :id"),
+        {"id": contact_id},
+    ).first()
+    return (row.name, row.email, row.message) if row else None

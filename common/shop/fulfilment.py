@@ -1,0 +1,261 @@
+"""Fulfilment: Stripe's events turned into order states and side effects, exactly once.
+
+`handle_event` verifies a webhook delivery's signature over the raw body, records the event id
+in `stripe_events` and applies the event, all in ONE transaction: a duplicate delivery finds the
+id recorded and does nothing; a delivery whose transaction fails leaves no record, so Stripe's
+retry applies it. `fulfil` marks the order of a paid Checkout Session paid and enqueues its
+sheet row, confirmation email and ops notification in the same transaction; the outbox then
+performs them. Every order row is locked (`FOR UPDATE`) while an event changes it, so any number
+of deliveries of any events, in any order, concurrently, end in the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from common.effects import outbox
+from common.infra import db, log
+from common.providers import checkout
+from common.shop import order_store, pricing
+from common.shop.lifecycle import ORDER_ID, PAID_STATES, Status
+from common.shop.order_store import Locked
+
+
+@dataclass
+class Outcome:
+    """What an event did (`paid`, `already_paid`, `ignored`, `duplicate`...) and the outbox
+    tasks it enqueued, to perform once its transaction has committed."""
+
+    result: str
+    tasks: list[int] = field(default_factory=list)
+
+
+# Verifying and recording a delivery.
+
+
+def _order_ref(obj: Mapping[str, Any]) -> str | None:
+    """The order public id an event object names (metadata, else client_reference_id)."""
+    metadata = obj.get("metadata") or {}
+    for candidate in (metadata.get("order_id"), obj.get("client_reference_id")):
+        if isinstance(candidate, str) and ORDER_ID.match(candidate):
+            return candidate
+    return None
+
+
+def _record(conn: Connection, event: Mapping[str, Any]) -> bool:
+    """Record the event id; False when it was recorded before (a duplicate delivery)."""
+    created = event.get("created")
+    recorded = conn.execute(
+        text(
+            "INSERT INTO stripe_events (event_id, type, order_public_id, stripe_created_at)"
+            " VALUES (:id, :type, :order, to_timestamp(CAST(:created AS DOUBLE PRECISION)))"
+            " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+        ),
+        {
+            "id": event["id"],
+            "type": event["type"][:255],
+            "order": _order_ref(event["data"]["object"]),
+            "created": created if isinstance(created, int) else None,
+        },
+    ).first()
+    return recorded is not None
+
+
+def handle_event(payload: bytes, signature: str | None) -> Outcome:
+    """Verify, record and apply one webhook delivery, in one transaction."""
+    event = checkout.verify(payload, signature)
+    handler = EVENT_HANDLERS.get(event["type"])
+    with db.transaction() as conn:
+        if not _record(conn, event):
+            outcome = None
+        elif handler is None:
+            outcome = Outcome("ignored")
+        else:
+            outcome = handler(conn, event["data"]["object"], event["id"])
+    log.info(
+        "stripe event",
+        event_id=event["id"],
+        event_type=event["type"],
+        order_id=_order_ref(event["data"]["object"]),
+        outcome=outcome.result if outcome else "duplicate",
+    )
+    return outcome or Outcome("duplicate")
+
+
+# The events.
+
+
+def _lock_for_session(conn: Connection, session: Mapping[str, Any]) -> Locked | None:
+    return order_store.lock(conn, _order_ref(session))
+
+
+def _notify_ops(
+    conn: Connection, key: str, order_id: str, event: str, detail: str, **extra: Any
+) -> int | None:
+    return outbox.enqueue(
+        conn,
+        "ops_notification_email",
+        f"ops_notification_email:{event}:{key}",
+        {"order_id": order_id, "event": event, "detail": detail, **extra},
+    )
+
+
+def _flag(conn: Connection, order: Locked, session_id: str, reason: str) -> Outcome:
+    """Leave the order as it is, note why, and alert ops: a person has to look at it."""
+    order_store.flag(conn, order, reason)
+    task = _notify_ops(conn, f"{order.public_id}:{session_id}", order.public_id, "flagged", reason)
+    log.warning("order flagged", order_id=order.public_id, reason=reason)
+    return Outcome("flagged", [task] if task else [])
+
+
+def _shipping(session: Mapping[str, Any]) -> dict[str, str] | None:
+    """The shipping name and address Checkout collected, for the ops notification."""
+    collected = session.get("collected_information") or {}
+    details = collected.get("shipping_details") or session.get("shipping_details")
+    if not isinstance(details, dict):
+        return None
+    address = details.get("address") or {}
+    city_line = " ".join(
+        str(part) for part in (address.get("postal_code"), address.get("city")) if part
+    )
+    parts = (
+        address.get("line1"),
+        address.get("line2"),
+        city_line,
+        address.get("state"),
+        address.get("country"),
+    )
+    return {
+        "name": str(details.get("name") or ""),
+        "address": ", ".join(str(part) for part in parts if part),
+    }
+
+
+def _mismatch(order: Locked, session: Mapping[str, Any]) -> str | None:
+    """Why a paid session must not mark this order paid, or None when it matches."""
+    if session.get("id") != order.session_id:
+        return (
+            f"paid Checkout Session {session.get('id')} is not the order's current session "
+            f"{order.session_id}"
+        )
+    amount, currency = session.get("amount_total"), str(session.get("currency", "")).lower()
+    if amount != order.checkout_amount_cents or currency != order.checkout_currency:
+        return (
+            f"paid {amount} {currency} but the order's checkout was "
+            f"{order.checkout_amount_cents} {order.checkout_currency}"
+        )
+    return None
+
+
+def _fulfil_in(conn: Connection, session: Mapping[str, Any]) -> Outcome:
+    order = _lock_for_session(conn, session)
+    if order is None:
+        return Outcome("order_not_found")
+    if session.get("payment_status") != "paid":
+        return Outcome("awaiting_payment")
+    session_id = str(session.get("id"))
+    if order.status in PAID_STATES:
+        if session_id != order.session_id:
+            return _flag(conn, order, session_id, f"order already paid, and {session_id} paid too")
+        return Outcome("already_paid")
+    problem = _mismatch(order, session)
+    if problem is None and order.status != Status.PENDING_PAYMENT:
+        problem = f"paid while the order was {order.status}"
+    if problem is not None:
+        return _flag(conn, order, session_id, problem)
+    customer = session.get("customer_details") or {}
+    order_store.mark_paid(
+        conn,
+        order,
+        payment_intent=session.get("payment_intent"),
+        email=customer.get("email") or session.get("customer_email"),
+    )
+    payload = {"order_id": order.public_id}
+    tasks = [
+        outbox.enqueue(conn, "sheet_row", f"sheet_row:{order.public_id}", payload),
+        outbox.enqueue(
+            conn, "order_confirmation_email", f"order_confirmation_email:{order.public_id}", payload
+        ),
+        _notify_ops(
+            conn,
+            order.public_id,
+            order.public_id,
+            "paid",
+            "a new order was paid",
+            shipping=_shipping(session),
+        ),
+    ]
+    return Outcome("paid", [task for task in tasks if task is not None])
+
+
+def fulfil(session: Mapping[str, Any]) -> Outcome:
+    """Mark the order of a paid Checkout Session (a Stripe `checkout.session` object) paid,
+    with its side effects enqueued in the same transaction.
+
+    Idempotent: its result is `paid` the first time, then `already_paid`; `awaiting_payment` while
+    the session is unpaid, `flagged` when it does not match the order.
+    """
+    with db.transaction() as conn:
+        return _fulfil_in(conn, session)
+
+
+def _back_to_draft(conn: Connection, session: Mapping[str, Any], result: str) -> Outcome:
+    """The session ended unpaid: its order becomes an editable draft again."""
+    order = _lock_for_session(conn, session)
+    if (
+        order is None
+        or order.status != Status.PENDING_PAYMENT
+        or order.session_id != session.get("id")
+    ):
+        return Outcome("ignored")
+    order_store.back_to_draft(conn, order)
+    return Outcome(result)
+
+
+def _session_completed(conn: Connection, session: Mapping[str, Any], event_id: str) -> Outcome:
+    return _fulfil_in(conn, session)
+
+
+def _async_payment_failed(conn: Connection, session: Mapping[str, Any], event_id: str) -> Outcome:
+    return _back_to_draft(conn, session, "payment_failed")
+
+
+def _session_expired(conn: Connection, session: Mapping[str, Any], event_id: str) -> Outcome:
+    return _back_to_draft(conn, session, "back_to_draft")
+
+
+def _charge_refunded(conn: Connection, charge: Mapping[str, Any], event_id: str) -> Outcome:
+    order = order_store.lock_by_payment(conn, charge.get("payment_intent"))
+    if order is None:
+        order = order_store.lock(conn, _order_ref(charge))
+    if order is None:
+        return Outcome("order_not_found")
+    refunded, amount = charge.get("amount_refunded", 0), charge.get("amount", 0)
+    currency = str(charge.get("currency", ""))
+    detail = f"{pricing.money(int(refunded), currency)} of {pricing.money(int(amount), currency)}"
+    key = f"{charge.get('id')}:{refunded}"
+    if charge.get("refunded") is True and order.status == Status.PAID:
+        order_store.transition(conn, order.pk, Status.PAID, Status.REFUNDED)
+        task = _notify_ops(conn, key, order.public_id, "refunded", f"refunded {detail}")
+        return Outcome("refunded", [task] if task else [])
+    if order.status == Status.REFUNDED:
+        return Outcome("already_refunded")
+    task = _notify_ops(
+        conn, key, order.public_id, "refund", f"refunded {detail}; the order is {order.status}"
+    )
+    return Outcome("partially_refunded", [task] if task else [])
+
+
+EventHandler = Callable[[Connection, Mapping[str, Any], str], Outcome]
+EVENT_HANDLERS: dict[str, EventHandler] = {
+    "checkout.session.completed": _session_completed,
+    "checkout.session.async_payment_succeeded": _session_completed,
+    "checkout.session.async_payment_failed": _async_payment_failed,
+    "checkout.session.expired": _session_expired,
+    "charge.refunded": _charge_refunded,
+}

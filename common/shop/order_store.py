@@ -1,0 +1,546 @@
+"""The order store: every read and write of `orders`, `order_items` and `order_sizes`.
+
+The domain (orders, payments, fulfilment, accounts) and the side effects reach an order only
+through here: one way to lock it, save its items, start its checkout, mark it paid, flag it,
+take it back to draft, claim it and move its status (always checked against
+`common.shop.lifecycle.TRANSITIONS`). It speaks in the domain's own types (`Order`, `Locked`),
+never in the edge's response models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from common.core import errors
+from common.core.caller import Session
+from common.infra.config import settings
+from common.shop import owners, pricing
+from common.shop.lifecycle import (
+    ORDER_ID,
+    OrderNotEditable,
+    OrderNotFound,
+    Status,
+    check_transition,
+)
+
+
+class OrderNotPaid(errors.Conflict):
+    code = "order_not_paid"
+
+
+# An order as the shop sees it.
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a shopper chose for one item: the product, its design and colour, and sizes."""
+
+    product_id: str
+    design_id: str | None
+    color: str
+    sizes: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SizeLine:
+    size: str
+    quantity: int
+    unit_price_cents: int
+
+
+@dataclass(frozen=True)
+class Item:
+    product_id: str
+    design_id: str | None
+    color: str
+    quantity: int
+    tier_min_quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+    list_total_cents: int
+    sizes: tuple[SizeLine, ...]
+    mockup_front: str | None
+    mockup_back: str | None
+    image_url: str | None  # the design's picture (mockup, else artwork), for the checkout page
+
+    @property
+    def size_map(self) -> dict[str, int]:
+        return {line.size: line.quantity for line in self.sizes}
+
+    @property
+    def choice(self) -> Choice:
+        return Choice(self.product_id, self.design_id, self.color, self.size_map)
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    status: Status
+    items: tuple[Item, ...]
+    subtotal_cents: int
+    total_cents: int
+    currency: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    id: str
+    status: Status
+    quantity: int
+    item_count: int
+    total_cents: int
+    currency: str
+    created_at: datetime
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Locked:
+    """An order row held `FOR UPDATE` until the transaction ends."""
+
+    pk: int
+    public_id: str
+    status: Status
+    version: int
+    session_id: str | None
+    checkout_url: str | None
+    checkout_amount_cents: int | None
+    checkout_currency: str | None
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """An item to write: what was chosen, the design's row id, and its price."""
+
+    choice: Choice
+    design_pk: int | None
+    price: pricing.LinePrice
+
+
+# Reading.
+
+ORDER_SQL = """
+SELECT o.public_id, o.status, o.subtotal_cents, o.total_cents, o.currency, o.version,
+       o.created_at, o.updated_at, o.paid_at,
+       COALESCE((
+           SELECT json_agg(json_build_object(
+               'product_id', i.product_id, 'design_id', d.public_id, 'color', i.color,
+               'quantity', i.quantity, 'tier_min_quantity', i.tier_min_quantity,
+               'unit_price_cents', i.unit_price_cents, 'line_total_cents', i.line_total_cents,
+               'list_total_cents', i.list_total_cents,
+               'mockup_front', d.final_image_url, 'mockup_back', d.mockup_back_url,
+               'image_url', COALESCE(d.final_image_url, d.artwork_url),
+               'sizes', (SELECT json_agg(json_build_object(
+                             'size', s.size, 'quantity', s.quantity,
+                             'unit_price_cents', s.unit_price_cents) ORDER BY s.id)
+                         FROM order_sizes s WHERE s.order_item_id = i.id)
+           ) ORDER BY i.position)
+           FROM order_items i LEFT JOIN designs d ON d.id = i.design_id
+           WHERE i.order_id = o.id), '[]') AS items
+FROM orders o
+WHERE o.public_id = :pid AND {owner}
+"""
+
+
+def _item(item: dict[str, Any]) -> Item:
+    return Item(
+        product_id=item["product_id"],
+        design_id=item["design_id"],
+        color=item["color"],
+        quantity=item["quantity"],
+        tier_min_quantity=item["tier_min_quantity"],
+        unit_price_cents=item["unit_price_cents"],
+        line_total_cents=item["line_total_cents"],
+        list_total_cents=item["list_total_cents"],
+        sizes=tuple(
+            SizeLine(s["size"], s["quantity"], s["unit_price_cents"]) for s in item["sizes"] or []
+        ),
+        mockup_front=item["mockup_front"],
+        mockup_back=item["mockup_back"],
+        image_url=item["image_url"],
+    )
+
+
+def read(conn: Connection, session: Session | None, order_id: str) -> Order | None:
+    """The caller's order, or None for anyone else's, a guess, or no session."""
+    if session is None or not ORDER_ID.match(order_id):
+        return None
+    owner_sql, params = owners.owner_clause(session, "o")
+    row = (
+        conn.execute(text(ORDER_SQL.format(owner=owner_sql)), {**params, "pid": order_id})
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return Order(
+        id=row["public_id"],
+        status=Status(row["status"]),
+        items=tuple(_item(item) for item in row["items"]),
+        subtotal_cents=row["subtotal_cents"],
+        total_cents=row["total_cents"],
+        currency=row["currency"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        paid_at=row["paid_at"],
+    )
+
+
+LIST_SQL = """
+SELECT o.public_id AS id, o.status, o.total_cents, o.currency, o.created_at, o.paid_at,
+       COALESCE(SUM(i.quantity), 0) AS quantity, COUNT(i.id) AS item_count
+FROM orders o LEFT JOIN order_items i ON i.order_id = o.id
+WHERE {owner}
+GROUP BY o.id
+ORDER BY o.created_at DESC, o.id DESC
+LIMIT :limit
+"""
+
+
+def summaries(conn: Connection, session: Session, limit: int) -> list[Summary]:
+    """The caller's orders, newest first."""
+    owner_sql, params = owners.owner_clause(session, "o")
+    rows = conn.execute(text(LIST_SQL.format(owner=owner_sql)), {**params, "limit": limit})
+    return [
+        Summary(
+            id=r.id,
+            status=Status(r.status),
+            quantity=int(r.quantity),
+            item_count=int(r.item_count),
+            total_cents=r.total_cents,
+            currency=r.currency,
+            created_at=r.created_at,
+            paid_at=r.paid_at,
+        )
+        for r in rows
+    ]
+
+
+def checkout_of(conn: Connection, order_id: str) -> tuple[str, str] | None:
+    """The (session id, url) of the Checkout Session an order waits on, if it waits."""
+    row = conn.execute(
+        text(
+            "SELECT stripe_checkout_session_id, checkout_url FROM orders"
+            " WHERE public_id = :p AND status = 'pending_payment'"
+        ),
+        {"p": order_id},
+    ).first()
+    if row is None or not row.stripe_checkout_session_id or not row.checkout_url:
+        return None
+    return row.stripe_checkout_session_id, row.checkout_url
+
+
+# Locking: the one way to hold an order while it changes.
+
+LOCK_SQL = (
+    "SELECT o.id, o.public_id, o.status, o.version, o.stripe_checkout_session_id,"
+    " o.checkout_url, o.checkout_amount_cents, o.checkout_currency"
+    " FROM orders o WHERE {where} FOR UPDATE"
+)
+
+
+def _lock(conn: Connection, where: str, params: dict[str, Any]) -> Locked | None:
+    row = conn.execute(text(LOCK_SQL.format(where=where)), params).first()
+    if row is None:
+        return None
+    return Locked(
+        pk=int(row.id),
+        public_id=row.public_id,
+        status=Status(row.status),
+        version=int(row.version),
+        session_id=row.stripe_checkout_session_id,
+        checkout_url=row.checkout_url,
+        checkout_amount_cents=row.checkout_amount_cents,
+        checkout_currency=row.checkout_currency,
+    )
+
+
+def lock(conn: Connection, order_id: str | None, owner: Session | None = None) -> Locked | None:
+    """Lock the order `order_id` (only if it is `owner`'s, when given); None when there is
+    no such order."""
+    if not order_id or not ORDER_ID.match(order_id):
+        return None
+    if owner is None:
+        return _lock(conn, "o.public_id = :pid", {"pid": order_id})
+    owner_sql, params = owners.owner_clause(owner, "o")
+    return _lock(conn, f"o.public_id = :pid AND {owner_sql}", {**params, "pid": order_id})
+
+
+def lock_by_payment(conn: Connection, payment_intent: str | None) -> Locked | None:
+    """Lock the order that Stripe's PaymentIntent `payment_intent` paid."""
+    if not payment_intent:
+        return None
+    return _lock(conn, "o.stripe_payment_intent_id = :pi", {"pi": payment_intent})
+
+
+def lock_draft(conn: Connection, session: Session, order_id: str) -> Locked:
+    """Lock the caller's draft; 404 when it is not theirs, 409 when it is no longer a draft."""
+    order = lock(conn, order_id, session)
+    if order is None:
+        raise OrderNotFound()
+    if order.status != Status.DRAFT:
+        raise OrderNotEditable(f"this order is {order.status} and can no longer be changed")
+    return order
+
+
+# Writing a draft.
+
+
+def create_draft(conn: Connection, session: Session, order_id: str, currency: str) -> int:
+    """A new, empty draft owned by the caller; its row id."""
+    return int(
+        conn.execute(
+            text(
+                "INSERT INTO orders (public_id, user_id, owner_session, currency)"
+                " VALUES (:pid, :user, :owner, :currency) RETURNING id"
+            ),
+            {
+                "pid": order_id,
+                "user": owners.user_pk(conn, session),
+                "owner": session.subject if session.anonymous else None,
+                "currency": currency,
+            },
+        ).scalar_one()
+    )
+
+
+def design_pk(conn: Connection, session: Session, design_id: str) -> tuple[int, str] | None:
+    """The caller's design `design_id`: its row id and the product it was made for."""
+    owner_sql, params = owners.owner_clause(session, "d")
+    row = conn.execute(
+        text(
+            f"SELECT d.id, d.product_id FROM designs d WHERE d.public_id = :design AND {owner_sql}"
+        ),
+        {**params, "design": design_id},
+    ).first()
+    return (int(row.id), row.product_id) if row else None
+
+
+def write_items(
+    conn: Connection, order_pk: int, lines: Sequence[NewLine], priced: pricing.OrderPrice
+) -> None:
+    """Replace the draft's items with `lines`, priced as `priced`; its version moves on."""
+    conn.execute(text("DELETE FROM order_items WHERE order_id = :o"), {"o": order_pk})
+    for position, line in enumerate(lines):
+        price = line.price
+        item_pk = conn.execute(
+            text(
+                "INSERT INTO order_items (order_id, position, product_id, design_id, color,"
+                " quantity, tier_min_quantity, unit_price_cents, line_total_cents,"
+                " list_total_cents)"
+                " VALUES (:o, :pos, :product, :design, :color, :q, :tier, :unit, :line, :list)"
+                " RETURNING id"
+            ),
+            {
+                "o": order_pk,
+                "pos": position,
+                "product": line.choice.product_id,
+                "design": line.design_pk,
+                "color": line.choice.color,
+                "q": price.quantity,
+                "tier": price.tier.min_quantity,
+                "unit": price.unit_price_cents,
+                "line": price.line_total_cents,
+                "list": price.list_total_cents,
+            },
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO order_sizes (order_item_id, size, quantity, unit_price_cents)"
+                " VALUES (:item, :size, :q, :unit)"
+            ),
+            [
+                {"item": item_pk, "size": s.size, "q": s.quantity, "unit": s.unit_price_cents}
+                for s in price.sizes
+            ],
+        )
+    conn.execute(
+        text(
+            "UPDATE orders SET subtotal_cents = :sub, total_cents = :total,"
+            " version = version + 1, updated_at = now() WHERE id = :o"
+        ),
+        {"o": order_pk, "sub": priced.subtotal_cents, "total": priced.total_cents},
+    )
+
+
+# Status moves (the order is locked by the caller).
+
+
+def transition(conn: Connection, order_pk: int, current: Status, target: Status) -> None:
+    """Move a locked order from `current` to `target`, checked against the table."""
+    check_transition(current, target)
+    conn.execute(
+        text(
+            "UPDATE orders SET status = :target, updated_at = now(),"
+            " paid_at = CASE WHEN :target = 'paid' THEN now() ELSE paid_at END"
+            " WHERE id = :pk AND status = :current"
+        ),
+        {"pk": order_pk, "current": current.value, "target": target.value},
+    )
+
+
+def start_checkout(
+    conn: Connection,
+    order: Locked,
+    *,
+    session_id: str,
+    url: str,
+    amount_cents: int,
+    currency: str,
+    email: str,
+) -> None:
+    """The draft waits for payment of Checkout Session `session_id`, for this amount."""
+    conn.execute(
+        text(
+            "UPDATE orders SET stripe_checkout_session_id = :sid, checkout_url = :url,"
+            " checkout_amount_cents = :amount, checkout_currency = :currency,"
+            " email = :email, flagged_reason = NULL WHERE id = :pk"
+        ),
+        {
+            "pk": order.pk,
+            "sid": session_id,
+            "url": url,
+            "amount": amount_cents,
+            "currency": currency,
+            "email": email,
+        },
+    )
+    transition(conn, order.pk, Status.DRAFT, Status.PENDING_PAYMENT)
+
+
+def back_to_draft(conn: Connection, order: Locked) -> None:
+    """An order waiting for payment becomes an editable draft again.
+
+    Its version moves on, so the next checkout uses a new idempotency key and a new session.
+    """
+    transition(conn, order.pk, Status.PENDING_PAYMENT, Status.DRAFT)
+    conn.execute(
+        text("UPDATE orders SET version = version + 1, checkout_url = NULL WHERE id = :pk"),
+        {"pk": order.pk},
+    )
+
+
+def mark_paid(
+    conn: Connection, order: Locked, *, payment_intent: str | None, email: str | None
+) -> None:
+    """The order's Checkout Session was paid with PaymentIntent `payment_intent`."""
+    conn.execute(
+        text(
+            "UPDATE orders SET stripe_payment_intent_id = :pi,"
+            " email = COALESCE(email, :email) WHERE id = :pk"
+        ),
+        {"pk": order.pk, "pi": payment_intent, "email": email},
+    )
+    transition(conn, order.pk, Status.PENDING_PAYMENT, Status.PAID)
+
+
+def flag(conn: Connection, order: Locked, reason: str) -> None:
+    """Note why a person has to look at the order; its status stays as it is."""
+    conn.execute(
+        text("UPDATE orders SET flagged_reason = :reason, updated_at = now() WHERE id = :pk"),
+        {"pk": order.pk, "reason": reason[:500]},
+    )
+
+
+def claim(conn: Connection, user_pk: int, anonymous_subject: str) -> None:
+    """The orders of an anonymous session become the user's, once they sign in."""
+    conn.execute(
+        text(
+            "UPDATE orders SET user_id = :user, updated_at = now()"
+            " WHERE owner_session = :anon AND user_id IS NULL"
+        ),
+        {"user": user_pk, "anon": anonymous_subject},
+    )
+
+
+# A paid order as the sheet and the emails see it.
+
+
+@dataclass(frozen=True)
+class PaidLine:
+    product_name: str
+    color: str
+    design_id: str | None
+    image_url: str | None
+    sizes: dict[str, int]
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+@dataclass(frozen=True)
+class PaidOrder:
+    id: str
+    status: str
+    email: str | None
+    paid_at: datetime
+    total_cents: int
+    currency: str
+    lines: list[PaidLine]
+
+    @property
+    def url(self) -> str:
+        return f"{settings().site_url}/confirmation?order={self.id}"
+
+
+PAID_ORDER_SQL = """
+SELECT o.id, o.public_id, o.status, o.total_cents, o.currency, o.paid_at,
+       COALESCE(o.email, u.email) AS email
+FROM orders o LEFT JOIN users u ON u.id = o.user_id
+WHERE o.public_id = :pid
+"""
+
+PAID_LINES_SQL = """
+SELECT p.name AS product_name, i.color, d.public_id AS design_id,
+       COALESCE(d.final_image_url, d.artwork_url, p.image_url) AS image_url,
+       i.quantity, i.unit_price_cents, i.line_total_cents,
+       (SELECT json_agg(json_build_array(s.size, s.quantity) ORDER BY s.id)
+        FROM order_sizes s WHERE s.order_item_id = i.id) AS sizes
+FROM order_items i
+JOIN products p ON p.id = i.product_id
+LEFT JOIN designs d ON d.id = i.design_id
+WHERE i.order_id = :pk
+ORDER BY i.position
+"""
+
+
+def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
+    """The order with its lines, or None when there is no such order; a 409 when unpaid."""
+    row = conn.execute(text(PAID_ORDER_SQL), {"pid": order_id}).first()
+    if row is None:
+        return None
+    if row.paid_at is None:
+        raise OrderNotPaid(f"order {order_id} is {row.status}, not paid")
+    lines = [
+        PaidLine(
+            product_name=line.product_name,
+            color=line.color,
+            design_id=line.design_id,
+            image_url=line.image_url,
+            sizes={size: quantity for size, quantity in line.sizes or []},
+            quantity=line.quantity,
+            unit_price_cents=line.unit_price_cents,
+            line_total_cents=line.line_total_cents,
+        )
+        for line in conn.execute(text(PAID_LINES_SQL), {"pk": row.id})
+    ]
+    return PaidOrder(
+        id=row.public_id,
+        status=row.status,
+        email=row.email,
+        paid_at=row.paid_at,
+        total_cents=row.total_cents,
+        currency=row.currency,
+        lines=lines,
+    )

@@ -1,0 +1,163 @@
+"""Orders: bulk drafts owned by a session, priced on the server from today's catalog.
+
+Only `draft` orders are editable (`common.shop.lifecycle`); every read and write goes through
+the order store (`common.shop.order_store`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Hashable, Sequence
+
+from sqlalchemy.engine import Connection
+
+from common.core import errors
+from common.core.caller import Session
+from common.infra import db
+from common.shop import catalog, order_store, pricing
+from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
+from common.shop.order_store import Choice, NewLine, Order, Summary
+
+MAX_ITEMS = 20
+MAX_PER_SIZE = 10_000
+MAX_ORDER_PIECES = 25_000
+
+
+def new_order_id() -> str:
+    return "ord_" + secrets.token_urlsafe(18)
+
+
+def price_list(product: catalog.Product) -> pricing.PriceList:
+    return pricing.PriceList(
+        base_price_cents=product.base_price_cents,
+        upcharges=product.size_upcharges,
+        tiers=tuple(pricing.Tier(t.min_quantity, t.unit_price_cents) for t in product.price_tiers),
+    )
+
+
+def _tier_group(choice: Choice, index: int) -> Hashable:
+    """Items of one design on one product share a quantity tier; others stand alone."""
+    return (choice.product_id, choice.design_id) if choice.design_id else index
+
+
+def price(lines: Sequence[tuple[catalog.Product, Choice]]) -> pricing.OrderPrice:
+    """The items priced from the catalog as they are now."""
+    return pricing.price_order(
+        [
+            (price_list(product), choice.sizes, _tier_group(choice, index))
+            for index, (product, choice) in enumerate(lines)
+        ]
+    )
+
+
+def _validated(choices: Sequence[Choice]) -> list[tuple[catalog.Product, Choice]]:
+    """Each choice against the catalog: canonical colour, sizes in the product's order."""
+    lines = []
+    for index, choice in enumerate(choices):
+        where = f"items.{index}"
+        product = catalog.product_named(choice.product_id, field=f"{where}.product_id")
+        color = catalog.color_of(product, choice.color, field=f"{where}.color")
+        wanted = {size.upper(): q for size, q in choice.sizes.items()}
+        if len(wanted) != len(choice.sizes):
+            raise errors.Unprocessable(
+                "a size is listed twice", code="duplicate_size", field=f"{where}.sizes"
+            )
+        for size in wanted:
+            if size not in product.sizes:
+                raise errors.Unprocessable(
+                    f"{product.name} comes in {', '.join(product.sizes)}, not {size}",
+                    code="unknown_size",
+                    field=f"{where}.sizes.{size}",
+                )
+        ordered = {size: wanted[size] for size in product.sizes if size in wanted}
+        lines.append((product, Choice(product.id, choice.design_id, color.name, ordered)))
+    currencies = {product.currency for product, _ in lines}
+    if len(currencies) > 1:
+        raise errors.Unprocessable(
+            "an order is paid in one currency; these products are priced in "
+            + ", ".join(sorted(currencies)),
+            code="mixed_currencies",
+            field="items",
+        )
+    total = sum(sum(choice.sizes.values()) for _, choice in lines)
+    if total > MAX_ORDER_PIECES:
+        raise errors.Unprocessable(
+            f"an order holds at most {MAX_ORDER_PIECES} pieces; for more, contact us",
+            code="order_too_large",
+            field="items",
+        )
+    return lines
+
+
+def _design_pk(conn: Connection, session: Session, choice: Choice, index: int) -> int | None:
+    """The design's row id, checking it is the caller's and made for the item's product."""
+    if choice.design_id is None:
+        return None
+    found = order_store.design_pk(conn, session, choice.design_id)
+    where = f"items.{index}.design_id"
+    if found is None:
+        raise errors.Unprocessable("there is no such design", code="unknown_design", field=where)
+    pk, product_id = found
+    if product_id != choice.product_id:
+        raise errors.Unprocessable(
+            "that design was made for another product", code="design_product_mismatch", field=where
+        )
+    return pk
+
+
+def save_draft(
+    session: Session,
+    order_id: str | None,
+    choices: Sequence[Choice],
+    expected_version: int | None = None,
+) -> Order:
+    """Create a draft, or replace the items of the caller's draft, in one transaction."""
+    lines = _validated(choices)
+    priced = price(lines)
+    with db.transaction() as conn:
+        if order_id is None:
+            order_id = new_order_id()
+            currency = lines[0][0].currency if lines else "usd"
+            order_pk = order_store.create_draft(conn, session, order_id, currency)
+        else:
+            draft = order_store.lock_draft(conn, session, order_id)
+            if expected_version is not None and draft.version != expected_version:
+                raise OrderChanged("the order changed meanwhile; look at it again and retry")
+            order_pk = draft.pk
+        new_lines = [
+            NewLine(choice, _design_pk(conn, session, choice, index), line_price)
+            for index, ((_, choice), line_price) in enumerate(zip(lines, priced.lines, strict=True))
+        ]
+        order_store.write_items(conn, order_pk, new_lines, priced)
+        order = order_store.read(conn, session, order_id)
+    assert order is not None
+    return order
+
+
+def get_order(session: Session | None, order_id: str) -> Order:
+    """The caller's order; 404 for anyone else's, for a guess, or without a session."""
+    with db.engine().connect() as conn:
+        order = order_store.read(conn, session, order_id)
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def list_orders(session: Session, limit: int = 50) -> list[Summary]:
+    """The caller's orders, newest first."""
+    with db.engine().connect() as conn:
+        return order_store.summaries(conn, session, limit)
+
+
+def next_tiers(order: Order) -> list[pricing.NextTier | None]:
+    """Each item's next quantity tier while the order is a draft (a design shares its tier)."""
+    if order.status != Status.DRAFT:
+        return [None] * len(order.items)
+    shop = catalog.catalog()
+    lines = []
+    for item in order.items:
+        product = shop.product(item.product_id)
+        if product is None:
+            return [None] * len(order.items)
+        lines.append((product, item.choice))
+    return [line.next_tier for line in price(lines).lines]

@@ -1,0 +1,197 @@
+"""Payments: a Checkout Session for a draft order, from prices computed here.
+
+The session is created through the checkout provider (`common.providers.checkout`: Stripe, or
+offline its stand-in). A checkout is idempotent: the idempotency key is derived from the order
+id and version, and an order already waiting for payment answers with its stored session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import text
+
+from common.core import errors
+from common.core.caller import Session
+from common.infra import db, log
+from common.infra.config import settings
+from common.providers import checkout
+from common.shop import catalog, order_store, orders
+from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
+from common.shop.order_store import Order
+
+SHIPPING_COUNTRIES = (
+    "US", "CA", "GB", "IE", "AU", "NZ", "DE", "FR", "NL", "BE", "LU", "AT", "CH", "ES", "PT",
+    "IT", "DK", "SE", "NO", "FI",
+)  # fmt: skip
+
+
+class OrderNotPayable(errors.Conflict):
+    code = "order_not_payable"
+
+
+class PaymentCompleted(errors.Conflict):
+    code = "payment_completed"
+
+
+@dataclass(frozen=True)
+class Started:
+    """A Checkout Session the shopper pays on: where to send them, and its id."""
+
+    url: str
+    session_id: str
+
+
+# Building the session from the order.
+
+
+def repriced(session: Session, order: Order) -> Order:
+    """The draft with prices from the database as they are now (saved again if they moved)."""
+    shop = catalog.catalog()
+    lines = []
+    for item in order.items:
+        product = shop.product(item.product_id)
+        if product is None:
+            raise OrderNotPayable(f"{item.product_id} is no longer sold; remove it to pay")
+        lines.append((product, item.choice))
+    fresh = orders.price(lines)
+    stored = [[(s.size, s.unit_price_cents) for s in item.sizes] for item in order.items]
+    current = [[(s.size, s.unit_price_cents) for s in line.sizes] for line in fresh.lines]
+    if stored == current and fresh.total_cents == order.total_cents:
+        return order
+    log.info("draft repriced at checkout", order_id=order.id)
+    choices = [item.choice for item in order.items]
+    return orders.save_draft(session, order.id, choices, expected_version=order.version)
+
+
+def line_items(order: Order) -> list[dict[str, Any]]:
+    """One Stripe line item per order item and unit price (sizes 2XL and up cost more)."""
+    shop = catalog.catalog()
+    items: list[dict[str, Any]] = []
+    for item in order.items:
+        product = shop.product(item.product_id)
+        name = product.name if product else item.product_id
+        for unit_price, group in groupby(item.sizes, key=lambda s: s.unit_price_cents):
+            sizes = list(group)
+            product_data: dict[str, Any] = {
+                "name": f"{name} · {item.color}",
+                "description": "Sizes " + " ".join(f"{s.size}:{s.quantity}" for s in sizes),
+                "metadata": {"product_id": item.product_id},
+            }
+            if item.design_id:
+                product_data["metadata"]["design_id"] = item.design_id
+            if item.image_url and item.image_url.startswith("https://"):
+                product_data["images"] = [item.image_url]  # Stripe shows only public images
+            items.append(
+                {
+                    "quantity": sum(s.quantity for s in sizes),
+                    "price_data": {
+                        "currency": order.currency,
+                        "unit_amount": unit_price,
+                        "product_data": product_data,
+                    },
+                }
+            )
+    charged = sum(i["quantity"] * i["price_data"]["unit_amount"] for i in items)
+    if charged != order.total_cents:
+        raise RuntimeError(f"line items add up to {charged}, the order to {order.total_cents}")
+    return items
+
+
+def session_params(order: Order, email: str) -> dict[str, Any]:
+    site = settings().site_url
+    return {
+        "mode": "payment",
+        "line_items": line_items(order),
+        "client_reference_id": order.id,
+        "metadata": {"order_id": order.id},
+        "payment_intent_data": {"metadata": {"order_id": order.id}},
+        "customer_email": email,
+        "shipping_address_collection": {"allowed_countries": list(SHIPPING_COUNTRIES)},
+        "success_url": f"{site}/confirmation?order={order.id}",
+        "cancel_url": f"{site}/summary?order={order.id}",
+    }
+
+
+def idempotency_key(order: Order) -> str:
+    return f"auren-checkout-{order.id}-v{order.version}"
+
+
+def _user_email(session: Session) -> str:
+    with db.engine().connect() as conn:
+        email = conn.execute(
+            text("SELECT email FROM users WHERE public_id = :p"), {"p": session.subject}
+        ).scalar()
+    if email is None:
+        raise errors.Unauthorized("your session is no longer valid, sign in again")
+    return str(email)
+
+
+def start_checkout(session: Session, order_id: str) -> Started:
+    """A Checkout Session for the signed-in shopper's draft, which then waits for payment.
+
+    Called again for an order that is already waiting, it answers with the same session.
+    """
+    order = orders.get_order(session, order_id)
+    if order.status == Status.PENDING_PAYMENT:
+        with db.engine().connect() as conn:
+            waiting = order_store.checkout_of(conn, order.id)
+        if waiting is not None:
+            return Started(url=waiting[1], session_id=waiting[0])
+    if order.status != Status.DRAFT:
+        raise OrderNotPayable(f"this order is {order.status} and cannot be paid")
+    if not order.items:
+        raise OrderNotPayable("this order is empty", code="order_empty")
+    email = _user_email(session)
+    order = repriced(session, order)
+    created = checkout.provider().create_session(
+        session_params(order, email), idempotency_key(order)
+    )
+    with db.transaction() as conn:
+        locked = order_store.lock(conn, order.id, session)
+        if locked is None:
+            raise OrderNotFound()
+        if locked.status == Status.PENDING_PAYMENT and locked.checkout_url and locked.session_id:
+            # A concurrent call for the same order won: its session is the order's session.
+            return Started(url=locked.checkout_url, session_id=locked.session_id)
+        if locked.status != Status.DRAFT or locked.version != order.version:
+            raise OrderChanged("the order changed meanwhile; look at it again")
+        order_store.start_checkout(
+            conn,
+            locked,
+            session_id=created.id,
+            url=created.url,
+            amount_cents=order.total_cents,
+            currency=order.currency,
+            email=email,
+        )
+    log.info("checkout started", order_id=order.id, session_id=created.id)
+    return Started(url=created.url, session_id=created.id)
+
+
+def reopen(session: Session, order_id: str) -> Order:
+    """Take the shopper's order that waits for payment back to an editable draft.
+
+    Its Checkout Session is ended first, so it can never be paid afterwards; when it was paid
+    meanwhile, the order stays as it is and the webhook completes it.
+    """
+    order = orders.get_order(session, order_id)
+    if order.status == Status.DRAFT:
+        return order
+    if order.status != Status.PENDING_PAYMENT:
+        raise OrderNotPayable(f"this order is {order.status} and can no longer be changed")
+    with db.engine().connect() as conn:
+        waiting = order_store.checkout_of(conn, order.id)
+    if waiting is not None and checkout.provider().end_session(waiting[0]) == "complete":
+        raise PaymentCompleted("this order was just paid; its confirmation is on its way")
+    with db.transaction() as conn:
+        locked = order_store.lock(conn, order.id, session)
+        if (
+            locked is not None
+            and locked.status == Status.PENDING_PAYMENT
+            and (waiting is None or locked.session_id == waiting[0])
+        ):
+            order_store.back_to_draft(conn, locked)
+    return orders.get_order(session, order_id)

@@ -1,0 +1,119 @@
+"""The design chat: a conversation that turns what a shopper says into a `Brief`.
+
+With `OPENAI_API_KEY` the brief comes from OpenAI (`gpt-4o` by default) through structured
+outputs; without, from a deterministic local design assistant. Either way the shopper's text
+is normalised and passed as data (never spliced into instructions), and the brief is accepted
+only after validation against the catalog. Conversations live in the state backend; when a
+conversation is about a design, the design is changed to match the new brief.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from common.core import errors
+from common.core.caller import Session
+from common.core.text import normalize_text
+from common.infra import state
+from common.providers.assistant import assistant
+from common.studio import designs
+from common.studio.briefs import (
+    Brief,
+    ready,
+)
+from common.studio.designs import DesignOut
+
+MAX_MESSAGE_CHARS = 500
+CONVERSATION_TTL_SECONDS = 7 * 24 * 3600
+KEPT_MESSAGES = 20
+CONVERSATION_ID = re.compile(r"^conv_[A-Za-z0-9_-]{20,40}$")
+COLLECTION = "conversations"
+
+
+class ChatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: str | None = Field(default=None, min_length=1, max_length=64)
+    design_id: str | None = Field(default=None, min_length=1, max_length=64)
+    message: str = Field(min_length=1, max_length=4000)
+
+
+class ChatOut(BaseModel):
+    conversation_id: str
+    reply: str
+    brief: Brief
+    ready: bool = Field(description="the brief names a product, a color and something to print")
+    design_id: str | None = Field(description="the design this conversation edits, if any")
+    design: DesignOut | None = Field(
+        description="the design this conversation edits, as it is after this message"
+    )
+
+
+# --- conversations ----------------------------------------------------------------------------
+
+
+def _conversation(session: Session, conversation_id: str | None) -> tuple[str, dict[str, Any]]:
+    """The caller's conversation, or a new one.
+
+    A conversation that is not the caller's (expired, made up, or started before signing in,
+    when the session was another) is never shown: the caller starts a new one, and the
+    design it was about, now theirs, still carries the brief.
+    """
+    if conversation_id is not None and CONVERSATION_ID.match(conversation_id):
+        stored = state.backend().get(COLLECTION, conversation_id)
+        if stored is not None and stored.get("owner") == session.subject:
+            return conversation_id, stored
+    return "conv_" + secrets.token_urlsafe(18), {"owner": session.subject, "messages": []}
+
+
+def converse(session: Session, request: ChatIn) -> ChatOut:
+    """One chat turn: read the message, update the brief, and the design when there is one."""
+    message = normalize_text(request.message, max_chars=MAX_MESSAGE_CHARS)
+    if not message:
+        raise errors.Unprocessable(
+            "the message is empty once invisible characters are removed",
+            code="empty_message",
+            field="message",
+        )
+    conversation_id, stored = _conversation(session, request.conversation_id)
+    design_id = request.design_id or stored.get("design_id")
+    if design_id:
+        brief = designs.load_brief(session, design_id)
+    else:
+        brief = Brief.model_validate(stored.get("brief") or {})
+    history = [m for m in stored.get("messages", []) if m.get("role") in ("user", "assistant")]
+    turn = assistant().respond(history, message, brief, stored.get("focus"))
+    design = None
+    if design_id and ready(turn.brief) and turn.brief != brief:
+        design = designs.apply_brief(session, design_id, turn.brief)
+    elif design_id:
+        design = designs.read(session, design_id)
+    history = [
+        *history,
+        {"role": "user", "content": message},
+        {"role": "assistant", "content": turn.reply},
+    ]
+    state.backend().put(
+        COLLECTION,
+        conversation_id,
+        {
+            "owner": session.subject,
+            "messages": history[-KEPT_MESSAGES:],
+            "brief": turn.brief.model_dump(mode="json"),
+            "focus": turn.focus,
+            "design_id": design_id,
+        },
+        ttl_seconds=CONVERSATION_TTL_SECONDS,
+    )
+    return ChatOut(
+        conversation_id=conversation_id,
+        reply=turn.reply,
+        brief=turn.brief,
+        ready=ready(turn.brief),
+        design_id=design_id,
+        design=design,
+    )

@@ -1,0 +1,225 @@
+"""The import graph of `common/` and the functions, read from source, deferred imports included.
+
+`python -m devtools layers` prints each function's import closure (the `common` modules its
+entry point can load) and every break of the layer rule; `tests/test_layers.py` fails on one.
+
+The rule (docs/architecture.md): a module's layer is the package under `common/` it sits in,
+and it may import only the layers listed for it in `MAY_IMPORT`. The domains (shop, studio)
+import no web framework and no vendor SDK; providers import no domain; nothing imports
+`devtools`; and there is no cycle between modules.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMON = ROOT / "common"
+FUNCTIONS = ROOT / "functions"
+
+# Layer -> the layers its modules may import (its own always included). Providers implement
+# the domains' ports, so they may use the domains' types, but never a store (`*store`).
+MAY_IMPORT: dict[str, frozenset[str]] = {
+    "core": frozenset(),
+    "infra": frozenset({"core"}),
+    "providers": frozenset({"core", "infra", "shop", "studio"}),
+    "shop": frozenset({"core", "infra", "providers"}),
+    "studio": frozenset({"core", "infra", "providers", "shop"}),
+    "effects": frozenset({"core", "infra", "providers", "shop", "studio"}),
+    "web": frozenset({"core", "infra"}),
+    "api": frozenset({"core", "infra", "shop", "studio", "web"}),
+}
+# What a domain may use of the effects layer: enqueueing a side effect in its own transaction.
+DOMAIN_MAY_USE = frozenset({"common.effects.outbox"})
+DOMAINS = frozenset({"shop", "studio"})
+# Top-level packages that only the web edge and the vendor ports may import.
+WEB_PACKAGES = frozenset({"flask", "werkzeug", "functions_framework"})
+VENDOR_PACKAGES = frozenset(
+    {"stripe", "openai", "workos", "gspread", "sendgrid", "google", "googleapiclient"}
+)
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    path: Path
+    imports: frozenset[str]  # every module name imported, anywhere in the file
+
+
+def _module_name(path: Path) -> str:
+    relative = path.relative_to(ROOT).with_suffix("")
+    parts = list(relative.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_in(tree: ast.AST, known: set[str]) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                if candidate in known:
+                    yield candidate
+
+
+def _sources() -> list[Path]:
+    return sorted(COMMON.rglob("*.py")) + sorted(FUNCTIONS.glob("*/main.py"))
+
+
+def graph() -> dict[str, Module]:
+    """Every module of `common/` and every function entry point (`functions.<name>.main`)."""
+    paths = _sources()
+    known = {_module_name(path) for path in paths}
+    modules = {}
+    for path in paths:
+        name = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        modules[name] = Module(name, path, frozenset(imports_in(tree, known)))
+    return modules
+
+
+def _is_package(module: Module) -> bool:
+    return module.path.stem == "__init__"
+
+
+def _parents(name: str) -> Iterator[str]:
+    parts = name.split(".")
+    for end in range(1, len(parts)):
+        yield ".".join(parts[:end])
+
+
+def internal_edges(modules: dict[str, Module], name: str) -> set[str]:
+    """The `common` modules `name` loads directly (a package's `__init__` counts as loaded)."""
+    edges = set()
+    for imported in modules[name].imports:
+        if imported in modules and imported.startswith("common"):
+            edges.add(imported)
+            edges.update(parent for parent in _parents(imported) if parent in modules)
+    edges.discard(name)
+    return edges
+
+
+def closure(modules: dict[str, Module], start: str) -> list[str]:
+    """The `common` modules loaded, at once or later, from module `start`."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for edge in internal_edges(modules, todo.pop()):
+            if edge not in seen:
+                seen.add(edge)
+                todo.append(edge)
+    return sorted(name for name in seen if name.startswith("common"))
+
+
+def function_closures() -> dict[str, list[str]]:
+    modules = graph()
+    return {
+        name.split(".")[1]: [
+            m for m in closure(modules, name) if modules[m].path.stem != "__init__"
+        ]
+        for name in sorted(modules)
+        if name.startswith("functions.")
+    }
+
+
+def cycles(modules: dict[str, Module]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(name: str) -> None:
+        index[name] = low[name] = len(index)
+        stack.append(name)
+        on_stack.add(name)
+        for edge in sorted(internal_edges(modules, name)):
+            if edge not in index:
+                visit(edge)
+                low[name] = min(low[name], low[edge])
+            elif edge in on_stack:
+                low[name] = min(low[name], index[edge])
+        if low[name] == index[name]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == name:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for name in sorted(modules):
+        if name not in index:
+            visit(name)
+    return groups
+
+
+def layer_of(name: str) -> str | None:
+    parts = name.split(".")
+    if parts[0] != "common" or len(parts) < 2 or parts[1] not in MAY_IMPORT:
+        return None
+    return parts[1]
+
+
+def violations(modules: dict[str, Module]) -> list[str]:
+    """Every import that breaks the layer rule, as 'importer -> imported: why'."""
+    found = []
+    for module in modules.values():
+        layer = layer_of(module.name)
+        for imported in sorted(module.imports):
+            top = imported.split(".")[0]
+            if top == "devtools":
+                found.append(f"{module.name} -> {imported}: nothing deployed imports devtools")
+            if imported.split(".")[0] == "common" and imported not in modules:
+                found.append(f"{module.name} -> {imported}: no such module")
+            if module.name.startswith("functions.") or layer is None:
+                continue
+            if imported in modules and _is_package(modules[imported]):
+                continue  # `from common.shop import orders` also names the module itself
+            target = layer_of(imported) if imported in modules else None
+            if imported.startswith("common") and imported in modules and target is None:
+                if imported != "common":
+                    found.append(f"{module.name} -> {imported}: a module outside any layer")
+            elif target is not None and target != layer:
+                allowed = target in MAY_IMPORT[layer] or (
+                    layer in DOMAINS and imported in DOMAIN_MAY_USE
+                )
+                if not allowed:
+                    found.append(f"{module.name} -> {imported}: {layer} may not import {target}")
+            if layer in DOMAINS and top in WEB_PACKAGES | VENDOR_PACKAGES:
+                found.append(f"{module.name} -> {imported}: a domain imports no web or vendor SDK")
+            if layer == "providers" and target in DOMAINS and imported.endswith("store"):
+                found.append(f"{module.name} -> {imported}: a provider reads no domain store")
+            if layer == "providers" and top in WEB_PACKAGES:
+                found.append(f"{module.name} -> {imported}: a provider imports no web framework")
+    return found
+
+
+def unlayered(modules: Iterable[str]) -> list[str]:
+    """Modules of `common` that sit in no layer (only the package itself may)."""
+    return sorted(name for name in modules if name.startswith("common.") and layer_of(name) is None)
+
+
+def main() -> int:
+    modules = graph()
+    for function, names in function_closures().items():
+        print(f"{function} ({len(names)}): {', '.join(names)}")
+    problems = (
+        [f"cycle: {' <-> '.join(group)}" for group in cycles(modules)]
+        + [f"outside any layer: {name}" for name in unlayered(modules)]
+        + violations(modules)
+    )
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problems")
+    return 1 if problems else 0
