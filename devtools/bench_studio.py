@@ -49,9 +49,8 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def measure(runs: int = MOCKUP_RUNS) -> dict[str, Any]:
-    from common.providers import imagegen
     from common.providers.local import artwork
-    from common.studio import mockups, prompts
+    from common.studio import images, mockups, prompts
     from common.studio.garments import PRINT_AREAS
     from common.studio.layers import ImageLayer, TextLayer
 
@@ -68,7 +67,7 @@ def measure(runs: int = MOCKUP_RUNS) -> dict[str, Any]:
 
     cold = _timed(render)
     warm = [_timed(render) for _ in range(runs)]
-    stored = [_timed(lambda: imagegen.encode_png(render())) for _ in range(max(5, runs // 3))]
+    stored = [_timed(lambda: images.encode_png(render())) for _ in range(max(5, runs // 3))]
 
     def generate(prompt: str, style: str) -> Callable[[], object]:
         return lambda: artwork.generate(prompts.ArtworkRequest(prompt, style))

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from common.core import errors
-from common.providers import imagegen
+from common.studio import images
 
 
 def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -42,7 +42,7 @@ def bomb_png(width: int, height: int) -> bytes:
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
 def test_png_jpeg_and_webp_are_accepted_by_content(fmt: str) -> None:
-    image = imagegen.decode(encoded(photo(), fmt))
+    image = images.decode(encoded(photo(), fmt))
     assert image.mode == "RGBA" and image.size == (320, 240)
 
 
@@ -50,7 +50,7 @@ def test_re_encoding_drops_metadata_and_hidden_chunks() -> None:
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "<script>alert(1)</script>")
     data = encoded(photo(), "PNG", pnginfo=info)
-    clean = imagegen.encode_png(imagegen.decode(data))
+    clean = images.encode_png(images.decode(data))
     assert b"<script>" in data and b"<script>" not in clean
     assert b"tEXt" not in clean and Image.open(io.BytesIO(clean)).size == (320, 240)
 
@@ -60,7 +60,7 @@ def test_jpeg_exif_orientation_is_applied_then_dropped() -> None:
     exif[0x0112] = 6  # rotated 90 degrees
     exif[0x010E] = "secret description"
     data = encoded(photo((320, 240)), "JPEG", exif=exif.tobytes())
-    clean = imagegen.encode_png(imagegen.decode(data))
+    clean = images.encode_png(images.decode(data))
     assert Image.open(io.BytesIO(clean)).size == (240, 320)
     assert b"secret description" not in clean
 
@@ -79,14 +79,14 @@ def test_jpeg_exif_orientation_is_applied_then_dropped() -> None:
 )
 def test_anything_but_png_jpeg_webp_is_415(data: bytes) -> None:
     with pytest.raises(errors.UnsupportedMediaType):
-        imagegen.decode(data)
+        images.decode(data)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
 def test_data_after_the_image_is_422(fmt: str) -> None:
     data = encoded(photo(), fmt) + b"<script>alert(1)</script>"
     with pytest.raises(errors.Unprocessable) as raised:
-        imagegen.decode(data)
+        images.decode(data)
     assert raised.value.code == "image_trailing_data"
 
 
@@ -94,7 +94,7 @@ def test_a_decompression_bomb_is_422_before_any_pixel_is_decoded() -> None:
     data = bomb_png(30_000, 30_000)
     assert len(data) < 200_000
     with pytest.raises(errors.Unprocessable) as raised:
-        imagegen.decode(data)
+        images.decode(data)
     assert raised.value.code == "image_dimensions"
 
 
@@ -102,27 +102,27 @@ def test_a_decompression_bomb_is_422_before_any_pixel_is_decoded() -> None:
 def test_images_outside_16_to_4096_px_are_422(size: tuple[int, int]) -> None:
     data = bomb_png(*size)
     with pytest.raises(errors.Unprocessable) as raised:
-        imagegen.decode(data)
+        images.decode(data)
     assert raised.value.code == "image_dimensions"
 
 
 def test_more_than_10_mb_is_413() -> None:
     data = encoded(photo(), "PNG")
     with pytest.raises(errors.PayloadTooLarge):
-        imagegen.decode(data + b"\x00" * (imagegen.MAX_UPLOAD_BYTES + 1 - len(data)))
+        images.decode(data + b"\x00" * (images.MAX_UPLOAD_BYTES + 1 - len(data)))
 
 
 @pytest.mark.parametrize("cut", [20, 60, 200])
 def test_a_truncated_image_is_422(cut: int) -> None:
     with pytest.raises(errors.Unprocessable):
-        imagegen.decode(encoded(photo(), "PNG")[:-cut])
+        images.decode(encoded(photo(), "PNG")[:-cut])
 
 
 def test_remove_background_keeps_enclosed_areas_of_the_backdrop_color() -> None:
     image = Image.new("RGB", (200, 200), "white")
     image.paste((0, 0, 0), (50, 50, 150, 150))
     image.paste((255, 255, 255), (90, 90, 110, 110))  # white inside the artwork stays
-    cut = imagegen.remove_background(image)
+    cut = images.remove_background(image)
     assert cut.getpixel((5, 5)) == (255, 255, 255, 0)
     assert cut.getpixel((100, 100)) == (255, 255, 255, 255)
     assert cut.getpixel((60, 60)) == (0, 0, 0, 255)
@@ -130,4 +130,4 @@ def test_remove_background_keeps_enclosed_areas_of_the_backdrop_color() -> None:
 
 def test_remove_background_leaves_a_busy_picture_whole() -> None:
     image = Image.linear_gradient("L").convert("RGB")
-    assert imagegen.remove_background(image).getchannel("A").getextrema() == (255, 255)
+    assert images.remove_background(image).getchannel("A").getextrema() == (255, 255)

@@ -105,19 +105,8 @@ class OrderOut(BaseModel):
     paid_at: datetime | None
 
 
-class OrderSummaryOut(BaseModel):
-    id: str
-    status: Status
-    quantity: int
-    item_count: int
-    total_cents: int
-    currency: str
-    created_at: datetime
-    paid_at: datetime | None
-
-
 class OrderListOut(BaseModel):
-    orders: list[OrderSummaryOut]
+    orders: list[Summary]
 
 
 class AssistantOut(BaseModel):
@@ -178,4 +167,4 @@ def order_out(order: Order) -> OrderOut:
 
 
 def list_out(summaries: list[Summary]) -> OrderListOut:
-    return OrderListOut(orders=[OrderSummaryOut(**dataclasses.asdict(s)) for s in summaries])
+    return OrderListOut(orders=summaries)

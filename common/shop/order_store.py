@@ -130,7 +130,7 @@ class NewLine:
 # Reading.
 
 ORDER_SQL = """
-SELECT o.public_id, o.status, o.subtotal_cents, o.total_cents, o.currency, o.version,
+SELECT o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency, o.version,
        o.created_at, o.updated_at, o.paid_at,
        COALESCE((
            SELECT json_agg(json_build_object(
@@ -153,22 +153,8 @@ WHERE o.public_id = :pid AND {owner}
 
 
 def _item(item: dict[str, Any]) -> Item:
-    return Item(
-        product_id=item["product_id"],
-        design_id=item["design_id"],
-        color=item["color"],
-        quantity=item["quantity"],
-        tier_min_quantity=item["tier_min_quantity"],
-        unit_price_cents=item["unit_price_cents"],
-        line_total_cents=item["line_total_cents"],
-        list_total_cents=item["list_total_cents"],
-        sizes=tuple(
-            SizeLine(s["size"], s["quantity"], s["unit_price_cents"]) for s in item["sizes"] or []
-        ),
-        mockup_front=item["mockup_front"],
-        mockup_back=item["mockup_back"],
-        image_url=item["image_url"],
-    )
+    sizes = tuple(SizeLine(**size) for size in item["sizes"] or [])
+    return Item(**{**item, "sizes": sizes})
 
 
 def read(conn: Connection, session: Session | None, order_id: str) -> Order | None:
@@ -183,18 +169,8 @@ def read(conn: Connection, session: Session | None, order_id: str) -> Order | No
     )
     if row is None:
         return None
-    return Order(
-        id=row["public_id"],
-        status=Status(row["status"]),
-        items=tuple(_item(item) for item in row["items"]),
-        subtotal_cents=row["subtotal_cents"],
-        total_cents=row["total_cents"],
-        currency=row["currency"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        paid_at=row["paid_at"],
-    )
+    items = tuple(_item(item) for item in row["items"])
+    return Order(**{**row, "status": Status(row["status"]), "items": items})
 
 
 LIST_SQL = """
@@ -213,17 +189,8 @@ def summaries(conn: Connection, session: Session, limit: int) -> list[Summary]:
     owner_sql, params = owners.owner_clause(session, "o")
     rows = conn.execute(text(LIST_SQL.format(owner=owner_sql)), {**params, "limit": limit})
     return [
-        Summary(
-            id=r.id,
-            status=Status(r.status),
-            quantity=int(r.quantity),
-            item_count=int(r.item_count),
-            total_cents=r.total_cents,
-            currency=r.currency,
-            created_at=r.created_at,
-            paid_at=r.paid_at,
-        )
-        for r in rows
+        Summary(**{**row, "status": Status(row["status"]), "quantity": int(row["quantity"])})
+        for row in rows.mappings()
     ]
 
 

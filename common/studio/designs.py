@@ -29,7 +29,7 @@ from common.core.text import normalize_text
 from common.infra import db
 from common.providers import imagegen, storage
 from common.shop import catalog, owners
-from common.studio import mockups, prompts
+from common.studio import images, mockups, prompts
 from common.studio.briefs import Brief, ImageBrief, Style
 from common.studio.layers import (
     MAX_LAYERS,
@@ -282,7 +282,7 @@ def aspect_of(key: str) -> float | None:
 
 def _store_png(kind: str, image: Image.Image) -> str:
     key = storage.new_key(kind)
-    storage.storage().put(key, imagegen.encode_png(image))
+    storage.storage().put(key, images.encode_png(image))
     return key
 
 
@@ -312,10 +312,10 @@ def _artwork(brief: Brief, previous: Stored | None, garment_hex: str) -> tuple[s
                 return old.asset, aspect
     request = artwork_request(brief.image, garment_hex)
     if request.reference is not None and brief.image.prompt == UPLOADED:
-        image = imagegen.fit(imagegen.decode(request.reference))  # printed as it is
+        image = images.fit(images.decode(request.reference))  # printed as it is
     else:
         image = imagegen.provider().generate(request)
-    image = imagegen.trim(image)
+    image = images.trim(image)
     return _store_png("artwork", image), image.width / image.height
 
 
@@ -432,8 +432,8 @@ def generate(session: Session, request: GenerateIn, upload: bytes | None = None)
     product, color = product_and_color(request.product_id, request.color)
     upload_key = None
     if upload is not None:
-        image = imagegen.decode(upload, what="the uploaded image")
-        upload_key = _store_png("uploads", imagegen.fit(image, 2048))
+        image = images.decode(upload, what="the uploaded image")
+        upload_key = _store_png("uploads", images.fit(image, 2048))
     prompt = normalize_text(request.prompt, max_chars=300)
     previous = _previous(session, request.design_id)
     brief = request.brief or (previous.brief if previous else Brief())

@@ -6,9 +6,9 @@ import functions_framework
 
 from common.core import errors
 from common.infra import config
-from common.providers.imagegen import MAX_UPLOAD_BYTES
 from common.studio import designs
 from common.studio.designs import DesignIn, DesignOut, GenerateIn
+from common.studio.images import MAX_UPLOAD_BYTES
 from common.web import sessions
 from common.web.http import Call, Router, parse_json, read_body, validate
 from common.web.ratelimits import RateLimit
