@@ -29,7 +29,7 @@ from common.core.text import normalize_text
 from common.infra import db
 from common.providers import imagegen, storage
 from common.shop import catalog, owners
-from common.studio import images, mockups, prompts
+from common.studio import images, mockups, print_files, prompts
 from common.studio.briefs import Brief, ImageBrief, Style
 from common.studio.layers import (
     MAX_LAYERS,
@@ -66,6 +66,9 @@ class DesignOut(BaseModel):
     mockups: Mockups
     mockup_url: str = Field(description="the front mockup (same as mockups.front)")
     version: int
+    warnings: list[print_files.PrintWarning] = Field(
+        default_factory=list, description="what may not print as well as it shows"
+    )
 
 
 class GenerateIn(BaseModel):
@@ -164,7 +167,24 @@ class _Made:
     back_url: str
 
 
+def _record_version(conn: Connection, pk: int) -> None:
+    """Keep the design's state as just written as its version: the row (design, version) of
+    `design_versions`, append-only, which an order frozen at checkout reads. Copied from the
+    live row in the writing transaction, so it holds exactly what `designs` holds."""
+    conn.execute(
+        text(
+            "INSERT INTO design_versions (design_id, version, product_id, color, layers, brief,"
+            " prompt, artwork_url, mockup_front_url, mockup_back_url)"
+            " SELECT id, version, product_id, color, layers, brief, prompt, artwork_url,"
+            " final_image_url, mockup_back_url FROM designs WHERE id = :pk"
+        ),
+        {"pk": pk},
+    )
+
+
 def _write(conn: Connection, session: Session, previous: Stored | None, made: _Made) -> str:
+    """Create the design or move it to its next version (409 when `previous` is stale), and
+    record that version, in the caller's transaction."""
     values = {
         "product": made.product_id,
         "color": made.color,
@@ -177,12 +197,12 @@ def _write(conn: Connection, session: Session, previous: Stored | None, made: _M
     }
     if previous is None:
         design_id = new_design_id()
-        conn.execute(
+        pk = conn.execute(
             text(
                 "INSERT INTO designs (public_id, user_id, owner_session, product_id, color,"
                 " layers, brief, prompt, artwork_url, final_image_url, mockup_back_url)"
                 " VALUES (:pid, :user, :owner, :product, :color, CAST(:layers AS JSONB),"
-                " CAST(:brief AS JSONB), :prompt, :artwork, :front, :back)"
+                " CAST(:brief AS JSONB), :prompt, :artwork, :front, :back) RETURNING id"
             ),
             {
                 **values,
@@ -190,7 +210,8 @@ def _write(conn: Connection, session: Session, previous: Stored | None, made: _M
                 "user": owners.user_pk(conn, session),
                 "owner": session.subject if session.anonymous else None,
             },
-        )
+        ).scalar_one()
+        _record_version(conn, pk)
         return design_id
     updated = conn.execute(
         text(
@@ -206,6 +227,7 @@ def _write(conn: Connection, session: Session, previous: Stored | None, made: _M
         raise errors.Conflict(
             "the design changed meanwhile; look at it again and retry", code="design_changed"
         )
+    _record_version(conn, previous.pk)
     return previous.public_id
 
 
@@ -233,7 +255,13 @@ def _out(conn: Connection, session: Session, design_id: str) -> DesignOut:
         mockups=Mockups(front=front, back=back),
         mockup_url=front,
         version=stored.version,
+        warnings=print_files.warnings(product, stored.layers, stored.brief, _asset_size),
     )
+
+
+def _asset_size(key: str) -> tuple[int, int] | None:
+    image = _asset_image(key)  # kept per instance: the design was just rendered with it
+    return image.size if image is not None else None
 
 
 def read(session: Session | None, design_id: str) -> DesignOut:
