@@ -1,5 +1,9 @@
 """The catalog seed: six products with colors, sizes, print areas, upcharges and price tiers.
 
+A print area is its box on the product template (`common.studio.garments.PRINT_AREAS`) and
+its physical size in inches (`PRINT_SIZES`, the same aspect ratio within 1%): print files are
+that size at 300 DPI.
+
 Seeding is an upsert, safe to run again; it never deletes what orders may reference.
 """
 
@@ -119,6 +123,18 @@ PRODUCTS = (
 )
 
 
+# (width_in, height_in) of each print area. Each keeps its template box's aspect ratio (within
+# 1%), so what prints is what the mockup shows; 0006_print_sizes.sql backfilled the same.
+PRINT_SIZES: dict[str, dict[str, tuple[float, float]]] = {
+    "classic-tee": {"front": (12.2, 16.0), "back": (12.0, 16.5)},
+    "premium-tee": {"front": (11.6, 16.0), "back": (11.5, 16.5)},
+    "hoodie": {"front": (11.7, 8.0), "back": (12.2, 14.8)},  # front: above the pouch pocket
+    "crewneck": {"front": (12.2, 14.4), "back": (12.0, 16.5)},
+    "tote": {"front": (12.5, 12.8), "back": (12.5, 12.8)},
+    "cap": {"front": (3.4, 2.8), "back": (2.4, 1.6)},  # back: above the strap
+}
+
+
 def template_url(product_id: str, side: str) -> str:
     return f"/img/products/{product_id}-{side}.png"
 
@@ -173,11 +189,14 @@ def seed_products(conn: Connection) -> None:
         _upsert(
             conn,
             "INSERT INTO product_print_areas"
-            " (product_id, name, x, y, width, height, template_size, template_url)"
-            " VALUES (:pid, :name, :x, :y, :w, :h, :ts, :url) ON CONFLICT (product_id, name)"
+            " (product_id, name, x, y, width, height, template_size, template_url,"
+            " width_in, height_in)"
+            " VALUES (:pid, :name, :x, :y, :w, :h, :ts, :url, :w_in, :h_in)"
+            " ON CONFLICT (product_id, name)"
             " DO UPDATE SET x = EXCLUDED.x, y = EXCLUDED.y, width = EXCLUDED.width,"
             " height = EXCLUDED.height, template_size = EXCLUDED.template_size,"
-            " template_url = EXCLUDED.template_url",
+            " template_url = EXCLUDED.template_url, width_in = EXCLUDED.width_in,"
+            " height_in = EXCLUDED.height_in",
             [
                 {
                     "pid": p.id,
@@ -188,6 +207,8 @@ def seed_products(conn: Connection) -> None:
                     "h": box.height,
                     "ts": TEMPLATE_SIZE,
                     "url": template_url(p.id, side),
+                    "w_in": PRINT_SIZES[p.id][side][0],
+                    "h_in": PRINT_SIZES[p.id][side][1],
                 }
                 for side, box in PRINT_AREAS[p.id].items()
             ],

@@ -59,3 +59,59 @@ def test_catalog_refuses_other_methods(orders_client) -> None:
     response = orders_client.post("/api/catalog", json={})
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_print_areas_have_a_physical_size_of_their_box_s_aspect(orders_client) -> None:
+    from devtools.seed import PRINT_SIZES
+
+    products = orders_client.get("/api/catalog").get_json()["products"]
+    for product in products:
+        for area in product["print_areas"]:
+            width_in, height_in = area["width_in"], area["height_in"]
+            assert (width_in, height_in) == PRINT_SIZES[product["id"]][area["name"]]
+            assert 1 <= width_in <= 16 and 1 <= height_in <= 18
+            # The print matches the mockup: the same shape as the area's box on the template.
+            aspect = (width_in / height_in) / (area["width"] / area["height"])
+            assert abs(aspect - 1) <= 0.01, (product["id"], area["name"], aspect)
+
+
+def test_the_migration_backfills_the_seeded_print_sizes(engine) -> None:
+    """0006 run again on the seeded rows (columns dropped first, in a transaction rolled
+    back): every area gets the seed's size, an area it does not know one of its aspect."""
+    from common.infra import db
+    from devtools.seed import PRINT_SIZES
+
+    [sql] = [sql for version, sql in db.migration_files() if version == "0006_print_sizes"]
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(
+            text(
+                "INSERT INTO products (id, name, category, base_price_cents, image_url)"
+                " VALUES ('apron', 'Apron', 'bag', 2000, '/img/apron.png')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO product_print_areas (product_id, name, x, y, width, height,"
+                " template_size, template_url, width_in, height_in)"
+                " VALUES ('apron', 'front', 10, 10, 270, 135, 1024, '/a.png', 1, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "ALTER TABLE product_print_areas DROP CONSTRAINT"
+                " product_print_areas_inches_positive, DROP COLUMN width_in,"
+                " DROP COLUMN height_in"
+            )
+        )
+        conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
+        rows = conn.execute(
+            text("SELECT product_id, name, width_in, height_in FROM product_print_areas")
+        ).all()
+        transaction.rollback()
+    sizes = {(r.product_id, r.name): (float(r.width_in), float(r.height_in)) for r in rows}
+    assert sizes.pop(("apron", "front")) == (10.0, 5.0)
+    assert sizes == {
+        (product, side): size
+        for product, areas in PRINT_SIZES.items()
+        for side, size in areas.items()
+    }

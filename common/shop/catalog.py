@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from common.core import errors
 from common.infra import db
@@ -22,6 +22,9 @@ class Color(BaseModel):
 
 
 class PrintArea(BaseModel):
+    """A print area: its box in template pixels (`x`, `y`, `width`, `height` of a
+    `template_size` square) and its physical size, which has the box's aspect ratio."""
+
     name: str
     x: int
     y: int
@@ -29,6 +32,8 @@ class PrintArea(BaseModel):
     height: int
     template_size: int
     template_url: str
+    width_in: float = Field(gt=0, description="printed width, in inches")
+    height_in: float = Field(gt=0, description="printed height, in inches")
 
 
 class PriceTier(BaseModel):
@@ -78,7 +83,8 @@ SELECT json_build_object(
     'print_areas', COALESCE((
         SELECT json_agg(json_build_object(
             'name', a.name, 'x', a.x, 'y', a.y, 'width', a.width, 'height', a.height,
-            'template_size', a.template_size, 'template_url', a.template_url) ORDER BY a.name DESC)
+            'template_size', a.template_size, 'template_url', a.template_url,
+            'width_in', a.width_in, 'height_in', a.height_in) ORDER BY a.name DESC)
         FROM product_print_areas a WHERE a.product_id = p.id), '[]'),
     'price_tiers', COALESCE((
         SELECT json_agg(json_build_object(
