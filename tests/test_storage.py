@@ -51,6 +51,50 @@ def test_local_storage_refuses_names_it_did_not_make(tmp_path: Path, key: str) -
         files.get(key)
 
 
+def test_private_keys_are_their_own_kind() -> None:
+    assert storage.is_private(storage.new_key("print"))
+    key = storage.private_key("dsn_" + "a" * 24 + "-v3-front")
+    assert key == "print/dsn_" + "a" * 24 + "-v3-front.png" and storage.is_private(key)
+    assert not storage.is_private(storage.new_key("mockups"))
+    for name in ("../../etc/passwd", "short", "a/b" * 10, "x" * 81):
+        with pytest.raises(ValueError):
+            storage.private_key(name)
+
+
+def test_local_private_objects_live_outside_the_served_root(tmp_path: Path) -> None:
+    files = storage.LocalStorage(tmp_path / "storage")
+    key = storage.new_key("print")
+    assert files.get(key) is None
+    files.put(key, PNG)
+    assert files.get(key) == PNG
+    assert (tmp_path / "private" / key).read_bytes() == PNG
+    assert not (tmp_path / "storage").exists()
+    with pytest.raises(ValueError):
+        files.url(key)
+    with pytest.raises(ValueError):
+        storage.LocalStorage(tmp_path / "storage", tmp_path / "storage" / "private")
+
+
+def test_the_local_server_never_serves_a_private_object(tmp_path: Path) -> None:
+    import dataclasses
+
+    from werkzeug.test import Client
+
+    from common.infra import config
+    from devtools import hosting
+    from devtools.server import LocalServer
+
+    cfg = dataclasses.replace(config.load({"AUREN_DATA_DIR": str(tmp_path)}), gcs_bucket=None)
+    files = storage.LocalStorage(cfg.data_dir / "storage", cfg.data_dir / "private")
+    public, private = storage.new_key("mockups"), storage.new_key("print")
+    files.put(public, PNG)
+    files.put(private, PNG)
+    browser = Client(LocalServer(cfg, hosting.load()))
+    assert browser.get(f"/storage/{public}").status_code == 200
+    for path in (f"/storage/{private}", f"/storage/../private/{private}"):
+        assert browser.get(path).status_code in (400, 404)
+
+
 @pytest.fixture(scope="module")
 def gcs_emulator() -> Iterator[str]:
     port = free_port()
@@ -92,7 +136,10 @@ def gcs_emulator() -> Iterator[str]:
 @pytest.fixture
 def gcs(gcs_emulator: str, monkeypatch: pytest.MonkeyPatch) -> storage.GcsStorage:
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
-    return storage.GcsStorage("auren-test", "auren-test-project")
+    files = storage.GcsStorage("auren-test", "auren-test-project", private_bucket="auren-print")
+    if files.client.lookup_bucket("auren-print") is None:
+        files.client.create_bucket("auren-print")
+    return files
 
 
 def test_gcs_storage_round_trip_through_the_real_client(gcs: storage.GcsStorage) -> None:
@@ -104,6 +151,29 @@ def test_gcs_storage_round_trip_through_the_real_client(gcs: storage.GcsStorage)
     assert blob.content_type == "image/png"
     assert blob.cache_control == storage.IMMUTABLE
     assert blob.size == len(PNG)
+
+
+def test_gcs_private_objects_go_to_the_private_bucket(gcs: storage.GcsStorage) -> None:
+    key = storage.new_key("print")
+    assert gcs.get(key) is None
+    gcs.put(key, PNG)
+    assert gcs.get(key) == PNG
+    assert gcs.bucket.get_blob(key) is None  # never in the media bucket, public by name
+    blob = gcs.client.bucket("auren-print").get_blob(key)
+    assert blob.cache_control == storage.PRIVATE
+    assert blob.content_disposition.startswith("attachment")
+    with pytest.raises(ValueError):
+        gcs.url(key)
+
+
+def test_gcs_without_a_private_bucket_refuses_private_objects(
+    gcs_emulator: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
+    gcs = storage.GcsStorage("auren-test", "auren-test-project")
+    with pytest.raises(storage.ConfigError):
+        gcs.put(storage.new_key("print"), PNG)
+    assert not list(gcs.bucket.list_blobs(prefix="print/"))
 
 
 def test_gcs_public_url_names_the_bucket_and_object(
