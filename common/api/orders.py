@@ -90,6 +90,19 @@ class OrderItemOut(BaseModel):
     )
 
 
+class TrackingOut(BaseModel):
+    carrier: str | None
+    number: str
+    url: str | None
+
+
+class EventOut(BaseModel):
+    at: datetime
+    status: Status
+    cause: str = Field(description="shopper, ops, or the Stripe event (stripe:evt_...)")
+    detail: str
+
+
 class OrderOut(BaseModel):
     id: str
     status: Status
@@ -98,11 +111,14 @@ class OrderOut(BaseModel):
     subtotal_cents: int
     savings_cents: int
     total_cents: int
+    refunded_cents: int
     currency: str
     version: int
     created_at: datetime
     updated_at: datetime
     paid_at: datetime | None
+    tracking: TrackingOut | None = Field(description="set once the order has shipped")
+    events: list[EventOut] = Field(description="every status the order took, oldest first")
 
 
 class OrderListOut(BaseModel):
@@ -158,11 +174,14 @@ def order_out(order: Order) -> OrderOut:
         subtotal_cents=order.subtotal_cents,
         savings_cents=sum(i.savings_cents for i in items),
         total_cents=order.total_cents,
+        refunded_cents=order.refunded_cents,
         currency=order.currency,
         version=order.version,
         created_at=order.created_at,
         updated_at=order.updated_at,
         paid_at=order.paid_at,
+        tracking=TrackingOut(**dataclasses.asdict(order.tracking)) if order.tracking else None,
+        events=[EventOut(**dataclasses.asdict(event)) for event in order.events],
     )
 
 

@@ -68,6 +68,29 @@ def perform_confirmation_email(conn: Connection, task: outbox.Task) -> None:
     mail.mailer().send(confirmation_message(order), task.dedupe_key)
 
 
+def shipped_message(order: PaidOrder, tracking: Mapping[str, Any]) -> mail.Message:
+    if not order.email:
+        raise LookupError(f"order {order.id} has no email address")
+    subject = f"Your Auren order has shipped ({order.id})"
+    text_body, html_body = render(
+        "shipped",
+        subject=subject,
+        order_id=order.id,
+        order_url=order.url,
+        total=money(order.total_cents, order.currency),
+        items=_items(order),
+        carrier=tracking.get("carrier"),
+        tracking_number=tracking["number"],
+        tracking_url=tracking.get("url"),
+    )
+    return mail.Message(to=order.email, subject=subject, text=text_body, html=html_body)
+
+
+def perform_shipped_email(conn: Connection, task: outbox.Task) -> None:
+    order = _load(conn, task.payload["order_id"])
+    mail.mailer().send(shipped_message(order, task.payload["tracking"]), task.dedupe_key)
+
+
 OPS_SUBJECTS = {
     "paid": "New paid order {id} ({total})",
     "flagged": "ACTION NEEDED: order {id} was flagged",
@@ -113,4 +136,5 @@ def perform_ops_notification(conn: Connection, task: outbox.Task) -> None:
 HANDLERS: dict[str, outbox.Handler] = {
     "order_confirmation_email": perform_confirmation_email,
     "ops_notification_email": perform_ops_notification,
+    "shipped_email": perform_shipped_email,
 }

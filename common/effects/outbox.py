@@ -25,7 +25,13 @@ from sqlalchemy.engine import Connection
 from common.infra import db, log
 from common.infra.config import settings
 
-KINDS = ("sheet_row", "order_confirmation_email", "ops_notification_email", "contact_email")
+KINDS = (
+    "sheet_row",
+    "order_confirmation_email",
+    "ops_notification_email",
+    "contact_email",
+    "shipped_email",
+)
 BASE_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 6 * 3600
 MAX_ERROR_CHARS = 500

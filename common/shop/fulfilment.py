@@ -105,10 +105,10 @@ def _notify_ops(
     )
 
 
-def _flag(conn: Connection, order: Locked, session_id: str, reason: str) -> Outcome:
+def _flag(conn: Connection, order: Locked, key: str, reason: str, cause: str) -> Outcome:
     """Leave the order as it is, note why, and alert ops: a person has to look at it."""
-    order_store.flag(conn, order, reason)
-    task = _notify_ops(conn, f"{order.public_id}:{session_id}", order.public_id, "flagged", reason)
+    order_store.flag(conn, order, reason, cause)
+    task = _notify_ops(conn, f"{order.public_id}:{key}", order.public_id, "flagged", reason)
     log.warning("order flagged", order_id=order.public_id, reason=reason)
     return Outcome("flagged", [task] if task else [])
 
@@ -152,7 +152,7 @@ def _mismatch(order: Locked, session: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _fulfil_in(conn: Connection, session: Mapping[str, Any]) -> Outcome:
+def _fulfil_in(conn: Connection, session: Mapping[str, Any], cause: str) -> Outcome:
     order = _lock_for_session(conn, session)
     if order is None:
         return Outcome("order_not_found")
@@ -161,18 +161,24 @@ def _fulfil_in(conn: Connection, session: Mapping[str, Any]) -> Outcome:
     session_id = str(session.get("id"))
     if order.status in PAID_STATES:
         if session_id != order.session_id:
-            return _flag(conn, order, session_id, f"order already paid, and {session_id} paid too")
+            reason = f"order already paid, and {session_id} paid too"
+            return _flag(conn, order, session_id, reason, cause)
         return Outcome("already_paid")
     problem = _mismatch(order, session)
     if problem is None and order.status != Status.PENDING_PAYMENT:
         problem = f"paid while the order was {order.status}"
+    if problem is None and order.flagged_reason is not None:
+        # A flagged order waits for a person, whatever arrives: it is never paid by itself.
+        problem = f"{session_id} paid while the order is flagged ({order.flagged_reason})"
     if problem is not None:
-        return _flag(conn, order, session_id, problem)
+        return _flag(conn, order, session_id, problem, cause)
     customer = session.get("customer_details") or {}
+    payment_intent = session.get("payment_intent")
     order_store.mark_paid(
         conn,
         order,
-        payment_intent=session.get("payment_intent"),
+        cause,
+        payment_intent=payment_intent if isinstance(payment_intent, str) else None,
         email=customer.get("email") or session.get("customer_email"),
     )
     payload = {"order_id": order.public_id}
@@ -201,10 +207,12 @@ def fulfil(session: Mapping[str, Any]) -> Outcome:
     the session is unpaid, `flagged` when it does not match the order.
     """
     with db.transaction() as conn:
-        return _fulfil_in(conn, session)
+        return _fulfil_in(conn, session, f"stripe:{session.get('id')}")
 
 
-def _back_to_draft(conn: Connection, session: Mapping[str, Any], result: str) -> Outcome:
+def _back_to_draft(
+    conn: Connection, session: Mapping[str, Any], result: str, cause: str
+) -> Outcome:
     """The session ended unpaid: its order becomes an editable draft again."""
     order = _lock_for_session(conn, session)
     if (
@@ -213,38 +221,59 @@ def _back_to_draft(conn: Connection, session: Mapping[str, Any], result: str) ->
         or order.session_id != session.get("id")
     ):
         return Outcome("ignored")
-    order_store.back_to_draft(conn, order)
+    order_store.back_to_draft(conn, order, cause, result.replace("_", " "))
     return Outcome(result)
 
 
 def _session_completed(conn: Connection, session: Mapping[str, Any], event_id: str) -> Outcome:
-    return _fulfil_in(conn, session)
+    return _fulfil_in(conn, session, f"stripe:{event_id}")
 
 
 def _async_payment_failed(conn: Connection, session: Mapping[str, Any], event_id: str) -> Outcome:
-    return _back_to_draft(conn, session, "payment_failed")
+    return _back_to_draft(conn, session, "payment_failed", f"stripe:{event_id}")
 
 
 def _session_expired(conn: Connection, session: Mapping[str, Any], event_id: str) -> Outcome:
-    return _back_to_draft(conn, session, "back_to_draft")
+    return _back_to_draft(conn, session, "back_to_draft", f"stripe:{event_id}")
+
+
+def _cents(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _charge_refunded(conn: Connection, charge: Mapping[str, Any], event_id: str) -> Outcome:
-    order = order_store.lock_by_payment(conn, charge.get("payment_intent"))
-    if order is None:
-        order = order_store.lock(conn, _order_ref(charge))
-    if order is None:
-        return Outcome("order_not_found")
-    refunded, amount = charge.get("amount_refunded", 0), charge.get("amount", 0)
+    """A refund changes an order only when it is of the order's own charge (its payment
+    intent); a refund of another charge that names the order only flags it."""
+    cause = f"stripe:{event_id}"
+    refunded, amount = _cents(charge.get("amount_refunded")), _cents(charge.get("amount"))
+    if refunded is None or amount is None:
+        return Outcome("ignored")
     currency = str(charge.get("currency", ""))
-    detail = f"{pricing.money(int(refunded), currency)} of {pricing.money(int(amount), currency)}"
+    detail = f"{pricing.money(refunded, currency)} of {pricing.money(amount, currency)}"
     key = f"{charge.get('id')}:{refunded}"
-    if charge.get("refunded") is True and order.status == Status.PAID:
-        order_store.transition(conn, order.pk, Status.PAID, Status.REFUNDED)
-        task = _notify_ops(conn, key, order.public_id, "refunded", f"refunded {detail}")
-        return Outcome("refunded", [task] if task else [])
+    payment_intent = charge.get("payment_intent")
+    order = order_store.lock_by_payment(
+        conn, payment_intent if isinstance(payment_intent, str) else None
+    )
+    if order is None:
+        named = order_store.lock(conn, _order_ref(charge))
+        if named is None:
+            return Outcome("order_not_found")
+        reason = (
+            f"charge {charge.get('id')} (payment {payment_intent}) refunded {detail}; it names "
+            f"this order but is not the order's charge ({named.payment_intent})"
+        )
+        return _flag(conn, named, key, reason, cause)
     if order.status == Status.REFUNDED:
         return Outcome("already_refunded")
+    if charge.get("refunded") is True or refunded >= amount:
+        order_store.record_refund(conn, order, refunded, cause)
+        order_store.transition(conn, order, Status.REFUNDED, cause, f"refunded {detail}")
+        task = _notify_ops(conn, key, order.public_id, "refunded", f"refunded {detail}")
+        return Outcome("refunded", [task] if task else [])
+    if refunded <= order.refunded_cents:
+        return Outcome("already_refunded")
+    order_store.record_refund(conn, order, refunded, cause)
     task = _notify_ops(
         conn, key, order.public_id, "refund", f"refunded {detail}; the order is {order.status}"
     )

@@ -19,7 +19,9 @@ class Status(StrEnum):
     DRAFT = "draft"
     PENDING_PAYMENT = "pending_payment"
     PAID = "paid"
-    FULFILLED = "fulfilled"
+    IN_PRODUCTION = "in_production"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
     REFUNDED = "refunded"
     CANCELLED = "cancelled"
 
@@ -27,12 +29,23 @@ class Status(StrEnum):
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.DRAFT: frozenset({Status.PENDING_PAYMENT, Status.CANCELLED}),
     Status.PENDING_PAYMENT: frozenset({Status.PAID, Status.DRAFT}),
-    Status.PAID: frozenset({Status.FULFILLED, Status.REFUNDED}),
-    Status.FULFILLED: frozenset(),
+    Status.PAID: frozenset({Status.IN_PRODUCTION, Status.REFUNDED}),
+    Status.IN_PRODUCTION: frozenset({Status.SHIPPED, Status.REFUNDED}),
+    Status.SHIPPED: frozenset({Status.DELIVERED, Status.REFUNDED}),
+    Status.DELIVERED: frozenset({Status.REFUNDED}),
     Status.REFUNDED: frozenset(),
     Status.CANCELLED: frozenset(),
 }
-PAID_STATES = (Status.PAID, Status.FULFILLED, Status.REFUNDED)
+# Paid for: what a charge was taken for, whatever happened since.
+PAID_STATES = (
+    Status.PAID,
+    Status.IN_PRODUCTION,
+    Status.SHIPPED,
+    Status.DELIVERED,
+    Status.REFUNDED,
+)
+# The moves ops make by hand (`POST /api/ops/orders/<id>/status`); Stripe makes the others.
+OPS_MOVES = (Status.IN_PRODUCTION, Status.SHIPPED, Status.DELIVERED)
 
 
 class OrderNotFound(errors.NotFound):

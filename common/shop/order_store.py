@@ -79,6 +79,23 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Tracking:
+    carrier: str | None
+    number: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A status the order took, when, and what caused it."""
+
+    at: datetime
+    status: Status
+    cause: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class Order:
     id: str
     status: Status
@@ -90,6 +107,9 @@ class Order:
     created_at: datetime
     updated_at: datetime
     paid_at: datetime | None
+    refunded_cents: int
+    tracking: Tracking | None
+    events: tuple[Event, ...]
 
 
 @dataclass(frozen=True)
@@ -116,6 +136,9 @@ class Locked:
     checkout_url: str | None
     checkout_amount_cents: int | None
     checkout_currency: str | None
+    payment_intent: str | None
+    flagged_reason: str | None
+    refunded_cents: int
 
 
 @dataclass(frozen=True)
@@ -130,8 +153,9 @@ class NewLine:
 # Reading.
 
 ORDER_SQL = """
-SELECT o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency, o.version,
-       o.created_at, o.updated_at, o.paid_at,
+SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency,
+       o.version, o.created_at, o.updated_at, o.paid_at, o.refunded_cents,
+       o.carrier, o.tracking_number, o.tracking_url,
        COALESCE((
            SELECT json_agg(json_build_object(
                'product_id', i.product_id, 'design_id', d.public_id, 'color', i.color,
@@ -162,6 +186,15 @@ def read(conn: Connection, session: Session | None, order_id: str) -> Order | No
     if session is None or not ORDER_ID.match(order_id):
         return None
     owner_sql, params = owners.owner_clause(session, "o")
+    return _read(conn, order_id, owner_sql, params)
+
+
+def read_for_ops(conn: Connection, order_id: str) -> Order | None:
+    """Any order, for ops (behind the ops token)."""
+    return _read(conn, order_id, "true", {}) if ORDER_ID.match(order_id) else None
+
+
+def _read(conn: Connection, order_id: str, owner_sql: str, params: dict[str, Any]) -> Order | None:
     row = (
         conn.execute(text(ORDER_SQL.format(owner=owner_sql)), {**params, "pid": order_id})
         .mappings()
@@ -169,8 +202,22 @@ def read(conn: Connection, session: Session | None, order_id: str) -> Order | No
     )
     if row is None:
         return None
-    items = tuple(_item(item) for item in row["items"])
-    return Order(**{**row, "status": Status(row["status"]), "items": items})
+    fields = dict(row)
+    pk = fields.pop("pk")
+    carrier, number, url = (fields.pop(k) for k in ("carrier", "tracking_number", "tracking_url"))
+    fields.update(status=Status(row["status"]), items=tuple(_item(i) for i in fields["items"]))
+    events = conn.execute(
+        text(
+            "SELECT at, status, cause, detail FROM order_events"
+            " WHERE order_id = :pk AND kind = 'status' ORDER BY id"
+        ),
+        {"pk": pk},
+    )
+    return Order(
+        **fields,
+        tracking=Tracking(carrier, number, url) if number else None,
+        events=tuple(Event(e.at, Status(e.status), e.cause, e.detail) for e in events),
+    )
 
 
 LIST_SQL = """
@@ -212,7 +259,8 @@ def checkout_of(conn: Connection, order_id: str) -> tuple[str, str] | None:
 
 LOCK_SQL = (
     "SELECT o.id, o.public_id, o.status, o.version, o.stripe_checkout_session_id,"
-    " o.checkout_url, o.checkout_amount_cents, o.checkout_currency"
+    " o.checkout_url, o.checkout_amount_cents, o.checkout_currency,"
+    " o.stripe_payment_intent_id, o.flagged_reason, o.refunded_cents"
     " FROM orders o WHERE {where} FOR UPDATE"
 )
 
@@ -230,6 +278,9 @@ def _lock(conn: Connection, where: str, params: dict[str, Any]) -> Locked | None
         checkout_url=row.checkout_url,
         checkout_amount_cents=row.checkout_amount_cents,
         checkout_currency=row.checkout_currency,
+        payment_intent=row.stripe_payment_intent_id,
+        flagged_reason=row.flagged_reason,
+        refunded_cents=int(row.refunded_cents),
     )
 
 
@@ -266,7 +317,7 @@ def lock_draft(conn: Connection, session: Session, order_id: str) -> Locked:
 
 def create_draft(conn: Connection, session: Session, order_id: str, currency: str) -> int:
     """A new, empty draft owned by the caller; its row id."""
-    return int(
+    pk = int(
         conn.execute(
             text(
                 "INSERT INTO orders (public_id, user_id, owner_session, currency)"
@@ -280,6 +331,8 @@ def create_draft(conn: Connection, session: Session, order_id: str, currency: st
             },
         ).scalar_one()
     )
+    record(conn, pk, "status", Status.DRAFT, "shopper", "draft created")
+    return pk
 
 
 def design_pk(conn: Connection, session: Session, design_id: str) -> tuple[int, str] | None:
@@ -295,9 +348,14 @@ def design_pk(conn: Connection, session: Session, design_id: str) -> tuple[int, 
 
 
 def write_items(
-    conn: Connection, order_pk: int, lines: Sequence[NewLine], priced: pricing.OrderPrice
+    conn: Connection,
+    order_pk: int,
+    lines: Sequence[NewLine],
+    priced: pricing.OrderPrice,
+    currency: str | None,
 ) -> None:
-    """Replace the draft's items with `lines`, priced as `priced`; its version moves on."""
+    """Replace the draft's items with `lines`, priced as `priced` in `currency` (the items'
+    currency; None for no items keeps the draft's); its version moves on."""
     conn.execute(text("DELETE FROM order_items WHERE order_id = :o"), {"o": order_pk})
     for position, line in enumerate(lines):
         price = line.price
@@ -335,26 +393,55 @@ def write_items(
     conn.execute(
         text(
             "UPDATE orders SET subtotal_cents = :sub, total_cents = :total,"
-            " version = version + 1, updated_at = now() WHERE id = :o"
+            " currency = COALESCE(:currency, currency), version = version + 1,"
+            " updated_at = now() WHERE id = :o"
         ),
-        {"o": order_pk, "sub": priced.subtotal_cents, "total": priced.total_cents},
+        {
+            "o": order_pk,
+            "sub": priced.subtotal_cents,
+            "total": priced.total_cents,
+            "currency": currency,
+        },
     )
 
 
-# Status moves (the order is locked by the caller).
+# Status moves (the order is locked by the caller), each recorded in `order_events` with what
+# caused it: `shopper`, `ops`, or the Stripe event (`stripe:evt_...`).
 
 
-def transition(conn: Connection, order_pk: int, current: Status, target: Status) -> None:
-    """Move a locked order from `current` to `target`, checked against the table."""
-    check_transition(current, target)
+def record(
+    conn: Connection, order_pk: int, kind: str, status: Status, cause: str, detail: str = ""
+) -> None:
+    """Append what happened to the order's history (the table refuses updates)."""
+    conn.execute(
+        text(
+            "INSERT INTO order_events (order_id, kind, status, cause, detail)"
+            " VALUES (:pk, :kind, :status, :cause, :detail)"
+        ),
+        {
+            "pk": order_pk,
+            "kind": kind,
+            "status": status.value,
+            "cause": cause[:300],
+            "detail": detail[:1000],
+        },
+    )
+
+
+def transition(
+    conn: Connection, order: Locked, target: Status, cause: str, detail: str = ""
+) -> None:
+    """Move a locked order to `target`, checked against the table, and record why."""
+    check_transition(order.status, target)
     conn.execute(
         text(
             "UPDATE orders SET status = :target, updated_at = now(),"
             " paid_at = CASE WHEN :target = 'paid' THEN now() ELSE paid_at END"
             " WHERE id = :pk AND status = :current"
         ),
-        {"pk": order_pk, "current": current.value, "target": target.value},
+        {"pk": order.pk, "current": order.status.value, "target": target.value},
     )
+    record(conn, order.pk, "status", target, cause, detail)
 
 
 def start_checkout(
@@ -367,12 +454,14 @@ def start_checkout(
     currency: str,
     email: str,
 ) -> None:
-    """The draft waits for payment of Checkout Session `session_id`, for this amount."""
+    """The draft waits for payment of Checkout Session `session_id`, for this amount.
+
+    A flag stays: only ops clear it (`clear_flag`)."""
     conn.execute(
         text(
             "UPDATE orders SET stripe_checkout_session_id = :sid, checkout_url = :url,"
             " checkout_amount_cents = :amount, checkout_currency = :currency,"
-            " email = :email, flagged_reason = NULL WHERE id = :pk"
+            " email = :email WHERE id = :pk"
         ),
         {
             "pk": order.pk,
@@ -383,15 +472,15 @@ def start_checkout(
             "email": email,
         },
     )
-    transition(conn, order.pk, Status.DRAFT, Status.PENDING_PAYMENT)
+    transition(conn, order, Status.PENDING_PAYMENT, "shopper", f"checkout {session_id}")
 
 
-def back_to_draft(conn: Connection, order: Locked) -> None:
+def back_to_draft(conn: Connection, order: Locked, cause: str, detail: str = "") -> None:
     """An order waiting for payment becomes an editable draft again.
 
     Its version moves on, so the next checkout uses a new idempotency key and a new session.
     """
-    transition(conn, order.pk, Status.PENDING_PAYMENT, Status.DRAFT)
+    transition(conn, order, Status.DRAFT, cause, detail)
     conn.execute(
         text("UPDATE orders SET version = version + 1, checkout_url = NULL WHERE id = :pk"),
         {"pk": order.pk},
@@ -399,7 +488,7 @@ def back_to_draft(conn: Connection, order: Locked) -> None:
 
 
 def mark_paid(
-    conn: Connection, order: Locked, *, payment_intent: str | None, email: str | None
+    conn: Connection, order: Locked, cause: str, *, payment_intent: str | None, email: str | None
 ) -> None:
     """The order's Checkout Session was paid with PaymentIntent `payment_intent`."""
     conn.execute(
@@ -409,15 +498,58 @@ def mark_paid(
         ),
         {"pk": order.pk, "pi": payment_intent, "email": email},
     )
-    transition(conn, order.pk, Status.PENDING_PAYMENT, Status.PAID)
+    transition(conn, order, Status.PAID, cause)
 
 
-def flag(conn: Connection, order: Locked, reason: str) -> None:
-    """Note why a person has to look at the order; its status stays as it is."""
+def ship(
+    conn: Connection,
+    order: Locked,
+    cause: str,
+    *,
+    carrier: str | None,
+    tracking_number: str,
+    tracking_url: str | None,
+) -> None:
+    """The order left with this tracking number."""
     conn.execute(
-        text("UPDATE orders SET flagged_reason = :reason, updated_at = now() WHERE id = :pk"),
+        text(
+            "UPDATE orders SET carrier = :carrier, tracking_number = :number,"
+            " tracking_url = :url WHERE id = :pk"
+        ),
+        {"pk": order.pk, "carrier": carrier, "number": tracking_number, "url": tracking_url},
+    )
+    transition(conn, order, Status.SHIPPED, cause, f"tracking {tracking_number}")
+
+
+def record_refund(conn: Connection, order: Locked, refunded_cents: int, cause: str) -> None:
+    """The order's own charge has `refunded_cents` refunded in all (Stripe's running total)."""
+    conn.execute(
+        text("UPDATE orders SET refunded_cents = :cents, updated_at = now() WHERE id = :pk"),
+        {"pk": order.pk, "cents": refunded_cents},
+    )
+    record(conn, order.pk, "refund", order.status, cause, f"{refunded_cents} refunded in all")
+
+
+def flag(conn: Connection, order: Locked, reason: str, cause: str) -> None:
+    """Note why a person has to look at the order; its status stays as it is, and the flag
+    stays until ops clear it. A flagged order keeps its first reason; the history has all."""
+    conn.execute(
+        text(
+            "UPDATE orders SET flagged_reason = COALESCE(flagged_reason, :reason),"
+            " updated_at = now() WHERE id = :pk"
+        ),
         {"pk": order.pk, "reason": reason[:500]},
     )
+    record(conn, order.pk, "flagged", order.status, cause, reason)
+
+
+def clear_flag(conn: Connection, order: Locked, reason: str) -> None:
+    """Ops looked at the flagged order and say why it is fine now."""
+    conn.execute(
+        text("UPDATE orders SET flagged_reason = NULL, updated_at = now() WHERE id = :pk"),
+        {"pk": order.pk},
+    )
+    record(conn, order.pk, "flag_cleared", order.status, "ops", reason)
 
 
 def claim(conn: Connection, user_pk: int, anonymous_subject: str) -> None:

@@ -114,11 +114,11 @@ def save_draft(
     """Create a draft, or replace the items of the caller's draft, in one transaction."""
     lines = _validated(choices)
     priced = price(lines)
+    currency = lines[0][0].currency if lines else None  # the items' (one, checked above)
     with db.transaction() as conn:
         if order_id is None:
             order_id = new_order_id()
-            currency = lines[0][0].currency if lines else "usd"
-            order_pk = order_store.create_draft(conn, session, order_id, currency)
+            order_pk = order_store.create_draft(conn, session, order_id, currency or "usd")
         else:
             draft = order_store.lock_draft(conn, session, order_id)
             if expected_version is not None and draft.version != expected_version:
@@ -128,7 +128,7 @@ def save_draft(
             NewLine(choice, _design_pk(conn, session, choice, index), line_price)
             for index, ((_, choice), line_price) in enumerate(zip(lines, priced.lines, strict=True))
         ]
-        order_store.write_items(conn, order_pk, new_lines, priced)
+        order_store.write_items(conn, order_pk, new_lines, priced, currency)
         order = order_store.read(conn, session, order_id)
     assert order is not None
     return order

@@ -193,5 +193,5 @@ def reopen(session: Session, order_id: str) -> Order:
             and locked.status == Status.PENDING_PAYMENT
             and (waiting is None or locked.session_id == waiting[0])
         ):
-            order_store.back_to_draft(conn, locked)
+            order_store.back_to_draft(conn, locked, "shopper", "reopened to change it")
     return orders.get_order(session, order_id)

@@ -1,17 +1,23 @@
-"""The `ops` function: ops tasks behind the ops token (/api/sheets/append, /api/ops/outbox/drain).
+"""The `ops` function: ops tasks behind the ops token (the sheet, the outbox drain, moving and
+unflagging orders).
 
 Every route needs `Authorization: Bearer <OPS_TOKEN>` (Cloud Scheduler or a person with the
 token); there is no cookie or origin involved.
 """
 
 import hmac
+from typing import Literal
 
 import flask
 import functions_framework
+from pydantic import BaseModel, ConfigDict, Field
 
+from common.api.orders import OrderOut, order_out
 from common.core import errors
-from common.effects import outbox, sheet, tasks
+from common.effects import order_mail, outbox, sheet, tasks
 from common.infra import config
+from common.shop import shipping
+from common.shop.lifecycle import Status
 from common.web.http import Call, Router
 
 config.require("OPS_TOKEN", "SENDGRID_API_KEY", "SHEET_ID")
@@ -51,6 +57,57 @@ def drain_outbox(call: Call) -> outbox.DrainOut:
     """Perform the side effects that are due (sheet rows, emails), retrying with backoff."""
     require_ops_token(call)
     return outbox.drain(tasks.HANDLERS, call.body.limit)
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["in_production", "shipped", "delivered"]
+    carrier: str | None = Field(default=None, min_length=1, max_length=80)
+    tracking_number: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{2,79}$", description="needed to ship"
+    )
+    tracking_url: str | None = Field(default=None, pattern=r"^https://[^\s]{1,2040}$")
+
+
+class ClearFlagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500, description="why the order is fine now")
+
+
+@router.route(
+    "POST",
+    "/api/ops/orders/<order_id>/status",
+    body=StatusIn,
+    response=OrderOut,
+    errors=(404, 409),
+)
+def move_order(call: Call) -> OrderOut:
+    """Move a paid order into production, ship it (with its tracking number), or mark it
+    delivered; shipping emails the shopper once."""
+    require_ops_token(call)
+    body = call.body
+    moved = shipping.move(
+        call.params["order_id"],
+        Status(body.status),
+        carrier=body.carrier,
+        tracking_number=body.tracking_number,
+        tracking_url=body.tracking_url,
+    )
+    outbox.attempt(moved.tasks, order_mail.HANDLERS)
+    return order_out(moved.order)
+
+
+@router.route(
+    "POST",
+    "/api/ops/orders/<order_id>/clear-flag",
+    body=ClearFlagIn,
+    response=OrderOut,
+    errors=(404, 409),
+)
+def clear_order_flag(call: Call) -> OrderOut:
+    """Clear a flag after looking at the order; the reason is kept in its history."""
+    require_ops_token(call)
+    return order_out(shipping.clear_flag(call.params["order_id"], call.body.reason))
 
 
 @functions_framework.http

@@ -1,0 +1,264 @@
+"""After payment the order is a contract: ops move it through production and shipping (the
+shopper gets one shipped email and sees the timeline), refunds change it only when they are of
+its own charge, and a flag stays until ops clear it. Real Postgres, the real functions."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import sqlalchemy
+from sqlalchemy import text
+
+from common.infra import config
+from common.providers import mail, sheets
+from tests.conftest import function_app
+from tests.test_checkout import TEE_ITEM, checkout, new_draft, new_shopper, order_row, pending_order
+from tests.test_webhook import event, mail_file, send, session_object
+
+
+@pytest.fixture(autouse=True)
+def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheets.sheet, "built", None)
+    monkeypatch.setattr(mail.mailer, "built", None)
+
+
+def ops(path: str, body: dict[str, Any]) -> Any:
+    token = config.settings().ops_token
+    return (
+        function_app("ops")
+        .test_client()
+        .post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    )
+
+
+def move(order_id: str, status: str, **tracking: str) -> Any:
+    return ops(f"/api/ops/orders/{order_id}/status", {"status": status, **tracking})
+
+
+def paid_order(engine: sqlalchemy.Engine) -> tuple[Any, str]:
+    pending = pending_order(engine)
+    completed = event("checkout.session.completed", session_object(pending))
+    assert send(completed).get_json()["outcome"] == "paid"
+    return pending, completed["id"]
+
+
+def shopper_view(pending: Any) -> dict[str, Any]:
+    response = pending.shopper.client("orders").get(f"/api/orders/{pending.order_id}")
+    assert response.status_code == 200
+    order: dict[str, Any] = response.get_json()
+    return order
+
+
+def refund(pending: Any, *, amount_refunded: int, payment_intent: str, **extra: Any) -> Any:
+    charge = {
+        "id": "ch_" + payment_intent[-8:],
+        "object": "charge",
+        "amount": pending.amount_cents,
+        "amount_refunded": amount_refunded,
+        "currency": "usd",
+        "payment_intent": payment_intent,
+        "refunded": amount_refunded >= pending.amount_cents,
+        "metadata": {"order_id": pending.order_id},
+        **extra,
+    }
+    return send(event("charge.refunded", charge)).get_json()
+
+
+def own_payment(pending: Any) -> str:
+    return str(session_object(pending)["payment_intent"])
+
+
+def test_ops_move_a_paid_order_to_the_customer_and_the_timeline_says_who(engine) -> None:
+    pending, paid_event = paid_order(engine)
+    assert move(pending.order_id, "shipped", tracking_number="1Z999AA10123456784").status_code == (
+        409
+    )
+    assert move(pending.order_id, "in_production").status_code == 200
+    no_tracking = move(pending.order_id, "shipped")
+    assert no_tracking.status_code == 422
+    assert no_tracking.get_json()["error"]["code"] == "tracking_number_required"
+    shipped = move(
+        pending.order_id,
+        "shipped",
+        carrier="UPS",
+        tracking_number="1Z999AA10123456784",
+        tracking_url="https://www.ups.com/track?tracknum=1Z999AA10123456784",
+    )
+    assert shipped.status_code == 200, shipped.get_json()
+    assert move(pending.order_id, "delivered").status_code == 200
+    assert move(pending.order_id, "in_production").status_code == 409
+
+    order = shopper_view(pending)
+    assert order["status"] == "delivered"
+    assert order["tracking"] == {
+        "carrier": "UPS",
+        "number": "1Z999AA10123456784",
+        "url": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+    }
+    timeline = [(e["status"], e["cause"]) for e in order["events"]]
+    assert timeline == [
+        ("draft", "shopper"),
+        ("pending_payment", "shopper"),
+        ("paid", f"stripe:{paid_event}"),
+        ("in_production", "ops"),
+        ("shipped", "ops"),
+        ("delivered", "ops"),
+    ]
+    times = [e["at"] for e in order["events"]]
+    assert times == sorted(times)
+
+
+def test_a_shipped_email_goes_out_once_however_often_ops_ask(engine) -> None:
+    pending, _ = paid_order(engine)
+    assert move(pending.order_id, "in_production").status_code == 200
+    answers: list[int] = []
+
+    def ship() -> None:
+        answers.append(
+            move(pending.order_id, "shipped", tracking_number="9400111202555842761023").status_code
+        )
+
+    threads = [threading.Thread(target=ship) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * 4
+    email = mail_file(f"shipped_email:{pending.order_id}")
+    assert email.is_file()
+    assert "9400111202555842761023" in email.read_text()
+    with engine.connect() as conn:
+        shipped_events = conn.execute(
+            text(
+                "SELECT count(*) FROM order_events e JOIN orders o ON o.id = e.order_id"
+                " WHERE o.public_id = :p AND e.status = 'shipped'"
+            ),
+            {"p": pending.order_id},
+        ).scalar_one()
+        emails = conn.execute(
+            text(
+                "SELECT count(*) FROM outbox"
+                " WHERE kind = 'shipped_email' AND payload->>'order_id' = :p"
+            ),
+            {"p": pending.order_id},
+        ).scalar_one()
+    assert (shipped_events, emails) == (1, 1)
+
+
+def test_ops_routes_need_the_token_and_a_known_order(engine) -> None:
+    pending, _ = paid_order(engine)
+    client = function_app("ops").test_client()
+    path = f"/api/ops/orders/{pending.order_id}/status"
+    assert client.post(path, json={"status": "in_production"}).status_code == 401
+    assert move("ord_" + "x" * 24, "in_production").status_code == 404
+    assert move(pending.order_id, "refunded").status_code == 422
+    assert order_row(engine, pending.order_id).status == "paid"
+
+
+def test_a_full_refund_of_the_orders_own_charge_refunds_it(engine) -> None:
+    pending, _ = paid_order(engine)
+    answer = refund(
+        pending, amount_refunded=pending.amount_cents, payment_intent=own_payment(pending)
+    )
+    assert answer["outcome"] == "refunded"
+    order = shopper_view(pending)
+    assert order["status"] == "refunded"
+    assert order["refunded_cents"] == pending.amount_cents
+    assert order["events"][-1]["status"] == "refunded"
+
+
+def test_a_partial_refund_records_the_amount_and_keeps_the_status(engine) -> None:
+    pending, _ = paid_order(engine)
+    assert move(pending.order_id, "in_production").status_code == 200
+    answer = refund(pending, amount_refunded=500, payment_intent=own_payment(pending))
+    assert answer["outcome"] == "partially_refunded"
+    order = shopper_view(pending)
+    assert (order["status"], order["refunded_cents"]) == ("in_production", 500)
+    again = refund(pending, amount_refunded=1500, payment_intent=own_payment(pending))
+    assert again["outcome"] == "partially_refunded"
+    assert shopper_view(pending)["refunded_cents"] == 1500
+
+
+def test_a_refund_of_another_charge_naming_the_order_only_flags_it(engine) -> None:
+    pending, _ = paid_order(engine)
+    answer = refund(pending, amount_refunded=pending.amount_cents, payment_intent="pi_someoneelse")
+    assert answer["outcome"] == "flagged"
+    row = order_row(engine, pending.order_id)
+    assert row.status == "paid"
+    assert "not the order's charge" in row.flagged_reason
+    assert shopper_view(pending)["refunded_cents"] == 0
+
+
+def test_a_flag_survives_reopen_a_new_checkout_and_a_later_payment(engine) -> None:
+    pending = pending_order(engine)
+    wrong = session_object(pending, amount_total=1)
+    assert send(event("checkout.session.completed", wrong)).get_json()["outcome"] == "flagged"
+    reason = order_row(engine, pending.order_id).flagged_reason
+    assert reason
+    client = pending.shopper.client("checkout")
+    assert (
+        client.post("/api/checkout/reopen", json={"order_id": pending.order_id}).status_code == 200
+    )
+    assert order_row(engine, pending.order_id).flagged_reason == reason
+    again = checkout(pending.shopper, pending.order_id)
+    assert again.status_code == 200
+    row = order_row(engine, pending.order_id)
+    assert (row.status, row.flagged_reason) == ("pending_payment", reason)
+    session = {**session_object(pending), "id": again.get_json()["session_id"]}
+    assert send(event("checkout.session.completed", session)).get_json()["outcome"] == "flagged"
+    row = order_row(engine, pending.order_id)
+    assert row.status == "pending_payment" and row.flagged_reason == reason
+
+    cleared = ops(
+        f"/api/ops/orders/{pending.order_id}/clear-flag", {"reason": "called the shopper"}
+    )
+    assert cleared.status_code == 200
+    assert order_row(engine, pending.order_id).flagged_reason is None
+    with engine.connect() as conn:
+        kinds = conn.execute(
+            text(
+                "SELECT e.kind, e.cause, e.detail FROM order_events e JOIN orders o"
+                " ON o.id = e.order_id WHERE o.public_id = :p AND e.kind <> 'status' ORDER BY e.id"
+            ),
+            {"p": pending.order_id},
+        ).all()
+    assert [k.kind for k in kinds] == ["flagged", "flagged", "flag_cleared"]
+    assert kinds[-1].cause == "ops" and kinds[-1].detail == "called the shopper"
+    second = ops(f"/api/ops/orders/{pending.order_id}/clear-flag", {"reason": "again"})
+    assert second.status_code == 409
+
+
+def test_the_history_is_append_only(engine) -> None:
+    pending, _ = paid_order(engine)
+    with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE order_events SET cause = 'someone' WHERE order_id ="
+                " (SELECT id FROM orders WHERE public_id = :p)"
+            ),
+            {"p": pending.order_id},
+        )
+
+
+def test_a_drafts_currency_follows_its_items(engine, monkeypatch) -> None:
+    shopper = new_shopper(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE products SET currency = 'eur' WHERE id = 'tote'"))
+    from common.shop import catalog
+
+    catalog.forget()
+    try:
+        order = new_draft(shopper, [TEE_ITEM])
+        assert order["currency"] == "usd"
+        tote = {"product_id": "tote", "color": "Natural", "sizes": {"OS": 12}}
+        response = shopper.client("orders").post(
+            "/api/orders/draft", json={"order_id": order["id"], "items": [tote]}
+        )
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["currency"] == "eur"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE products SET currency = 'usd' WHERE id = 'tote'"))
+        catalog.forget()
