@@ -14,7 +14,14 @@ from sqlalchemy import text
 from common.infra import config
 from common.providers import mail, sheets
 from tests.conftest import function_app
-from tests.test_checkout import TEE_ITEM, checkout, new_draft, new_shopper, order_row, pending_order
+from tests.test_checkout import (
+    TEE_ITEM,
+    checkout,
+    new_draft,
+    new_shopper,
+    order_row,
+    pending_order,
+)
 from tests.test_webhook import event, mail_file, send, session_object
 
 
@@ -262,3 +269,86 @@ def test_a_drafts_currency_follows_its_items(engine, monkeypatch) -> None:
         with engine.begin() as conn:
             conn.execute(text("UPDATE products SET currency = 'usd' WHERE id = 'tote'"))
         catalog.forget()
+
+
+TITLE = {
+    "id": "title",
+    "type": "text",
+    "area": "front",
+    "x": 0.5,
+    "y": 0.4,
+    "text": "RIVERSIDE FC",
+    "font": "Aileron Black",
+    "size": 0.12,
+    "color": "#ffffff",
+}
+
+
+def save_design(shopper: Any, **body: Any) -> dict[str, Any]:
+    response = shopper.client("generate_image").post("/api/designs", json=body)
+    assert response.status_code == 200, response.get_json()
+    design: dict[str, Any] = response.get_json()
+    return design
+
+
+def test_a_paid_order_keeps_the_design_it_was_paid_for(engine) -> None:
+    shopper = new_shopper(engine)
+    design = save_design(shopper, product_id="classic-tee", color="Black", layers=[TITLE])
+    item = {**TEE_ITEM, "design_id": design["design_id"]}
+    order = new_draft(shopper, [item])
+    assert order["items"][0]["design_version"] == design["version"]
+    started = checkout(shopper, order["id"])
+    assert started.status_code == 200
+    pending = type("P", (), {})()
+    pending.shopper, pending.order_id = shopper, order["id"]
+    pending.session_id, pending.amount_cents = (
+        started.get_json()["session_id"],
+        order["total_cents"],
+    )
+    pending.currency = "usd"
+    assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
+    paid = shopper_view(pending)
+    assert paid["status"] == "paid"
+
+    moved = {**TITLE, "text": "RIVERSIDE UTD", "x": 0.48, "size": 0.1}
+    edited = save_design(
+        shopper, design_id=design["design_id"], product_id="hoodie", color="Navy", layers=[moved]
+    )
+    assert edited["version"] > design["version"]
+    assert edited["mockups"] != design["mockups"]
+
+    after = shopper_view(pending)
+    for field in ("items", "total_cents", "subtotal_cents", "currency"):
+        assert after[field] == paid[field], field
+    [line] = after["items"]
+    assert line["design_version"] == design["version"]
+    assert line["mockups"] == design["mockups"]
+    assert (line["product_id"], line["color"]) == ("classic-tee", "Black")
+
+    again = new_draft(shopper, [{**item, "product_id": "hoodie", "color": "Navy"}])
+    assert again["items"][0]["design_version"] == edited["version"]
+    assert again["items"][0]["mockups"] == edited["mockups"]
+
+
+def test_reopening_an_order_takes_the_latest_design_at_the_next_checkout(engine) -> None:
+    shopper = new_shopper(engine)
+    design = save_design(shopper, product_id="classic-tee", color="Black", layers=[TITLE])
+    order = new_draft(shopper, [{**TEE_ITEM, "design_id": design["design_id"]}])
+    assert checkout(shopper, order["id"]).status_code == 200
+    edited = save_design(
+        shopper,
+        design_id=design["design_id"],
+        product_id="classic-tee",
+        color="Black",
+        layers=[{**TITLE, "text": "NEW NAME"}],
+    )
+    frozen = shopper.client("orders").get(f"/api/orders/{order['id']}").get_json()
+    assert frozen["items"][0]["design_version"] == design["version"]
+    reopened = shopper.client("checkout").post(
+        "/api/checkout/reopen", json={"order_id": order["id"]}
+    )
+    assert reopened.status_code == 200
+    assert reopened.get_json()["items"][0]["design_version"] == edited["version"]
+    assert checkout(shopper, order["id"]).status_code == 200
+    again = shopper.client("orders").get(f"/api/orders/{order['id']}").get_json()
+    assert again["items"][0]["design_version"] == edited["version"]

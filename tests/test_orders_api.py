@@ -324,9 +324,12 @@ def test_an_item_with_a_design_shows_the_design_mockups(shopper, engine) -> None
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO designs (public_id, owner_session, product_id, color,"
-                " final_image_url, mockup_back_url) VALUES (:d, :o, 'classic-tee', 'Black',"
-                " '/storage/front.png', '/storage/back.png')"
+                "WITH design AS (INSERT INTO designs (public_id, owner_session, product_id,"
+                " color, final_image_url, mockup_back_url) VALUES (:d, :o, 'classic-tee',"
+                " 'Black', '/storage/front.png', '/storage/back.png') RETURNING *)"
+                " INSERT INTO design_versions (design_id, version, product_id, color, layers,"
+                " brief, mockup_front_url, mockup_back_url) SELECT id, version, product_id,"
+                " color, layers, brief, final_image_url, mockup_back_url FROM design"
             ),
             {"d": design_id, "o": owner.subject},
         )

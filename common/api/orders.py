@@ -73,6 +73,9 @@ class OrderItemOut(BaseModel):
     product_id: str
     product_name: str
     design_id: str | None
+    design_version: int | None = Field(
+        description="the design version this line is made of (frozen once checkout starts)"
+    )
     color: str
     sizes: dict[str, int]
     quantity: int
@@ -137,6 +140,7 @@ def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
         product_id=item.product_id,
         product_name=product.name if product else item.product_id,
         design_id=item.design_id,
+        design_version=item.design_version,
         color=item.color,
         sizes=item.size_map,
         quantity=item.quantity,

@@ -68,6 +68,7 @@ class Item:
     mockup_front: str | None
     mockup_back: str | None
     image_url: str | None  # the design's picture (mockup, else artwork), for the checkout page
+    design_version: int | None  # frozen at checkout; a draft's is its design's latest
 
     @property
     def size_map(self) -> dict[str, int]:
@@ -152,7 +153,13 @@ class NewLine:
 
 # Reading.
 
-ORDER_SQL = """
+# The design of an order line as it was priced: the version frozen at checkout, else (a draft)
+# the design's latest version.
+LINE_DESIGN = """LEFT JOIN designs d ON d.id = i.design_id
+LEFT JOIN design_versions v
+       ON v.design_id = i.design_id AND v.version = COALESCE(i.design_version, d.version)"""
+
+ORDER_SQL = f"""
 SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency,
        o.version, o.created_at, o.updated_at, o.paid_at, o.refunded_cents,
        o.carrier, o.tracking_number, o.tracking_url,
@@ -162,17 +169,18 @@ SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents,
                'quantity', i.quantity, 'tier_min_quantity', i.tier_min_quantity,
                'unit_price_cents', i.unit_price_cents, 'line_total_cents', i.line_total_cents,
                'list_total_cents', i.list_total_cents,
-               'mockup_front', d.final_image_url, 'mockup_back', d.mockup_back_url,
-               'image_url', COALESCE(d.final_image_url, d.artwork_url),
+               'design_version', v.version,
+               'mockup_front', v.mockup_front_url, 'mockup_back', v.mockup_back_url,
+               'image_url', COALESCE(v.mockup_front_url, v.artwork_url),
                'sizes', (SELECT json_agg(json_build_object(
                              'size', s.size, 'quantity', s.quantity,
                              'unit_price_cents', s.unit_price_cents) ORDER BY s.id)
                          FROM order_sizes s WHERE s.order_item_id = i.id)
            ) ORDER BY i.position)
-           FROM order_items i LEFT JOIN designs d ON d.id = i.design_id
+           FROM order_items i {LINE_DESIGN}
            WHERE i.order_id = o.id), '[]') AS items
 FROM orders o
-WHERE o.public_id = :pid AND {owner}
+WHERE o.public_id = :pid AND {{owner}}
 """
 
 
@@ -453,8 +461,11 @@ def start_checkout(
     amount_cents: int,
     currency: str,
     email: str,
+    design_versions: Sequence[int | None],
 ) -> None:
-    """The draft waits for payment of Checkout Session `session_id`, for this amount.
+    """The draft waits for payment of Checkout Session `session_id`, for this amount; each
+    line keeps from now on the design version it was priced on (`design_versions`, by
+    position).
 
     A flag stays: only ops clear it (`clear_flag`)."""
     conn.execute(
@@ -472,6 +483,19 @@ def start_checkout(
             "email": email,
         },
     )
+    frozen = [
+        {"pk": order.pk, "position": position, "version": version}
+        for position, version in enumerate(design_versions)
+        if version is not None
+    ]
+    if frozen:
+        conn.execute(
+            text(
+                "UPDATE order_items SET design_version = :version"
+                " WHERE order_id = :pk AND position = :position AND design_id IS NOT NULL"
+            ),
+            frozen,
+        )
     transition(conn, order, Status.PENDING_PAYMENT, "shopper", f"checkout {session_id}")
 
 
@@ -483,6 +507,10 @@ def back_to_draft(conn: Connection, order: Locked, cause: str, detail: str = "")
     transition(conn, order, Status.DRAFT, cause, detail)
     conn.execute(
         text("UPDATE orders SET version = version + 1, checkout_url = NULL WHERE id = :pk"),
+        {"pk": order.pk},
+    )
+    conn.execute(
+        text("UPDATE order_items SET design_version = NULL WHERE order_id = :pk"),
         {"pk": order.pk},
     )
 
@@ -600,15 +628,15 @@ FROM orders o LEFT JOIN users u ON u.id = o.user_id
 WHERE o.public_id = :pid
 """
 
-PAID_LINES_SQL = """
-SELECT p.name AS product_name, i.color, d.public_id AS design_id,
-       COALESCE(d.final_image_url, d.artwork_url, p.image_url) AS image_url,
+PAID_LINES_SQL = f"""
+SELECT i.id AS item_pk, p.name AS product_name, i.color, d.public_id AS design_id,
+       COALESCE(v.mockup_front_url, v.artwork_url, p.image_url) AS image_url,
        i.quantity, i.unit_price_cents, i.line_total_cents,
        (SELECT json_agg(json_build_array(s.size, s.quantity) ORDER BY s.id)
         FROM order_sizes s WHERE s.order_item_id = i.id) AS sizes
 FROM order_items i
 JOIN products p ON p.id = i.product_id
-LEFT JOIN designs d ON d.id = i.design_id
+{LINE_DESIGN}
 WHERE i.order_id = :pk
 ORDER BY i.position
 """

@@ -166,6 +166,7 @@ def start_checkout(session: Session, order_id: str) -> Started:
             amount_cents=order.total_cents,
             currency=order.currency,
             email=email,
+            design_versions=[item.design_version for item in order.items],
         )
     log.info("checkout started", order_id=order.id, session_id=created.id)
     return Started(url=created.url, session_id=created.id)
