@@ -71,7 +71,8 @@ def render_text(layer: TextLayer, em_px: float) -> Image.Image:
 def _placed(
     layer: ImageLayer | TextLayer, area: Area, assets: Mapping[str, Image.Image]
 ) -> tuple[Image.Image, tuple[float, float]] | None:
-    """The layer drawn at its final size and rotation, and its centre in template pixels."""
+    """The layer drawn at its final size and rotation, and its centre, in the pixels `area`
+    is measured in (the template's for a mockup, the print file's for a print)."""
     cx = area.x + layer.x * area.width
     cy = area.y + layer.y * area.height
     if isinstance(layer, ImageLayer):
@@ -80,12 +81,55 @@ def _placed(
             return None
         width, height = image_box(layer, area, art.width / art.height)
         size = (max(1, round(width)), max(1, round(height)))
-        drawn = art.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
+        rgba = art if art.mode == "RGBA" else art.convert("RGBA")
+        drawn = rgba.resize(size, Image.Resampling.LANCZOS)
     else:
         drawn = render_text(layer, text_em(layer, area))
     if layer.rotation:
         drawn = drawn.rotate(-layer.rotation, resample=Image.Resampling.BICUBIC, expand=True)
     return drawn, (cx, cy)
+
+
+def paint_layers(
+    canvas: tuple[int, int],
+    side: str,
+    area: Area,
+    layers: Sequence[ImageLayer | TextLayer],
+    assets: Mapping[str, Image.Image],
+) -> Image.Image:
+    """The layers of `side` placed in `area` on a transparent RGBA canvas of size `canvas`.
+
+    The one placement of layers: a mockup paints them in the print area's box on the template,
+    a print file (`common.studio.print_files`) in a box of its own pixels at 300 DPI, so the
+    two show the same design, each drawn at its own resolution.
+    """
+    painted = Image.new("RGBA", canvas, (0, 0, 0, 0))
+    for layer in layers:
+        if layer.area != side:
+            continue
+        placed = _placed(layer, area, assets)
+        if placed is None:
+            continue
+        drawn, (cx, cy) = placed
+        _composite(painted, drawn, (round(cx - drawn.width / 2), round(cy - drawn.height / 2)))
+    return painted
+
+
+COMPOSITE_ROWS = 256  # rows composited at a time: the copies it makes stay a few megabytes
+
+
+def _composite(canvas: Image.Image, drawn: Image.Image, at: tuple[int, int]) -> None:
+    """`drawn` composited over `canvas` with its top left at `at`; what falls outside is
+    dropped. Band by band, so the copies `alpha_composite` makes stay small (a print file's
+    canvas is tens of megabytes); the pixels are the same as in one go."""
+    left, top = max(0, at[0]), max(0, at[1])
+    right = min(canvas.width, at[0] + drawn.width)
+    bottom = min(canvas.height, at[1] + drawn.height)
+    for row in range(top, bottom, COMPOSITE_ROWS):
+        end = min(bottom, row + COMPOSITE_ROWS)
+        if right > left:
+            source = (left - at[0], row - at[1], right - at[0], end - at[1])
+            canvas.alpha_composite(drawn, (left, row), source)
 
 
 def render_side(
@@ -99,28 +143,12 @@ def render_side(
 ) -> Image.Image:
     """One side of the product, dyed and printed with that side's layers, as RGBA."""
     garment = dyed_template(product_id, side, color_hex).copy()
-    print_layer = Image.new("RGBA", garment.size, (0, 0, 0, 0))
-    for layer in layers:
-        if layer.area != side:
-            continue
-        placed = _placed(layer, area, assets)
-        if placed is None:
-            continue
-        drawn, (cx, cy) = placed
-        at = (round(cx - drawn.width / 2), round(cy - drawn.height / 2))
-        print_layer.alpha_composite(_clip(drawn, at, garment.size), (0, 0))
+    print_layer = paint_layers(garment.size, side, area, layers, assets)
     if print_layer.getbbox() is not None:
         garment.alpha_composite(_into_fabric(print_layer, product_id, side, area))
     if size != TEMPLATE_SIZE:
         garment = garment.resize((size, size), Image.Resampling.LANCZOS)
     return garment
-
-
-def _clip(drawn: Image.Image, at: tuple[int, int], canvas: tuple[int, int]) -> Image.Image:
-    """`drawn` pasted at `at` on a transparent canvas of size `canvas` (parts outside dropped)."""
-    full = Image.new("RGBA", canvas, (0, 0, 0, 0))
-    full.paste(drawn, at)
-    return full
 
 
 def _into_fabric(print_layer: Image.Image, product_id: str, side: str, area: Area) -> Image.Image:

@@ -1,0 +1,187 @@
+"""Print files: each printed side of a design, ready for production, and print-quality warnings.
+
+A print file is one side's print area at its physical size (`catalog.PrintArea.width_in` x
+`height_in`) at `DPI` (300): `round(width_in * 300)` x `round(height_in * 300)` pixels, RGBA on
+a transparent background (no garment), in sRGB, with exactly the geometry the mockup shows:
+the layers are placed by the mockup compositor's own `mockups.paint_layers`, in a box of the
+print file's pixels instead of the template's, so images are resampled from their source and
+text is set at print resolution (never upscaled).
+
+A print file of a tee's front is 3660 x 4800 pixels, 70 MB decoded: render and store one side
+at a time (`store_prints` does).
+
+Print files are private objects (`print/<name>.png`): they have no public URL and are read back
+only through `storage.get`, by whoever serves them behind its own check.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+from PIL import Image, PngImagePlugin
+from pydantic import BaseModel, Field
+
+from common.providers import storage
+from common.shop import catalog
+from common.studio import mockups
+from common.studio.briefs import Brief
+from common.studio.garments import Box
+from common.studio.layers import SIDES, ImageLayer, Side, TextLayer, image_box
+from common.studio.layout import ART_LAYER, UPLOADED
+
+DPI = 300
+MIN_DPI = 150  # below this an image prints visibly soft
+
+Layers = Sequence[ImageLayer | TextLayer]
+
+
+class PrintWarning(BaseModel):
+    """Something about a design that will not print as well as it looks on screen."""
+
+    code: Literal["low_resolution"] = Field(
+        description="low_resolution: an uploaded image has under 150 pixels per printed inch"
+    )
+    layer: str = Field(description="the id of the layer concerned")
+    effective_dpi: int = Field(description="the image's pixels per inch as printed (rounded down)")
+
+
+class UnknownPrintArea(ValueError):
+    pass
+
+
+def _area(product: catalog.Product, side: str) -> catalog.PrintArea:
+    area = next((a for a in product.print_areas if a.name == side), None)
+    if area is None:
+        raise UnknownPrintArea(f"{product.id} has no {side} print area")
+    return area
+
+
+def print_box(area: catalog.PrintArea) -> Box:
+    """The print file's own pixels: the area at its physical size, at `DPI`."""
+    return Box(0, 0, round(area.width_in * DPI), round(area.height_in * DPI))
+
+
+def printed_sides(layers: Layers) -> list[Side]:
+    """The sides that are printed (those with at least one layer), front first."""
+    used = {layer.area for layer in layers}
+    return [side for side in SIDES if side in used]
+
+
+def render_print(
+    product: catalog.Product, side: str, layers: Layers, assets: Mapping[str, Image.Image]
+) -> Image.Image:
+    """The print file of one side: RGBA, transparent where nothing is printed, 300 DPI of the
+    print area's physical size. `assets` holds the decoded source image of each image layer."""
+    box = print_box(_area(product, side))
+    return mockups.paint_layers((box.width, box.height), side, box, layers, assets)
+
+
+def encode_print(image: Image.Image) -> bytes:
+    """The print file as a PNG marked sRGB at 300 DPI, with no other metadata: the same
+    image always gives the same bytes."""
+    info = PngImagePlugin.PngInfo()
+    info.add(b"sRGB", b"\x00")  # perceptual rendering intent: the pixels are sRGB
+    out = io.BytesIO()
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    rgba.save(out, format="PNG", pnginfo=info, dpi=(DPI, DPI), optimize=False, compress_level=6)
+    return out.getvalue()
+
+
+def print_png(
+    product: catalog.Product, side: str, layers: Layers, assets: Mapping[str, Image.Image]
+) -> bytes:
+    """`render_print` encoded by `encode_print`."""
+    return encode_print(render_print(product, side, layers, assets))
+
+
+def print_key(design_id: str, version: int, side: str) -> str:
+    """The private object of one side's print file of a design's version."""
+    if side not in SIDES or version < 0:
+        raise ValueError(f"no print file for side {side!r}, version {version}")
+    return storage.private_key(f"{design_id}-v{version}-{side}")
+
+
+def load_assets(layers: Layers) -> dict[str, Image.Image]:
+    """The stored source image of every image layer (missing ones are left out)."""
+    files = storage.storage()
+    assets: dict[str, Image.Image] = {}
+    for layer in layers:
+        if isinstance(layer, ImageLayer) and layer.asset not in assets:
+            data = files.get(layer.asset)
+            if data is not None:
+                image = Image.open(io.BytesIO(data), formats=["PNG"])
+                image.load()
+                assets[layer.asset] = image.convert("RGBA")
+    return assets
+
+
+def store_prints(
+    product: catalog.Product,
+    layers: Layers,
+    assets: Mapping[str, Image.Image],
+    *,
+    design_id: str,
+    version: int,
+) -> dict[str, str]:
+    """Render and store the print file of every printed side, one side at a time; returns
+    each side's private key (`print_key`), to read back with `storage.storage().get`."""
+    files = storage.storage()
+    keys: dict[str, str] = {}
+    for side in printed_sides(layers):
+        key = print_key(design_id, version, side)
+        files.put(key, print_png(product, side, layers, assets))
+        keys[side] = key
+    return keys
+
+
+# --- print quality ------------------------------------------------------------------------
+
+
+def effective_dpi(layer: ImageLayer, area: catalog.PrintArea, source: tuple[int, int]) -> float:
+    """Pixels per printed inch of an image layer whose source is `source` (width, height)
+    pixels: its pixels across / its printed width in inches, the printed box being the one
+    `render_print` draws."""
+    width_px, _ = image_box(layer, print_box(area), source[0] / source[1])
+    return source[0] * DPI / width_px
+
+
+def from_upload(layer: ImageLayer, brief: Brief) -> bool:
+    """Whether the layer prints the shopper's own image: an upload placed by hand, or the
+    design's artwork when it is an upload printed as it is (not art generated from it)."""
+    if layer.asset.startswith("uploads/"):
+        return True
+    image = brief.image
+    return (
+        layer.id == ART_LAYER
+        and image is not None
+        and image.upload is not None
+        and image.prompt == UPLOADED
+    )
+
+
+def warnings(
+    product: catalog.Product,
+    layers: Layers,
+    brief: Brief,
+    size_of: Callable[[str], tuple[int, int] | None],
+) -> list[PrintWarning]:
+    """A `low_resolution` warning for each uploaded image printed at under `MIN_DPI`.
+
+    `size_of` gives a stored asset's (width, height) in pixels, or None when it is gone.
+    """
+    found: list[PrintWarning] = []
+    areas = {area.name: area for area in product.print_areas}
+    for layer in layers:
+        if not isinstance(layer, ImageLayer) or not from_upload(layer, brief):
+            continue
+        area, size = areas.get(layer.area), size_of(layer.asset)
+        if area is None or size is None:
+            continue
+        dpi = effective_dpi(layer, area, size)
+        if dpi < MIN_DPI:
+            found.append(
+                PrintWarning(code="low_resolution", layer=layer.id, effective_dpi=int(dpi))
+            )
+    return found

@@ -1,0 +1,175 @@
+"""Print files: 300 DPI of each print area's physical size, transparent, placed exactly as the
+mockup shows; and their private storage."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageChops
+
+from common.providers import storage
+from common.shop import catalog
+from common.studio import mockups, print_files
+from common.studio.layers import ImageLayer, Side, TextLayer
+
+ART = "artwork/" + "p" * 24 + ".png"
+SIDES: list[tuple[str, Side]] = [
+    (product_id, side)
+    for product_id in ("classic-tee", "premium-tee", "hoodie", "crewneck", "tote", "cap")
+    for side in ("front", "back")
+]
+
+
+@pytest.fixture(scope="module")
+def products(database_url: str) -> dict[str, catalog.Product]:
+    catalog.forget()
+    return {product.id: product for product in catalog.catalog().products}
+
+
+def area_of(product: catalog.Product, side: str) -> catalog.PrintArea:
+    return next(area for area in product.print_areas if area.name == side)
+
+
+def artwork() -> Image.Image:
+    """A 3:2 red artwork with a transparent notch, so placement and shape both show."""
+    art = Image.new("RGBA", (300, 200), (220, 30, 40, 255))
+    art.paste((0, 0, 0, 0), (0, 0, 90, 60))
+    return art
+
+
+def design_layers(side: Side) -> list[ImageLayer | TextLayer]:
+    return [
+        ImageLayer(id="art", area=side, x=0.45, y=0.4, scale=0.6, rotation=12, asset=ART),
+        TextLayer(
+            id="text-1",
+            area=side,
+            x=0.5,
+            y=0.85,
+            text="NIGHT SHIFT",
+            size=0.12,
+            font="Aileron Black",
+            color="#1f2a44",
+        ),
+    ]
+
+
+def mask_iou(a: Image.Image, b: Image.Image) -> float:
+    both = ImageChops.multiply(a, b).histogram()[255]
+    either = ImageChops.lighter(a, b).histogram()[255]
+    return both / either if either else 1.0
+
+
+@pytest.mark.parametrize(("product_id", "side"), SIDES)
+def test_a_print_file_is_the_area_s_inches_at_300_dpi_and_transparent(
+    products: dict[str, catalog.Product], product_id: str, side: Side
+) -> None:
+    product = products[product_id]
+    area = area_of(product, side)
+    blank = print_files.render_print(product, side, [], {})
+    assert blank.mode == "RGBA"
+    assert blank.size == (round(area.width_in * 300), round(area.height_in * 300))
+    assert blank.getbbox() is None  # no garment, nothing printed
+    small = ImageLayer(id="dot", area=side, x=0.5, y=0.5, scale=0.2, asset=ART)
+    printed = print_files.render_print(product, side, [small], {ART: artwork()})
+    assert printed.size == blank.size
+    box = printed.getchannel("A").getbbox()
+    assert box is not None
+    left, top, right, bottom = box
+    assert left > 0 and top > 0 and right < printed.width and bottom < printed.height
+    # Outside the artwork nothing is printed: the corners and a band round it are clear.
+    for corner in ((0, 0), (printed.width - 1, printed.height - 1)):
+        assert printed.getpixel(corner) == (0, 0, 0, 0)
+    outside = printed.getchannel("A").copy()
+    outside.paste(0, box)
+    assert outside.getbbox() is None
+
+
+@pytest.mark.parametrize(("product_id", "side"), SIDES)
+def test_the_print_downscaled_matches_the_mockup_s_placement(
+    products: dict[str, catalog.Product], product_id: str, side: Side
+) -> None:
+    product = products[product_id]
+    area = area_of(product, side)
+    layers = design_layers(side)
+    assets = {ART: artwork()}
+    mockup = mockups.render_side(product.id, "#ffffff", side, area, layers, assets)
+    blank = mockups.dyed_template(product.id, side, "#ffffff")
+    box = (area.x, area.y, area.x + area.width, area.y + area.height)
+    changed = ImageChops.difference(mockup, blank).crop(box).convert("RGB").split()
+    on_mockup = ImageChops.lighter(ImageChops.lighter(changed[0], changed[1]), changed[2])
+    on_mockup = on_mockup.point(lambda v: 255 if v > 90 else 0)
+    printed = print_files.render_print(product, side, layers, assets)
+    alpha = printed.getchannel("A").resize((area.width, area.height), Image.Resampling.BOX)
+    on_print = alpha.point(lambda v: 255 if v > 127 else 0)
+    print_box, mockup_box = on_print.getbbox(), on_mockup.getbbox()
+    assert print_box is not None and mockup_box is not None
+    assert max(abs(a - b) for a, b in zip(print_box, mockup_box, strict=True)) <= 2
+    assert mask_iou(on_print, on_mockup) >= 0.9
+
+
+def test_text_is_set_at_print_resolution_not_upscaled(products: dict[str, catalog.Product]) -> None:
+    product = products["classic-tee"]
+    area = area_of(product, "front")
+    text = TextLayer(id="t", area="front", x=0.5, y=0.5, text="Sharp", size=0.2, color="#000000")
+    printed = print_files.render_print(product, "front", [text], {}).getchannel("A")
+    small = mockups.paint_layers((area.width, area.height), "front", _at_origin(area), [text], {})
+    upscaled = small.getchannel("A").resize(printed.size, Image.Resampling.BICUBIC)
+
+    def soft_edge(alpha: Image.Image) -> float:
+        counts = alpha.histogram()
+        return sum(counts[8:248]) / max(1, sum(counts[248:]))
+
+    # A glyph drawn at 300 DPI has a one-pixel anti-aliased edge; one enlarged 11 times a
+    # blurred one, many times wider.
+    assert soft_edge(printed) * 4 < soft_edge(upscaled)
+
+
+def _at_origin(area: catalog.PrintArea) -> print_files.Box:
+    return print_files.Box(0, 0, area.width, area.height)
+
+
+def test_print_files_are_deterministic_srgb_pngs_at_300_dpi(
+    products: dict[str, catalog.Product],
+) -> None:
+    product = products["hoodie"]
+    first = print_files.print_png(product, "back", design_layers("back"), {ART: artwork()})
+    again = print_files.print_png(product, "back", design_layers("back"), {ART: artwork()})
+    assert first == again
+    image = Image.open(io.BytesIO(first))
+    assert image.format == "PNG" and image.mode == "RGBA"
+    assert image.size == (3660, 4440)
+    assert [round(v) for v in image.info["dpi"]] == [300, 300]
+    assert first.index(b"sRGB") < first.index(b"IDAT")
+    assert b"tEXt" not in first and b"tIME" not in first
+
+
+def test_printed_sides_are_those_with_layers() -> None:
+    front = ImageLayer(id="a", area="front", x=0.5, y=0.5, asset=ART)
+    back = TextLayer(id="b", area="back", x=0.5, y=0.5, text="Back")
+    assert print_files.printed_sides([]) == []
+    assert print_files.printed_sides([back]) == ["back"]
+    assert print_files.printed_sides([back, front]) == ["front", "back"]
+
+
+def test_print_files_are_stored_privately_and_read_back(
+    products: dict[str, catalog.Product],
+) -> None:
+    files = storage.storage()
+    art_key = storage.new_key("artwork")
+    files.put(art_key, print_files.encode_print(artwork()))
+    layers = [ImageLayer(id="art", area="back", x=0.5, y=0.5, scale=0.5, asset=art_key)]
+    assets = print_files.load_assets(layers)
+    assert set(assets) == {art_key}
+    design_id = "dsn_" + "d" * 24
+    keys = print_files.store_prints(
+        products["tote"], layers, assets, design_id=design_id, version=3
+    )
+    assert keys == {"back": f"print/{design_id}-v3-back.png"}
+    stored = files.get(keys["back"])
+    assert stored == print_files.print_png(products["tote"], "back", layers, assets)
+    with pytest.raises(ValueError):
+        files.url(keys["back"])
+    assert isinstance(files, storage.LocalStorage)
+    assert not (files.root / keys["back"]).exists()
+    assert (files.private_root / keys["back"]).is_file()
