@@ -1,5 +1,5 @@
 """Print files: 300 DPI of each print area's physical size, transparent, placed exactly as the
-mockup shows; and their private storage."""
+mockup shows; private storage; and the low-resolution warning of uploads in design responses."""
 
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ from PIL import Image, ImageChops
 from common.providers import storage
 from common.shop import catalog
 from common.studio import mockups, print_files
+from common.studio.briefs import Brief, ImageBrief
 from common.studio.layers import ImageLayer, Side, TextLayer
+from common.studio.layout import UPLOADED
+from tests.test_generate_image_api import client, generate, upload
+from tests.test_generate_image_uploads import encoded, photo
 
 ART = "artwork/" + "p" * 24 + ".png"
+UPLOAD = "uploads/" + "q" * 24 + ".png"
 SIDES: list[tuple[str, Side]] = [
     (product_id, side)
     for product_id in ("classic-tee", "premium-tee", "hoodie", "crewneck", "tote", "cap")
@@ -173,3 +178,91 @@ def test_print_files_are_stored_privately_and_read_back(
     assert isinstance(files, storage.LocalStorage)
     assert not (files.root / keys["back"]).exists()
     assert (files.private_root / keys["back"]).is_file()
+
+
+# --- print quality ----------------------------------------------------------------------------
+
+
+def test_effective_dpi_is_source_pixels_per_printed_inch(
+    products: dict[str, catalog.Product],
+) -> None:
+    area = area_of(products["classic-tee"], "front")  # 12.2 x 16 in
+    full = ImageLayer(id="a", area="front", x=0.5, y=0.5, scale=1.0, asset=UPLOAD)
+    assert print_files.effective_dpi(full, area, (1220, 1220)) == pytest.approx(100)
+    half = full.model_copy(update={"scale": 0.5, "rotation": 30})
+    assert print_files.effective_dpi(half, area, (1220, 1220)) == pytest.approx(200)
+    tall = full.model_copy(update={"scale": 1.0})  # fits the height: 16 in tall, 8 in wide
+    assert print_files.effective_dpi(tall, area, (800, 1600)) == pytest.approx(100)
+
+
+def test_only_uploads_are_checked(products: dict[str, catalog.Product]) -> None:
+    product = products["classic-tee"]
+    generated = ImageLayer(id="art", area="front", x=0.5, y=0.5, asset=ART)
+    uploaded = ImageLayer(id="photo", area="front", x=0.5, y=0.5, asset=UPLOAD)
+    size = {ART: (1024, 1024), UPLOAD: (1024, 1024)}.get
+    assert print_files.warnings(product, [generated], Brief(), size) == []
+    [warning] = print_files.warnings(product, [generated, uploaded], Brief(), size)
+    assert warning.model_dump() == {"code": "low_resolution", "layer": "photo", "effective_dpi": 83}
+    # The artwork of a bare upload is the upload itself, printed as it is.
+    as_is = Brief(image=ImageBrief(prompt=UPLOADED, upload=UPLOAD))
+    assert [w.layer for w in print_files.warnings(product, [generated], as_is, size)] == ["art"]
+    from_it = Brief(image=ImageBrief(prompt="a watercolor of my dog", upload=UPLOAD))
+    assert print_files.warnings(product, [generated], from_it, size) == []
+
+
+@pytest.fixture
+def shopper(database_url: str):
+    return client()
+
+
+def test_an_uploaded_image_printed_large_warns_in_the_design(shopper) -> None:
+    response = upload(shopper, encoded(photo((600, 600)), "PNG"))
+    assert response.status_code == 200, response.get_json()
+    design = response.get_json()
+    [art] = design["layers"]
+    [warning] = design["warnings"]
+    assert warning["code"] == "low_resolution" and warning["layer"] == art["id"]
+    # 600 px across 0.8 x 12.2 in
+    assert warning["effective_dpi"] == int(600 / (art["scale"] * 12.2))
+
+
+@pytest.mark.parametrize(
+    ("scale", "warned"),
+    [(0.3280, 149), (0.32787, 149), (0.32786, None), (0.3278, None), (0.2, None), (0.8, 61)],
+)
+def test_the_warning_appears_under_150_dpi_and_not_at_or_over_it(
+    shopper, scale: float, warned: int | None
+) -> None:
+    """A 600 px square upload on the classic tee's 12.2 in wide front: 150 DPI is 4 in wide,
+    a scale of 0.327869 (600 x 300 / 3660 / 150)."""
+    made = upload(shopper, encoded(photo((600, 600)), "PNG")).get_json()
+    layer = {
+        "id": "photo",
+        "type": "image",
+        "area": "front",
+        "x": 0.5,
+        "y": 0.5,
+        "scale": scale,
+        "asset": made["brief"]["image"]["upload"],
+    }
+    response = shopper.post(
+        "/api/designs",
+        json={
+            "design_id": made["design_id"],
+            "product_id": "classic-tee",
+            "color": "White",
+            "layers": [layer],
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    warnings = response.get_json()["warnings"]
+    if warned is None:
+        assert warnings == []
+    else:
+        assert warnings == [{"code": "low_resolution", "layer": "photo", "effective_dpi": warned}]
+
+
+def test_generated_artwork_carries_no_warning(shopper) -> None:
+    design = generate(shopper, prompt="a bold tiger", product_id="classic-tee", color="White")
+    assert design.status_code == 200, design.get_json()
+    assert design.get_json()["warnings"] == []

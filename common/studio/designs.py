@@ -29,7 +29,7 @@ from common.core.text import normalize_text
 from common.infra import db
 from common.providers import imagegen, storage
 from common.shop import catalog, owners
-from common.studio import images, mockups, prompts
+from common.studio import images, mockups, print_files, prompts
 from common.studio.briefs import Brief, ImageBrief, Style
 from common.studio.layers import (
     MAX_LAYERS,
@@ -66,6 +66,9 @@ class DesignOut(BaseModel):
     mockups: Mockups
     mockup_url: str = Field(description="the front mockup (same as mockups.front)")
     version: int
+    warnings: list[print_files.PrintWarning] = Field(
+        default_factory=list, description="what may not print as well as it shows"
+    )
 
 
 class GenerateIn(BaseModel):
@@ -252,7 +255,13 @@ def _out(conn: Connection, session: Session, design_id: str) -> DesignOut:
         mockups=Mockups(front=front, back=back),
         mockup_url=front,
         version=stored.version,
+        warnings=print_files.warnings(product, stored.layers, stored.brief, _asset_size),
     )
+
+
+def _asset_size(key: str) -> tuple[int, int] | None:
+    image = _asset_image(key)  # kept per instance: the design was just rendered with it
+    return image.size if image is not None else None
 
 
 def read(session: Session | None, design_id: str) -> DesignOut:
