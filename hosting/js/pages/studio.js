@@ -138,7 +138,7 @@ function applyDesign(design, { fromSave = false } = {}) {
   renderLayerList();
   continueButton.disabled = false;
   studioRoot.classList.add('has-design');
-  setStatus('Saved.', 'saved');
+  setStatus(design.warnings?.length ? 'Saved. An image may print blurry at its size.' : 'Saved.', 'saved');
 }
 
 // A save answers with the layers as stored: image URLs come from the server.
@@ -338,10 +338,14 @@ stageRoot.addEventListener('sidechange', () => {
 function renderLayerList() {
   const layers = editor.layers;
   const selected = editor.selected?.id ?? null;
+  // Print-quality warnings of the last saved design, by layer (an upload printed under 150 DPI).
+  const warnings = new Map((state.design?.warnings ?? []).map((warning) => [warning.layer, warning]));
   layersEmpty.hidden = layers.length > 0;
   layerList.replaceChildren(
-    ...[...layers].reverse().map((layer) =>
-      el(
+    ...[...layers].reverse().map((layer) => {
+      const warning = warnings.get(layer.id);
+      const warningId = `layer-warning-${layer.id}`;
+      return el(
         'li',
         { class: 'layer-item' },
         el(
@@ -350,15 +354,24 @@ function renderLayerList() {
             class: 'layer-button',
             type: 'button',
             'aria-pressed': String(layer.id === selected),
+            'aria-describedby': warning ? warningId : null,
             on: { click: () => editor.focusLayer(layer.id) },
           },
           el('span', { class: `layer-icon layer-icon-${layer.type}`, 'aria-hidden': 'true' }),
           el('span', { class: 'layer-label', text: layerName(layer) }),
           el('span', { class: 'layer-side', text: layer.area === 'back' ? 'Back' : 'Front' }),
         ),
-      ),
-    ),
+        warning ? el('p', { class: 'layer-warning', id: warningId, text: warningText(warning) }) : null,
+      );
+    }),
   );
+}
+
+function warningText(warning) {
+  if (warning.code === 'low_resolution') {
+    return `May print blurry at this size: ${warning.effective_dpi} pixels per inch, 150 prints sharp. Make it smaller or upload a larger image.`;
+  }
+  return 'May not print as well as it shows.';
 }
 
 // A slider updates the layer as it moves and records one undo step when it is let go.
