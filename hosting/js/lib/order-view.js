@@ -1,5 +1,5 @@
 // How an order reads on every page that shows one: its items (mockup, color, sizes, prices),
-// its totals and its status.
+// its totals, its status and its progress (the timeline, tracking and refunds).
 
 import { el } from './dom.js';
 import { formatMoney } from './format.js';
@@ -10,10 +10,35 @@ export const STATUS_LABELS = {
   draft: 'Draft',
   pending_payment: 'Awaiting payment',
   paid: 'Paid',
-  fulfilled: 'Shipped',
+  in_production: 'In production',
+  shipped: 'Shipped',
+  delivered: 'Delivered',
   refunded: 'Refunded',
   cancelled: 'Cancelled',
 };
+
+/** Statuses a charge was taken for, whatever happened since (the server's PAID_STATES). */
+export const PAID_STATUSES = new Set(['paid', 'in_production', 'shipped', 'delivered', 'refunded']);
+
+/** Whether the order (or status) has been paid for. */
+export function isPaid(orderOrStatus) {
+  return PAID_STATUSES.has(typeof orderOrStatus === 'string' ? orderOrStatus : orderOrStatus?.status);
+}
+
+/** "This order has shipped": the status as a sentence, for notices and headings. */
+export function statusSentence(status) {
+  const sentences = {
+    draft: 'This order is not paid yet',
+    pending_payment: 'This order is awaiting payment',
+    paid: 'This order is paid',
+    in_production: 'This order is in production',
+    shipped: 'This order has shipped',
+    delivered: 'This order was delivered',
+    refunded: 'This order was refunded',
+    cancelled: 'This order was cancelled',
+  };
+  return sentences[status] ?? `This order is ${status}`;
+}
 
 export function statusBadge(status) {
   return el('span', { class: `badge badge-${status}`, text: STATUS_LABELS[status] ?? status });
@@ -87,5 +112,100 @@ export function itemSummary(item, product, order, { actions = null } = {}) {
       actions,
     ),
     el('p', { class: 'summary-item-total' }, el('span', { class: 'visually-hidden', text: 'Line total: ' }), money(item.line_total_cents, order)),
+  );
+}
+
+// ---- Progress: the statuses the order took, its parcel, its refunds ---------------------------
+
+// The steps a shopper follows; draft and checkout steps are theirs to know already.
+const TIMELINE_STATUSES = new Set([...PAID_STATUSES, 'cancelled']);
+const stepTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const stepTimeWithYear = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+
+function when(iso) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return null;
+  const format = at.getFullYear() === new Date().getFullYear() ? stepTime : stepTimeWithYear;
+  return el('time', { class: 'timeline-time', datetime: at.toISOString(), text: format.format(at) });
+}
+
+/** "UPS 1Z999…" (the number linked to the carrier's page when there is one). */
+function parcel(tracking) {
+  const number = tracking.url ? el('a', { class: 'tracking-number', href: tracking.url, rel: 'noopener noreferrer', text: tracking.number }) : el('span', { class: 'tracking-number', text: tracking.number });
+  return [tracking.carrier ? `${tracking.carrier} ` : 'Tracking number ', number];
+}
+
+/** The shopper-facing steps: one per status the order took, in order, without repeats. */
+export function timelineSteps(order) {
+  const steps = [];
+  for (const event of order.events ?? []) {
+    if (!TIMELINE_STATUSES.has(event.status) || steps.at(-1)?.status === event.status) continue;
+    steps.push(event);
+  }
+  return steps;
+}
+
+/**
+ * The order's timeline as an ordered list ("Paid — Dec 1, 2:02 PM", "Shipped — …" with the
+ * parcel), the latest step marked current; null until the order is paid (or cancelled).
+ * Causes are not shown, except "by you" for the shopper's own steps.
+ */
+export function orderTimeline(order, { label = null, labelledBy = null } = {}) {
+  const steps = timelineSteps(order);
+  if (!steps.length) return null;
+  return el(
+    'ol',
+    { class: 'order-timeline', 'aria-label': label, 'aria-labelledby': labelledBy },
+    steps.map((step, index) => {
+      const time = when(step.at);
+      const latest = index === steps.length - 1;
+      return el(
+        'li',
+        { class: `timeline-step timeline-${step.status}${latest ? ' is-latest' : ''}`, 'aria-current': latest ? 'step' : null },
+        el('span', { class: 'timeline-line' }, el('span', { class: 'timeline-status', text: STATUS_LABELS[step.status] ?? step.status }), time ? [' — ', time] : null, step.cause === 'shopper' ? ' · by you' : null),
+        step.status === 'shipped' && order.tracking?.number ? el('span', { class: 'timeline-detail' }, parcel(order.tracking)) : null,
+      );
+    }),
+  );
+}
+
+/**
+ * "Track your parcel" when the carrier has a tracking page; else the carrier and number as
+ * text, unless the timeline's shipped step shows them already.
+ */
+export function trackingNote(order, { context = null } = {}) {
+  const { tracking } = order;
+  if (!tracking?.number) return null;
+  if (tracking.url) {
+    const name = context ? `Track your parcel (${context})` : null;
+    return el('p', { class: 'order-tracking' }, el('a', { class: 'btn btn-primary track-link', href: tracking.url, rel: 'noopener noreferrer', 'aria-label': name, text: 'Track your parcel' }));
+  }
+  if (timelineSteps(order).some((step) => step.status === 'shipped')) return null;
+  return el('p', { class: 'order-tracking order-tracking-text' }, `${tracking.carrier ? `${tracking.carrier} tracking` : 'Tracking'} number: `, el('span', { class: 'tracking-number', text: tracking.number }));
+}
+
+/** "Refunded $5.00 of $294.50" for a partial refund; the refunded status says the rest. */
+export function refundNote(order) {
+  if (!(order.refunded_cents > 0) || order.status === 'refunded') return null;
+  return el('p', { class: 'order-refund', text: `Refunded ${money(order.refunded_cents, order)} of ${money(order.total_cents, order)}` });
+}
+
+/**
+ * Timeline, refund and tracking together; null when there is nothing to show yet.
+ * `headingId` titles the block with a visible h2 ("Progress") of that id; without it `label`
+ * names the list, and `context` the tracking link (an order's row in My orders).
+ */
+export function orderProgress(order, { headingId = null, label = null, context = null } = {}) {
+  const timeline = orderTimeline(order, { label: headingId ? null : label, labelledBy: headingId });
+  const tracking = trackingNote(order, { context });
+  const refund = refundNote(order);
+  if (!timeline && !tracking && !refund) return null;
+  return el(
+    'div',
+    { class: 'order-progress' },
+    headingId && timeline ? el('h2', { class: 'meta-label', id: headingId, text: 'Progress' }) : null,
+    timeline,
+    refund,
+    tracking,
   );
 }

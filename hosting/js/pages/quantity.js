@@ -5,7 +5,7 @@ import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
 import { createChat } from '../lib/chat.js';
 import { el } from '../lib/dom.js';
 import { loadCatalog } from '../lib/products.js';
-import { itemMedia, money, pieces, totalsList } from '../lib/order-view.js';
+import { isPaid, itemMedia, money, pieces, totalsList } from '../lib/order-view.js';
 import { currentOrder } from '../lib/store.js';
 import '../lib/site.js';
 
@@ -353,7 +353,7 @@ async function start() {
     const [loaded, catalog] = await Promise.all([getJSON(`/api/orders/${encodeURIComponent(orderId)}`), loadCatalog()]);
     products = new Map(catalog.products.map((p) => [p.id, p]));
     if (loaded.status !== 'draft') {
-      const next = loaded.status === 'paid' || loaded.status === 'fulfilled' ? `/confirmation?order=${loaded.id}` : `/summary?order=${loaded.id}`;
+      const next = isPaid(loaded) ? `/confirmation?order=${loaded.id}` : `/summary?order=${loaded.id}`;
       itemsRoot.replaceChildren();
       totalsPanel.hidden = true;
       showPageNotice({ title: 'This order can no longer be changed', detail: 'It is already on its way through checkout.' }, null, el('a', { class: 'btn btn-secondary', href: next, text: 'See the order' }));

@@ -4,7 +4,7 @@
 import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
 import { el } from '../lib/dom.js';
 import { loadCatalog } from '../lib/products.js';
-import { itemSummary, totalsList } from '../lib/order-view.js';
+import { isPaid, itemSummary, statusSentence, totalsList } from '../lib/order-view.js';
 import { currentOrder, signedInHint } from '../lib/store.js';
 import '../lib/site.js';
 
@@ -60,14 +60,14 @@ function render(order, products) {
     showNotice('Your order is empty', 'Design something and choose sizes to check out.', el('a', { class: 'btn btn-primary', href: '/start', text: 'Start designing' }), 'empty');
     return;
   }
-  if (order.status === 'paid' || order.status === 'fulfilled') {
-    showNotice('This order is paid', 'Thank you! You can follow it on its confirmation page.', el('a', { class: 'btn btn-secondary', href: `/confirmation?order=${order.id}`, text: 'See the confirmation' }), 'info');
+  if (isPaid(order)) {
+    showNotice(statusSentence(order.status), order.status === 'refunded' ? 'Its confirmation page has the details.' : 'Thank you! You can follow it on its confirmation page.', el('a', { class: 'btn btn-secondary', href: `/confirmation?order=${order.id}`, text: 'See the confirmation' }), 'info');
     return;
   }
   if (order.status === 'pending_payment') {
     showNotice('Payment not finished', 'You left the secure checkout before paying. Continue where you left off, or change the order first.', editButton(order), 'info');
   } else if (order.status !== 'draft') {
-    showNotice(`This order is ${order.status}`, 'It can no longer be paid. Start a new design to order again.', el('a', { class: 'btn btn-secondary', href: '/start', text: 'Start designing' }));
+    showNotice(statusSentence(order.status), 'It can no longer be paid. Start a new design to order again.', el('a', { class: 'btn btn-secondary', href: '/start', text: 'Start designing' }));
     return;
   }
 
