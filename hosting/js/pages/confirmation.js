@@ -1,11 +1,12 @@
-// Page 8, the confirmation: thanks, the order number, items and total. Stripe tells our webhook
-// that the payment went through, usually within seconds: until then the page keeps asking.
+// Page 8, the confirmation: thanks, the order number, its progress (timeline, tracking link,
+// refunds), items and total. Stripe tells our webhook that the payment went through, usually
+// within seconds: until then the page keeps asking. Later visits show how far the order got.
 
 import { ApiError, describeError, getJSON } from '../lib/api.js';
 import { el } from '../lib/dom.js';
 import { renderMyOrders } from '../lib/my-orders.js';
 import { loadCatalog } from '../lib/products.js';
-import { STATUS_LABELS, itemSummary, statusBadge, totalsList } from '../lib/order-view.js';
+import { STATUS_LABELS, isPaid, itemSummary, orderProgress, statusBadge, statusSentence, totalsList } from '../lib/order-view.js';
 import { currentOrder, studioState } from '../lib/store.js';
 import '../lib/site.js';
 
@@ -40,6 +41,7 @@ function renderOrder(order) {
       el('div', {}, el('p', { class: 'meta-label', text: 'Order number' }), el('p', { class: 'order-number', text: order.id })),
       el('div', {}, el('p', { class: 'meta-label', text: 'Status' }), statusBadge(order.status)),
     ),
+    orderProgress(order, { headingId: 'confirmation-progress' }),
     el('h2', { class: 'visually-hidden', text: 'Items' }),
     el('ul', { class: 'summary-items' }, order.items.map((item) => itemSummary(item, products.get(item.product_id), order))),
     totalsList(order),
@@ -47,14 +49,29 @@ function renderOrder(order) {
   panel.hidden = false;
 }
 
+// What the head says once the order is paid for, by how far it got.
+function paidHead(order) {
+  switch (order.status) {
+    case 'in_production':
+      return ['Your order is in production', 'Our team has reviewed your design and it is being printed. We will email you when your order ships.'];
+    case 'shipped':
+      return ['Your order is on its way', order.tracking?.url ? 'It is with the carrier: follow it with the tracking link below.' : 'It is with the carrier; its tracking number is below.'];
+    case 'delivered':
+      return ['Your order was delivered', 'We hope you love it. If anything is wrong with the print, contact us.'];
+    case 'refunded':
+      return ['This order was refunded', 'The refund goes back to the card you paid with. Contact us if this is not what you expected.'];
+    default:
+      return ['Thank you! Your order is paid.', 'We have emailed your receipt. Our team reviews every design before printing, and we will email you again when your order ships.'];
+  }
+}
+
 function paid(order) {
-  head.classList.add('is-done');
-  title.textContent = 'Thank you! Your order is paid.';
-  lede.textContent = 'We have emailed your receipt. Our team reviews every design before printing, and we will email you again when your order ships.';
+  head.classList.add(order.status === 'refunded' ? 'is-stopped' : 'is-done');
+  [title.textContent, lede.textContent] = paidHead(order);
   status.textContent = `Order ${order.id}: ${STATUS_LABELS[order.status]}.`;
   if (currentOrder.get() === order.id) currentOrder.clear();
   studioState.clear();
-  renderMyOrders(myOrders, { highlight: order.id, promptSignIn: false });
+  renderMyOrders(myOrders, { highlight: order.id, promptSignIn: false, progress: false });
 }
 
 async function poll(delay = POLL_START_MS) {
@@ -77,7 +94,7 @@ async function poll(delay = POLL_START_MS) {
     return;
   }
   renderOrder(order);
-  if (order.status === 'paid' || order.status === 'fulfilled') {
+  if (isPaid(order)) {
     paid(order);
   } else if (order.status === 'pending_payment' && Date.now() - started < POLL_GIVE_UP_MS) {
     status.textContent = 'Waiting for the payment confirmation.';
@@ -88,7 +105,7 @@ async function poll(delay = POLL_START_MS) {
     lede.textContent = 'This is taking longer than usual. You will get an email as soon as it is through; you can safely close this page.';
   } else {
     head.classList.add('is-stopped');
-    title.textContent = order.status === 'draft' ? 'This order is not paid yet' : `This order is ${STATUS_LABELS[order.status]?.toLowerCase() ?? order.status}`;
+    title.textContent = statusSentence(order.status);
     lede.textContent = order.status === 'draft' ? 'Review it and continue to checkout when you are ready.' : 'Contact us if this is not what you expected.';
     if (order.status === 'draft') notice.replaceWith(el('p', {}, el('a', { class: 'btn btn-primary', href: `/summary?order=${order.id}`, text: 'Review the order' })));
   }
@@ -99,7 +116,7 @@ async function start() {
     head.classList.add('is-stopped');
     title.textContent = 'No order to confirm';
     lede.textContent = 'Your orders are listed under My orders.';
-    renderMyOrders(myOrders, { promptSignIn: false });
+    renderMyOrders(myOrders, { promptSignIn: false, progress: false });
     return;
   }
   try {
