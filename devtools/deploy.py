@@ -17,6 +17,7 @@ Values read from the environment (defaults match docs/deploy.md):
     DB_IAM_AUTH              default: true (DB_USER = the service account; no password)
     DB_USER                  default with IAM auth: the service account minus its domain
     GCS_BUCKET               default: PROJECT-auren-media
+    GCS_PRINT_BUCKET         default: PROJECT-auren-prints (private: print files)
     GOOGLE_CLOUD_LOCATION    default: REGION
     WORKOS_CLIENT_ID, SHEET_ID   required by the functions that use them
     SECRET_VERSION           default: latest
@@ -136,6 +137,7 @@ def settings_for(name: str, env: Mapping[str, str]) -> dict[str, str]:
         "DB_NAME": "auren",
         "DB_USER": account.removesuffix(".gserviceaccount.com") if iam else "",
         "GCS_BUCKET": f"{project}-auren-media",
+        "GCS_PRINT_BUCKET": f"{project}-auren-prints",
         "GOOGLE_CLOUD_LOCATION": region,
     }
     values: dict[str, str] = {}

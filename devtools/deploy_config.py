@@ -129,10 +129,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         max_instances=3,
     ),
     "ops": FunctionSpec(
-        purpose="ops-token routes: append a sheet row, drain the outbox (Cloud Scheduler)",
+        purpose="ops-token routes: sheet rows, the outbox drain (300 DPI print files), orders",
         public=True,
         secrets=("OPS_TOKEN", "SENDGRID_API_KEY"),
-        settings=("SHEET_ID",),
+        settings=("SHEET_ID", "GCS_BUCKET", "GCS_PRINT_BUCKET"),
+        memory="1Gi",
         optional_settings=MAIL_SETTINGS,
         timeout_seconds=300,
         concurrency=2,

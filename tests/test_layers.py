@@ -70,3 +70,13 @@ def test_deferred_imports_count(tmp_path: Path) -> None:
     source.write_text("def later():\n    from common.studio import mockups\n")
     found = set(layers.imports_in(ast.parse(source.read_text()), {"common.studio.mockups"}))
     assert "common.studio.mockups" in found
+
+
+def test_imports_for_type_checkers_only_are_not_loaded() -> None:
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from common.shop import pricing\n"
+        "else:\n    from common.shop import orders\n"
+    )
+    found = set(layers.imports_in(tree, {"common.shop.pricing", "common.shop.orders"}))
+    assert "common.shop.orders" in found and "common.shop.pricing" not in found

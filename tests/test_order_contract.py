@@ -16,6 +16,7 @@ from common.providers import mail, sheets
 from tests.conftest import function_app
 from tests.test_checkout import (
     TEE_ITEM,
+    Pending,
     checkout,
     new_draft,
     new_shopper,
@@ -352,3 +353,70 @@ def test_reopening_an_order_takes_the_latest_design_at_the_next_checkout(engine)
     assert checkout(shopper, order["id"]).status_code == 200
     again = shopper.client("orders").get(f"/api/orders/{order['id']}").get_json()
     assert again["items"][0]["design_version"] == edited["version"]
+
+
+def test_a_paid_order_gets_its_print_files_once_and_only_ops_open_them(engine) -> None:
+    import io
+    from urllib.parse import urlsplit
+
+    from PIL import Image
+
+    from common.effects import production
+    from common.infra import db
+    from tests.test_webhook import sheet_rows
+
+    shopper = new_shopper(engine)
+    design = save_design(shopper, product_id="classic-tee", color="Black", layers=[TITLE])
+    order = new_draft(shopper, [{**TEE_ITEM, "design_id": design["design_id"]}])
+    started = checkout(shopper, order["id"]).get_json()
+    pending = Pending(shopper, order["id"], started["session_id"], order["total_cents"], "usd")
+    assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
+
+    [row] = sheet_rows(order["id"])
+    assert len(row) == 10
+    front, back = row[8], row[9]
+    assert front.startswith(config.settings().site_url + "/api/ops/print-files/")
+    assert back == ""  # nothing is printed on the back
+    [line] = shopper_view(pending)["items"]
+    assert set(line["print_files"]) == {"front"}
+
+    client = function_app("ops").test_client()
+    link = urlsplit(front)
+    opened = client.get(f"{link.path}?{link.query}")
+    assert opened.status_code == 200 and opened.mimetype == "image/png"
+    image = Image.open(io.BytesIO(opened.data))
+    [area] = catalog_area("classic-tee", "front")
+    assert image.size == (round(area["width_in"] * 300), round(area["height_in"] * 300))
+    assert image.mode == "RGBA" and image.getchannel("A").getpixel((0, 0)) == 0
+    assert client.get(link.path).status_code == 403
+    forged = link.query.replace("signature=", "signature=0")
+    assert client.get(f"{link.path}?{forged}").status_code == 403
+    token = {"Authorization": f"Bearer {config.settings().ops_token}"}
+    assert client.get(line["print_files"]["front"], headers=token).status_code == 200
+    assert shopper.client("ops").get(line["print_files"]["front"]).status_code == 403
+
+    ops_mail = mail_file(f"ops_notification_email:paid:{order['id']}").read_text()
+    assert "Print files" in ops_mail and "/api/ops/print-files/" in ops_mail
+    assert drain_all()["succeeded"] >= 1
+    with db.transaction() as conn:
+        assert production.make_for_order(conn, order["id"]) == {}  # a rerun writes nothing
+        files = conn.execute(
+            text(
+                "SELECT count(*) FROM order_print_files f JOIN order_items i"
+                " ON i.id = f.order_item_id JOIN orders o ON o.id = i.order_id"
+                " WHERE o.public_id = :p"
+            ),
+            {"p": order["id"]},
+        ).scalar_one()
+    assert files == 1
+
+
+def catalog_area(product_id: str, side: str) -> list[dict[str, Any]]:
+    products = function_app("orders").test_client().get("/api/catalog").get_json()["products"]
+    product = next(p for p in products if p["id"] == product_id)
+    return [a for a in product["print_areas"] if a["name"] == side]
+
+
+def drain_all() -> dict[str, int]:
+    answer: dict[str, int] = ops("/api/ops/outbox/drain", {}).get_json()
+    return answer

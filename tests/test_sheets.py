@@ -226,6 +226,9 @@ def test_the_local_csv_sheet_appends_each_order_once_under_one_header(tmp_path) 
     assert sorted(row[0] for row in sheet.rows()) == [f"ord_{n}" for n in range(8)]
 
 
+DESIGN = "dsn_" + "a" * 24
+
+
 def test_sheet_rows_are_one_per_order_line() -> None:
     from datetime import UTC, datetime
 
@@ -238,15 +241,23 @@ def test_sheet_rows_are_one_per_order_line() -> None:
         currency="usd",
         lines=[
             order_store.PaidLine("Tote", "Natural", None, None, {"OS": 30}, 30, 4000, 120_000),
-            order_store.PaidLine("Cap", "Black", "dsn_1", None, {"OS": 3}, 3, 1152, 3456),
+            order_store.PaidLine(
+                "Cap", "Black", DESIGN, None, {"OS": 3}, 3, 1152, 3456, 2, ("front",)
+            ),
         ],
     )
-    assert sheet.sheet_rows(order) == [
+    rows = sheet.sheet_rows(order)
+    assert [row[:8] for row in rows] == [
         ["ord_x", "2030-01-02T03:04:05Z", "a@example.com", "Tote (Natural)", 30, "OS:30",
          "1200.00 USD", "paid"],
         ["ord_x", "2030-01-02T03:04:05Z", "a@example.com", "Cap (Black)", 3, "OS:3",
          "34.56 USD", "paid"],
     ]  # fmt: skip
+    assert rows[0][8:] == ["", ""]  # no design, nothing to print
+    front, back = rows[1][8:]
+    site = config.settings().site_url
+    assert str(front).startswith(f"{site}/api/ops/print-files/{DESIGN}-v2-front.png?expires=")
+    assert back == ""
 
 
 def test_production_refuses_the_csv_sheet(monkeypatch) -> None:

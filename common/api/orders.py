@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from common.effects import print_links
 from common.shop import catalog, orders
 from common.shop.lifecycle import Status
 from common.shop.order_store import Choice, Item, Order, Summary
@@ -88,6 +89,9 @@ class OrderItemOut(BaseModel):
     mockups: MockupsOut | None = Field(
         description="the design's rendered mockups, when the item has a design"
     )
+    print_files: dict[str, str] = Field(
+        description="side -> the 300 DPI print file (opens with the ops token), once paid"
+    )
     next_tier: NextTierOut | None = Field(
         description="the next quantity tier of this design, while the order is a draft"
     )
@@ -158,6 +162,11 @@ def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
             )
             for s in item.sizes
         ],
+        print_files={
+            side: print_links.path(item.design_id, item.design_version, side)
+            for side in item.printed_sides
+            if item.design_id and item.design_version
+        },
         mockups=MockupsOut(front=item.mockup_front, back=item.mockup_back)
         if item.design_id
         else None,

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from common.effects import outbox
+from common.effects import outbox, print_links
 from common.effects.messages import absolute_url, render
 from common.effects.sheet import sizes_label
 from common.infra.config import settings
@@ -115,12 +115,18 @@ def ops_message(payload: Mapping[str, Any], order: PaidOrder | None) -> mail.Mes
     cfg = settings()
     if cfg.sheet_id:
         facts.append(("Sheet", f"https://docs.google.com/spreadsheets/d/{cfg.sheet_id}"))
+    prints = [
+        (f"{line.product_name} · {line.color}, {side}", url)
+        for line in (order.lines if order else [])
+        for side, url in print_links.of_line(line).items()
+    ]
     text_body, html_body = render(
         "ops_notification",
         subject=subject,
         facts=facts,
         items=_items(order) if order else [],
         total=total,
+        prints=prints,
     )
     return mail.Message(to=cfg.ops_email, subject=subject, text=text_body, html=html_body)
 

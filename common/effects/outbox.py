@@ -31,6 +31,7 @@ KINDS = (
     "ops_notification_email",
     "contact_email",
     "shipped_email",
+    "print_files",
 )
 BASE_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 6 * 3600
@@ -109,7 +110,8 @@ def describe_error(exc: BaseException) -> str:
 
 CLAIM_ONE = (
     "SELECT id, kind, dedupe_key, payload, attempts FROM outbox"
-    " WHERE id = :id AND done_at IS NULL FOR UPDATE SKIP LOCKED"
+    " WHERE id = :id AND done_at IS NULL AND kind = ANY(CAST(:kinds AS TEXT[]))"
+    " FOR UPDATE SKIP LOCKED"
 )
 CLAIM_DUE = (
     "SELECT id, kind, dedupe_key, payload, attempts FROM outbox"
@@ -164,13 +166,13 @@ def _perform_claimed(
 
 def attempt(task_ids: Sequence[int], handlers: Mapping[str, Handler]) -> list[Result]:
     """Perform these tasks now (right after the transaction that enqueued them committed),
-    with `handlers`: the effects the caller enqueues (`common.effects.tasks` has them all).
-
-    A task another worker holds, or that is already done, is skipped.
+    with `handlers`: the effects the caller performs at once (`common.effects.tasks` has them
+    all). A task of another kind is left for the drain (slow work, such as print files), as
+    is one another worker holds; one already done is skipped.
     """
     results = []
     for task_id in task_ids:
-        result = _perform_claimed(CLAIM_ONE, {"id": task_id}, handlers)
+        result = _perform_claimed(CLAIM_ONE, {"id": task_id, "kinds": list(handlers)}, handlers)
         if result is not None:
             results.append(result)
     return results

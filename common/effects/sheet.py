@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from common.core import errors
-from common.effects import outbox
+from common.effects import outbox, print_links
 from common.infra import db, log
 from common.providers import sheets
 from common.shop.lifecycle import ORDER_ID, OrderNotFound
@@ -34,7 +34,8 @@ def decimal_amount(cents: int, currency: str) -> str:
 
 def sheet_rows(order: PaidOrder) -> list[list[str | int]]:
     """`OrderID | Date | UserEmail | ProductName | Quantity | Sizes | Total | Status`, one row
-    per order line; Total is the line's total, so the column adds up to the orders' totals."""
+    per order line; Total is the line's total, so the column adds up to the orders' totals.
+    Then `PrintFront | PrintBack`: signed links to the line's print files (empty: no print)."""
     date = order.paid_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [
         [
@@ -46,6 +47,7 @@ def sheet_rows(order: PaidOrder) -> list[list[str | int]]:
             sizes_label(line.sizes),
             decimal_amount(line.line_total_cents, order.currency),
             order.status,
+            *(print_links.of_line(line).get(side, "") for side in ("front", "back")),
         ]
         for line in order.lines
     ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from common.effects import contact_mail, order_mail, outbox, sheet
+from common.effects import contact_mail, order_mail, outbox, production, sheet
 
 HANDLERS: dict[str, outbox.Handler] = {
     **sheet.HANDLERS,
     **order_mail.HANDLERS,
     **contact_mail.HANDLERS,
+    **production.HANDLERS,
 }

@@ -46,6 +46,7 @@ class Settings:
     google_cloud_location: str
     image_model: str
     gcs_bucket: str | None
+    gcs_print_bucket: str | None  # private: print files, never public
     state_backend: str
     sendgrid_api_key: str | None
     sendgrid_confirmation_template_id: str | None
@@ -149,6 +150,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         google_cloud_location=environ.get("GOOGLE_CLOUD_LOCATION", "us-central1"),
         image_model=environ.get("IMAGE_MODEL", "gemini-2.5-flash-image"),
         gcs_bucket=environ.get("GCS_BUCKET") or None,
+        gcs_print_bucket=environ.get("GCS_PRINT_BUCKET") or None,
         state_backend=environ.get("STATE_BACKEND", "firestore" if production else "postgres"),
         sendgrid_api_key=environ.get("SENDGRID_API_KEY") or None,
         sendgrid_confirmation_template_id=environ.get("SENDGRID_CONFIRMATION_TEMPLATE_ID") or None,

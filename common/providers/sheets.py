@@ -22,7 +22,18 @@ from common.infra.config import ConfigError, settings
 if TYPE_CHECKING:
     import requests
 
-HEADER = ("OrderID", "Date", "UserEmail", "ProductName", "Quantity", "Sizes", "Total", "Status")
+HEADER = (
+    "OrderID",
+    "Date",
+    "UserEmail",
+    "ProductName",
+    "Quantity",
+    "Sizes",
+    "Total",
+    "Status",
+    "PrintFront",
+    "PrintBack",
+)
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 TIMEOUT_SECONDS = 20.0
 

@@ -188,7 +188,9 @@ def build_storage() -> Storage:
     """GCS when `GCS_BUCKET` is set (required in production), else files under `.data`."""
     cfg = settings()
     if cfg.gcs_bucket:
-        return GcsStorage(cfg.gcs_bucket, cfg.google_cloud_project)
+        return GcsStorage(
+            cfg.gcs_bucket, cfg.google_cloud_project, private_bucket=cfg.gcs_print_bucket
+        )
     if cfg.production:
         raise ConfigError("AUREN_ENV=production needs GCS_BUCKET for image storage")
     return LocalStorage(cfg.data_dir / "storage", cfg.data_dir / "private")

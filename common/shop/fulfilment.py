@@ -196,6 +196,8 @@ def _fulfil_in(conn: Connection, session: Mapping[str, Any], cause: str) -> Outc
             shipping=_shipping(session),
         ),
     ]
+    if order_store.print_lines(conn, order.public_id):  # lines with a design get print files
+        tasks.append(outbox.enqueue(conn, "print_files", f"print_files:{order.public_id}", payload))
     return Outcome("paid", [task for task in tasks if task is not None])
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from common.core import errors
 from common.core.caller import Session
 from common.infra.config import settings
-from common.shop import owners, pricing
+from common.shop import owners
 from common.shop.lifecycle import (
     ORDER_ID,
     OrderNotEditable,
@@ -28,6 +28,9 @@ from common.shop.lifecycle import (
     Status,
     check_transition,
 )
+
+if TYPE_CHECKING:
+    from common.shop import pricing
 
 
 class OrderNotPaid(errors.Conflict):
@@ -69,6 +72,7 @@ class Item:
     mockup_back: str | None
     image_url: str | None  # the design's picture (mockup, else artwork), for the checkout page
     design_version: int | None  # frozen at checkout; a draft's is its design's latest
+    printed_sides: tuple[str, ...]  # the sides with a print file, once the order is paid
 
     @property
     def size_map(self) -> dict[str, int]:
@@ -159,6 +163,11 @@ LINE_DESIGN = """LEFT JOIN designs d ON d.id = i.design_id
 LEFT JOIN design_versions v
        ON v.design_id = i.design_id AND v.version = COALESCE(i.design_version, d.version)"""
 
+# The sides a line's frozen design prints on (a paid line's print files), front first.
+PRINTED = """COALESCE((SELECT json_agg(side ORDER BY side DESC) FROM (SELECT DISTINCT
+    layer->>'area' AS side FROM jsonb_array_elements(v.layers) layer) sides
+    WHERE i.design_version IS NOT NULL), '[]'::json)"""
+
 ORDER_SQL = f"""
 SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency,
        o.version, o.created_at, o.updated_at, o.paid_at, o.refunded_cents,
@@ -170,6 +179,7 @@ SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents,
                'unit_price_cents', i.unit_price_cents, 'line_total_cents', i.line_total_cents,
                'list_total_cents', i.list_total_cents,
                'design_version', v.version,
+               'printed_sides', CASE WHEN o.paid_at IS NULL THEN '[]'::json ELSE {PRINTED} END,
                'mockup_front', v.mockup_front_url, 'mockup_back', v.mockup_back_url,
                'image_url', COALESCE(v.mockup_front_url, v.artwork_url),
                'sizes', (SELECT json_agg(json_build_object(
@@ -186,7 +196,7 @@ WHERE o.public_id = :pid AND {{owner}}
 
 def _item(item: dict[str, Any]) -> Item:
     sizes = tuple(SizeLine(**size) for size in item["sizes"] or [])
-    return Item(**{**item, "sizes": sizes})
+    return Item(**{**item, "sizes": sizes, "printed_sides": tuple(item["printed_sides"])})
 
 
 def read(conn: Connection, session: Session | None, order_id: str) -> Order | None:
@@ -604,6 +614,8 @@ class PaidLine:
     quantity: int
     unit_price_cents: int
     line_total_cents: int
+    design_version: int | None = None  # the frozen version its print files are made of
+    printed_sides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -633,7 +645,8 @@ SELECT i.id AS item_pk, p.name AS product_name, i.color, d.public_id AS design_i
        COALESCE(v.mockup_front_url, v.artwork_url, p.image_url) AS image_url,
        i.quantity, i.unit_price_cents, i.line_total_cents,
        (SELECT json_agg(json_build_array(s.size, s.quantity) ORDER BY s.id)
-        FROM order_sizes s WHERE s.order_item_id = i.id) AS sizes
+        FROM order_sizes s WHERE s.order_item_id = i.id) AS sizes,
+       i.design_version, {PRINTED} AS printed_sides
 FROM order_items i
 JOIN products p ON p.id = i.product_id
 {LINE_DESIGN}
@@ -659,6 +672,8 @@ def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
             quantity=line.quantity,
             unit_price_cents=line.unit_price_cents,
             line_total_cents=line.line_total_cents,
+            design_version=line.design_version,
+            printed_sides=tuple(line.printed_sides),
         )
         for line in conn.execute(text(PAID_LINES_SQL), {"pk": row.id})
     ]
@@ -670,4 +685,67 @@ def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
         total_cents=row.total_cents,
         currency=row.currency,
         lines=lines,
+    )
+
+
+# The production files of a paid order.
+
+
+@dataclass(frozen=True)
+class PrintLine:
+    """A paid line with a design: what its print files are made of (the frozen version)."""
+
+    item_pk: int
+    product_id: str
+    design_id: str
+    design_version: int
+    layers: list[dict[str, Any]]
+    done: frozenset[str]  # the sides whose print file is recorded
+
+
+PRINT_LINES_SQL = """
+SELECT i.id, i.product_id, d.public_id, v.version, v.layers,
+       ARRAY(SELECT f.side FROM order_print_files f WHERE f.order_item_id = i.id) AS done
+FROM orders o JOIN order_items i ON i.order_id = o.id
+JOIN designs d ON d.id = i.design_id
+JOIN design_versions v ON v.design_id = i.design_id AND v.version = i.design_version
+WHERE o.paid_at IS NOT NULL AND {where}
+ORDER BY o.id, i.position
+"""
+
+
+def _print_lines(conn: Connection, where: str, params: dict[str, Any]) -> list[PrintLine]:
+    rows = conn.execute(text(PRINT_LINES_SQL.format(where=where)), params)
+    return [
+        PrintLine(
+            row.id, row.product_id, row.public_id, row.version, row.layers, frozenset(row.done)
+        )
+        for row in rows
+    ]
+
+
+def print_lines(conn: Connection, order_id: str) -> list[PrintLine]:
+    """The designed lines of the paid order `order_id`, with their frozen design versions."""
+    return _print_lines(conn, "o.public_id = :pid", {"pid": order_id})
+
+
+def paid_print(conn: Connection, design_id: str, version: int) -> PrintLine | None:
+    """A paid line made of version `version` of design `design_id`, if there is one."""
+    found = _print_lines(
+        conn,
+        "d.public_id = :design AND v.version = :version",
+        {"design": design_id, "version": version},
+    )
+    return found[0] if found else None
+
+
+def record_print_file(
+    conn: Connection, item_pk: int, side: str, key: str, width_px: int, height_px: int
+) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO order_print_files (order_item_id, side, object_key, width_px, height_px)"
+            " VALUES (:item, :side, :key, :w, :h) ON CONFLICT DO NOTHING"
+        ),
+        {"item": item_pk, "side": side, "key": key, "w": width_px, "h": height_px},
     )

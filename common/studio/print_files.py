@@ -30,6 +30,7 @@ from common.studio.briefs import Brief
 from common.studio.garments import Box
 from common.studio.layers import SIDES, ImageLayer, Side, TextLayer, image_box
 from common.studio.layout import ART_LAYER, UPLOADED
+from common.studio.print_names import print_key
 
 DPI = 300
 MIN_DPI = 150  # below this an image prints visibly soft
@@ -94,13 +95,6 @@ def print_png(
 ) -> bytes:
     """`render_print` encoded by `encode_print`."""
     return encode_print(render_print(product, side, layers, assets))
-
-
-def print_key(design_id: str, version: int, side: str) -> str:
-    """The private object of one side's print file of a design's version."""
-    if side not in SIDES or version < 0:
-        raise ValueError(f"no print file for side {side!r}, version {version}")
-    return storage.private_key(f"{design_id}-v{version}-{side}")
 
 
 def load_assets(layers: Layers) -> dict[str, Image.Image]:

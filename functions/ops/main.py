@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from common.api.orders import OrderOut, order_out
 from common.core import errors
-from common.effects import order_mail, outbox, sheet, tasks
+from common.effects import order_mail, outbox, print_links, production, sheet, tasks
 from common.infra import config
 from common.shop import shipping
 from common.shop.lifecycle import Status
@@ -24,15 +24,22 @@ config.require("OPS_TOKEN", "SENDGRID_API_KEY", "SHEET_ID")
 router = Router(check_origin=False)
 
 
+def has_ops_token(call: Call) -> bool:
+    expected = config.settings().ops_token
+    scheme, _, token = call.request.headers.get("Authorization", "").partition(" ")
+    return (
+        bool(expected)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), (expected or "").encode())
+    )
+
+
 def require_ops_token(call: Call) -> None:
     """A 401 unless the request carries the ops bearer token; a 403 when none is configured."""
     expected = config.settings().ops_token
     if not expected:
         raise errors.Forbidden("ops routes are off: OPS_TOKEN is not set", code="ops_disabled")
-    scheme, _, token = call.request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), expected.encode()
-    ):
+    if not has_ops_token(call):
         raise errors.Unauthorized(
             "send the ops token as a bearer token",
             code="ops_token_required",
@@ -108,6 +115,24 @@ def clear_order_flag(call: Call) -> OrderOut:
     """Clear a flag after looking at the order; the reason is kept in its history."""
     require_ops_token(call)
     return order_out(shipping.clear_flag(call.params["order_id"], call.body.reason))
+
+
+@router.route("GET", "/api/ops/print-files/<name>", errors=(403, 404))
+def print_file(call: Call) -> flask.Response:
+    """A paid order's 300 DPI print file (PNG): with the ops token, or a signed link."""
+    name = call.params["name"]
+    query = call.request.args
+    if not (
+        has_ops_token(call)
+        or print_links.signed(name, query.get("expires"), query.get("signature"))
+    ):
+        raise errors.Forbidden("this link is not valid (or expired)", code="invalid_link")
+    data = production.read(name)
+    if data is None:
+        raise errors.NotFound("there is no such print file")
+    response = flask.Response(data, mimetype="image/png")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @functions_framework.http

@@ -10,9 +10,15 @@ ALTER TABLE order_items ADD CONSTRAINT order_items_design_version_check
 CREATE TABLE order_print_files (
     order_item_id BIGINT NOT NULL REFERENCES order_items (id) ON DELETE CASCADE,
     side TEXT NOT NULL CHECK (side IN ('front', 'back')),
-    object_key TEXT NOT NULL UNIQUE,
+    object_key TEXT NOT NULL,
     width_px INTEGER NOT NULL CHECK (width_px > 0),
     height_px INTEGER NOT NULL CHECK (height_px > 0),
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (order_item_id, side)
+);
+
+ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (
+    kind IN ('sheet_row', 'order_confirmation_email', 'ops_notification_email',
+             'contact_email', 'shipped_email', 'print_files')
 );

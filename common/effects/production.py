@@ -1,0 +1,92 @@
+"""The production files of a paid order: each printed side of each designed line, at 300 DPI of
+the print area's physical size, rendered from the design version frozen at checkout and kept
+privately (`common.studio.print_files`, `common.providers.storage`).
+
+A file's name follows from the line's design version (`common.studio.print_names`), so the
+sheet row and the ops email link to it before it exists. The `print_files` task renders them
+(the drain performs it, not the webhook: Stripe gets its answer before any slow work); a link
+opened before the task ran renders that version on the spot. Either way a file is made once:
+a side whose file is stored is never rendered again, and one order's (or one version's)
+files are made by one worker at a time (an advisory lock).
+"""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from common.effects import outbox
+from common.infra import db, log
+from common.providers import storage
+from common.shop import catalog, order_store
+from common.shop.order_store import PrintLine
+from common.studio import print_files, print_names
+from common.studio.layers import Layer
+
+LAYERS = TypeAdapter(list[Layer])
+
+
+def _make(conn: Connection, line: PrintLine) -> dict[str, str]:
+    """Render and record the line's missing print files; side -> key of those made."""
+    layers = LAYERS.validate_python(line.layers)
+    product = catalog.catalog().product(line.product_id)
+    if product is None:
+        raise LookupError(f"product {line.product_id} of a paid line is no longer sold")
+    files = storage.storage()
+    made: dict[str, str] = {}
+    for side in print_files.printed_sides(layers):
+        key = print_names.print_key(line.design_id, line.design_version, side)
+        box = print_files.print_box(next(a for a in product.print_areas if a.name == side))
+        if files.get(key) is None:
+            assets = print_files.load_assets(layers)
+            files.put(key, print_files.print_png(product, side, layers, assets))
+            made[side] = key
+        if side not in line.done:
+            order_store.record_print_file(conn, line.item_pk, side, key, box.width, box.height)
+    return made
+
+
+def _lock(conn: Connection, name: str) -> None:
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"print:{name}"}
+    )
+
+
+def make_for_order(conn: Connection, order_id: str) -> dict[int, dict[str, str]]:
+    """Every missing print file of the paid order: line item id -> side -> key made."""
+    _lock(conn, order_id)
+    made = {}
+    for line in order_store.print_lines(conn, order_id):
+        _lock(conn, f"{line.design_id}-v{line.design_version}")
+        if keys := _make(conn, line):
+            made[line.item_pk] = keys
+            log.info("print files made", order_id=order_id, sides=sorted(keys))
+    return made
+
+
+def perform_print_files(conn: Connection, task: outbox.Task) -> None:
+    make_for_order(conn, task.payload["order_id"])
+
+
+HANDLERS: dict[str, outbox.Handler] = {"print_files": perform_print_files}
+
+
+def read(file_name: str) -> bytes | None:
+    """The print file called `file_name`, made now if its paid line's task has not run yet;
+    None when no paid line prints it."""
+    parsed = print_names.parse(file_name)
+    if parsed is None:
+        return None
+    design_id, version, side = parsed
+    key = print_names.print_key(design_id, version, side)
+    stored = storage.storage().get(key)
+    if stored is not None:
+        return stored
+    with db.transaction() as conn:
+        _lock(conn, f"{design_id}-v{version}")
+        line = order_store.paid_print(conn, design_id, version)
+        if line is None:
+            return None
+        _make(conn, line)
+    return storage.storage().get(key)

@@ -1,0 +1,33 @@
+"""The names of print files: one per printed side of a design version, so the same version
+always names the same private object (`print/<design>-v<version>-<side>.png`)."""
+
+from __future__ import annotations
+
+import re
+
+from common.providers import storage
+
+NAME = re.compile(
+    r"^(?P<design>dsn_[A-Za-z0-9_-]{20,40})-v(?P<version>[1-9][0-9]{0,8})-(?P<side>front|back)$"
+)
+
+
+def print_key(design_id: str, version: int, side: str) -> str:
+    """The private object of one side's print file of a design's version."""
+    name = f"{design_id}-v{version}-{side}"
+    if not NAME.match(name):
+        raise ValueError(f"no print file for {design_id!r} version {version}, side {side!r}")
+    return storage.private_key(name)
+
+
+def parse(file_name: str) -> tuple[str, int, str] | None:
+    """(design id, version, side) of a print file's name (`<name>.png`), or None."""
+    found = NAME.match(file_name.removesuffix(".png"))
+    if found is None:
+        return None
+    return found["design"], int(found["version"]), found["side"]
+
+
+def file_name(key: str) -> str:
+    """The file name of a print file's key (`print/<name>.png` -> `<name>.png`)."""
+    return key.removeprefix("print/")
