@@ -14,6 +14,7 @@ from PIL import Image
 from common.core import errors
 from common.infra import config
 from common.providers import imagegen
+from common.studio import images
 from common.studio.prompts import ArtworkRequest
 from tests.conftest import function_app
 from tests.test_generate_image_uploads import bomb_png, encoded, photo
@@ -65,7 +66,7 @@ def test_a_prompt_becomes_artwork_and_front_and_back_mockups(shopper) -> None:
     assert design["product_id"] == "hoodie" and design["color"] == "Black"
     assert design["mockup_url"] == design["mockups"]["front"]
     art = png_at(design["artwork_url"])
-    assert art.mode == "RGBA" and max(art.size) <= 1024
+    assert art.mode == "RGBA" and max(art.size) <= images.ARTWORK_SIZE
     corner = art.getpixel((0, 0))
     assert isinstance(corner, tuple) and corner[3] <= 8  # transparent, trimmed to the drawing
     for side in ("front", "back"):

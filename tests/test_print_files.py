@@ -10,7 +10,7 @@ from PIL import Image, ImageChops
 
 from common.providers import storage
 from common.shop import catalog
-from common.studio import mockups, print_files
+from common.studio import images, mockups, print_files
 from common.studio.briefs import Brief, ImageBrief
 from common.studio.layers import ImageLayer, Side, TextLayer
 from common.studio.layout import UPLOADED
@@ -266,3 +266,19 @@ def test_generated_artwork_carries_no_warning(shopper) -> None:
     design = generate(shopper, prompt="a bold tiger", product_id="classic-tee", color="White")
     assert design.status_code == 200, design.get_json()
     assert design.get_json()["warnings"] == []
+
+
+def test_generated_artwork_prints_sharp_across_every_print_area(
+    products: dict[str, catalog.Product],
+) -> None:
+    from common.providers.local import artwork
+    from common.studio.prompts import ArtworkRequest
+
+    art = artwork.generate(ArtworkRequest("a minimal mountain", "minimal"))
+    assert art.size == (images.ARTWORK_SIZE, images.ARTWORK_SIZE)
+    full = ImageLayer(id="art", area="front", x=0.5, y=0.5, scale=1.0, asset=ART)
+    for product in products.values():
+        for area in product.print_areas:
+            layer = full.model_copy(update={"area": area.name})
+            dpi = print_files.effective_dpi(layer, area, art.size)
+            assert dpi >= print_files.MIN_DPI, (product.id, area.name, dpi)

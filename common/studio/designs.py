@@ -461,7 +461,7 @@ def generate(session: Session, request: GenerateIn, upload: bytes | None = None)
     upload_key = None
     if upload is not None:
         image = images.decode(upload, what="the uploaded image")
-        upload_key = _store_png("uploads", images.fit(image, 2048))
+        upload_key = _store_png("uploads", images.fit(image))
     prompt = normalize_text(request.prompt, max_chars=300)
     previous = _previous(session, request.design_id)
     brief = request.brief or (previous.brief if previous else Brief())

@@ -18,7 +18,7 @@ from common.core import errors
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 4096
 MIN_SIDE = 16
-ARTWORK_SIZE = 1024
+ARTWORK_SIZE = 2048  # prints at 150 DPI or more across the widest print area (12.5 in)
 
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 

@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from common.core import colors
+from common.studio import images
 from common.studio.prompts import COLOR_WORDS, STYLE_WORDS, ArtworkRequest, words
 
-SIZE = 1024
+SIZE = images.ARTWORK_SIZE
 _UNITS = 1000.0
 
 STYLES = (
