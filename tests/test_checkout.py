@@ -455,6 +455,31 @@ def test_reopening_expires_the_stripe_session_through_the_sdk(
     assert any(r.path == f"/v1/checkout/sessions/{session_id}/expire" for r, _ in httpserver.log)
 
 
+def test_a_session_stripe_does_not_know_is_treated_as_ended_on_reopen(
+    engine, stripe_stub: list[Request], httpserver: HTTPServer
+) -> None:
+    """Switching test and live keys, or a cs_local_ session from before a key was set."""
+    shopper = new_shopper(engine)
+    order = new_draft(shopper)
+    session_id = checkout(shopper, order["id"]).get_json()["session_id"]
+    missing = {
+        "error": {
+            "type": "invalid_request_error",
+            "code": "resource_missing",
+            "message": f"No such checkout.session: '{session_id}'",
+        }
+    }
+    httpserver.expect_request(
+        f"/v1/checkout/sessions/{session_id}/expire", method="POST"
+    ).respond_with_json(missing, status=404)
+    httpserver.expect_request(
+        f"/v1/checkout/sessions/{session_id}", method="GET"
+    ).respond_with_json(missing, status=404)
+    response = reopen(shopper, order["id"])
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "draft"
+
+
 def test_a_session_stripe_already_completed_keeps_the_order_waiting(
     engine, stripe_stub: list[Request], httpserver: HTTPServer
 ) -> None:
@@ -474,3 +499,50 @@ def test_a_session_stripe_already_completed_keeps_the_order_waiting(
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "payment_completed"
     assert order_row(engine, order["id"]).status == "pending_payment"
+
+
+def test_an_order_never_sends_stripe_more_than_its_line_item_limit(database_url: str) -> None:
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from common.shop import order_store, payments
+    from common.shop.lifecycle import Status
+
+    sizes = ("XS", "S", "M", "L", "XL", "2XL", "3XL", "OS")
+
+    def item(index: int) -> order_store.Item:
+        lines = tuple(order_store.SizeLine(size, 2, 1500 + 100 * n) for n, size in enumerate(sizes))
+        total = sum(line.quantity * line.unit_price_cents for line in lines)
+        return order_store.Item(
+            "classic-tee",
+            None,
+            "Black",
+            16,
+            1,
+            1500,
+            total,
+            total,
+            lines,
+            None,
+            None,
+            None,
+            None,
+            (),
+        )
+
+    items = tuple(item(i) for i in range(20))  # 20 items x 8 prices = 160 > 100
+    total = sum(i.line_total_cents for i in items)
+    now = datetime.now(UTC)
+    order = order_store.Order(
+        "ord_" + "x" * 24, Status.DRAFT, items, total, total, "usd", 1, now, now, None, 0, None, ()
+    )
+    lines = payments.line_items(order)
+    assert len(lines) <= payments.STRIPE_MAX_LINE_ITEMS
+    assert sum(li["quantity"] * li["price_data"]["unit_amount"] for li in lines) == total
+    assert "2XL:2" in lines[0]["price_data"]["product_data"]["description"]
+    two = items[:2]
+    small = dataclasses.replace(
+        order, items=two, subtotal_cents=total // 10, total_cents=total // 10
+    )
+    few = payments.line_items(small)
+    assert len(few) == 16  # one per unit price while under the limit

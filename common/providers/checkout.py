@@ -105,6 +105,13 @@ class StripeCheckout:
             except stripe.InvalidRequestError:
                 # Only an open session can be expired: say what it is now.
                 return str(sessions.retrieve(session_id).status)
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "resource_missing":
+                raise _unavailable("stripe expire failed", exc) from None
+            # Stripe does not know it (another key's, or the local stand-in's): it cannot be
+            # paid here, so it has ended.
+            log.warning("checkout session unknown to stripe", session_id=session_id)
+            return "expired"
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
             raise _unavailable("stripe expire failed", exc) from None
 

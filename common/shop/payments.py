@@ -20,7 +20,7 @@ from common.infra.config import settings
 from common.providers import checkout
 from common.shop import catalog, order_store, orders
 from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
-from common.shop.order_store import Order
+from common.shop.order_store import Item, Order
 
 SHIPPING_COUNTRIES = (
     "US", "CA", "GB", "IE", "AU", "NZ", "DE", "FR", "NL", "BE", "LU", "AT", "CH", "ES", "PT",
@@ -66,34 +66,56 @@ def repriced(session: Session, order: Order) -> Order:
     return orders.save_draft(session, order.id, choices, expected_version=order.version)
 
 
+STRIPE_MAX_LINE_ITEMS = 100  # per Checkout Session
+
+
+def _line(
+    name: str, item: Item, description: str, quantity: int, unit: int, currency: str
+) -> dict[str, Any]:
+    product_data: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "metadata": {"product_id": item.product_id},
+    }
+    if item.design_id:
+        product_data["metadata"]["design_id"] = item.design_id
+    if item.image_url and item.image_url.startswith("https://"):
+        product_data["images"] = [item.image_url]  # Stripe shows only public images
+    return {
+        "quantity": quantity,
+        "price_data": {"currency": currency, "unit_amount": unit, "product_data": product_data},
+    }
+
+
 def line_items(order: Order) -> list[dict[str, Any]]:
-    """One Stripe line item per order item and unit price (sizes 2XL and up cost more)."""
+    """One Stripe line item per order item and unit price (sizes 2XL and up cost more); past
+    Stripe's 100 line items, one per order item for its whole total."""
     shop = catalog.catalog()
-    items: list[dict[str, Any]] = []
-    for item in order.items:
+
+    def name(item: Item) -> str:
         product = shop.product(item.product_id)
-        name = product.name if product else item.product_id
+        return f"{product.name if product else item.product_id} · {item.color}"
+
+    items = []
+    for item in order.items:
         for unit_price, group in groupby(item.sizes, key=lambda s: s.unit_price_cents):
             sizes = list(group)
-            product_data: dict[str, Any] = {
-                "name": f"{name} · {item.color}",
-                "description": "Sizes " + " ".join(f"{s.size}:{s.quantity}" for s in sizes),
-                "metadata": {"product_id": item.product_id},
-            }
-            if item.design_id:
-                product_data["metadata"]["design_id"] = item.design_id
-            if item.image_url and item.image_url.startswith("https://"):
-                product_data["images"] = [item.image_url]  # Stripe shows only public images
-            items.append(
-                {
-                    "quantity": sum(s.quantity for s in sizes),
-                    "price_data": {
-                        "currency": order.currency,
-                        "unit_amount": unit_price,
-                        "product_data": product_data,
-                    },
-                }
+            description = "Sizes " + " ".join(f"{s.size}:{s.quantity}" for s in sizes)
+            quantity = sum(s.quantity for s in sizes)
+            items.append(_line(name(item), item, description, quantity, unit_price, order.currency))
+    if len(items) > STRIPE_MAX_LINE_ITEMS:
+        items = [
+            _line(
+                name(item),
+                item,
+                f"{item.quantity} pieces, sizes "
+                + " ".join(f"{s.size}:{s.quantity}" for s in item.sizes),
+                1,
+                item.line_total_cents,
+                order.currency,
             )
+            for item in order.items
+        ]
     charged = sum(i["quantity"] * i["price_data"]["unit_amount"] for i in items)
     if charged != order.total_cents:
         raise RuntimeError(f"line items add up to {charged}, the order to {order.total_cents}")
