@@ -445,3 +445,190 @@ def test_an_unsigned_delivery_of_any_shape_is_a_400(body: str, content_type: str
     response = client.post("/api/webhooks/stripe", data=body, content_type=content_type)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_signature"
+
+
+def test_a_signature_from_the_future_is_refused_and_changes_nothing(engine) -> None:
+    """The timestamp is checked both ways (±300 s), not only for age."""
+    pending = pending_order(engine)
+    completed = event("checkout.session.completed", session_object(pending))
+    for ahead in (86_400, 301):
+        response = deliver(*signed(completed, timestamp=int(time.time()) + ahead))
+        assert response.status_code == 400, ahead
+        assert response.get_json()["error"]["code"] == "invalid_signature"
+    assert events_recorded(engine, completed["id"]) == 0
+    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert deliver(*signed(completed, timestamp=int(time.time()) + 290)).status_code == 200
+
+
+# Malformed but signed deliveries. Each case builds a body (a JSON-able dict, or the raw text)
+# for a pending order, and says what the webhook answers:
+# - REFUSED: 400 `malformed_event`, nothing recorded. The body is not a Stripe event at all
+#   (not JSON, not an object, no evt_ id / type / data.object, a NUL where the envelope is
+#   stored): there is no event id to record, and Stripe never sends such a body.
+# - MALFORMED: 200 `malformed`, the event id recorded, nothing applied, an ERROR log. It is a
+#   real event (signed, a proper envelope) whose object does not have the shape its handler
+#   reads: a retry would carry the same bytes, so a 4xx/5xx would only make Stripe retry it for
+#   three days; a person has to look at it (the ERROR log names the event, the order, the field).
+# - an outcome: 200 and the usual outcome; a wrong-typed field no handler relies on (the event's
+#   `created`, an unknown event type's object) is simply not used.
+REFUSED, MALFORMED = "refused", "malformed"
+ENVELOPE = '{"id": "evt_%s", "object": "event", "type": "checkout.session.completed", '
+
+
+def _session(**changes: Any) -> Any:
+    return lambda p: event("checkout.session.completed", session_object(p, **changes))
+
+
+def _envelope(**changes: Any) -> Any:
+    def build(p: Pending) -> dict[str, Any]:
+        body = event("checkout.session.completed", session_object(p))
+        for key, value in changes.items():
+            if value is ...:
+                del body[key]
+            else:
+                body[key] = value
+        return body
+
+    return build
+
+
+def _charge(**changes: Any) -> Any:
+    def build(p: Pending) -> dict[str, Any]:
+        charge = {
+            "id": "ch_" + secrets.token_hex(8),
+            "object": "charge",
+            "amount": p.amount_cents,
+            "amount_refunded": p.amount_cents,
+            "currency": "usd",
+            "payment_intent": "pi_" + p.session_id[-12:],
+            "refunded": True,
+            "metadata": {"order_id": p.order_id},
+            **changes,
+        }
+        return event("charge.refunded", charge)
+
+    return build
+
+
+def _raw(text: str) -> Any:
+    return lambda p: text.replace("{id}", secrets.token_hex(8))
+
+
+MALFORMED_CASES: list[tuple[str, Any, str]] = [
+    # not an event at all: refused
+    ("not JSON", _raw("this is not json"), REFUSED),
+    ("empty body", _raw(""), REFUSED),
+    ("truncated JSON", _raw(ENVELOPE + '"data": {"object": {'), REFUSED),
+    ("JSON null", _raw("null"), REFUSED),
+    ("JSON list", _raw("[]"), REFUSED),
+    ("JSON string", _raw('"evt_{id}"'), REFUSED),
+    ("JSON number", _raw("42"), REFUSED),
+    ("NaN is not JSON", _raw(ENVELOPE % "{id}" + '"data": {"object": {"amount": NaN}}}'), REFUSED),
+    (
+        "nested too deep",
+        _raw(ENVELOPE % "{id}" + '"data": {"object": ' + "[" * 60_000 + "]" * 60_000 + "}}"),
+        REFUSED,
+    ),
+    ("a byte order mark", _raw("\ufeff" + ENVELOPE % "{id}" + '"data": {"object": {}}}'), REFUSED),
+    ("no id", _envelope(id=...), REFUSED),
+    ("id a number", _envelope(id=12345), REFUSED),
+    ("id a list", _envelope(id=["evt_1"]), REFUSED),
+    ("id not an event id", _envelope(id="cus_123"), REFUSED),
+    ("id with a NUL", _envelope(id="evt_1\u0000x"), REFUSED),
+    ("no type", _envelope(type=...), REFUSED),
+    ("type a number", _envelope(type=7), REFUSED),
+    ("type with a NUL", _envelope(type="checkout.session.completed\u0000"), REFUSED),
+    ("data a list", _envelope(data=[]), REFUSED),
+    ("data.object a list", _envelope(data={"object": []}), REFUSED),
+    ("data.object a string", _envelope(data={"object": "cs_1"}), REFUSED),
+    ("data.object null", _envelope(data={"object": None}), REFUSED),
+    # a real event whose object has the wrong shape: acknowledged, recorded, not applied
+    ("amount as a string", lambda p: _session(amount_total=str(p.amount_cents))(p), MALFORMED),
+    ("amount as a float", lambda p: _session(amount_total=float(p.amount_cents))(p), MALFORMED),
+    ("amount as a bool", _session(amount_total=True), MALFORMED),
+    ("amount negative", _session(amount_total=-1), MALFORMED),
+    ("amount beyond any integer column", _session(amount_total=10**20), MALFORMED),
+    ("metadata as a list", lambda p: _session(metadata=[p.order_id])(p), MALFORMED),
+    ("metadata as a string", lambda p: _session(metadata=p.order_id)(p), MALFORMED),
+    ("client_reference_id a number", _session(client_reference_id=7), MALFORMED),
+    ("session id a number", _session(id=12345), MALFORMED),
+    ("session id missing", lambda p: _session(id=None)(p), MALFORMED),
+    ("payment_status a number", _session(payment_status=1), MALFORMED),
+    ("currency a list", _session(currency=["usd"]), MALFORMED),
+    ("payment_intent an object", _session(payment_intent={"id": "pi_1"}), MALFORMED),
+    ("customer_details a list", _session(customer_details=[]), MALFORMED),
+    ("customer email a number", _session(customer_details={"email": 5}), MALFORMED),
+    ("customer email with a NUL", _session(customer_email="a\u0000@x.com"), MALFORMED),
+    ("collected_information a string", _session(collected_information="x"), MALFORMED),
+    (
+        "shipping address a list",
+        _session(collected_information={"shipping_details": {"name": "A", "address": []}}),
+        MALFORMED,
+    ),
+    ("shipping name a dict", _session(shipping_details={"name": {}}), MALFORMED),
+    (
+        "expired with metadata a list",
+        lambda p: event("checkout.session.expired", session_object(p, metadata=[1])),
+        MALFORMED,
+    ),
+    (
+        "async failure with a numeric session id",
+        lambda p: event("checkout.session.async_payment_failed", session_object(p, id=5)),
+        MALFORMED,
+    ),
+    ("refund amount a string", _charge(amount="100"), MALFORMED),
+    ("refunded amount a float", _charge(amount_refunded=1.5), MALFORMED),
+    ("refunded amount too big", _charge(amount_refunded=10**12), MALFORMED),
+    ("refunded a string", _charge(refunded="yes"), MALFORMED),
+    ("refund payment_intent a number", _charge(payment_intent=5), MALFORMED),
+    ("refund metadata a list", _charge(metadata=[]), MALFORMED),
+    ("refund currency null", _charge(currency=None), MALFORMED),
+    # a wrong type where nothing relies on it: the usual outcome
+    ("created a string", lambda p: {**_session()(p), "created": "yesterday"}, "paid"),
+    ("created far out of range", lambda p: {**_session()(p), "created": 10**20}, "paid"),
+    ("created a bool", lambda p: {**_session()(p), "created": True}, "paid"),
+    ("order_id in metadata a number", _session(metadata={"order_id": 5}), "paid"),
+    (
+        "an unknown type with metadata a list",
+        lambda p: event("customer.created", {"id": "cus_1", "metadata": ["x"]}),
+        "ignored",
+    ),
+    (
+        "an unknown type with an odd object",
+        lambda p: event("invoice.paid", {"metadata": "x", "client_reference_id": {}, "id": 1}),
+        "ignored",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [pytest.param(build, expected, id=name) for name, build, expected in MALFORMED_CASES],
+)
+def test_a_malformed_but_signed_delivery_never_gets_a_5xx(engine, capsys, build, expected) -> None:
+    pending = pending_order(engine)
+    body = build(pending)
+    payload, signature = signed(body)
+    event_id = body.get("id") if isinstance(body, dict) else None
+    capsys.readouterr()
+    response = deliver(payload, signature)
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert response.status_code < 500
+    if expected == REFUSED:
+        assert response.status_code == 400
+        assert response.get_json()["error"]["code"] == "malformed_event"
+        if isinstance(event_id, str) and event_id.isprintable():
+            assert events_recorded(engine, event_id) == 0
+    else:
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json() == {"received": True, "duplicate": False, "outcome": expected}
+        assert events_recorded(engine, str(event_id)) == 1
+        assert deliver(payload, signature).get_json()["outcome"] == "duplicate"
+    if expected in (REFUSED, MALFORMED):
+        row = order_row(engine, pending.order_id)
+        assert (row.status, row.flagged_reason, row.paid_at) == ("pending_payment", None, None)
+        assert outbox_tasks(engine, pending.order_id) == {}
+    if expected == MALFORMED:
+        [entry] = [line for line in logged if line["message"] == "stripe event malformed"]
+        assert entry["severity"] == "ERROR"
+        assert entry["event_id"] == event_id and entry["problems"]

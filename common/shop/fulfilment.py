@@ -7,14 +7,22 @@ retry applies it. `fulfil` marks the order of a paid Checkout Session paid and e
 sheet row, confirmation email and ops notification in the same transaction; the outbox then
 performs them. Every order row is locked (`FOR UPDATE`) while an event changes it, so any number
 of deliveries of any events, in any order, concurrently, end in the same state.
+
+A handled event's object is checked against the shape its handler reads (`SessionShape`,
+`ChargeShape`: strict types, no NUL in text, cents that fit the orders table) before the
+handler runs. One that does not fit is recorded and answered `malformed` with an ERROR log for
+ops, never applied: it is a real, signed Stripe event, and Stripe's retry would carry the same
+bytes, so an error status would only make Stripe retry it for days. What no handler relies on
+(the event's `created`, an unknown type's object) is read only when it has the expected type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -35,12 +43,91 @@ class Outcome:
     tasks: list[int] = field(default_factory=list)
 
 
+# The shape of the objects the handlers read: any other field may be anything.
+
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]  # Postgres text holds no NUL
+Cents = Annotated[int, Field(ge=0, le=2**31 - 1)]  # fits the orders table's INTEGER columns
+LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, within what Postgres stores
+
+
+class _Shape(BaseModel):
+    """Strict: a field the handler reads has its type (null where Stripe may send null)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class AddressShape(_Shape):
+    line1: Text | None = None
+    line2: Text | None = None
+    postal_code: Text | None = None
+    city: Text | None = None
+    state: Text | None = None
+    country: Text | None = None
+
+
+class ShippingShape(_Shape):
+    name: Text | None = None
+    address: AddressShape | None = None
+
+
+class CollectedShape(_Shape):
+    shipping_details: ShippingShape | None = None
+
+
+class CustomerShape(_Shape):
+    email: Text | None = None
+
+
+class SessionShape(_Shape):
+    """A `checkout.session` object, as `_fulfil_in` and `_back_to_draft` read it."""
+
+    id: Text
+    payment_status: Text | None = None
+    amount_total: Cents | None = None
+    currency: Text | None = None
+    payment_intent: Text | None = None
+    client_reference_id: Text | None = None
+    metadata: dict[str, Any] | None = None
+    customer_details: CustomerShape | None = None
+    customer_email: Text | None = None
+    collected_information: CollectedShape | None = None
+    shipping_details: ShippingShape | None = None
+
+
+class ChargeShape(_Shape):
+    """A `charge` object, as `_charge_refunded` reads it."""
+
+    id: Text
+    amount: Cents
+    amount_refunded: Cents
+    currency: Text
+    refunded: bool | None = None
+    payment_intent: Text | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def problems(shape: type[BaseModel], obj: Mapping[str, Any]) -> list[str]:
+    """Where `obj` does not have `shape` ("amount_total: Input should be a valid integer"),
+    without the values themselves (they may be a shopper's details)."""
+    try:
+        shape.model_validate(obj)
+    except ValidationError as exc:
+        return [
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+    return []
+
+
 # Verifying and recording a delivery.
 
 
 def _order_ref(obj: Mapping[str, Any]) -> str | None:
-    """The order public id an event object names (metadata, else client_reference_id)."""
-    metadata = obj.get("metadata") or {}
+    """The order public id an event object names (metadata, else client_reference_id); read
+    from an object of any shape."""
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, Mapping):
+        metadata = {}
     for candidate in (metadata.get("order_id"), obj.get("client_reference_id")):
         if isinstance(candidate, str) and ORDER_ID.match(candidate):
             return candidate
@@ -60,30 +147,36 @@ def _record(conn: Connection, event: Mapping[str, Any]) -> bool:
             "id": event["id"],
             "type": event["type"][:255],
             "order": _order_ref(event["data"]["object"]),
-            "created": created if isinstance(created, int) else None,
+            "created": created if _is_timestamp(created) else None,
         },
     ).first()
     return recorded is not None
 
 
+def _is_timestamp(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LATEST_TIMESTAMP
+
+
 def handle_event(payload: bytes, signature: str | None) -> Outcome:
     """Verify, record and apply one webhook delivery, in one transaction."""
     event = checkout.verify(payload, signature)
+    obj = event["data"]["object"]
     handler = EVENT_HANDLERS.get(event["type"])
+    wrong = problems(handler.shape, obj) if handler else []
     with db.transaction() as conn:
         if not _record(conn, event):
             outcome = None
         elif handler is None:
             outcome = Outcome("ignored")
+        elif wrong:
+            outcome = Outcome("malformed")
         else:
-            outcome = handler(conn, event["data"]["object"], event["id"])
-    log.info(
-        "stripe event",
-        event_id=event["id"],
-        event_type=event["type"],
-        order_id=_order_ref(event["data"]["object"]),
-        outcome=outcome.result if outcome else "duplicate",
-    )
+            outcome = handler.apply(conn, obj, event["id"])
+    fields = {"event_id": event["id"], "event_type": event["type"], "order_id": _order_ref(obj)}
+    if outcome and wrong:
+        # Acknowledged, so Stripe will not send it again: a person has to look at it.
+        log.error("stripe event malformed", **fields, problems=wrong)
+    log.info("stripe event", **fields, outcome=outcome.result if outcome else "duplicate")
     return outcome or Outcome("duplicate")
 
 
@@ -206,8 +299,11 @@ def fulfil(session: Mapping[str, Any]) -> Outcome:
     with its side effects enqueued in the same transaction.
 
     Idempotent: its result is `paid` the first time, then `already_paid`; `awaiting_payment` while
-    the session is unpaid, `flagged` when it does not match the order.
+    the session is unpaid, `flagged` when it does not match the order, `malformed` (nothing
+    done) when it is not shaped like a Checkout Session.
     """
+    if problems(SessionShape, session):
+        return Outcome("malformed")
     with db.transaction() as conn:
         return _fulfil_in(conn, session, f"stripe:{session.get('id')}")
 
@@ -239,18 +335,12 @@ def _session_expired(conn: Connection, session: Mapping[str, Any], event_id: str
     return _back_to_draft(conn, session, "back_to_draft", f"stripe:{event_id}")
 
 
-def _cents(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
 def _charge_refunded(conn: Connection, charge: Mapping[str, Any], event_id: str) -> Outcome:
     """A refund changes an order only when it is of the order's own charge (its payment
     intent); a refund of another charge that names the order only flags it."""
     cause = f"stripe:{event_id}"
-    refunded, amount = _cents(charge.get("amount_refunded")), _cents(charge.get("amount"))
-    if refunded is None or amount is None:
-        return Outcome("ignored")
-    currency = str(charge.get("currency", ""))
+    refunded, amount = charge["amount_refunded"], charge["amount"]  # Cents, as ChargeShape says
+    currency = str(charge["currency"])
     detail = f"{pricing.money(refunded, currency)} of {pricing.money(amount, currency)}"
     key = f"{charge.get('id')}:{refunded}"
     payment_intent = charge.get("payment_intent")
@@ -283,10 +373,20 @@ def _charge_refunded(conn: Connection, charge: Mapping[str, Any], event_id: str)
 
 
 EventHandler = Callable[[Connection, Mapping[str, Any], str], Outcome]
-EVENT_HANDLERS: dict[str, EventHandler] = {
-    "checkout.session.completed": _session_completed,
-    "checkout.session.async_payment_succeeded": _session_completed,
-    "checkout.session.async_payment_failed": _async_payment_failed,
-    "checkout.session.expired": _session_expired,
-    "charge.refunded": _charge_refunded,
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How an event type is applied: `apply` runs only on an object that has `shape`."""
+
+    shape: type[_Shape]
+    apply: EventHandler
+
+
+EVENT_HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": Handler(SessionShape, _session_completed),
+    "checkout.session.async_payment_succeeded": Handler(SessionShape, _session_completed),
+    "checkout.session.async_payment_failed": Handler(SessionShape, _async_payment_failed),
+    "checkout.session.expired": Handler(SessionShape, _session_expired),
+    "charge.refunded": Handler(ChargeShape, _charge_refunded),
 }

@@ -1,7 +1,11 @@
 """The `stripe_webhook` function: the signed Stripe webhook (POST /api/webhooks/stripe).
 
 Its answer tells Stripe whether to retry: 2xx once the event is recorded and applied (or was
-already), 400 for a delivery that is not signed by Stripe, 5xx (the database is down) to retry.
+already); 2xx `malformed` for a signed event whose object has fields of unexpected types
+(recorded, logged at ERROR, not applied: a retry would carry the same bytes); 400 for a
+delivery that is not signed by Stripe within 300 s either way of now (`invalid_signature`) or
+whose signed body is not an event (`malformed_event`); 5xx (the database is down) to retry.
+Input alone never makes it answer 5xx.
 """
 
 import flask
@@ -21,7 +25,9 @@ MAX_EVENT_BYTES = 512 * 1024
 class WebhookOut(BaseModel):
     received: bool
     duplicate: bool = Field(description="the event was already handled; nothing was done")
-    outcome: str = Field(description="what the event did, e.g. paid, already_paid, ignored")
+    outcome: str = Field(
+        description="what the event did, e.g. paid, already_paid, ignored, malformed"
+    )
 
 
 # No `body=` model: nothing of an unsigned delivery is read, so any of them gets the same 400.
