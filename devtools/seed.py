@@ -1,4 +1,5 @@
-"""The catalog seed: six products with colors, sizes, print areas, upcharges and price tiers.
+"""The catalog seed: six products with colors, sizes, print areas, upcharges and price tiers,
+their production time and size charts.
 
 A print area is its box on the product template (`common.studio.garments.PRINT_AREAS`) and
 its physical size in inches (`PRINT_SIZES`, the same aspect ratio within 1%): print files are
@@ -33,6 +34,7 @@ class ProductSeed:
     sizes: tuple[str, ...]
     upcharges: dict[str, int]
     tiers: dict[int, int]
+    production_days: int  # business days to make it, before it ships
 
 
 CORE_COLORS = (
@@ -59,6 +61,7 @@ PRODUCTS = (
         sizes=APPAREL_SIZES,
         upcharges={"2XL": 200, "3XL": 400},
         tiers={12: 1550, 24: 1400, 48: 1250, 100: 1100},
+        production_days=5,
     ),
     ProductSeed(
         id="premium-tee",
@@ -70,6 +73,7 @@ PRODUCTS = (
         sizes=APPAREL_SIZES,
         upcharges={"2XL": 250, "3XL": 500},
         tiers={12: 2300, 24: 2100, 48: 1900, 100: 1700},
+        production_days=5,
     ),
     ProductSeed(
         id="hoodie",
@@ -81,6 +85,7 @@ PRODUCTS = (
         sizes=APPAREL_SIZES[1:],
         upcharges={"2XL": 300, "3XL": 600},
         tiers={12: 4300, 24: 3950, 48: 3600, 100: 3300},
+        production_days=7,
     ),
     ProductSeed(
         id="crewneck",
@@ -92,6 +97,7 @@ PRODUCTS = (
         sizes=APPAREL_SIZES[1:],
         upcharges={"2XL": 300, "3XL": 600},
         tiers={12: 3400, 24: 3150, 48: 2900, 100: 2650},
+        production_days=7,
     ),
     ProductSeed(
         id="tote",
@@ -103,6 +109,7 @@ PRODUCTS = (
         sizes=ONE_SIZE,
         upcharges={},
         tiers={12: 1400, 24: 1250, 48: 1100, 100: 950},
+        production_days=4,
     ),
     ProductSeed(
         id="cap",
@@ -119,6 +126,7 @@ PRODUCTS = (
         sizes=ONE_SIZE,
         upcharges={},
         tiers={12: 1950, 24: 1800, 48: 1650, 100: 1500},
+        production_days=8,
     ),
 )
 
@@ -132,6 +140,46 @@ PRINT_SIZES: dict[str, dict[str, tuple[float, float]]] = {
     "crewneck": {"front": (12.2, 14.4), "back": (12.0, 16.5)},
     "tote": {"front": (12.5, 12.8), "back": (12.5, 12.8)},
     "cap": {"front": (3.4, 2.8), "back": (2.4, 1.6)},  # back: above the strap
+}
+
+
+# The size chart, in inches: (chest across laid flat, pit to pit; length from the high point of
+# the shoulder) per size. One-size products have none. 0008_shopping.sql backfilled the same.
+SIZE_CHARTS: dict[str, dict[str, tuple[float, float]]] = {
+    "classic-tee": {
+        "XS": (16.5, 27.0),
+        "S": (18.0, 28.0),
+        "M": (20.0, 29.0),
+        "L": (22.0, 30.0),
+        "XL": (24.0, 31.0),
+        "2XL": (26.0, 32.0),
+        "3XL": (28.0, 33.0),
+    },
+    "premium-tee": {  # a tailored fit: half an inch narrower
+        "XS": (16.0, 27.0),
+        "S": (17.5, 28.0),
+        "M": (19.5, 29.0),
+        "L": (21.5, 30.0),
+        "XL": (23.5, 31.0),
+        "2XL": (25.5, 32.0),
+        "3XL": (27.5, 33.0),
+    },
+    "hoodie": {
+        "S": (20.0, 27.0),
+        "M": (22.0, 28.0),
+        "L": (24.0, 29.0),
+        "XL": (26.0, 30.0),
+        "2XL": (28.0, 31.0),
+        "3XL": (30.0, 32.0),
+    },
+    "crewneck": {
+        "S": (20.0, 26.5),
+        "M": (22.0, 27.5),
+        "L": (24.0, 28.5),
+        "XL": (26.0, 29.5),
+        "2XL": (28.0, 30.5),
+        "3XL": (30.0, 31.5),
+    },
 }
 
 
@@ -149,12 +197,14 @@ def seed_products(conn: Connection) -> None:
         conn.execute(
             text(
                 "INSERT INTO products (id, name, category, description, base_price_cents,"
-                " currency, image_url, position, active)"
-                " VALUES (:id, :name, :category, :description, :price, 'usd', :image, :pos, true)"
+                " currency, image_url, position, active, production_days)"
+                " VALUES (:id, :name, :category, :description, :price, 'usd', :image, :pos, true,"
+                " :days)"
                 " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
                 " category = EXCLUDED.category, description = EXCLUDED.description,"
                 " base_price_cents = EXCLUDED.base_price_cents, image_url = EXCLUDED.image_url,"
-                " position = EXCLUDED.position, active = true"
+                " position = EXCLUDED.position, active = true,"
+                " production_days = EXCLUDED.production_days"
             ),
             {
                 "id": p.id,
@@ -164,6 +214,7 @@ def seed_products(conn: Connection) -> None:
                 "price": p.base_price_cents,
                 "image": template_url(p.id, "front"),
                 "pos": position,
+                "days": p.production_days,
             },
         )
         _upsert(
@@ -178,11 +229,20 @@ def seed_products(conn: Connection) -> None:
         )
         _upsert(
             conn,
-            "INSERT INTO product_sizes (product_id, size, position, upcharge_cents)"
-            " VALUES (:pid, :size, :pos, :up) ON CONFLICT (product_id, size)"
-            " DO UPDATE SET position = EXCLUDED.position, upcharge_cents = EXCLUDED.upcharge_cents",
+            "INSERT INTO product_sizes"
+            " (product_id, size, position, upcharge_cents, chest_in, length_in)"
+            " VALUES (:pid, :size, :pos, :up, :chest, :length) ON CONFLICT (product_id, size)"
+            " DO UPDATE SET position = EXCLUDED.position, upcharge_cents = EXCLUDED.upcharge_cents,"
+            " chest_in = EXCLUDED.chest_in, length_in = EXCLUDED.length_in",
             [
-                {"pid": p.id, "size": size, "pos": i, "up": p.upcharges.get(size, 0)}
+                {
+                    "pid": p.id,
+                    "size": size,
+                    "pos": i,
+                    "up": p.upcharges.get(size, 0),
+                    "chest": SIZE_CHARTS.get(p.id, {}).get(size, (None, None))[0],
+                    "length": SIZE_CHARTS.get(p.id, {}).get(size, (None, None))[1],
+                }
                 for i, size in enumerate(p.sizes)
             ],
         )

@@ -115,3 +115,84 @@ def test_the_migration_backfills_the_seeded_print_sizes(engine) -> None:
         for product, areas in PRINT_SIZES.items()
         for side, size in areas.items()
     }
+
+
+def test_each_product_has_its_production_time_and_a_size_chart(orders_client) -> None:
+    from devtools.seed import SIZE_CHARTS
+
+    products = orders_client.get("/api/catalog").get_json()["products"]
+    for product, seeded in zip(products, PRODUCTS, strict=True):
+        assert product["production_days"] == seeded.production_days
+        chart = product["size_chart"]
+        if product["sizes"] == ["OS"]:
+            assert chart == []
+            continue
+        assert [row["size"] for row in chart] == product["sizes"]
+        assert {r["size"]: (r["chest_in"], r["length_in"]) for r in chart} == SIZE_CHARTS[
+            product["id"]
+        ]
+        chests = [row["chest_in"] for row in chart]
+        lengths = [row["length_in"] for row in chart]
+        assert chests == sorted(chests) and lengths == sorted(lengths)  # bigger, size by size
+        assert all(15 <= c <= 32 and 25 <= length <= 34 for c, length in zip(chests, lengths))
+
+
+def test_the_catalog_says_when_each_product_arrives_at_each_rate(
+    orders_client, monkeypatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from common.shop import delivery
+
+    monkeypatch.setattr(delivery, "clock", lambda: datetime(2026, 12, 11, 15, 0, tzinfo=UTC))
+    body = orders_client.get("/api/catalog").get_json()
+    assert body["today"] == "2026-12-11"  # a Friday
+    standard, rush = body["shipping_rates"]
+    assert standard == {
+        "id": "standard",
+        "name": "Standard shipping",
+        "amount_cents": 895,
+        "free_over_cents": 15000,
+        "transit_days": {"min": 3, "max": 5},
+    }
+    assert (rush["id"], rush["amount_cents"], rush["free_over_cents"]) == ("rush", 2495, None)
+    products = {p["id"]: p for p in body["products"]}
+    tee = products["classic-tee"]  # 5 business days to make: shipped Fri 18
+    assert tee["shipping_options"] == [
+        {
+            "id": "standard",
+            "name": "Standard shipping",
+            "arrives": {"earliest": "2026-12-23", "latest": "2026-12-25"},
+        },
+        {
+            "id": "rush",
+            "name": "Rush shipping",
+            "arrives": {"earliest": "2026-12-21", "latest": "2026-12-22"},
+        },
+    ]
+    cap = products["cap"]  # 8 business days: shipped Wed 23, standard Mon 28 .. Wed 30
+    assert cap["shipping_options"][0]["arrives"] == {
+        "earliest": "2026-12-28",
+        "latest": "2026-12-30",
+    }
+
+
+def test_the_migration_backfills_the_seeded_size_charts_and_production_days() -> None:
+    """0008 writes the same numbers the seed upserts (a deployed catalog has them before it is
+    seeded again)."""
+    import re
+
+    from common.infra import db
+    from devtools.seed import SIZE_CHARTS
+
+    [sql] = [sql for version, sql in db.migration_files() if version == "0008_shopping"]
+    charts: dict[str, dict[str, tuple[float, float]]] = {}
+    for product, size, chest, length in re.findall(
+        r"\('([a-z-]+)', '(\w+)', ([\d.]+), ([\d.]+)\)", sql
+    ):
+        charts.setdefault(product, {})[size] = (float(chest), float(length))
+    assert charts == SIZE_CHARTS
+    days = dict(re.findall(r"\('([a-z-]+)', (\d+)\)", sql))
+    assert {product: int(d) for product, d in days.items()} == {
+        p.id: p.production_days for p in PRODUCTS
+    }

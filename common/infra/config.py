@@ -10,7 +10,8 @@ import functools
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +56,15 @@ class Settings:
     sheet_id: str | None
     ops_token: str | None
     forwarded_hops: int
+    # Shipping (issue 13), in the minor unit of the order's currency and in business days.
+    shipping_standard_cents: int = 895
+    shipping_free_over_cents: int | None = 15_000  # standard is free from this subtotal on
+    shipping_rush_cents: int = 2495
+    shipping_standard_days: tuple[int, int] = (3, 5)  # transit, after production
+    shipping_rush_days: tuple[int, int] = (1, 2)
+    business_holidays: frozenset[date] = field(default_factory=frozenset)
+    shop_timezone: str = "America/New_York"  # where "today" and business days are counted
+    shop_today: date | None = None  # a fixed "today" (local only: tests, browser tests)
 
     @property
     def production(self) -> bool:
@@ -124,6 +134,11 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         """
         return environ.get(name) or ("" if production else _local_secret(data_dir, name))
 
+    standard = _cents(environ, "SHIPPING_STANDARD_CENTS", 895) or 0
+    rush = _cents(environ, "SHIPPING_RUSH_CENTS", 2495) or 0
+    if rush <= standard:  # the rate Checkout reports is told apart by its amount
+        raise ConfigError("SHIPPING_RUSH_CENTS must be more than SHIPPING_STANDARD_CENTS")
+
     port = environ.get("PORT", "8080")
     return Settings(
         env=env,
@@ -161,7 +176,65 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         # Proxies that append the caller's address to X-Forwarded-For: Firebase Hosting's and
         # Cloud Run's front ends in production, the local server locally.
         forwarded_hops=int(environ.get("FORWARDED_HOPS") or (2 if production else 1)),
+        shipping_standard_cents=standard,
+        shipping_free_over_cents=_cents(environ, "SHIPPING_FREE_OVER_CENTS", 15_000),
+        shipping_rush_cents=rush,
+        shipping_standard_days=_day_range(environ, "SHIPPING_STANDARD_DAYS", (3, 5)),
+        shipping_rush_days=_day_range(environ, "SHIPPING_RUSH_DAYS", (1, 2)),
+        business_holidays=_dates(environ, "BUSINESS_HOLIDAYS"),
+        shop_timezone=environ.get("SHOP_TIMEZONE") or "America/New_York",
+        shop_today=_shop_today(environ, production),
     )
+
+
+def _cents(environ: dict[str, str], name: str, default: int | None) -> int | None:
+    """A non-negative amount in minor units; `none` for no amount (where that is allowed)."""
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw.lower() == "none" and name == "SHIPPING_FREE_OVER_CENTS":
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"{name} must be a whole number of cents, not {raw!r}")
+    return int(raw)
+
+
+def _day_range(environ: dict[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """`3-5` (or `3`): business days from shipping to arrival, 1 to 30."""
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return default
+    low, _, high = (part.strip() for part in raw.partition("-"))
+    if not all(part.isascii() and part.isdigit() for part in (low, high or low)):
+        raise ConfigError(f"{name} must read like 3-5 (business days), not {raw!r}")
+    days = (int(low), int(high or low))
+    if not 1 <= days[0] <= days[1] <= 30:
+        raise ConfigError(f"{name} must be from 1 to 30 business days, the lower first")
+    return days
+
+
+def _dates(environ: dict[str, str], name: str) -> frozenset[date]:
+    """`2026-12-25,2027-01-01`: ISO dates."""
+    try:
+        return frozenset(
+            date.fromisoformat(part.strip())
+            for part in (environ.get(name) or "").split(",")
+            if part.strip()
+        )
+    except ValueError:
+        raise ConfigError(f"{name} must list ISO dates (2026-12-25,2027-01-01)") from None
+
+
+def _shop_today(environ: dict[str, str], production: bool) -> date | None:
+    today = (environ.get("SHOP_TODAY") or "").strip()
+    if not today:
+        return None
+    if production:
+        raise ConfigError("SHOP_TODAY fixes the date for tests; AUREN_ENV=production refuses it")
+    try:
+        return date.fromisoformat(today)
+    except ValueError:
+        raise ConfigError(f"SHOP_TODAY must be an ISO date (2026-12-11), not {today!r}") from None
 
 
 @functools.cache

@@ -1,17 +1,21 @@
 """The product catalog, read from Postgres.
 
 The catalog changes only when ops re-seed it, so an instance keeps it for `CACHE_SECONDS`.
+`GET /api/catalog` shows it with the shipping rates and, for each product, when it would
+arrive at each rate if ordered today (`catalog_out`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
 from common.core import errors
 from common.infra import db
+from common.shop import delivery
 
 CACHE_SECONDS = 60.0
 
@@ -41,6 +45,14 @@ class PriceTier(BaseModel):
     unit_price_cents: int
 
 
+class SizeChartRow(BaseModel):
+    """A size's garment measurements, in inches."""
+
+    size: str
+    chest_in: float = Field(gt=0, description="across the chest, laid flat (pit to pit)")
+    length_in: float = Field(gt=0, description="from the high point of the shoulder to the hem")
+
+
 class Product(BaseModel):
     id: str
     name: str
@@ -54,6 +66,10 @@ class Product(BaseModel):
     print_areas: list[PrintArea]
     price_tiers: list[PriceTier]
     image_url: str
+    production_days: int = Field(ge=1, description="business days to make it, before it ships")
+    size_chart: list[SizeChartRow] = Field(
+        description="each size's measurements, in the order of `sizes`; empty for one size"
+    )
 
     def color(self, name: str) -> Color | None:
         wanted = name.strip().lower()
@@ -71,6 +87,7 @@ CATALOG_SQL = """
 SELECT json_build_object(
     'id', p.id, 'name', p.name, 'category', p.category, 'description', p.description,
     'base_price_cents', p.base_price_cents, 'currency', p.currency, 'image_url', p.image_url,
+    'production_days', p.production_days,
     'colors', COALESCE((
         SELECT json_agg(json_build_object('name', c.name, 'hex', c.hex) ORDER BY c.position)
         FROM product_colors c WHERE c.product_id = p.id), '[]'),
@@ -80,6 +97,10 @@ SELECT json_build_object(
     'size_upcharges', COALESCE((
         SELECT json_object_agg(s.size, s.upcharge_cents)
         FROM product_sizes s WHERE s.product_id = p.id AND s.upcharge_cents > 0), '{}'),
+    'size_chart', COALESCE((
+        SELECT json_agg(json_build_object(
+            'size', s.size, 'chest_in', s.chest_in, 'length_in', s.length_in) ORDER BY s.position)
+        FROM product_sizes s WHERE s.product_id = p.id AND s.chest_in IS NOT NULL), '[]'),
     'print_areas', COALESCE((
         SELECT json_agg(json_build_object(
             'name', a.name, 'x', a.x, 'y', a.y, 'width', a.width, 'height', a.height,
@@ -123,6 +144,83 @@ def forget() -> None:
     global _cached
     with _lock:
         _cached = None
+
+
+# The catalog as GET /api/catalog shows it: with shipping, from today.
+
+
+class TransitDays(BaseModel):
+    min: int
+    max: int
+
+
+class ShippingRateOut(BaseModel):
+    id: str = Field(description="standard or rush")
+    name: str
+    amount_cents: int = Field(description="its price, in each product's currency")
+    free_over_cents: int | None = Field(
+        description="free once an order's subtotal reaches this (null: never free)"
+    )
+    transit_days: TransitDays = Field(description="business days from shipping to arrival")
+
+
+class ArrivalOut(BaseModel):
+    earliest: date
+    latest: date
+
+
+class ProductShippingOut(BaseModel):
+    id: str = Field(description="the rate: standard or rush")
+    name: str
+    arrives: ArrivalOut = Field(description="if ordered today: production, then transit")
+
+
+class ProductOut(Product):
+    shipping_options: list[ProductShippingOut]
+
+
+class CatalogOut(BaseModel):
+    today: date = Field(description="the shop's date the arrival dates count from")
+    shipping_rates: list[ShippingRateOut]
+    products: list[ProductOut]
+
+
+def _arrival(arrival: delivery.Arrival) -> ArrivalOut:
+    return ArrivalOut(earliest=arrival.earliest, latest=arrival.latest)
+
+
+def catalog_out(now: datetime | None = None) -> CatalogOut:
+    """The active products, the shipping rates, and when each product would arrive at each
+    rate if ordered `now` (default: today)."""
+    start = delivery.today(now)
+    rates = delivery.rates()
+    return CatalogOut(
+        today=start,
+        shipping_rates=[
+            ShippingRateOut(
+                id=rate.id,
+                name=rate.name,
+                amount_cents=rate.amount_cents,
+                free_over_cents=rate.free_over_cents,
+                transit_days=TransitDays(min=rate.transit_days[0], max=rate.transit_days[1]),
+            )
+            for rate in rates
+        ],
+        products=[
+            ProductOut(
+                **product.model_dump(),
+                shipping_options=[
+                    ProductShippingOut(
+                        id=rate.id,
+                        name=rate.name,
+                        arrives=_arrival(delivery.arrival(product.production_days, rate, start)),
+                    )
+                    for rate in rates
+                ],
+            )
+            for product in catalog().products
+        ],
+    )
 
 
 class UnknownProduct(errors.Unprocessable):

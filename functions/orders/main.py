@@ -15,7 +15,7 @@ from common.api.orders import (
 from common.infra import config
 from common.shop import orders as order_domain
 from common.shop import size_assistant
-from common.shop.catalog import Catalog, catalog
+from common.shop.catalog import CatalogOut, catalog_out
 from common.web import sessions
 from common.web.http import PUBLIC_CACHE, Call, Router
 from common.web.ratelimits import RateLimit
@@ -25,10 +25,11 @@ router = Router()
 ASSISTANT_LIMIT = 30  # messages a minute per client: each may call the language model
 
 
-@router.route("GET", "/api/catalog", response=Catalog, cache=PUBLIC_CACHE)
-def get_catalog(call: Call) -> Catalog:
-    """The active products with colors, sizes, print areas and price tiers."""
-    return catalog()
+@router.route("GET", "/api/catalog", response=CatalogOut, cache=PUBLIC_CACHE)
+def get_catalog(call: Call) -> CatalogOut:
+    """The active products with colors, sizes, print areas, price tiers, production time and
+    size charts; the shipping rates, and when each product arrives at each if ordered today."""
+    return catalog_out()
 
 
 @router.route("POST", "/api/orders/draft", body=DraftIn, response=OrderOut)
