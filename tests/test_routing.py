@@ -76,6 +76,18 @@ def test_nothing_follows_a_catch_all_rewrite() -> None:
     assert not catch_alls or catch_alls[0] == len(sources) - 1
 
 
+@pytest.mark.parametrize(
+    "path", ["/api", "/api/", "/api/zz-unknown", "/api/order", "/api/orders-x/1", "/api/a/b/c"]
+)
+def test_an_api_path_no_rewrite_owns_still_reaches_a_function(path: str) -> None:
+    """The last rewrite takes every /api path the others do not own to one function (the
+    lightest, contact), whose router answers the JSON 404: never the site's HTML 404 page."""
+    rewrite = SITE.rewrite_for(path)
+    assert rewrite is SITE.rewrites[-1]
+    assert rewrite.function == "contact"
+    assert path not in {route.path for route in load_main("contact").router.routes}
+
+
 def test_api_paths_are_never_static_files() -> None:
     assert not (SITE.public / "api").exists()
 

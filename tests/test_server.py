@@ -227,7 +227,30 @@ def test_an_unknown_path_under_a_rewrite_gets_the_function_json_404(shop: Runnin
     assert reply.json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("path", ["/nope", "/nope.js", "/api/unknown", "/docs/missing"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/unknown"),
+        ("GET", "/api/order"),
+        ("POST", "/api/orderz/draft"),
+        ("GET", "/api/no/such/deep/path"),
+        ("DELETE", "/api/webhooks/paypal"),
+        ("GET", "/api/"),
+        ("GET", "/api"),
+    ],
+)
+def test_an_unknown_api_path_gets_the_json_404(shop: Running, method: str, path: str) -> None:
+    """API clients get the API's error shape, not the site's HTML page: the last rewrite sends
+    every /api path no other rewrite owns to a function, whose router answers the JSON 404."""
+    reply = request(shop.port, path, method=method)
+    assert reply.status == 404
+    assert reply.headers["Content-Type"] == "application/json"
+    assert reply.json()["error"]["code"] == "not_found"
+    assert reply.headers["Cache-Control"] == "private, no-store"
+    assert reply.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("path", ["/nope", "/nope.js", "/apiary", "/docs/missing"])
 def test_a_missing_file_gets_the_404_page(shop: Running, path: str) -> None:
     reply = request(shop.port, path)
     assert reply.status == 404
