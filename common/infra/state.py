@@ -1,4 +1,5 @@
-"""Small shared state: JSON documents (conversations, OAuth states) and rate-limit counters.
+"""Small shared state: JSON documents (conversations, OAuth states, session revocations) and
+rate-limit counters.
 
 Firestore in production (`STATE_BACKEND=firestore`, honours `FIRESTORE_EMULATOR_HOST`);
 Postgres tables locally. Both offer the same operations with the same meaning.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -26,6 +28,10 @@ class Hit:
 class StateBackend(Protocol):
     def get(self, collection: str, doc_id: str) -> dict[str, Any] | None: ...
 
+    def get_many(self, collection: str, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The live documents among `doc_ids`, by id, read in one round trip."""
+        ...
+
     def put(
         self, collection: str, doc_id: str, data: dict[str, Any], ttl_seconds: int | None = None
     ) -> None: ...
@@ -38,11 +44,24 @@ class StateBackend(Protocol):
         """Count one hit on `key` in a fixed window; allowed while hits <= limit."""
         ...
 
+    def peek(self, key: str, limit: int, window_seconds: int) -> Hit:
+        """Whether one more `hit` on `key` would be allowed, without counting one."""
+        ...
+
 
 def _retry_after(window_start: datetime, window_seconds: int, now: datetime) -> int:
     return max(
         1, math.ceil((window_start + timedelta(seconds=window_seconds) - now).total_seconds())
     )
+
+
+def _peeked(
+    window_start: datetime | None, hits: int, limit: int, window: int, now: datetime
+) -> Hit:
+    """What `peek` answers for a counter read as (`window_start`, `hits`) at `now`."""
+    if window_start is None or window_start <= now - timedelta(seconds=window):
+        return Hit(True, 0)
+    return Hit(hits < limit, _retry_after(window_start, window, now))
 
 
 class PostgresState:
@@ -58,6 +77,19 @@ class PostgresState:
                 {"c": collection, "i": doc_id},
             ).scalar()
         return dict(data) if data is not None else None
+
+    def get_many(self, collection: str, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        from sqlalchemy import bindparam, text
+
+        if not doc_ids:
+            return {}
+        query = text(
+            "SELECT id, data FROM state_documents WHERE collection = :c AND id IN :ids"
+            " AND (expires_at IS NULL OR expires_at > now())"
+        ).bindparams(bindparam("ids", expanding=True))
+        with db.engine().connect() as conn:
+            rows = conn.execute(query, {"c": collection, "ids": list(dict.fromkeys(doc_ids))})
+            return {row.id: dict(row.data) for row in rows}
 
     def put(
         self, collection: str, doc_id: str, data: dict[str, Any], ttl_seconds: int | None = None
@@ -107,6 +139,19 @@ class PostgresState:
             ).one()
         return Hit(row.hits <= limit, _retry_after(row.window_start, window_seconds, row.now))
 
+    def peek(self, key: str, limit: int, window_seconds: int) -> Hit:
+        from sqlalchemy import text
+
+        with db.engine().connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT now() AS now, r.window_start, r.hits FROM (SELECT 1) AS one"
+                    " LEFT JOIN rate_limits AS r ON r.key = :k"
+                ),
+                {"k": key},
+            ).one()
+        return _peeked(row.window_start, row.hits or 0, limit, window_seconds, row.now)
+
 
 HIT_ATTEMPTS = 10
 
@@ -121,6 +166,15 @@ class FirestoreState:
     def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
         snapshot = self.client.collection(collection).document(doc_id).get()
         return self._live(snapshot.to_dict()) if snapshot.exists else None
+
+    def get_many(self, collection: str, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        refs = [self.client.collection(collection).document(i) for i in dict.fromkeys(doc_ids)]
+        found: dict[str, dict[str, Any]] = {}
+        for snapshot in self.client.get_all(refs) if refs else ():
+            live = self._live(snapshot.to_dict()) if snapshot.exists else None
+            if live is not None:
+                found[snapshot.id] = live
+        return found
 
     @staticmethod
     def _live(stored: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -185,6 +239,17 @@ class FirestoreState:
                 raise
             return Hit(False, 1)
         return result
+
+    def peek(self, key: str, limit: int, window_seconds: int) -> Hit:
+        snapshot = self.client.collection("rate_limits").document(key).get()
+        stored = (snapshot.to_dict() if snapshot.exists else None) or {}
+        return _peeked(
+            stored.get("window_start"),
+            int(stored.get("hits", 0)),
+            limit,
+            window_seconds,
+            datetime.now(UTC),
+        )
 
 
 def build_backend() -> StateBackend:
