@@ -17,9 +17,10 @@ from common.core import caller
 from common.infra import config
 from common.providers import identity
 from common.web import sessions
-from tests.conftest import function_app
+from tests.conftest import function_app, new_user, user_cookie
 
 SITE = "http://127.0.0.1:8080"
+TEE = {"product_id": "classic-tee", "color": "Black", "sizes": {"M": 10}}
 WORKOS_USER = {
     "object": "user",
     "id": "user_01HXYZ",
@@ -375,3 +376,128 @@ def test_unknown_provider_is_refused(browser) -> None:
     response = browser.get("/api/auth/login?provider=myspace")
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == "provider"
+
+
+# Sessions that can end: logout revokes the presented session server-side, and a signed-in
+# shopper can sign out everywhere.
+
+
+def signed_in_cookie(engine) -> tuple[str, str]:
+    """A new user and the cookie of one of their sessions: (public id, cookie)."""
+    public_id, email = new_user(engine)
+    return public_id, user_cookie(public_id, email)
+
+
+def browser_with(cookie: str, function: str = "auth") -> flask.testing.FlaskClient:
+    client = new_browser(function)
+    client.set_cookie(sessions.COOKIE_NAME, cookie)
+    return client
+
+
+def test_a_copy_of_the_cookie_is_refused_after_logout(engine) -> None:
+    _, cookie = signed_in_cookie(engine)
+    device = browser_with(cookie)
+    copy = browser_with(cookie)
+    assert copy.get("/api/auth/me").status_code == 200
+    assert device.post("/api/auth/logout", headers={"Origin": SITE}).status_code == 204
+    replayed = copy.get("/api/auth/me")
+    assert replayed.status_code == 401
+    assert replayed.get_json()["error"]["code"] == "sign_in_required"
+    assert sessions.decode(cookie) is not None  # still well signed: refused server-side
+
+
+def test_logout_revokes_only_the_session_presented(engine) -> None:
+    public_id, email = new_user(engine)
+    laptop, phone = user_cookie(public_id, email), user_cookie(public_id, email)
+    assert (
+        browser_with(laptop).post("/api/auth/logout", headers={"Origin": SITE}).status_code == 204
+    )
+    assert browser_with(laptop).get("/api/auth/me").status_code == 401
+    assert browser_with(phone).get("/api/auth/me").status_code == 200
+
+
+def test_a_replayed_cookie_is_no_session_in_other_functions(database_url) -> None:
+    shop = new_browser("orders")
+    order_id = shop.post("/api/orders/draft", json={"items": [TEE]}).get_json()["id"]
+    anonymous = cookie_of(shop)
+    assert shop.get(f"/api/orders/{order_id}").status_code == 200
+    assert (
+        browser_with(anonymous).post("/api/auth/logout", headers={"Origin": SITE}).status_code
+        == 204
+    )
+    replay = browser_with(anonymous, "orders")
+    assert replay.get(f"/api/orders/{order_id}").status_code == 404
+    fresh = replay.post("/api/orders/draft", json={"items": [TEE]})
+    assert fresh.status_code == 200 and fresh.get_json()["id"] != order_id
+    assert cookie_of(replay) != anonymous  # a new anonymous session, not the revoked one
+
+
+def test_sign_out_everywhere_ends_every_session_of_that_user_only(engine) -> None:
+    public_id, email = new_user(engine)
+    laptop, phone = user_cookie(public_id, email), user_cookie(public_id, email)
+    _, someone_else = signed_in_cookie(engine)
+    device = browser_with(laptop)
+    done = device.post("/api/auth/logout-everywhere", headers={"Origin": SITE})
+    assert done.status_code == 204
+    assert device.get_cookie(sessions.COOKIE_NAME) is None
+    assert browser_with(laptop).get("/api/auth/me").status_code == 401
+    assert browser_with(phone).get("/api/auth/me").status_code == 401
+    assert browser_with(someone_else).get("/api/auth/me").status_code == 200
+    again = browser_with(user_cookie(public_id, email))  # signing in again works at once
+    assert again.get("/api/auth/me").status_code == 200
+
+
+def test_sign_out_everywhere_needs_a_signed_in_same_site_caller(engine) -> None:
+    anonymous = browser_with(sessions.encode(caller.new_anonymous()))
+    refused = anonymous.post("/api/auth/logout-everywhere", headers={"Origin": SITE})
+    assert refused.status_code == 401
+    assert new_browser().post("/api/auth/logout-everywhere").status_code == 401
+    _, cookie = signed_in_cookie(engine)
+    forged = browser_with(cookie).post(
+        "/api/auth/logout-everywhere", headers={"Origin": "https://evil.example"}
+    )
+    assert forged.status_code == 403
+    assert browser_with(cookie).get("/api/auth/me").status_code == 200
+
+
+def test_revocation_records_expire_with_the_session(engine) -> None:
+    public_id, email = new_user(engine)
+    session = caller.for_user(public_id, email, None, "google")
+    cookie = sessions.encode(session)
+    browser_with(cookie).post("/api/auth/logout", headers={"Origin": SITE})
+    browser_with(user_cookie(public_id, email)).post(
+        "/api/auth/logout-everywhere", headers={"Origin": SITE}
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, EXTRACT(EPOCH FROM expires_at) AS expires FROM state_documents"
+                " WHERE collection = :c AND (id LIKE :session OR id LIKE :user)"
+            ),
+            {
+                "c": sessions.REVOCATIONS,
+                "session": f"%{session.session_id}",
+                "user": f"%{public_id}",
+            },
+        ).all()
+    assert len(rows) == 2
+    latest = time.time() + caller.USER_LIFETIME + 2 * sessions.LEEWAY_SECONDS
+    for row in rows:
+        assert row.expires is not None
+        assert session.expires_at <= float(row.expires) <= latest
+
+
+def test_every_session_has_an_id_and_sessions_without_one_are_refused(engine) -> None:
+    first, second = caller.new_anonymous(), caller.new_anonymous()
+    assert first.session_id and first.session_id != second.session_id
+    decoded = sessions.decode(sessions.encode(first))
+    assert decoded is not None and decoded.session_id == first.session_id
+    public_id, _ = new_user(engine)
+    now = int(time.time())
+    claims = {"iss": "auren", "aud": "auren-shop", "iat": now, "exp": now + 600}
+    secret = config.settings().session_secret
+    legacy_user = jwt.encode({**claims, "sub": public_id}, secret, algorithm="HS256")
+    assert sessions.decode(legacy_user) is None
+    legacy_anonymous = jwt.encode({**claims, "sub": "anon_" + "a" * 32}, secret, algorithm="HS256")
+    kept = sessions.decode(legacy_anonymous)
+    assert kept is not None and kept.session_id == "anon_" + "a" * 32

@@ -109,6 +109,47 @@ def test_hits_are_counted_in_a_window(firestore: state.FirestoreState) -> None:
     assert 1 <= results[-1].retry_after <= 60
 
 
+def test_get_many_returns_the_live_documents_by_id(firestore: state.FirestoreState) -> None:
+    live, expired, missing = (uuid.uuid4().hex for _ in range(3))
+    firestore.put("session_revocations", live, {"n": 1}, ttl_seconds=60)
+    firestore.put("session_revocations", expired, {"n": 2}, ttl_seconds=-1)
+    firestore.put("conversations", missing, {"n": 3})
+    found = firestore.get_many("session_revocations", [live, expired, missing, live])
+    assert found == {live: {"n": 1}}
+    assert firestore.get_many("session_revocations", []) == {}
+
+
+def test_peek_reads_a_counter_without_counting(firestore: state.FirestoreState) -> None:
+    key = f"test:{uuid.uuid4().hex}"
+    assert firestore.peek(key, 2, 60).allowed
+    assert [firestore.hit(key, 2, 60).allowed for _ in range(2)] == [True, True]
+    blocked = firestore.peek(key, 2, 60)
+    assert not blocked.allowed and 1 <= blocked.retry_after <= 60
+    assert firestore.peek(key, 3, 60).allowed
+    assert firestore.hit(key, 3, 60).allowed
+    assert firestore.peek(key, 2, 0).allowed
+
+
+def test_sessions_are_revoked_on_firestore(
+    firestore: state.FirestoreState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from common.core.caller import for_user, new_anonymous
+    from common.web import sessions
+
+    monkeypatch.setattr(state.backend, "built", firestore)
+    user = f"usr_{uuid.uuid4().hex}"
+    laptop, phone = (for_user(user, "f@example.com", None, "google") for _ in range(2))
+    anonymous = new_anonymous()
+    assert not any(sessions.revoked(s) for s in (laptop, phone, anonymous))
+    sessions.revoke(anonymous)
+    sessions.revoke(laptop)
+    assert sessions.revoked(anonymous) and sessions.revoked(laptop)
+    assert not sessions.revoked(phone)
+    sessions.revoke_everywhere(phone)
+    assert sessions.revoked(phone)
+    assert not sessions.revoked(for_user(user, "f@example.com", None, "google"))
+
+
 def test_the_rate_limiter_and_the_chat_run_on_firestore(
     firestore: state.FirestoreState, monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:

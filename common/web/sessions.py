@@ -2,10 +2,18 @@
 
 Anonymous shoppers get an anonymous session on their first state-changing request, so a
 draft always has an owner; signing in issues a new session for the user.
+
+A session can end before its cookie expires. Each one has an id (`jti`); signing out
+revokes it, and signing out everywhere records a cut-off for the user: their sessions
+issued until then are over. Both records live in the state backend (collection
+`REVOCATIONS`) until the sessions they end would have expired anyway. Each request that
+presents a cookie reads them once, in one round trip: `session:<jti>`, plus `user:<subject>`
+for a signed-in user. Anonymous sessions are checked too: their cookie is what owns a draft.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -13,7 +21,8 @@ import flask
 import jwt
 
 from common.core import errors
-from common.core.caller import Session, new_anonymous
+from common.core.caller import ANONYMOUS_PREFIX, USER_LIFETIME, Session, new_anonymous
+from common.infra import state
 from common.infra.config import settings
 from common.web.http import Call
 
@@ -22,16 +31,20 @@ ISSUER = "auren"
 AUDIENCE = "auren-shop"
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
+REVOCATIONS = "session_revocations"
+_CHECKED = "auren.session"  # request.environ key: (cookie, session) once checked
 
 
 def encode(session: Session) -> str:
-    now = int(time.time())
+    if not session.session_id:
+        raise ValueError("a session needs an id (common.core.caller makes them)")
     claims: dict[str, Any] = {
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": session.subject,
-        "iat": now,
+        "iat": session.issued_at or round(time.time(), 3),
         "exp": session.expires_at,
+        "jti": session.session_id,
     }
     if not session.anonymous:
         claims.update(email=session.email, name=session.name, provider=session.provider)
@@ -54,18 +67,86 @@ def decode(token: str) -> Session | None:
         return None
     if claims["iat"] > time.time() + LEEWAY_SECONDS:
         return None
+    subject = claims["sub"]
+    session_id = claims.get("jti")
+    if not isinstance(session_id, str) or not session_id:
+        # Sessions issued before they had ids: an anonymous subject is unique to its session,
+        # so it serves as the id; a user's could not be revoked alone, so it is refused.
+        if not subject.startswith(ANONYMOUS_PREFIX):
+            return None
+        session_id = subject
     return Session(
-        subject=claims["sub"],
+        subject=subject,
         email=claims.get("email"),
         name=claims.get("name"),
         provider=claims.get("provider"),
         expires_at=int(claims["exp"]),
+        session_id=session_id,
+        issued_at=float(claims["iat"]),
+    )
+
+
+def _session_key(session: Session) -> str:
+    return f"session:{session.session_id}"
+
+
+def _user_key(session: Session) -> str:
+    return f"user:{session.subject}"
+
+
+def revoked(session: Session) -> bool:
+    """Whether `session` was signed out, or its user signed out everywhere since it began."""
+    keys = [_session_key(session)]
+    if not session.anonymous:
+        keys.append(_user_key(session))
+    found = state.backend().get_many(REVOCATIONS, keys)
+    if _session_key(session) in found:
+        return True
+    cut_off = found.get(_user_key(session))
+    return cut_off is not None and session.issued_at <= float(cut_off["not_before"])
+
+
+def revoke(session: Session) -> None:
+    """End this one session: its cookie is no session from now on, wherever it is sent."""
+    remaining = session.expires_at + LEEWAY_SECONDS - time.time()
+    if remaining > 0:
+        state.backend().put(
+            REVOCATIONS,
+            _session_key(session),
+            {"subject": session.subject},
+            ttl_seconds=math.ceil(remaining),
+        )
+
+
+def revoke_everywhere(session: Session) -> None:
+    """End every session of this signed-in user begun until now, this one included."""
+    if session.anonymous:
+        raise errors.SignInRequired()
+    state.backend().put(
+        REVOCATIONS,
+        _user_key(session),
+        {"not_before": time.time()},
+        # Every session begun before now has expired by then (its lifetime, and the leeway).
+        ttl_seconds=USER_LIFETIME + 2 * LEEWAY_SECONDS,
     )
 
 
 def current(request: flask.Request) -> Session | None:
+    """The caller's session: None without a cookie, or when it is invalid or revoked.
+
+    Checked once per request (the answer is kept on the request)."""
     token = request.cookies.get(COOKIE_NAME)
-    return decode(token) if token else None
+    if not token:
+        return None
+    checked = request.environ.get(_CHECKED)
+    if checked is not None and checked[0] == token:
+        session: Session | None = checked[1]
+        return session
+    session = decode(token)
+    if session is not None and revoked(session):
+        session = None
+    request.environ[_CHECKED] = (token, session)
+    return session
 
 
 def set_cookie(response: flask.Response, session: Session) -> None:

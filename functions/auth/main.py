@@ -104,7 +104,19 @@ def callback(call: Call) -> flask.Response:
 
 @router.route("POST", "/api/auth/logout", status=204)
 def logout(call: Call) -> flask.Response:
-    """Sign out: the session cookie is cleared."""
+    """Sign out: this session is revoked (a copy of its cookie is no session) and cleared."""
+    session = sessions.current(call.request)
+    if session is not None:
+        sessions.revoke(session)
+    response = flask.Response(status=204)
+    sessions.clear_cookie(response)
+    return response
+
+
+@router.route("POST", "/api/auth/logout-everywhere", status=204)
+def logout_everywhere(call: Call) -> flask.Response:
+    """Sign out everywhere: every session of the signed-in shopper ends, on every device."""
+    sessions.revoke_everywhere(sessions.require_user(call))
     response = flask.Response(status=204)
     sessions.clear_cookie(response)
     return response
