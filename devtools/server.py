@@ -2,10 +2,12 @@
 
 It does what Firebase Hosting does in production, reading the same firebase.json: redirects,
 then an existing static file of the public dir, then the first matching rewrite, then
-`404.html`. A rewrite to a function runs that function's own `main.py` through
-functions-framework, one Flask app per function as Cloud Functions builds it, with the
-request passed on untouched (full `/api/...` path). In local mode only, it also serves the
-dev pages under `/_dev/` and the local object storage under `/storage/`.
+`404.html`; every answer carries the headers firebase.json gives its path, a 404's too (as
+Hosting does: a missing script's 404 is cached as scripts are). A rewrite to a function runs
+that function's own `main.py` through functions-framework, one Flask app per function as
+Cloud Functions builds it, with the request passed on untouched (full `/api/...` path). In
+local mode only, it also serves the dev pages under `/_dev/` and the local object storage
+under `/storage/`.
 """
 
 from __future__ import annotations
@@ -236,7 +238,7 @@ class LocalServer:
             return plain(501, message + "which the local server cannot run"), "run"
         if rewrite and rewrite.destination and (file := self.public_file(rewrite.destination)):
             return file_response(request, file, content_type(file), headers), "static"
-        return self.not_found(headers), "404"
+        return self.not_found(request, headers), "404"
 
     def public_file(self, path: str) -> Path | None:
         """The deployed file at this URL path, if any (ignored files are not deployed)."""
@@ -285,13 +287,20 @@ class LocalServer:
         response.headers["Location"] = f"{location}?{query}" if query else location
         return response
 
-    def not_found(self, headers: dict[str, str]) -> Response:
+    def not_found(self, request: Request, headers: dict[str, str]) -> Response:
+        """`404.html` with the headers firebase.json gives the requested path, as Hosting
+        answers (checked against its emulator): a 404 of /js/missing.js gets the Cache-Control
+        of `**/*.js`, so whatever caches scripts caches their 404s too; and the page's own
+        validators, so a browser revalidates it like any file."""
         page = self.site.public / "404.html"
         if not page.is_file():
-            return plain(404, "not found", headers)
+            response = plain(404, "not found")
+            response.headers.update(headers)
+            return response
         response = Response(page.read_bytes(), status=404, mimetype="text/html", headers=headers)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        response.last_modified = datetime.fromtimestamp(page.stat().st_mtime, UTC)
+        response.add_etag()
+        return response.make_conditional(request)
 
     def function(self, name: str, hosting_headers: dict[str, str]) -> WSGIApplication:
         source = self.functions_dir / name / "main.py"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import http.client
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -190,8 +191,108 @@ def test_assets_have_their_content_type_and_cache_rule(
     reply = request(shop.port, path)
     assert reply.status == 200
     assert reply.headers["Content-Type"] == content_type
-    assert reply.headers["Cache-Control"] == "public, max-age=3600"
+    # Names are not fingerprinted, so a browser revalidates every time (a 304 when unchanged):
+    # after a deploy the new HTML never runs with an hour-old script.
+    assert reply.headers["Cache-Control"] == "no-cache"
+    assert reply.headers["ETag"] and reply.headers["Last-Modified"]
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def max_age(cache_control: str) -> int | None:
+    """How long a browser may use the response without asking again (None: no freshness)."""
+    directives = [part.strip().lower() for part in cache_control.split(",")]
+    if "no-cache" in directives or "no-store" in directives:
+        return 0
+    ages = [int(d.split("=", 1)[1]) for d in directives if d.startswith("max-age=")]
+    return ages[0] if ages else None
+
+
+FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}\.\w+$")  # app.3f2a9c1d.js
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """The real site: the repo's firebase.json and its hosting/ dir."""
+    folder = tmp_path_factory.mktemp("site")
+    cfg = dataclasses.replace(config.settings(), data_dir=folder / "data")
+    yield from serve(LocalServer(cfg, hosting.load(REPO / "firebase.json")))
+
+
+def deployed_files() -> list[str]:
+    site_ = hosting.load(REPO / "firebase.json")
+    files = sorted(p.relative_to(site_.public).as_posix() for p in site_.public.rglob("*"))
+    return [
+        name for name in files if (site_.public / name).is_file() and not site_.is_ignored(name)
+    ]
+
+
+@pytest.mark.parametrize("name", deployed_files())
+def test_no_deployed_file_is_cached_across_a_deploy(site: Running, name: str) -> None:
+    """Each file of the site is either fingerprinted and immutable, or revalidated each time
+    with its validators: none is used unchecked after a deploy replaced it."""
+    path = "/" + name
+    reply = request(site.port, path)
+    if reply.status == 301:  # a page: /about.html lives at /about
+        path = reply.headers["Location"]
+        reply = request(site.port, path)
+    assert reply.status == 200, path
+    cache_control = reply.headers["Cache-Control"]
+    if "immutable" in cache_control:
+        assert FINGERPRINTED.search(name), f"{name} is immutable but its name is not its content"
+        return
+    assert max_age(cache_control) == 0, f"{path}: {cache_control}"
+    assert reply.headers["ETag"] and reply.headers["Last-Modified"]
+    again = request(site.port, path, headers={"If-None-Match": reply.headers["ETag"]})
+    assert again.status == 304
+
+
+@pytest.mark.parametrize(
+    "path", ["/js/missing.js", "/css/missing.css", "/img/missing.png", "/missing", "/x.woff2"]
+)
+def test_a_404_is_never_cached_for_long(site: Running, path: str) -> None:
+    """A file missing now may be deployed in a minute: its 404 is revalidated too."""
+    reply = request(site.port, path)
+    assert reply.status == 404
+    assert max_age(reply.headers["Cache-Control"]) == 0
+
+
+@pytest.fixture(scope="module")
+def cached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A site whose firebase.json caches scripts for an hour, as this repo's once did."""
+    folder = tmp_path_factory.mktemp("cached")
+    write_files(folder / "public", PAGES)
+    site_ = site_config(
+        folder,
+        {
+            "public": "public",
+            "headers": [
+                {"source": "**", "headers": [{"key": "X-Frame-Options", "value": "DENY"}]},
+                {
+                    "source": "**/*.js",
+                    "headers": [{"key": "Cache-Control", "value": "public, max-age=3600"}],
+                },
+            ],
+        },
+    )
+    yield from serve(LocalServer(config.load({"AUREN_DATA_DIR": str(folder)}), site_))
+
+
+def test_a_404_gets_the_firebase_json_headers_of_its_path_as_hosting_gives_them(
+    cached: Running,
+) -> None:
+    """Checked against the Hosting emulator (firebase-tools 15): a 404 of /js/missing.js is
+    404.html with the headers firebase.json gives /js/missing.js, Cache-Control included, and
+    404.html's validators; a path no Cache-Control rule matches gets none."""
+    reply = request(cached.port, "/js/missing.js")
+    assert reply.status == 404
+    assert b"custom not found" in reply.body
+    assert reply.headers["Cache-Control"] == "public, max-age=3600"
+    assert reply.headers["X-Frame-Options"] == "DENY"
+    assert reply.headers["ETag"] and reply.headers["Last-Modified"]
+    page = request(cached.port, "/missing")
+    assert page.status == 404
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers.get("Cache-Control") is None
 
 
 def test_static_files_revalidate_with_their_etag(shop: Running) -> None:
