@@ -8,6 +8,8 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
+from common.api.orders import MAX_ASSISTANT_MESSAGE, AssistantIn
+from common.providers import sizes_openai
 from common.shop import catalog, lifecycle
 from common.web import sessions
 from tests.conftest import function_app, new_user, user_cookie
@@ -364,3 +366,29 @@ def test_an_order_is_in_one_currency(shopper, engine) -> None:
         with engine.begin() as conn:
             conn.execute(text("UPDATE products SET currency = 'usd' WHERE id = 'cap'"))
         catalog.forget()
+
+
+def test_the_assistant_reads_every_character_it_accepts(shopper) -> None:
+    """One limit for the message, at the edge: a message at the limit is read to its end;
+    one character more is a 422 naming the field, never a silently ignored tail."""
+    order = draft(shopper, [TEE_ITEM]).get_json()
+    limit = AssistantIn.model_fields["message"].metadata
+    assert any(getattr(m, "max_length", None) == MAX_ASSISTANT_MESSAGE for m in limit)
+    tail = "make it 7 XL"
+    at_limit = ("please " * 100)[: MAX_ASSISTANT_MESSAGE - len(tail)] + tail
+    ask = {"order_id": order["id"], "item": 0}
+    read = shopper.post("/api/orders/assistant", json={**ask, "message": at_limit})
+    assert read.status_code == 200
+    assert read.get_json()["understood"] is True
+    assert read.get_json()["order"]["items"][0]["sizes"] == {"M": 10, "L": 5, "XL": 7}
+    for too_long in ("x" + at_limit, "\u2026" * 200 + tail):  # "…" reads as three characters
+        refused = shopper.post("/api/orders/assistant", json={**ask, "message": too_long})
+        assert refused.status_code == 422, too_long
+        error = refused.get_json()["error"]
+        assert error["field"] == "message"
+        assert str(MAX_ASSISTANT_MESSAGE) in error["message"]
+    assert shopper.get(f"/api/orders/{order['id']}").get_json()["version"] == order["version"] + 1
+
+
+def test_the_size_assistant_takes_what_the_edge_lets_through() -> None:
+    assert sizes_openai.MAX_MESSAGE_CHARS == MAX_ASSISTANT_MESSAGE

@@ -7,11 +7,13 @@ storefront reads (with product names, savings and the next quantity tier of a dr
 from __future__ import annotations
 
 import dataclasses
+import sys
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
+from common.core.text import DEFAULT_MAX_CHARS, normalize_text
 from common.effects import print_links
 from common.shop import catalog, orders
 from common.shop.lifecycle import Status
@@ -39,11 +41,29 @@ class DraftIn(BaseModel):
     items: list[DraftItemIn] = Field(max_length=orders.MAX_ITEMS)
 
 
+# The size assistant reads a message whole up to this many characters: the local parser's
+# cap (`normalize_text`'s default), which the OpenAI adapter shares. A longer message is
+# refused here, never cut short there.
+MAX_ASSISTANT_MESSAGE = DEFAULT_MAX_CHARS
+
+
 class AssistantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     order_id: str = Field(max_length=64)
     item: StrictInt = Field(ge=0, lt=orders.MAX_ITEMS, description="index of the item")
-    message: str = Field(min_length=1, max_length=1000)
+    message: str = Field(min_length=1, max_length=MAX_ASSISTANT_MESSAGE)
+
+    @field_validator("message")
+    @classmethod
+    def _read_whole(cls, message: str) -> str:
+        """The message as the assistant reads it (normalised) must fit too: a few characters
+        (an ellipsis, a ligature) read as several."""
+        if len(normalize_text(message, max_chars=sys.maxsize)) > MAX_ASSISTANT_MESSAGE:
+            raise ValueError(
+                f"String should have at most {MAX_ASSISTANT_MESSAGE} characters"
+                " (some, like an ellipsis, count as several)"
+            )
+        return message
 
 
 class OrderIdIn(BaseModel):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.core.lazy import Lazy
-from common.core.text import normalize_text
+from common.core.text import DEFAULT_MAX_CHARS, normalize_text
 from common.infra import log
 from common.infra.config import settings
 from common.shop.sizes import (
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 TIMEOUT_SECONDS = 8.0
 MAX_RETRIES = 1
-MAX_MESSAGE_CHARS = 500
+MAX_MESSAGE_CHARS = DEFAULT_MAX_CHARS  # the local parser's cap; the route refuses longer
 MAX_QUESTION_CHARS = 300
 MAX_COMPLETION_TOKENS = 300
 MAX_FACTOR = 100
