@@ -106,8 +106,8 @@ def test_conversations_and_designs_belong_to_their_session(shopper) -> None:
     assert design.status_code == 404
 
 
-def test_invisible_characters_are_removed_and_long_text_capped(shopper) -> None:
-    hidden = "a white tee with \u200b'Hi\u200d there'\u202e and a\u0007 rose" + " " * 50 + "x" * 900
+def test_invisible_characters_are_removed_and_long_text_refused(shopper) -> None:
+    hidden = "a white tee with \u200b'Hi\u200d there'\u202e and a\u0007 rose" + " " * 50 + "x" * 400
     turn = chat(shopper, hidden)
     assert turn["brief"]["texts"][0]["text"] == "Hi there"
     stored = state.backend().get("conversations", turn["conversation_id"])
@@ -116,7 +116,7 @@ def test_invisible_characters_are_removed_and_long_text_capped(shopper) -> None:
     assert "\u200b" not in stored["messages"][0]["content"]
     empty = shopper.post("/api/chat", json={"message": "\u200b\u200b\u200b"})
     assert empty.status_code == 422
-    assert shopper.post("/api/chat", json={"message": "x" * 4001}).status_code == 422
+    assert shopper.post("/api/chat", json={"message": "x" * 501}).status_code == 422
 
 
 def test_chat_is_rate_limited_per_client(shopper) -> None:

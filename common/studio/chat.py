@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from common.core import errors
 from common.core.caller import Session
@@ -27,7 +28,7 @@ from common.studio.briefs import (
 )
 from common.studio.designs import DesignOut
 
-MAX_MESSAGE_CHARS = 500
+MAX_MESSAGE_CHARS = 500  # the one limit of a message: ChatIn refuses longer, nothing cuts
 CONVERSATION_TTL_SECONDS = 7 * 24 * 3600
 KEPT_MESSAGES = 20
 CONVERSATION_ID = re.compile(r"^conv_[A-Za-z0-9_-]{20,40}$")
@@ -39,7 +40,19 @@ class ChatIn(BaseModel):
 
     conversation_id: str | None = Field(default=None, min_length=1, max_length=64)
     design_id: str | None = Field(default=None, min_length=1, max_length=64)
-    message: str = Field(min_length=1, max_length=4000)
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+    @field_validator("message")
+    @classmethod
+    def _read_whole(cls, message: str) -> str:
+        """The message as the assistant reads it (normalised) must fit too: a few characters
+        (an ellipsis, a ligature) read as several."""
+        if len(normalize_text(message, max_chars=sys.maxsize)) > MAX_MESSAGE_CHARS:
+            raise ValueError(
+                f"String should have at most {MAX_MESSAGE_CHARS} characters"
+                " (some, like an ellipsis, count as several)"
+            )
+        return message
 
 
 class ChatOut(BaseModel):
