@@ -136,6 +136,32 @@ CORPUS: list[tuple[str, tuple[str, ...], dict[str, int], dict[str, int] | None]]
     ("5 L instead of M", TEE, {"M": 5, "S": 2}, {"S": 2, "L": 5}),
     ("only the mediums", TEE, {"M": 3, "L": 2}, {"M": 3}),
     ("just add 2 M", TEE, {"M": 1, "L": 1}, {"M": 3, "L": 1}),
+    # a whole-order phrasing ("make it", "we need", "I want", ...) before a list states the
+    # whole order: it replaces the item's sizes; "add", "more", "also", "too" keep the rest
+    ("make it 10 M, 5 L and 3 XL", TEE, {"S": 10}, {"M": 10, "L": 5, "XL": 3}),
+    ("Make it 10 M, 5 L and 3 XL please", TEE, {"S": 10, "M": 2}, {"M": 10, "L": 5, "XL": 3}),
+    ("we need 10 M and 5 L", TEE, {"S": 4, "XL": 1}, {"M": 10, "L": 5}),
+    ("I need 18 shirts: 10 M, 5 L and 3 XL", TEE, {"S": 2}, {"M": 10, "L": 5, "XL": 3}),
+    ("I want 12 S", TEE, {"M": 3}, {"S": 12}),
+    ("I'd like 6 M and 6 L", TEE, {"XL": 2}, {"M": 6, "L": 6}),
+    ("we would like M: 10, L: 5", TEE, {"S": 1}, {"M": 10, "L": 5}),
+    ("make that 4 XL", TEE, {"L": 2}, {"XL": 4}),
+    ("change it to 3 M and 3 L", TEE, {"S": 5}, {"M": 3, "L": 3}),
+    ("actually, make it 8 M", TEE, {"S": 2, "M": 1}, {"M": 8}),
+    ("ok so we need twenty medium and ten large", TEE, {"XS": 3}, {"M": 20, "L": 10}),
+    ("we'll take 5 M and 5 L", TEE, {"S": 3}, {"M": 5, "L": 5}),
+    ("we need 2 of each size", HOODIE, {"M": 7}, dict.fromkeys(HOODIE, 2)),
+    ("we need 20", TOTE, {"OS": 5}, {"OS": 20}),
+    ("add 10 M, 5 L and 3 XL", TEE, {"S": 10}, {"S": 10, "M": 10, "L": 5, "XL": 3}),
+    ("also 5 L", TEE, {"S": 10}, {"S": 10, "L": 5}),
+    ("we also need 5 L", TEE, {"S": 10}, {"S": 10, "L": 5}),
+    ("I want 5 L too", TEE, {"S": 10}, {"S": 10, "L": 5}),
+    ("make it 10 M as well", TEE, {"S": 10}, {"S": 10, "M": 10}),
+    ("we need 5 more L", TEE, {"S": 10, "L": 1}, {"S": 10, "L": 6}),
+    ("I want to add 2 M", TEE, {"S": 1}, {"S": 1, "M": 2}),
+    ("I want the mediums to be 8", TEE, {"M": 2, "L": 1}, {"M": 8, "L": 1}),
+    ("we need 10 M and 12 M", TEE, {"S": 1}, ASK),
+    ("make it 5 XS", HOODIE, {"M": 1}, ASK),
     # each / every
     ("2 of each size", TEE, {}, dict.fromkeys(TEE, 2)),
     ("two of every size", HOODIE, {}, dict.fromkeys(HOODIE, 2)),
@@ -240,6 +266,26 @@ def test_a_confirmation_says_what_the_item_now_has() -> None:
     assert update.reply == "Got it: 10 M, 5 L and 3 XL — 18 pieces."
     assert interpret("20", available=TOTE, current={}).reply == "Got it: 20 pieces."
     assert interpret("clear all", available=TEE, current={"M": 1}).reply.startswith("Got it")
+
+
+@pytest.mark.parametrize(
+    ("message", "current", "reply"),
+    [
+        (
+            "make it 10 M, 5 L and 3 XL",
+            {"S": 10},
+            "Got it: 10 M, 5 L and 3 XL — 18 pieces. Removed: 10 S.",
+        ),
+        ("we need 4 M", {"S": 1, "XL": 2}, "Got it: 4 M — 4 pieces. Removed: 1 S and 2 XL."),
+        ("only 10 M", {"L": 5, "M": 1}, "Got it: 10 M — 10 pieces. Removed: 5 L."),
+        ("make it 10 M", {"M": 3}, "Got it: 10 M — 10 pieces."),
+        ("10 M", {"S": 10}, "Got it: 10 S and 10 M — 20 pieces."),
+    ],
+)
+def test_a_confirmation_says_which_sizes_a_replacement_removed(
+    message: str, current: dict[str, int], reply: str
+) -> None:
+    assert interpret(message, available=TEE, current=current).reply == reply
 
 
 def test_a_question_about_a_missing_size_lists_what_the_product_offers() -> None:
@@ -379,6 +425,24 @@ def test_only_makes_the_map_exactly_what_is_written(
 ) -> None:
     update = interpret(f"only {format_sizes(wanted)}", available=TEE, current=current)
     assert update.sizes == validate_sizes(wanted, TEE)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    wanted=size_maps,
+    current=size_maps,
+    phrase=st.sampled_from(["make it", "we need", "I want", "I'd like", "we would like"]),
+)
+def test_a_whole_order_phrasing_states_the_whole_order(
+    wanted: dict[str, int], current: dict[str, int], phrase: str
+) -> None:
+    update = interpret(f"{phrase} {format_sizes(wanted)}", available=TEE, current=current)
+    assert update.sizes == validate_sizes(wanted, TEE)
+    added = interpret(f"add {format_sizes(wanted)}", available=TEE, current=current)
+    kept = {size: q for size, q in current.items() if size not in wanted}
+    assert added.sizes is None or kept.items() <= added.sizes.items()
+    also = interpret(f"{phrase} {format_sizes(wanted)} too", available=TEE, current=current)
+    assert also.sizes == validate_sizes({**current, **wanted}, TEE)
 
 
 @settings(max_examples=300, deadline=None)

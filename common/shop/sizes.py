@@ -11,7 +11,18 @@ Semantics of a message (applied, in order, to the item's current map):
 
 - Plain quantities SET the sizes they name and leave the other sizes unchanged:
   "10 M, 5 L" on {S: 4} gives {S: 4, M: 10, L: 5}. "make the mediums 8", "change L to 6",
-  "M=10", "small x4" and "reduce M to 5" are all sets.
+  "M=10", "small x4" and "reduce M to 5" are all sets (but see whole orders, next).
+- A whole-order phrasing right before the list states the whole order, so the list REPLACES
+  the map: "make it 10 M, 5 L and 3 XL" on {S: 10} gives {M: 10, L: 5, XL: 3}. The phrasings
+  are "make it/that/this", "change it/that to", "I/we need", "I/we want", "I'd/we'd like",
+  "I/we would like", "I'll/we'll take", "I/we will take", "let's do", "let's go with", "the/our
+  order is" and "put me/us down for"; the list must follow at once (a number, or a size then
+  its number: "we need M: 10, L: 5"; "be", "is", "exactly" and ":" may come between), so "I
+  want the mediums to be 8" and "I want to add 2 M" are not whole orders. Like "only", it
+  applies to messages that only set sizes (and "N of each"): "we need 5 more L" still adds.
+  "also", "too", "as well", "keep", "still", "besides", "additionally" and "in addition"
+  keep the rest ("I want 5 L too" sets L alone). The reply names what the replacement removed:
+  "Got it: 10 M, 5 L and 3 XL — 18 pieces. Removed: 10 S."
 - "only", "just" or "instead" (with nothing after it) make the map exactly what the message
   names: "only 10 M" gives {M: 10}; "only the mediums" keeps M as it is and drops the rest.
   This applies to messages that only set sizes: "just add 2 M" still adds. "5 L instead of M"
@@ -417,7 +428,49 @@ _VAGUE = frozenset(
     }
 )  # fmt: skip
 _CONJUNCTIONS = frozenset({"and", "then", "also", "but"})
+# Phrasings that state the whole order when the list follows at once ("make it 10 M, 5 L"),
+# as the words they tokenize to (apostrophes dropped: "I'd" is "id", "we'll" is "well").
+_WHOLE_ORDER = tuple(
+    tuple(phrase.split())
+    for phrase in (
+        "make it", "make that", "make this", "change it to", "change that to",
+        "i need", "we need", "i want", "we want", "id like", "wed like", "i would like",
+        "we would like", "ill take", "well take", "i will take", "we will take", "lets do",
+        "lets go with", "the order is", "our order is", "put me down for", "put us down for",
+    )
+)  # fmt: skip
+_WHOLE_ORDER_FILLER = frozenset({"be", "is", "exactly"})
+_KEEP_REST = frozenset({"also", "too", "keep", "still", "besides", "additionally"})
+_KEEP_REST_PAIRS = frozenset({("as", "well"), ("in", "addition")})
 _SPLIT_BEFORE = _ADD | _REMOVE | _ZERO | _INCREASE | _DECREASE | (_SET - {"to"})
+
+
+def _states_whole_order(tokens: Sequence[_Tok]) -> bool:
+    """Whether the message says the list is the whole order: a whole-order phrasing followed
+    at once by the list ("make it 10 M", "we need M: 10"), and no word that keeps the rest."""
+    words = [t.text for t in tokens if t.kind == WORD]
+    if set(words) & _KEEP_REST or set(itertools.pairwise(words)) & _KEEP_REST_PAIRS:
+        return False
+    for start in range(len(tokens)):
+        for phrase in _WHOLE_ORDER:
+            end = start + len(phrase)
+            if tuple(_word_at(tokens, i) for i in range(start, end)) != phrase:
+                continue
+            while end < len(tokens) and (
+                tokens[end].kind == ASSIGN or _word_at(tokens, end) in _WHOLE_ORDER_FILLER
+            ):
+                end += 1
+            following = tokens[end + 1] if end + 1 < len(tokens) else None
+            if end < len(tokens) and (
+                tokens[end].kind == NUM
+                or (
+                    tokens[end].kind == SIZE
+                    and following is not None
+                    and following.kind in (NUM, ASSIGN)
+                )
+            ):
+                return True
+    return False
 
 
 def _clauses(tokens: Sequence[_Tok]) -> list[list[_Tok]]:
@@ -655,8 +708,11 @@ def _each_targets(clauses: list[_Clause]) -> tuple[int, tuple[str, ...]] | None:
     return index, _codes(listed)
 
 
-def _operations(clauses: list[_Clause], offered: tuple[str, ...]) -> tuple[list[_Op], bool]:
-    """The operations the clauses ask for, and whether the map becomes exactly what they name."""
+def _operations(
+    clauses: list[_Clause], offered: tuple[str, ...], whole_order: bool = False
+) -> tuple[list[_Op], bool]:
+    """The operations the clauses ask for, and whether the map becomes exactly what they name
+    (`whole_order`: the message said the list is the whole order)."""
     each = _each_targets(clauses)
     ops: list[_Op] = []
     replace_all = False
@@ -743,6 +799,11 @@ def _operations(clauses: list[_Clause], offered: tuple[str, ...]) -> tuple[list[
     if unplaced:
         raise _Ask(f"How many {_join(list(dict.fromkeys(unplaced)))} would you like?")
     if any(c.only for c in clauses) and all(op.kind in ("set", "keep", "zero") for op in ops):
+        replace_all = True
+    if whole_order and all(
+        op.kind in ("set", "keep", "zero", "clear") or (op.kind == "each" and op.mode == "set")
+        for op in ops
+    ):
         replace_all = True
     _check_totals(stated_totals, ops, offered)
     return ops, replace_all
@@ -885,9 +946,10 @@ def interpret(message: str, *, available: Sequence[str], current: Mapping[str, i
     except SizeError as exc:
         return SizeUpdate(None, f"This item's sizes look wrong ({exc.message}). {_help(offered)}")
     try:
-        clauses = [_read_clause(c) for c in _clauses(_compose_numbers(_tokenize(message)))]
+        tokens = _compose_numbers(_tokenize(message))
+        clauses = [_read_clause(c) for c in _clauses(tokens)]
         _check_words(clauses, offered)
-        ops, replace_all = _operations(clauses, offered)
+        ops, replace_all = _operations(clauses, offered, _states_whole_order(tokens))
         if not ops:
             raise _Ask(_vague_help(offered) if _has_vague(clauses) else _help(offered))
         sizes = validate_sizes(_apply(ops, replace_all, offered, before), offered)
@@ -895,7 +957,9 @@ def interpret(message: str, *, available: Sequence[str], current: Mapping[str, i
         return SizeUpdate(None, ask.question)
     except SizeError as exc:
         return SizeUpdate(None, f"{_capital(exc.message)}. {_help(offered)}")
-    return SizeUpdate(sizes, confirmation(sizes))
+    # A replacement drops what the message did not name: the reply says so.
+    removed = {size: q for size, q in before.items() if size not in sizes} if replace_all else {}
+    return SizeUpdate(sizes, confirmation(sizes, removed))
 
 
 def _has_vague(clauses: Sequence[_Clause]) -> bool:
@@ -905,15 +969,20 @@ def _has_vague(clauses: Sequence[_Clause]) -> bool:
 # --- words for the shopper --------------------------------------------------------------
 
 
-def confirmation(sizes: Mapping[str, int]) -> str:
-    """The confirmation for a new map: "Got it: 10 M, 5 L and 3 XL — 18 pieces." """
+def confirmation(sizes: Mapping[str, int], removed: Mapping[str, int] | None = None) -> str:
+    """The confirmation for a new map: "Got it: 10 M, 5 L and 3 XL — 18 pieces.", and what a
+    replacement `removed` from the item: "... — 18 pieces. Removed: 10 S." """
     total = sum(sizes.values())
-    if not total:
-        return "Got it: no pieces on this item now."
     pieces = f"{total:,} piece{'s' if total != 1 else ''}"
-    if set(sizes) == {"OS"}:
-        return f"Got it: {pieces}."
-    return f"Got it: {format_sizes(sizes)} — {pieces}."
+    if not total:
+        text = "Got it: no pieces on this item now."
+    elif set(sizes) == {"OS"}:
+        text = f"Got it: {pieces}."
+    else:
+        text = f"Got it: {format_sizes(sizes)} — {pieces}."
+    if removed and format_sizes(removed):
+        text += f" Removed: {format_sizes(removed)}."
+    return text
 
 
 def _join(parts: Sequence[str], last: str = "and") -> str:
