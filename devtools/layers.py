@@ -4,9 +4,10 @@
 entry point can load) and every break of the layer rule; `tests/test_layers.py` fails on one.
 
 The rule (docs/architecture.md): a module's layer is the package under `common/` it sits in,
-and it may import only the layers listed for it in `MAY_IMPORT`. The domains (shop, studio)
-import no web framework and no vendor SDK; providers import no domain; nothing imports
-`devtools`; and there is no cycle between modules.
+and it may import only the layers listed for it in `MAY_IMPORT`. Only the web edge imports a
+web framework; only the ports (providers, infra) import a vendor SDK, and only inside what uses
+it; providers read no domain store; nothing imports `devtools`; imports are absolute and
+static; and there is no cycle between modules.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "api": frozenset({"core", "infra", "shop", "studio", "effects"}),
 }
 # What a domain may use of the effects layer: enqueueing a side effect in its own transaction.
-DOMAIN_MAY_USE = frozenset({"common.effects.outbox"})
+DOMAIN_MAY_USE = frozenset({"common.effects", "common.effects.outbox"})
 DOMAINS = frozenset({"shop", "studio"})
 # Top-level packages that only the web edge and the vendor ports may import.
 WEB_PACKAGES = frozenset({"flask", "werkzeug", "functions_framework"})
@@ -47,6 +48,7 @@ class Module:
     name: str
     path: Path
     imports: frozenset[str]  # every module name imported, anywhere in the file
+    on_load: frozenset[str] = frozenset()  # top-level packages imported as the module loads
 
 
 def _module_name(path: Path) -> str:
@@ -82,12 +84,38 @@ def imports_in(tree: ast.AST, known: set[str]) -> Iterator[str]:
     for node in _runtime_nodes(tree):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            yield "." * node.level + (node.module or "")  # refused: imports say where they go
+        elif isinstance(node, ast.ImportFrom) and node.module:
             yield node.module
             for alias in node.names:
                 candidate = f"{node.module}.{alias.name}"
                 if candidate in known:
                     yield candidate
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name | ast.Attribute)
+            and (getattr(node.func, "id", None) or getattr(node.func, "attr", None))
+            in ("import_module", "__import__")
+        ):
+            yield "<dynamic import>"  # refused: the graph could not see it
+
+
+def top_level_imports(tree: ast.Module) -> Iterator[str]:
+    """The top-level packages a module imports as it loads (not inside a function)."""
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module.split(".")[0]
+        elif isinstance(node, ast.If) and not _type_checking(node):
+            todo.extend([*node.body, *node.orelse])
+        elif isinstance(node, ast.If):
+            todo.extend(node.orelse)
+        elif isinstance(node, ast.Try):
+            todo.extend([*node.body, *node.orelse, *node.finalbody])
 
 
 def _sources() -> list[Path]:
@@ -102,7 +130,9 @@ def graph() -> dict[str, Module]:
     for path in paths:
         name = _module_name(path)
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        modules[name] = Module(name, path, frozenset(imports_in(tree, known)))
+        modules[name] = Module(
+            name, path, frozenset(imports_in(tree, known)), frozenset(top_level_imports(tree))
+        )
     return modules
 
 
@@ -201,12 +231,14 @@ def violations(modules: dict[str, Module]) -> list[str]:
             top = imported.split(".")[0]
             if top == "devtools":
                 found.append(f"{module.name} -> {imported}: nothing deployed imports devtools")
+            if imported.startswith("."):
+                found.append(f"{module.name} -> {imported}: a relative import (say the path)")
+            if imported == "<dynamic import>":
+                found.append(f"{module.name}: a dynamic import the layer rule cannot check")
             if imported.split(".")[0] == "common" and imported not in modules:
                 found.append(f"{module.name} -> {imported}: no such module")
             if module.name.startswith("functions.") or layer is None:
                 continue
-            if imported in modules and _is_package(modules[imported]):
-                continue  # `from common.shop import orders` also names the module itself
             target = layer_of(imported) if imported in modules else None
             if imported.startswith("common") and imported in modules and target is None:
                 if imported != "common":
@@ -217,12 +249,15 @@ def violations(modules: dict[str, Module]) -> list[str]:
                 )
                 if not allowed:
                     found.append(f"{module.name} -> {imported}: {layer} may not import {target}")
-            if layer in DOMAINS and top in WEB_PACKAGES | VENDOR_PACKAGES:
-                found.append(f"{module.name} -> {imported}: a domain imports no web or vendor SDK")
+            if top in WEB_PACKAGES and layer != "web":
+                found.append(f"{module.name} -> {imported}: only the web edge imports {top}")
+            if top in VENDOR_PACKAGES and layer not in ("providers", "infra"):
+                found.append(f"{module.name} -> {imported}: only a port imports a vendor SDK")
             if layer == "providers" and target in DOMAINS and imported.endswith("store"):
                 found.append(f"{module.name} -> {imported}: a provider reads no domain store")
-            if layer == "providers" and top in WEB_PACKAGES:
-                found.append(f"{module.name} -> {imported}: a provider imports no web framework")
+        for top in sorted(module.on_load & VENDOR_PACKAGES):
+            if module.name.startswith("common"):
+                found.append(f"{module.name} -> {top}: a vendor SDK is imported where it is used")
     return found
 
 
@@ -234,7 +269,8 @@ def unlayered(modules: Iterable[str]) -> list[str]:
 def main() -> int:
     modules = graph()
     for function, names in function_closures().items():
-        print(f"{function} ({len(names)}): {', '.join(names)}")
+        lines = sum(len(modules[name].path.read_text().splitlines()) for name in names)
+        print(f"{function} ({len(names)} modules, {lines} lines): {', '.join(names)}")
     problems = (
         [f"cycle: {' <-> '.join(group)}" for group in cycles(modules)]
         + [f"outside any layer: {name}" for name in unlayered(modules)]

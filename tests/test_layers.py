@@ -35,10 +35,27 @@ def test_each_function_loads_only_what_its_routes_use() -> None:
 
 
 def _graph(tmp: Path, imports: dict[str, set[str]]) -> dict[str, Module]:
-    return {
-        name: Module(name, tmp / (name.replace(".", "/") + ".py"), frozenset(found))
-        for name, found in imports.items()
+    def path(name: str) -> Path:
+        package = name in ("common.web",)
+        return tmp / (name.replace(".", "/") + ("/__init__.py" if package else ".py"))
+
+    return {name: Module(name, path(name), frozenset(found)) for name, found in imports.items()}
+
+
+def test_a_vendor_sdk_is_imported_where_it_is_used(tmp_path: Path) -> None:
+    tree = ast.parse("import stripe\n\ndef pay():\n    import openai\n")
+    assert set(layers.top_level_imports(tree)) == {"stripe"}
+    modules = {
+        "common.providers.checkout": Module(
+            "common.providers.checkout",
+            tmp_path / "c.py",
+            frozenset({"stripe"}),
+            frozenset({"stripe"}),
+        )
     }
+    assert layers.violations(modules) == [
+        "common.providers.checkout -> stripe: a vendor SDK is imported where it is used"
+    ]
 
 
 def test_the_rule_catches_what_it_forbids(tmp_path: Path) -> None:
@@ -51,16 +68,25 @@ def test_the_rule_catches_what_it_forbids(tmp_path: Path) -> None:
             "common.shop.order_store": set(),
             "common.web.http": {"devtools.server"},
             "common.loose": set(),
+            "common.web": set(),
+            "common.studio.chat": {"..web", "<dynamic import>", "common.web"},
+            "common.effects.sheet": {"flask"},
+            "common.core.text": {"stripe"},
         },
     )
     found = layers.violations(modules)
     assert "common.shop.orders -> common.web.http: shop may not import web" in found
-    assert "common.shop.orders -> flask: a domain imports no web or vendor SDK" in found
+    assert "common.shop.orders -> flask: only the web edge imports flask" in found
     assert (
         "common.providers.mail -> common.shop.order_store: a provider reads no domain store"
         in found
     )
     assert "common.web.http -> devtools.server: nothing deployed imports devtools" in found
+    assert "common.studio.chat -> ..web: a relative import (say the path)" in found
+    assert "common.studio.chat: a dynamic import the layer rule cannot check" in found
+    assert "common.studio.chat -> common.web: studio may not import web" in found
+    assert "common.effects.sheet -> flask: only the web edge imports flask" in found
+    assert "common.core.text -> stripe: only a port imports a vendor SDK" in found
     assert layers.cycles(modules) == [["common.shop.orders", "common.shop.pricing"]]
     assert layers.unlayered(modules) == ["common.loose"]
 
