@@ -218,6 +218,57 @@ def test_prices_are_recomputed_from_the_catalog_at_checkout(engine) -> None:
     assert charged == order["total_cents"]
 
 
+def test_checkout_offers_the_shipping_rates_priced_on_the_server(engine) -> None:
+    """Standard (a flat fee, free from the threshold on) and rush, in the order's currency,
+    each with its delivery estimate: production plus transit, in business days."""
+    cfg = config.settings()
+    assert cfg.shipping_free_over_cents is not None
+    shopper = new_shopper(engine)
+    small = {"product_id": "tote", "color": "Natural", "sizes": {"OS": 2}}  # 2 x $16: not free
+    for items, standard_cents in (
+        ([small], cfg.shipping_standard_cents),
+        ([TEE_ITEM], 0),  # 19 x $15.50 = $294.50
+    ):
+        order = new_draft(shopper, items)
+        assert (order["subtotal_cents"] >= cfg.shipping_free_over_cents) == (standard_cents == 0)
+        body = checkout(shopper, order["id"]).get_json()
+        stored = checkout_provider.local_session(body["session_id"])
+        assert stored is not None
+        days = order["production_days"]
+        assert days == (4 if items == [small] else 5)
+        assert stored["params"]["shipping_options"] == [
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "fixed_amount": {"amount": standard_cents, "currency": "usd"},
+                    "display_name": "Standard shipping",
+                    "delivery_estimate": {
+                        "minimum": {"unit": "business_day", "value": days + 3},
+                        "maximum": {"unit": "business_day", "value": days + 5},
+                    },
+                    "metadata": {"rate": "standard"},
+                }
+            },
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "fixed_amount": {"amount": cfg.shipping_rush_cents, "currency": "usd"},
+                    "display_name": "Rush shipping",
+                    "delivery_estimate": {
+                        "minimum": {"unit": "business_day", "value": days + 1},
+                        "maximum": {"unit": "business_day", "value": days + 2},
+                    },
+                    "metadata": {"rate": "rush"},
+                }
+            },
+        ]
+        # What the draft showed is what Checkout offers.
+        assert [(o["id"], o["amount_cents"]) for o in order["shipping_options"]] == [
+            ("standard", standard_cents),
+            ("rush", cfg.shipping_rush_cents),
+        ]
+
+
 # The real stripe SDK against a stub of the Stripe API.
 
 
@@ -304,6 +355,26 @@ def test_the_stripe_sdk_sends_prices_from_the_database_and_an_idempotency_key(
     assert f"line_items[{len(expected)}][quantity]" not in sent
     assert sum(unit * quantity for unit, quantity, _ in got) == order["total_cents"]
     assert sent["line_items[0][price_data][product_data][name]"] == "Classic Tee · Black"
+    # The shipping rates, priced here: the order is over the threshold, so standard is free.
+    days = order["production_days"]
+    assert days == 7  # the hoodie's
+    for index, (rate, name, amount, low, high) in enumerate(
+        [
+            ("standard", "Standard shipping", 0, days + 3, days + 5),
+            ("rush", "Rush shipping", config.settings().shipping_rush_cents, days + 1, days + 2),
+        ]
+    ):
+        rate_data = f"shipping_options[{index}][shipping_rate_data]"
+        assert sent[f"{rate_data}[type]"] == "fixed_amount"
+        assert sent[f"{rate_data}[fixed_amount][amount]"] == str(amount)
+        assert sent[f"{rate_data}[fixed_amount][currency]"] == "usd"
+        assert sent[f"{rate_data}[display_name]"] == name
+        assert sent[f"{rate_data}[delivery_estimate][minimum][unit]"] == "business_day"
+        assert sent[f"{rate_data}[delivery_estimate][minimum][value]"] == str(low)
+        assert sent[f"{rate_data}[delivery_estimate][maximum][unit]"] == "business_day"
+        assert sent[f"{rate_data}[delivery_estimate][maximum][value]"] == str(high)
+        assert sent[f"{rate_data}[metadata][rate]"] == rate
+    assert "shipping_options[2][shipping_rate_data][type]" not in sent
     row = order_row(engine, order["id"])
     assert (row.status, row.stripe_checkout_session_id) == ("pending_payment", session_id)
     assert row.checkout_amount_cents == order["total_cents"]

@@ -2,20 +2,29 @@
 
 The domain works on `common.shop.order_store.Order`; `order_out` turns one into the JSON the
 storefront reads (with product names, savings and the next quantity tier of a draft).
+
+Every sum the storefront shows can be checked from the JSON alone:
+- a size: `quantity x unit_price_cents = total_cents`, `unit_price_cents = tier + upcharge_cents`;
+- an item: `pieces x tier_unit_price_cents + upcharges_cents = line_total_cents` (and the sizes'
+  `total_cents` add up to it); `pieces x list_unit_price_cents + upcharges_cents =
+  list_total_cents`, and `list_total_cents - line_total_cents = savings_cents`;
+- the order: the items' `line_total_cents` add up to `subtotal_cents`; `subtotal_cents +
+  (shipping_cents or 0) = total_cents`; each of `shipping_options`: `subtotal_cents +
+  amount_cents = total_cents`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from common.core.text import DEFAULT_MAX_CHARS, normalize_text
 from common.effects import print_links
-from common.shop import catalog, orders
+from common.shop import catalog, delivery, orders
 from common.shop.lifecycle import Status
 from common.shop.order_store import Choice, Item, Order, Summary
 from common.shop.pricing import NextTier
@@ -74,8 +83,9 @@ class OrderIdIn(BaseModel):
 class SizePriceOut(BaseModel):
     size: str
     quantity: int
-    upcharge_cents: int
-    unit_price_cents: int
+    upcharge_cents: int = Field(description="per piece, on top of the tier price")
+    unit_price_cents: int = Field(description="the tier price plus the upcharge")
+    total_cents: int = Field(description="quantity x unit_price_cents")
 
 
 class NextTierOut(BaseModel):
@@ -100,11 +110,17 @@ class OrderItemOut(BaseModel):
     color: str
     sizes: dict[str, int]
     quantity: int
+    pieces: int = Field(description="the item's pieces, every size (= quantity)")
     tier_min_quantity: int
     unit_price_cents: int
-    line_total_cents: int
-    list_total_cents: int
-    savings_cents: int
+    tier_unit_price_cents: int = Field(
+        description="a piece's price at the item's quantity tier (= unit_price_cents)"
+    )
+    upcharges_cents: int = Field(description="the sizes' upcharges times their pieces, summed")
+    line_total_cents: int = Field(description="pieces x tier_unit_price_cents + upcharges_cents")
+    list_unit_price_cents: int = Field(description="a piece's price below the first tier")
+    list_total_cents: int = Field(description="pieces x list_unit_price_cents + upcharges_cents")
+    savings_cents: int = Field(description="list_total_cents - line_total_cents")
     size_prices: list[SizePriceOut]
     mockups: MockupsOut | None = Field(
         description="the design's rendered mockups, when the item has a design"
@@ -115,6 +131,30 @@ class OrderItemOut(BaseModel):
     next_tier: NextTierOut | None = Field(
         description="the next quantity tier of this design, while the order is a draft"
     )
+
+
+class ArrivalOut(BaseModel):
+    earliest: date
+    latest: date
+
+
+class ShippingOptionOut(BaseModel):
+    """A rate the order may choose on Checkout, priced for it by the server."""
+
+    id: str = Field(description="standard or rush")
+    name: str
+    amount_cents: int = Field(description="0 when free")
+    total_cents: int = Field(description="subtotal_cents + amount_cents: what Checkout charges")
+    arrives: ArrivalOut = Field(description="if paid today: production, then transit")
+
+
+class ShippingOut(BaseModel):
+    """The rate the shopper chose on Checkout, once paid."""
+
+    id: str | None = Field(description="standard or rush; null when it is none of ours")
+    name: str | None
+    amount_cents: int
+    arrives: ArrivalOut | None = Field(description="counted from the day it was paid")
 
 
 class TrackingOut(BaseModel):
@@ -132,12 +172,16 @@ class EventOut(BaseModel):
 
 class OrderOut(BaseModel):
     id: str
+    number: str = Field(description="the order's number as people read it: AUR-10482")
     status: Status
     items: list[OrderItemOut]
     quantity: int
-    subtotal_cents: int
+    subtotal_cents: int = Field(description="the items' line totals, summed")
     savings_cents: int
-    total_cents: int
+    shipping_cents: int | None = Field(
+        description="what shipping cost, once paid (null before, or when none was charged)"
+    )
+    total_cents: int = Field(description="subtotal_cents + shipping_cents")
     refunded_cents: int
     currency: str
     version: int
@@ -146,6 +190,11 @@ class OrderOut(BaseModel):
     paid_at: datetime | None
     tracking: TrackingOut | None = Field(description="set once the order has shipped")
     events: list[EventOut] = Field(description="every status the order took, oldest first")
+    production_days: int = Field(description="business days to make it: its slowest product's")
+    shipping_options: list[ShippingOptionOut] = Field(
+        description="the rates Checkout offers, while the order is not paid (none when empty)"
+    )
+    shipping: ShippingOut | None = Field(description="the rate chosen on Checkout, once paid")
 
 
 class OrderListOut(BaseModel):
@@ -158,8 +207,13 @@ class AssistantOut(BaseModel):
     order: OrderOut
 
 
+def _arrival(arrival: delivery.Arrival) -> ArrivalOut:
+    return ArrivalOut(earliest=arrival.earliest, latest=arrival.latest)
+
+
 def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
     product = catalog.catalog().product(item.product_id)
+    upcharges = sum(s.quantity * (s.unit_price_cents - item.unit_price_cents) for s in item.sizes)
     return OrderItemOut(
         product_id=item.product_id,
         product_name=product.name if product else item.product_id,
@@ -168,9 +222,14 @@ def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
         color=item.color,
         sizes=item.size_map,
         quantity=item.quantity,
+        pieces=item.quantity,
         tier_min_quantity=item.tier_min_quantity,
         unit_price_cents=item.unit_price_cents,
+        tier_unit_price_cents=item.unit_price_cents,
+        upcharges_cents=upcharges,
         line_total_cents=item.line_total_cents,
+        # Exact: the list total is pieces x the base price plus the same upcharges.
+        list_unit_price_cents=(item.list_total_cents - upcharges) // max(item.quantity, 1),
         list_total_cents=item.list_total_cents,
         savings_cents=item.list_total_cents - item.line_total_cents,
         size_prices=[
@@ -179,6 +238,7 @@ def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
                 quantity=s.quantity,
                 upcharge_cents=s.unit_price_cents - item.unit_price_cents,
                 unit_price_cents=s.unit_price_cents,
+                total_cents=s.quantity * s.unit_price_cents,
             )
             for s in item.sizes
         ],
@@ -194,18 +254,34 @@ def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
     )
 
 
-def order_out(order: Order) -> OrderOut:
+def _shipping_out(order: Order) -> ShippingOut | None:
+    if order.shipping is None:
+        return None
+    arrives = orders.arrival(order)
+    return ShippingOut(
+        id=order.shipping.rate_id,
+        name=order.shipping.name,
+        amount_cents=order.shipping.amount_cents,
+        arrives=_arrival(arrives) if arrives else None,
+    )
+
+
+def order_out(order: Order, now: datetime | None = None) -> OrderOut:
+    """The order as the storefront reads it; its shipping options arrive from `now` (default:
+    today)."""
     items = [
         _item_out(item, hint)
         for item, hint in zip(order.items, orders.next_tiers(order), strict=True)
     ]
     return OrderOut(
         id=order.id,
+        number=order.number,
         status=order.status,
         items=items,
         quantity=sum(i.quantity for i in items),
         subtotal_cents=order.subtotal_cents,
         savings_cents=sum(i.savings_cents for i in items),
+        shipping_cents=order.shipping.amount_cents if order.shipping else None,
         total_cents=order.total_cents,
         refunded_cents=order.refunded_cents,
         currency=order.currency,
@@ -215,6 +291,18 @@ def order_out(order: Order) -> OrderOut:
         paid_at=order.paid_at,
         tracking=TrackingOut(**dataclasses.asdict(order.tracking)) if order.tracking else None,
         events=[EventOut(**dataclasses.asdict(event)) for event in order.events],
+        production_days=orders.production_days(order),
+        shipping_options=[
+            ShippingOptionOut(
+                id=option.rate.id,
+                name=option.rate.name,
+                amount_cents=option.amount_cents,
+                total_cents=order.subtotal_cents + option.amount_cents,
+                arrives=_arrival(option.arrives),
+            )
+            for option in orders.shipping_options(order, now)
+        ],
+        shipping=_shipping_out(order),
     )
 
 

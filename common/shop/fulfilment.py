@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from common.effects import outbox
 from common.infra import db, log
 from common.providers import checkout
-from common.shop import order_store, pricing
+from common.shop import delivery, order_store, pricing
 from common.shop.lifecycle import ORDER_ID, PAID_STATES, Status
 from common.shop.order_store import Locked
 
@@ -78,6 +78,11 @@ class CustomerShape(_Shape):
     email: Text | None = None
 
 
+class ShippingCostShape(_Shape):
+    amount_total: Cents
+    shipping_rate: Text | dict[str, Any] | None = None  # shr_..., or the expanded object
+
+
 class SessionShape(_Shape):
     """A `checkout.session` object, as `_fulfil_in` and `_back_to_draft` read it."""
 
@@ -92,6 +97,7 @@ class SessionShape(_Shape):
     customer_email: Text | None = None
     collected_information: CollectedShape | None = None
     shipping_details: ShippingShape | None = None
+    shipping_cost: ShippingCostShape | None = None
 
 
 class ChargeShape(_Shape):
@@ -237,6 +243,9 @@ def _mismatch(order: Locked, session: Mapping[str, Any]) -> str | None:
             f"{order.session_id}"
         )
     amount, currency = session.get("amount_total"), str(session.get("currency", "")).lower()
+    shipping = delivery.shipping_paid(session)  # the items were checked out without it
+    if isinstance(amount, int) and shipping is not None:
+        amount -= shipping
     if amount != order.checkout_amount_cents or currency != order.checkout_currency:
         return (
             f"paid {amount} {currency} but the order's checkout was "
@@ -273,6 +282,7 @@ def _fulfil_in(conn: Connection, session: Mapping[str, Any], cause: str) -> Outc
         cause,
         payment_intent=payment_intent if isinstance(payment_intent, str) else None,
         email=customer.get("email") or session.get("customer_email"),
+        shipping=delivery.charged(session, order.checkout_amount_cents or 0),
     )
     payload = {"order_id": order.public_id}
     tasks = [

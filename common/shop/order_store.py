@@ -21,6 +21,7 @@ from common.core import errors
 from common.core.caller import Session
 from common.infra.config import settings
 from common.shop import owners
+from common.shop.delivery import ShippingCharge
 from common.shop.lifecycle import (
     ORDER_ID,
     OrderNotEditable,
@@ -90,6 +91,14 @@ class Tracking:
     url: str | None
 
 
+NUMBER_PREFIX = "AUR-"
+
+
+def order_number(number: int) -> str:
+    """The order's number as people read it: `AUR-10482`."""
+    return f"{NUMBER_PREFIX}{number}"
+
+
 @dataclass(frozen=True)
 class Event:
     """A status the order took, when, and what caused it."""
@@ -115,6 +124,8 @@ class Order:
     refunded_cents: int
     tracking: Tracking | None
     events: tuple[Event, ...]
+    number: str = ""  # AUR-10482, beside the id
+    shipping: ShippingCharge | None = None  # once paid, when Checkout reported it
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,7 @@ class Summary:
     currency: str
     created_at: datetime
     paid_at: datetime | None
+    number: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,7 +183,8 @@ PRINTED = """COALESCE((SELECT json_agg(side ORDER BY side DESC) FROM (SELECT DIS
 ORDER_SQL = f"""
 SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency,
        o.version, o.created_at, o.updated_at, o.paid_at, o.refunded_cents,
-       o.carrier, o.tracking_number, o.tracking_url,
+       o.carrier, o.tracking_number, o.tracking_url, o.order_number,
+       o.shipping_cents, o.shipping_rate, o.shipping_rate_name,
        COALESCE((
            SELECT json_agg(json_build_object(
                'product_id', i.product_id, 'design_id', d.public_id, 'color', i.color,
@@ -223,6 +236,10 @@ def _read(conn: Connection, order_id: str, owner_sql: str, params: dict[str, Any
     fields = dict(row)
     pk = fields.pop("pk")
     carrier, number, url = (fields.pop(k) for k in ("carrier", "tracking_number", "tracking_url"))
+    shipping_cents, rate_id, rate_name = (
+        fields.pop(k) for k in ("shipping_cents", "shipping_rate", "shipping_rate_name")
+    )
+    sequence = fields.pop("order_number")
     fields.update(status=Status(row["status"]), items=tuple(_item(i) for i in fields["items"]))
     events = conn.execute(
         text(
@@ -235,12 +252,16 @@ def _read(conn: Connection, order_id: str, owner_sql: str, params: dict[str, Any
         **fields,
         tracking=Tracking(carrier, number, url) if number else None,
         events=tuple(Event(e.at, Status(e.status), e.cause, e.detail) for e in events),
+        number=order_number(sequence),
+        shipping=None
+        if shipping_cents is None
+        else ShippingCharge(rate_id, rate_name, shipping_cents),
     )
 
 
 LIST_SQL = """
 SELECT o.public_id AS id, o.status, o.total_cents, o.currency, o.created_at, o.paid_at,
-       COALESCE(SUM(i.quantity), 0) AS quantity, COUNT(i.id) AS item_count
+       o.order_number, COALESCE(SUM(i.quantity), 0) AS quantity, COUNT(i.id) AS item_count
 FROM orders o LEFT JOIN order_items i ON i.order_id = o.id
 WHERE {owner}
 GROUP BY o.id
@@ -254,7 +275,17 @@ def summaries(conn: Connection, session: Session, limit: int) -> list[Summary]:
     owner_sql, params = owners.owner_clause(session, "o")
     rows = conn.execute(text(LIST_SQL.format(owner=owner_sql)), {**params, "limit": limit})
     return [
-        Summary(**{**row, "status": Status(row["status"]), "quantity": int(row["quantity"])})
+        Summary(
+            id=row["id"],
+            status=Status(row["status"]),
+            quantity=int(row["quantity"]),
+            item_count=row["item_count"],
+            total_cents=row["total_cents"],
+            currency=row["currency"],
+            created_at=row["created_at"],
+            paid_at=row["paid_at"],
+            number=order_number(row["order_number"]),
+        )
         for row in rows.mappings()
     ]
 
@@ -526,15 +557,33 @@ def back_to_draft(conn: Connection, order: Locked, cause: str, detail: str = "")
 
 
 def mark_paid(
-    conn: Connection, order: Locked, cause: str, *, payment_intent: str | None, email: str | None
+    conn: Connection,
+    order: Locked,
+    cause: str,
+    *,
+    payment_intent: str | None,
+    email: str | None,
+    shipping: ShippingCharge | None = None,
 ) -> None:
-    """The order's Checkout Session was paid with PaymentIntent `payment_intent`."""
+    """The order's Checkout Session was paid with PaymentIntent `payment_intent`, with the
+    shipping the shopper chose there: the order's total is then its items plus shipping."""
     conn.execute(
         text(
             "UPDATE orders SET stripe_payment_intent_id = :pi,"
-            " email = COALESCE(email, :email) WHERE id = :pk"
+            " email = COALESCE(email, :email), shipping_cents = :ship,"
+            " shipping_rate = :rate, shipping_rate_name = :rate_name,"
+            " stripe_shipping_rate_id = :stripe_rate,"
+            " total_cents = subtotal_cents + COALESCE(:ship, 0) WHERE id = :pk"
         ),
-        {"pk": order.pk, "pi": payment_intent, "email": email},
+        {
+            "pk": order.pk,
+            "pi": payment_intent,
+            "email": email,
+            "ship": shipping.amount_cents if shipping else None,
+            "rate": shipping.rate_id if shipping else None,
+            "rate_name": shipping.name if shipping else None,
+            "stripe_rate": shipping.stripe_rate_id if shipping else None,
+        },
     )
     transition(conn, order, Status.PAID, cause)
 
@@ -624,9 +673,16 @@ class PaidOrder:
     status: str
     email: str | None
     paid_at: datetime
-    total_cents: int
+    total_cents: int  # what was paid: items plus shipping
     currency: str
     lines: list[PaidLine]
+    number: str = ""
+    shipping_cents: int | None = None  # None: Checkout reported no shipping
+    shipping_name: str | None = None
+
+    @property
+    def items_cents(self) -> int:
+        return self.total_cents - (self.shipping_cents or 0)
 
     @property
     def url(self) -> str:
@@ -634,8 +690,8 @@ class PaidOrder:
 
 
 PAID_ORDER_SQL = """
-SELECT o.id, o.public_id, o.status, o.total_cents, o.currency, o.paid_at,
-       COALESCE(o.email, u.email) AS email
+SELECT o.id, o.public_id, o.status, o.total_cents, o.currency, o.paid_at, o.order_number,
+       o.shipping_cents, o.shipping_rate_name, COALESCE(o.email, u.email) AS email
 FROM orders o LEFT JOIN users u ON u.id = o.user_id
 WHERE o.public_id = :pid
 """
@@ -685,6 +741,9 @@ def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
         total_cents=row.total_cents,
         currency=row.currency,
         lines=lines,
+        number=order_number(row.order_number),
+        shipping_cents=row.shipping_cents,
+        shipping_name=row.shipping_rate_name,
     )
 
 

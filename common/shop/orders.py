@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Hashable, Sequence
+from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
 from common.core import errors
 from common.core.caller import Session
 from common.infra import db
-from common.shop import catalog, order_store, pricing
+from common.shop import catalog, delivery, order_store, pricing
 from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
 from common.shop.order_store import Choice, NewLine, Order, Summary
 
@@ -161,3 +162,32 @@ def next_tiers(order: Order) -> list[pricing.NextTier | None]:
             return [None] * len(order.items)
         lines.append((product, item.choice))
     return [line.next_tier for line in price(lines).lines]
+
+
+def production_days(order: Order) -> int:
+    """Business days to make the order: its items are made side by side, so its slowest's."""
+    shop = catalog.catalog()
+    days = []
+    for item in order.items:
+        product = shop.product(item.product_id)
+        days.append(product.production_days if product else delivery.DEFAULT_PRODUCTION_DAYS)
+    return max(days, default=delivery.DEFAULT_PRODUCTION_DAYS)
+
+
+def shipping_options(order: Order, now: datetime | None = None) -> list[delivery.Option]:
+    """The rates the order may choose while it is not paid: each priced for its subtotal and
+    arriving from today (`now`); none for an empty order or once it is paid."""
+    if order.status not in (Status.DRAFT, Status.PENDING_PAYMENT) or not order.items:
+        return []
+    return delivery.options(order.subtotal_cents, production_days(order), now=now)
+
+
+def arrival(order: Order) -> delivery.Arrival | None:
+    """When a paid order arrives at the rate its shopper chose, counted from the day it was
+    paid; None before, or when Checkout reported no rate of ours."""
+    if order.paid_at is None or order.shipping is None:
+        return None
+    rate = delivery.rate_named(order.shipping.rate_id)
+    if rate is None:
+        return None
+    return delivery.arrival(production_days(order), rate, delivery.today(order.paid_at))

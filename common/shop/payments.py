@@ -122,11 +122,36 @@ def line_items(order: Order) -> list[dict[str, Any]]:
     return items
 
 
+def shipping_options(order: Order) -> list[dict[str, Any]]:
+    """The order's shipping rates as Checkout's `shipping_options`, priced here: Checkout shows
+    them (the first chosen), adds the chosen one's amount to the total and reports it in the
+    session's `shipping_cost`. The estimate counts production and transit in business days."""
+    options = []
+    for option in orders.shipping_options(order):
+        low, high = option.business_days
+        options.append(
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "fixed_amount": {"amount": option.amount_cents, "currency": order.currency},
+                    "display_name": option.rate.name,
+                    "delivery_estimate": {
+                        "minimum": {"unit": "business_day", "value": low},
+                        "maximum": {"unit": "business_day", "value": high},
+                    },
+                    "metadata": {"rate": option.rate.id},
+                }
+            }
+        )
+    return options
+
+
 def session_params(order: Order, email: str) -> dict[str, Any]:
     site = settings().site_url
     return {
         "mode": "payment",
         "line_items": line_items(order),
+        "shipping_options": shipping_options(order),
         "client_reference_id": order.id,
         "metadata": {"order_id": order.id},
         "payment_intent_data": {"metadata": {"order_id": order.id}},
