@@ -134,7 +134,9 @@ def test_each_product_has_its_production_time_and_a_size_chart(orders_client) ->
         chests = [row["chest_in"] for row in chart]
         lengths = [row["length_in"] for row in chart]
         assert chests == sorted(chests) and lengths == sorted(lengths)  # bigger, size by size
-        assert all(15 <= c <= 32 and 25 <= length <= 34 for c, length in zip(chests, lengths))
+        assert all(
+            15 <= c <= 32 and 25 <= length <= 34 for c, length in zip(chests, lengths, strict=True)
+        )
 
 
 def test_the_catalog_says_when_each_product_arrives_at_each_rate(

@@ -116,7 +116,7 @@ def test_an_unknown_timezone_counts_in_utc(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_the_chosen_rate_is_read_from_the_session_stripe_reports() -> None:
-    standard, rush = delivery.rates()
+    _, rush = delivery.rates()
     subtotal = 5_000
     session = {"shipping_cost": {"amount_total": rush.price(subtotal), "shipping_rate": "shr_1"}}
     assert delivery.shipping_paid(session) == rush.amount_cents

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from common.effects import contact_mail, messages, order_mail
+from common.effects.order_mail import TIMES
 from common.infra import config
 from common.shop.order_store import PaidLine, PaidOrder
 from devtools import bundle
@@ -40,7 +41,9 @@ def order(
         PaidLine(name, color, None, image, {"S": 4, "M": 10, "L": 5}, 19, 1200, 22800),
         PaidLine("Heavy Hoodie", "Navy", "dsn_1", None, {"M": 20, "2XL": 3}, 23, 3000, 69000),
     ]
-    return PaidOrder("ord_1", "paid", "ada@example.com", datetime.now(UTC), 91800, "usd", lines)
+    return PaidOrder(
+        "ord_1", "paid", "ada@example.com", datetime.now(UTC), 91800, "usd", lines, "AUR-10482"
+    )
 
 
 PAID = {
@@ -103,13 +106,13 @@ def test_the_text_bodies_are_unchanged() -> None:
     site = config.settings().site_url
     confirmation, ops, flagged, contact = (text for text, _ in every_email())
     items = (
-        "- Classic Tee (Black), sizes S:4 M:10 L:5: 19 pieces, $228.00\n"
-        "- Heavy Hoodie (Navy), sizes M:20 2XL:3: 23 pieces, $690.00\n"
+        f"- Classic Tee (Black), sizes S:4 M:10 L:5: 19 pieces {TIMES} $12.00 = $228.00\n"
+        f"- Heavy Hoodie (Navy), sizes M:20 2XL:3: 23 pieces {TIMES} $30.00 = $690.00\n"
         "Total: $918.00\n"
     )
     assert confirmation == (
         "Thank you, your order is paid. We have started preparing it.\n\n"
-        f"{items}\nView your order: {site}/confirmation?order=ord_1\nOrder ord_1\n"
+        f"{items}\nView your order: {site}/confirmation?order=ord_1\nOrder AUR-10482 (ord_1)\n"
     )
     sheet = config.settings().sheet_id
     sheet_line = f"Sheet: https://docs.google.com/spreadsheets/d/{sheet}\n" if sheet else ""
@@ -128,7 +131,7 @@ def test_the_text_bodies_are_unchanged() -> None:
 def test_the_messages_keep_their_fields() -> None:
     confirmation = order_mail.confirmation_message(order())
     assert confirmation.to == "ada@example.com"
-    assert confirmation.subject == "Your Auren order is confirmed (ord_1)"
+    assert confirmation.subject == "Your Auren order AUR-10482 is confirmed"
     assert f"<title>{confirmation.subject}</title>" in confirmation.html
     assert confirmation.template_id == config.settings().sendgrid_confirmation_template_id
     assert confirmation.template_data["total"] == "$918.00"

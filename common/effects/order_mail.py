@@ -16,7 +16,7 @@ from common.effects.messages import absolute_url, render
 from common.effects.sheet import sizes_label
 from common.infra.config import settings
 from common.providers import mail
-from common.shop.order_store import OrderNotPaid, PaidOrder, paid_order
+from common.shop.order_store import OrderNotPaid, PaidLine, PaidOrder, paid_order
 from common.shop.pricing import money
 
 
@@ -27,6 +27,19 @@ def _load(conn: Connection, order_id: str) -> PaidOrder:
     return order
 
 
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+
+def _equation(line: PaidLine, currency: str) -> str:
+    """`23 pieces x $30.00 + $9.00 size upcharges = $699.00` (with a multiplication sign): how
+    the line's total is made."""
+    upcharges = line.line_total_cents - line.quantity * line.unit_price_cents
+    parts = f"{line.quantity} pieces {TIMES} {money(line.unit_price_cents, currency)}"
+    if upcharges:
+        parts += f" + {money(upcharges, currency)} size upcharges"
+    return f"{parts} = {money(line.line_total_cents, currency)}"
+
+
 def _items(order: PaidOrder) -> list[dict[str, Any]]:
     """The order's lines as the emails show them (and SendGrid's dynamic template gets them)."""
     return [
@@ -35,6 +48,11 @@ def _items(order: PaidOrder) -> list[dict[str, Any]]:
             "color": line.color,
             "sizes": sizes_label(line.sizes),
             "quantity": line.quantity,
+            "unit_price": money(line.unit_price_cents, order.currency),
+            "upcharges": money(
+                line.line_total_cents - line.quantity * line.unit_price_cents, order.currency
+            ),
+            "equation": _equation(line, order.currency),
             "line_total": money(line.line_total_cents, order.currency),
             "image_url": absolute_url(line.image_url),
         }
@@ -42,14 +60,33 @@ def _items(order: PaidOrder) -> list[dict[str, Any]]:
     ]
 
 
+def _totals(order: PaidOrder | None) -> dict[str, Any]:
+    """The order's sum: items, shipping (when Checkout charged it) and the total paid."""
+    if order is None:
+        return {"total": "", "items_total": "", "shipping": None}
+    shipping = None
+    if order.shipping_cents is not None:
+        shipping = {
+            "name": order.shipping_name or "Shipping",
+            "amount": money(order.shipping_cents, order.currency),
+        }
+    return {
+        "total": money(order.total_cents, order.currency),
+        "items_total": money(order.items_cents, order.currency),
+        "shipping": shipping,
+    }
+
+
 def confirmation_message(order: PaidOrder) -> mail.Message:
     if not order.email:
         raise LookupError(f"order {order.id} has no email address")
-    subject = f"Your Auren order is confirmed ({order.id})"
+    number = order.number or order.id
+    subject = f"Your Auren order {number} is confirmed"
     template_data = {
         "order_id": order.id,
+        "order_number": number,
         "order_url": order.url,
-        "total": money(order.total_cents, order.currency),
+        **_totals(order),
         "items": _items(order),
     }
     text_body, html_body = render("confirmation", subject=subject, **template_data)
@@ -71,13 +108,15 @@ def perform_confirmation_email(conn: Connection, task: outbox.Task) -> None:
 def shipped_message(order: PaidOrder, tracking: Mapping[str, Any]) -> mail.Message:
     if not order.email:
         raise LookupError(f"order {order.id} has no email address")
-    subject = f"Your Auren order has shipped ({order.id})"
+    number = order.number or order.id
+    subject = f"Your Auren order {number} has shipped"
     text_body, html_body = render(
         "shipped",
         subject=subject,
         order_id=order.id,
+        order_number=number,
         order_url=order.url,
-        total=money(order.total_cents, order.currency),
+        **_totals(order),
         items=_items(order),
         carrier=tracking.get("carrier"),
         tracking_number=tracking["number"],
@@ -125,7 +164,7 @@ def ops_message(payload: Mapping[str, Any], order: PaidOrder | None) -> mail.Mes
         subject=subject,
         facts=facts,
         items=_items(order) if order else [],
-        total=total,
+        **_totals(order),
         prints=prints,
     )
     return mail.Message(to=cfg.ops_email, subject=subject, text=text_body, html=html_body)
