@@ -144,6 +144,31 @@ def get_order(session: Session | None, order_id: str) -> Order:
     return order
 
 
+class NothingToReorder(errors.Conflict):
+    code = "nothing_to_reorder"
+
+
+def reorder(session: Session | None, order_id: str) -> Order:
+    """A new draft of the caller's order `order_id`, whatever its status: the same items, each
+    following its design's latest version, priced as the catalog is today. What is no longer
+    sold (a product, a colour, a size) is left out; a 409 when nothing is left, a 404 for
+    anyone else's order."""
+    source = get_order(session, order_id)
+    assert session is not None  # get_order found the caller's order
+    shop = catalog.catalog()
+    choices = []
+    for item in source.items:
+        product = shop.product(item.product_id)
+        if product is None or product.color(item.color) is None:
+            continue
+        sizes = {size: q for size, q in item.size_map.items() if size in product.sizes}
+        if sizes:
+            choices.append(Choice(item.product_id, item.design_id, item.color, sizes))
+    if not choices:
+        raise NothingToReorder("nothing of this order is sold any more")
+    return save_draft(session, None, choices)
+
+
 def list_orders(session: Session, limit: int = 50) -> list[Summary]:
     """The caller's orders, newest first."""
     with db.engine().connect() as conn:

@@ -72,6 +72,16 @@ def get_order(call: Call) -> OrderOut:
     return order_out(order)
 
 
+@router.route(
+    "POST", "/api/orders/<order_id>/reorder", response=OrderOut, status=201, errors=(409, 422)
+)
+def reorder(call: Call) -> OrderOut:
+    """A new draft with the items of one of the caller's orders (any status): each design's
+    latest version, at today's prices."""
+    order = order_domain.reorder(sessions.current(call.request), call.params["order_id"])
+    return order_out(order)
+
+
 @functions_framework.http
 def orders(request: flask.Request) -> flask.Response:
     """Entry point of the `orders` Cloud Function."""
