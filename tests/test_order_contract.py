@@ -238,16 +238,22 @@ def test_a_flag_survives_reopen_a_new_checkout_and_a_later_payment(engine) -> No
     assert second.status_code == 409
 
 
-def test_the_history_is_append_only(engine) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE order_events SET cause = 'someone' WHERE order_id = :pk",
+        "DELETE FROM order_events WHERE order_id = :pk",
+        "TRUNCATE order_events",
+    ],
+)
+def test_the_history_is_append_only(engine, statement: str) -> None:
     pending, _ = paid_order(engine)
+    with engine.connect() as conn:
+        pk = conn.execute(
+            text("SELECT id FROM orders WHERE public_id = :p"), {"p": pending.order_id}
+        ).scalar_one()
     with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"), engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE order_events SET cause = 'someone' WHERE order_id ="
-                " (SELECT id FROM orders WHERE public_id = :p)"
-            ),
-            {"p": pending.order_id},
-        )
+        conn.execute(text(statement), {"pk": pk})
 
 
 def test_a_drafts_currency_follows_its_items(engine, monkeypatch) -> None:
@@ -391,6 +397,13 @@ def test_a_paid_order_gets_its_print_files_once_and_only_ops_open_them(engine) -
     assert client.get(link.path).status_code == 403
     forged = link.query.replace("signature=", "signature=0")
     assert client.get(f"{link.path}?{forged}").status_code == 403
+    expires = link.query.split("&")[0]
+    for hostile in (
+        "expires=%C2%B2&signature=" + "0" * 64,
+        "expires=" + "9" * 5000 + "&signature=" + "0" * 64,
+        f"{expires}&signature=%C3%A9",
+    ):
+        assert client.get(f"{link.path}?{hostile}").status_code == 403
     token = {"Authorization": f"Bearer {config.settings().ops_token}"}
     assert client.get(line["print_files"]["front"], headers=token).status_code == 200
     assert shopper.client("ops").get(line["print_files"]["front"]).status_code == 403

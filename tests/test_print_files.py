@@ -10,7 +10,7 @@ from PIL import Image, ImageChops
 
 from common.providers import storage
 from common.shop import catalog
-from common.studio import images, mockups, print_files
+from common.studio import images, mockups, print_files, print_names
 from common.studio.briefs import Brief, ImageBrief
 from common.studio.layers import ImageLayer, Side, TextLayer
 from common.studio.layout import UPLOADED
@@ -166,18 +166,18 @@ def test_print_files_are_stored_privately_and_read_back(
     layers = [ImageLayer(id="art", area="back", x=0.5, y=0.5, scale=0.5, asset=art_key)]
     assets = print_files.load_assets(layers)
     assert set(assets) == {art_key}
-    design_id = "dsn_" + "d" * 24
-    keys = print_files.store_prints(
-        products["tote"], layers, assets, design_id=design_id, version=3
-    )
-    assert keys == {"back": f"print/{design_id}-v3-back.png"}
-    stored = files.get(keys["back"])
-    assert stored == print_files.print_png(products["tote"], "back", layers, assets)
+    key = print_names.print_key("dsn_" + "d" * 24, 3, "back")
+    png = print_files.print_png(products["tote"], "back", layers, assets)
+    files.put(key, png)
+    assert files.get(key) == png
     with pytest.raises(ValueError):
-        files.url(keys["back"])
+        files.url(key)
     assert isinstance(files, storage.LocalStorage)
-    assert not (files.root / keys["back"]).exists()
-    assert (files.private_root / keys["back"]).is_file()
+    assert not (files.root / key).exists()
+    assert (files.private_root / key).is_file()
+    missing = [layers[0].model_copy(update={"asset": storage.new_key("artwork")})]
+    with pytest.raises(LookupError):
+        print_files.load_assets(missing)
 
 
 # --- print quality ----------------------------------------------------------------------------

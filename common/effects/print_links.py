@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from urllib.parse import urlencode
 
@@ -17,12 +18,15 @@ from common.shop.order_store import PaidLine
 from common.studio import print_names
 
 PATH = "/api/ops/print-files/"
+EXPIRES = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"[0-9a-f]{64}")
 LINK_SECONDS = 180 * 24 * 3600  # a sheet row's links work for half a year; the token always
 
 
 def _signature(name: str, expires: int) -> str:
-    message = f"{name}:{expires}".encode()
-    return hmac.new(settings().session_secret.encode(), message, hashlib.sha256).hexdigest()
+    # A key of its own, derived from the session secret: a link cannot stand in for anything else.
+    key = hmac.new(settings().session_secret.encode(), b"print-links", hashlib.sha256).digest()
+    return hmac.new(key, f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()
 
 
 def link(key: str, *, now: float | None = None) -> str:
@@ -35,7 +39,9 @@ def link(key: str, *, now: float | None = None) -> str:
 
 def signed(name: str, expires: str | None, signature: str | None) -> bool:
     """Whether a link's `expires` and `signature` are ours and still good."""
-    if not expires or not signature or not expires.isdigit() or int(expires) < time.time():
+    if not expires or not signature or not EXPIRES.fullmatch(expires):
+        return False
+    if not SIGNATURE.fullmatch(signature) or int(expires) < time.time():
         return False
     return hmac.compare_digest(_signature(name, int(expires)), signature)
 

@@ -37,7 +37,7 @@ def _make(conn: Connection, line: PrintLine) -> dict[str, str]:
     made: dict[str, str] = {}
     for side in print_files.printed_sides(layers):
         key = print_names.print_key(line.design_id, line.design_version, side)
-        box = print_files.print_box(next(a for a in product.print_areas if a.name == side))
+        box = print_files.print_box(print_files.area_of(product, side))
         if files.get(key) is None:
             assets = print_files.load_assets(layers)
             files.put(key, print_files.print_png(product, side, layers, assets))
@@ -56,9 +56,11 @@ def _lock(conn: Connection, name: str) -> None:
 def make_for_order(conn: Connection, order_id: str) -> dict[int, dict[str, str]]:
     """Every missing print file of the paid order: line item id -> side -> key made."""
     _lock(conn, order_id)
+    lines = order_store.print_lines(conn, order_id)
+    for version in sorted({f"{line.design_id}-v{line.design_version}" for line in lines}):
+        _lock(conn, version)  # in one order, so two orders of the same versions never deadlock
     made = {}
-    for line in order_store.print_lines(conn, order_id):
-        _lock(conn, f"{line.design_id}-v{line.design_version}")
+    for line in lines:
         if keys := _make(conn, line):
             made[line.item_pk] = keys
             log.info("print files made", order_id=order_id, sides=sorted(keys))

@@ -8,7 +8,7 @@ print file's pixels instead of the template's, so images are resampled from thei
 text is set at print resolution (never upscaled).
 
 A print file of a tee's front is 3660 x 4800 pixels, 70 MB decoded: render and store one side
-at a time (`store_prints` does).
+at a time (`common.effects.production` does).
 
 Print files are private objects (`print/<name>.png`): they have no public URL and are read back
 only through `storage.get`, by whoever serves them behind its own check.
@@ -30,7 +30,6 @@ from common.studio.briefs import Brief
 from common.studio.garments import Box
 from common.studio.layers import SIDES, ImageLayer, Side, TextLayer, image_box
 from common.studio.layout import ART_LAYER, UPLOADED
-from common.studio.print_names import print_key
 
 DPI = 300
 MIN_DPI = 150  # below this an image prints visibly soft
@@ -52,7 +51,7 @@ class UnknownPrintArea(ValueError):
     pass
 
 
-def _area(product: catalog.Product, side: str) -> catalog.PrintArea:
+def area_of(product: catalog.Product, side: str) -> catalog.PrintArea:
     area = next((a for a in product.print_areas if a.name == side), None)
     if area is None:
         raise UnknownPrintArea(f"{product.id} has no {side} print area")
@@ -75,7 +74,7 @@ def render_print(
 ) -> Image.Image:
     """The print file of one side: RGBA, transparent where nothing is printed, 300 DPI of the
     print area's physical size. `assets` holds the decoded source image of each image layer."""
-    box = print_box(_area(product, side))
+    box = print_box(area_of(product, side))
     return mockups.paint_layers((box.width, box.height), side, box, layers, assets)
 
 
@@ -98,36 +97,19 @@ def print_png(
 
 
 def load_assets(layers: Layers) -> dict[str, Image.Image]:
-    """The stored source image of every image layer (missing ones are left out)."""
+    """The stored source image of every image layer; a missing one is a LookupError, since a
+    print without its artwork is not what was paid for."""
     files = storage.storage()
     assets: dict[str, Image.Image] = {}
     for layer in layers:
         if isinstance(layer, ImageLayer) and layer.asset not in assets:
             data = files.get(layer.asset)
-            if data is not None:
-                image = Image.open(io.BytesIO(data), formats=["PNG"])
-                image.load()
-                assets[layer.asset] = image.convert("RGBA")
+            if data is None:
+                raise LookupError(f"the image {layer.asset} of layer {layer.id!r} is not stored")
+            image = Image.open(io.BytesIO(data), formats=["PNG"])
+            image.load()
+            assets[layer.asset] = image.convert("RGBA")
     return assets
-
-
-def store_prints(
-    product: catalog.Product,
-    layers: Layers,
-    assets: Mapping[str, Image.Image],
-    *,
-    design_id: str,
-    version: int,
-) -> dict[str, str]:
-    """Render and store the print file of every printed side, one side at a time; returns
-    each side's private key (`print_key`), to read back with `storage.storage().get`."""
-    files = storage.storage()
-    keys: dict[str, str] = {}
-    for side in printed_sides(layers):
-        key = print_key(design_id, version, side)
-        files.put(key, print_png(product, side, layers, assets))
-        keys[side] = key
-    return keys
 
 
 # --- print quality ------------------------------------------------------------------------

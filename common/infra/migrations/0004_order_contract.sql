@@ -34,11 +34,17 @@ CREATE INDEX order_events_order_idx ON order_events (order_id, id);
 
 CREATE FUNCTION order_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Deleting the order itself takes its history along (the cascade); nothing else may.
+    IF TG_OP = 'DELETE' AND pg_trigger_depth() > 1 THEN
+        RETURN OLD;
+    END IF;
     RAISE EXCEPTION 'order_events is append-only; % is refused', TG_OP;
 END;
 $$;
-CREATE TRIGGER order_events_append_only BEFORE UPDATE ON order_events
+CREATE TRIGGER order_events_append_only BEFORE UPDATE OR DELETE ON order_events
     FOR EACH ROW EXECUTE FUNCTION order_events_append_only();
+CREATE TRIGGER order_events_no_truncate BEFORE TRUNCATE ON order_events
+    FOR EACH STATEMENT EXECUTE FUNCTION order_events_append_only();
 
 -- Every order has its history from the start: the status it is in now.
 INSERT INTO order_events (order_id, at, kind, status, cause, detail)
