@@ -27,6 +27,7 @@ from common.core import errors
 from common.core.caller import Session
 from common.core.text import normalize_text
 from common.infra import db
+from common.infra.config import settings
 from common.providers import imagegen, storage
 from common.shop import catalog, owners
 from common.studio import images, mockups, print_files, prompts
@@ -494,3 +495,66 @@ def save_layers(session: Session, request: DesignIn) -> DesignOut:
     previous = _previous(session, request.design_id)
     brief = previous.brief if previous else Brief()
     return _save(session, previous, _make(previous, product, color, brief, list(request.layers)))
+
+# --- sharing for approval -------------------------------------------------------------------
+
+SHARE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+SHARE_PAGE = "/shared"  # the storefront's read-only page: /shared#<token>
+
+
+class ShareOut(BaseModel):
+    token: str = Field(description="unguessable; the same for every share of one design")
+    url: str = Field(description="the read-only page to send for approval (/shared#<token>)")
+
+
+class SharedDesignOut(BaseModel):
+    """What a share link shows: the product and colour, and the mockups; nothing else of the
+    design or its owner."""
+
+    product_name: str
+    color: str
+    mockups: Mockups
+
+
+def share(session: Session | None, design_id: str) -> ShareOut:
+    """A read-only link to the caller's design, for someone to approve it without signing
+    in: one per design, so sharing again gives the same link. 404 for anyone else's design."""
+    if session is None:
+        raise _not_found()
+    with db.transaction() as conn:
+        stored = load(conn, session, design_id)
+        conn.execute(
+            text(
+                "INSERT INTO design_shares (token, design_id) VALUES (:token, :design)"
+                " ON CONFLICT (design_id) DO NOTHING"
+            ),
+            {"token": secrets.token_urlsafe(24), "design": stored.pk},
+        )
+        token = conn.execute(
+            text("SELECT token FROM design_shares WHERE design_id = :design"),
+            {"design": stored.pk},
+        ).scalar_one()
+    return ShareOut(token=token, url=f"{settings().site_url}{SHARE_PAGE}#{token}")
+
+
+def shared(token: str) -> SharedDesignOut:
+    """The design a share link names, as it is now: its product, colour and mockups."""
+    if not SHARE_TOKEN.match(token):
+        raise errors.NotFound("there is no such shared design", code="share_not_found")
+    with db.engine().connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT d.product_id, d.color, d.final_image_url, d.mockup_back_url"
+                " FROM design_shares s JOIN designs d ON d.id = s.design_id"
+                " WHERE s.token = :token"
+            ),
+            {"token": token},
+        ).first()
+    if row is None:
+        raise errors.NotFound("there is no such shared design", code="share_not_found")
+    product = catalog.catalog().product(row.product_id)
+    return SharedDesignOut(
+        product_name=product.name if product else row.product_id,
+        color=row.color,
+        mockups=Mockups(front=row.final_image_url or "", back=row.mockup_back_url or ""),
+    )

@@ -73,6 +73,20 @@ def save_design(call: Call) -> DesignOut:
     return designs.save_layers(sessions.ensure(call), call.body)
 
 
+@router.route("POST", "/api/designs/<design_id>/share", response=designs.ShareOut)
+def share_design(call: Call) -> designs.ShareOut:
+    """A read-only link to the caller's design, to send for approval: `{token, url}` (the
+    same link every time)."""
+    return designs.share(sessions.current(call.request), call.params["design_id"])
+
+
+@router.route("GET", "/api/designs/shared/<token>", response=designs.SharedDesignOut)
+def shared_design(call: Call) -> designs.SharedDesignOut:
+    """A shared design, for anyone with its link (no sign-in): product name, colour and
+    mockups only."""
+    return designs.shared(call.params["token"])
+
+
 @functions_framework.http
 def generate_image(request: flask.Request) -> flask.Response:
     """Entry point of the `generate_image` Cloud Function."""
