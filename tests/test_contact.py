@@ -60,6 +60,11 @@ def task(engine: sqlalchemy.Engine, contact_id: str) -> Any:
         ).first()
 
 
+def count_messages(engine: sqlalchemy.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM contact_messages")).scalar_one()
+
+
 def test_a_message_is_stored_then_emailed_to_ops(engine, address) -> None:
     response = post(MESSAGE, address)
     assert response.status_code == 202
@@ -168,3 +173,70 @@ def test_messages_keep_their_line_breaks_and_lose_invisible_characters() -> None
         normalize_text(raw, max_chars=contact.MAX_MESSAGE, keep_lines=True)
         == "Hi there,\n\nWe need 50 hoodies.\n-- Ada"
     )
+
+
+# Email addresses: a real validator at the edge; nothing that could break a header gets in.
+
+HOSTILE_EMAILS = [
+    "ada@example.com\r\nBcc: victim@example.org",
+    "ada@example.com\nBcc: victim@example.org",
+    "ada@example.com\r\n",
+    "ada@example.com\n",
+    "ada\r@example.com",
+    "ada\x01@example.com",
+    "ada@exam\x7fple.com",
+    "ada@example.com\x1b",
+    "ada\x85@example.com",
+    "ada\u2028@example.com",
+    "ada\u200b@example.com",
+    "Ada <ada@example.com>",
+    "ada@example.com, victim@example.org",
+    '"ada lovelace"@example.com',
+    "ada@[127.0.0.1]",
+    "a..da@example.com",
+    ".ada@example.com",
+    "ada@example..com",
+    "ada@-example.com",
+    "ada@localhost",
+    "ada@example.invalid",
+    "a" * 65 + "@example.com",
+    "ada@" + "b" * 64 + ".com",
+]
+
+
+@pytest.mark.parametrize("email", HOSTILE_EMAILS)
+def test_an_address_that_is_not_one_is_refused_and_never_reaches_reply_to(
+    engine, address, email: str
+) -> None:
+    before = count_messages(engine)
+    response = post({**MESSAGE, "email": email}, address)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert (error["field"], error["code"]) == ("email", "invalid_email")
+    assert count_messages(engine) == before
+
+
+def test_a_nul_in_the_address_is_refused_before_anything_is_stored(engine, address) -> None:
+    before = count_messages(engine)
+    response = post({**MESSAGE, "email": "ada@example.com\x00Bcc: x@y.z"}, address)
+    assert response.status_code == 422
+    assert count_messages(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("ada@example.com", "ada@example.com"),
+        ("  Ada.Lovelace+shop@Example.COM ", "Ada.Lovelace+shop@example.com"),
+        ("ada@m\u00fcnchen.de", "ada@xn--mnchen-3ya.de"),
+    ],
+)
+def test_valid_addresses_are_kept_in_their_plain_form(engine, address, typed, kept) -> None:
+    response = post({**MESSAGE, "email": typed}, address)
+    assert response.status_code == 202, response.get_json()
+    contact_id = response.get_json()["id"]
+    assert stored(engine, contact_id).email == kept
+    parsed = BytesParser(policy=policy.default).parsebytes(
+        mail_file(f"contact_email:{contact_id}").read_bytes()
+    )
+    assert parsed["Reply-To"] == kept

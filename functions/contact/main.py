@@ -3,6 +3,7 @@
 import flask
 import functions_framework
 
+from common.core import errors
 from common.effects import contact_mail, outbox
 from common.infra import config
 from common.shop import contact as contact_form
@@ -11,6 +12,29 @@ from common.web.ratelimits import RateLimit
 
 config.require("SENDGRID_API_KEY")
 router = Router()
+
+
+def checked_email(typed: str) -> str:
+    """The address as it is stored and replied to, or a 422 naming the field.
+
+    email-validator's syntax check (no DNS): no quoted local parts, IP literals, display
+    names, whitespace or control characters, so nothing that could break a mail header gets
+    through. Stored in its ASCII form (the domain lower-cased, IDNA-encoded), which every
+    mail system can reply to; spaces around it are dropped.
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(
+            typed.strip(" "), check_deliverability=False, allow_smtputf8=False, strict=True
+        )
+    except EmailNotValidError as exc:
+        raise errors.Unprocessable(
+            f"that does not look like an email address: {exc}",
+            code="invalid_email",
+            field="email",
+        ) from None
+    return valid.ascii_email or valid.normalized
 
 
 @router.route(
@@ -23,7 +47,8 @@ router = Router()
 )
 def send_contact_message(call: Call) -> contact_form.ContactOut:
     """Leave a message for the team; it is stored, then emailed to ops."""
-    submitted = contact_form.submit(call.body)
+    body = call.body.model_copy(update={"email": checked_email(call.body.email)})
+    submitted = contact_form.submit(body)
     outbox.attempt(submitted.tasks, contact_mail.HANDLERS)
     return contact_form.ContactOut(id=submitted.contact_id)
 
