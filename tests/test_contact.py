@@ -175,6 +175,47 @@ def test_messages_keep_their_line_breaks_and_lose_invisible_characters() -> None
     )
 
 
+# Each text field has one limit, met by what is stored: too long is a 422 naming the field.
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "\ufb03" * 100),  # 100 characters typed, 300 once "ﬃ" reads as "ffi"
+        ("message", "\u2026" * 2000),  # 2,000 typed, 6,000 once "…" reads as "..."
+        ("name", "n" * (contact.MAX_NAME + 1)),
+        ("message", "m" * (contact.MAX_MESSAGE + 1)),
+        ("email", "a" * 60 + "@" + "b" * (contact.MAX_EMAIL - 64) + ".com"),
+    ],
+)
+def test_a_field_longer_than_its_limit_is_refused_never_cut(
+    engine, address, field: str, value: str
+) -> None:
+    before = count_messages(engine)
+    response = post({**MESSAGE, field: value}, address)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["error"]["field"] == field
+    assert count_messages(engine) == before
+
+
+def test_fields_at_their_limits_are_stored_whole(engine, address) -> None:
+    local = "a" * 64
+    domain = "b" * 60 + "." + "c" * 60 + "." + "d" * (contact.MAX_EMAIL - len(local) - 127)
+    body = {
+        "name": "N" * contact.MAX_NAME,
+        "email": f"{local}@{domain}.com",
+        "message": "M" * (contact.MAX_MESSAGE - 4) + " end",
+    }
+    assert len(body["email"]) == contact.MAX_EMAIL
+    response = post(body, address)
+    assert response.status_code == 202, response.get_json()
+    assert tuple(stored(engine, response.get_json()["id"])) == (
+        body["name"],
+        body["email"],
+        body["message"],
+    )
+
+
 # Email addresses: a real validator at the edge; nothing that could break a header gets in.
 
 HOSTILE_EMAILS = [
@@ -240,3 +281,9 @@ def test_valid_addresses_are_kept_in_their_plain_form(engine, address, typed, ke
         mail_file(f"contact_email:{contact_id}").read_bytes()
     )
     assert parsed["Reply-To"] == kept
+
+
+def test_a_line_that_normalising_lengthens_keeps_its_end(engine, address) -> None:
+    response = post({**MESSAGE, "message": "Wait\u2026 what?\n50 hoodies \ufb03"}, address)
+    assert response.status_code == 202
+    assert stored(engine, response.get_json()["id"]).message == "Wait... what?\n50 hoodies ffi"

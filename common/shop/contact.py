@@ -4,7 +4,8 @@ the outbox, so a message is never lost when email is down.
 A hidden honeypot field (`website`) that a person never fills catches simple bots: they get
 the same 202 as everyone, and nothing is stored or sent.
 
-The contact function checks the address
+Each field has one limit, and what is stored meets it whole: a field longer than its limit,
+as typed or once normalised, is refused, never cut. The contact function checks the address
 with email-validator before `submit` (`functions/contact/main.py`); `submit` itself refuses
 any address with whitespace or a control character, so nothing stored can break the
 `Reply-To` header of the email to ops.
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
+import unicodedata
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,8 +57,19 @@ def new_contact_id() -> str:
     return "msg_" + secrets.token_urlsafe(18)
 
 
+def _within(field: str, value: str, limit: int) -> str:
+    """`value` (normalised) whole, or a 422: a few characters (a ligature, an ellipsis) read
+    as several once normalised, and a stored field is never cut."""
+    if len(value) > limit:
+        raise errors.Unprocessable(
+            f"{field}: at most {limit} characters (some, like an ellipsis, count as several)",
+            field=field,
+        )
+    return value
+
+
 def _validated(body: ContactIn) -> tuple[str, str, str]:
-    name = normalize_text(body.name, max_chars=MAX_NAME)
+    name = _within("name", normalize_text(body.name, max_chars=sys.maxsize), MAX_NAME)
     if not name:
         raise errors.Unprocessable("tell us your name", field="name")
     email = body.email
@@ -63,7 +77,12 @@ def _validated(body: ContactIn) -> tuple[str, str, str]:
         raise errors.Unprocessable(
             "that does not look like an email address", code="invalid_email", field="email"
         )
-    message = normalize_text(body.message, max_chars=MAX_MESSAGE, keep_lines=True)
+    # NFKC first: `normalize_text` with `keep_lines` caps each line at its length as typed,
+    # which would cut the tail of a line that NFKC lengthens ("Wait… what?").
+    typed = unicodedata.normalize("NFKC", body.message)
+    message = _within(
+        "message", normalize_text(typed, max_chars=sys.maxsize, keep_lines=True), MAX_MESSAGE
+    )
     if not message:
         raise errors.Unprocessable("write a message", field="message")
     return name, email, message
