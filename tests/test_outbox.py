@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -70,12 +71,26 @@ def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mail.mailer, "built", None)
 
 
-def ops_post(path: str, body: dict[str, Any], token: str | None = "configured") -> Any:
+def ops_post(
+    path: str, body: dict[str, Any], token: str | None = "configured", client: str | None = None
+) -> Any:
+    """POST to an ops route with the configured token (or `token`), from the address `client`
+    (by default the test client's own, shared with other tests)."""
     headers = {}
     if token is not None:
         value = config.settings().ops_token if token == "configured" else token
         headers["Authorization"] = f"Bearer {value}"
+    if client is not None:
+        headers["X-Forwarded-For"] = client
     return function_app("ops").test_client().post(path, json=body, headers=headers)
+
+
+FAILED_TOKENS, FAILED_TOKENS_WINDOW = 10, 600  # failed ops-token attempts per client, per 10 min
+
+
+def new_client() -> str:
+    """An address of its own, so failed attempts of other tests do not count for it."""
+    return f"2001:db8:5::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
 
 
 def drain() -> dict[str, int]:
@@ -291,10 +306,57 @@ def test_a_paid_order_survives_every_provider_failing(engine, monkeypatch) -> No
 
 @pytest.mark.parametrize("token", [None, "", "not-the-token", "Basic abc"])
 def test_ops_routes_need_the_bearer_token(database_url: str, token: str | None) -> None:
+    client = new_client()
     for path, body in [("/api/ops/outbox/drain", {}), ("/api/sheets/append", {"order_id": "x"})]:
-        response = ops_post(path, body, token=token)
+        response = ops_post(path, body, token=token, client=client)
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_failed_token_attempts_are_limited_per_client(database_url: str) -> None:
+    client = new_client()
+    attempts = [
+        ops_post("/api/ops/outbox/drain", {}, token=f"guess-{n}", client=client).status_code
+        for n in range(FAILED_TOKENS)
+    ]
+    assert attempts == [401] * FAILED_TOKENS
+    limited = ops_post("/api/ops/outbox/drain", {}, token="guess-again", client=client)
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["Retry-After"]) <= FAILED_TOKENS_WINDOW
+    # Refused before the token is compared: even the right one says nothing to this client.
+    assert ops_post("/api/ops/outbox/drain", {}, client=client).status_code == 429
+    assert ops_post("/api/sheets/append", {"order_id": "x"}, client=client).status_code == 429
+    assert ops_post("/api/ops/outbox/drain", {}, client=new_client()).status_code == 200
+
+
+def test_the_right_token_is_never_throttled(database_url: str) -> None:
+    client = new_client()
+    for _ in range(FAILED_TOKENS + 5):
+        assert ops_post("/api/ops/outbox/drain", {}, client=client).status_code == 200
+    for n in range(FAILED_TOKENS):  # the successes counted nothing
+        assert (
+            ops_post("/api/ops/outbox/drain", {}, token=f"g{n}", client=client).status_code == 401
+        )
+
+
+def test_calls_without_a_token_are_not_failed_attempts(database_url: str) -> None:
+    client = new_client()
+    for _ in range(FAILED_TOKENS + 2):
+        assert ops_post("/api/ops/outbox/drain", {}, token=None, client=client).status_code == 401
+    assert ops_post("/api/ops/outbox/drain", {}, client=client).status_code == 200
+
+
+def test_print_files_count_failed_tokens_too(database_url: str) -> None:
+    client = new_client()
+    ops = function_app("ops").test_client()
+    path = "/api/ops/print-files/ord_x-1-front.png"
+    for n in range(FAILED_TOKENS):
+        wrong = {"Authorization": f"Bearer g{n}", "X-Forwarded-For": client}
+        assert ops.get(path, headers=wrong).status_code == 403
+    right = {"Authorization": f"Bearer {config.settings().ops_token}", "X-Forwarded-For": client}
+    assert ops.get(path, headers=right).status_code == 429
+    assert ops_post("/api/ops/outbox/drain", {}, client=client).status_code == 429
 
 
 def test_ops_routes_are_off_without_an_ops_token(database_url: str, monkeypatch) -> None:

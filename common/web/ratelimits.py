@@ -48,10 +48,26 @@ def client_id(request: flask.Request) -> str:
     return digest.hexdigest()[:32]
 
 
-def check(rate: RateLimit, request: flask.Request) -> None:
-    """Count this call; raise a 429 with `Retry-After` once the client is over the limit."""
-    hit = state.backend().hit(f"{rate.scope}:{client_id(request)}", rate.limit, rate.window_seconds)
+def _refuse(hit: state.Hit) -> None:
     if not hit.allowed:
         raise errors.RateLimited(
             f"too many requests; try again in {hit.retry_after} s", retry_after=hit.retry_after
         )
+
+
+def check(rate: RateLimit, request: flask.Request) -> None:
+    """Count this call; raise a 429 with `Retry-After` once the client is over the limit."""
+    _refuse(
+        state.backend().hit(f"{rate.scope}:{client_id(request)}", rate.limit, rate.window_seconds)
+    )
+
+
+def refuse_when_spent(rate: RateLimit, request: flask.Request) -> None:
+    """A 429 with `Retry-After` while the client has used up `rate`; counts nothing.
+
+    With `check` on failures only, a limit on failed attempts: `refuse_when_spent` first (a
+    client over the limit is refused before its attempt is even looked at), then `check` on
+    each failure. Callers that never fail are never counted.
+    """
+    key = f"{rate.scope}:{client_id(request)}"
+    _refuse(state.backend().peek(key, rate.limit, rate.window_seconds))

@@ -2,7 +2,10 @@
 unflagging orders).
 
 Every route needs `Authorization: Bearer <OPS_TOKEN>` (Cloud Scheduler or a person with the
-token); there is no cookie or origin involved.
+token); there is no cookie or origin involved. A client that sent a wrong token
+`OPS_FAILURES.limit` times in `OPS_FAILURES.window_seconds` gets a 429 (with `Retry-After`)
+for any token until the window ends; only failures count, so the right token never uses up
+the limit.
 """
 
 import hmac
@@ -18,20 +21,33 @@ from common.effects import order_mail, outbox, print_links, production, sheet, t
 from common.infra import config
 from common.shop import shipping
 from common.shop.lifecycle import Status
+from common.web import ratelimits
 from common.web.http import Call, Router
+from common.web.ratelimits import RateLimit
 
 config.require("OPS_TOKEN", "SENDGRID_API_KEY", "SHEET_ID")
 router = Router(check_origin=False)
+OPS_FAILURES = RateLimit("ops_token_failures", 10, 600)  # failed attempts, per client
 
 
 def has_ops_token(call: Call) -> bool:
+    """Whether the request carries the ops bearer token (compared in constant time).
+
+    A request that sends an `Authorization` header is an attempt: a client over its failed
+    attempts gets a 429 before its token is compared, and a wrong token counts one failure.
+    """
     expected = config.settings().ops_token
-    scheme, _, token = call.request.headers.get("Authorization", "").partition(" ")
-    return (
-        bool(expected)
-        and scheme.lower() == "bearer"
-        and hmac.compare_digest(token.strip().encode(), (expected or "").encode())
-    )
+    sent = call.request.headers.get("Authorization")
+    if not expected or sent is None:
+        return False
+    ratelimits.refuse_when_spent(OPS_FAILURES, call.request)
+    scheme, _, token = sent.partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(
+        token.strip().encode(), expected.encode()
+    ):
+        return True
+    ratelimits.check(OPS_FAILURES, call.request)
+    return False
 
 
 def require_ops_token(call: Call) -> None:
@@ -112,9 +128,12 @@ def move_order(call: Call) -> OrderOut:
     errors=(404, 409),
 )
 def clear_order_flag(call: Call) -> OrderOut:
-    """Clear a flag after looking at the order; the reason is kept in its history."""
+    """Clear a flag after looking at the order (the reason is kept in its history); a payment
+    that came while it was flagged is then settled."""
     require_ops_token(call)
-    return order_out(shipping.clear_flag(call.params["order_id"], call.body.reason))
+    cleared = shipping.clear_flag(call.params["order_id"], call.body.reason)
+    outbox.attempt(cleared.tasks, order_mail.HANDLERS | sheet.HANDLERS)
+    return order_out(cleared.order)
 
 
 @router.route("GET", "/api/ops/print-files/<name>", errors=(403, 404))
