@@ -135,7 +135,9 @@ def test_a_shopper_who_leaves_the_checkout_can_still_change_the_order(
     page.get_by_role("button", name="Change the order").click()
 
     page.wait_for_url(re.compile(rf"/quantity\?order={order_id}$"))
-    expect(page.get_by_role("heading", name="How many, in which sizes?")).to_be_visible()
+    # A one-size tote is asked how many, not in which sizes.
+    expect(page.get_by_role("heading", name="How many?", exact=True)).to_be_visible()
+    expect(page.get_by_role("spinbutton", name="How many? Canvas Tote, Natural")).to_have_value("24")
     assistant = page.get_by_role("textbox", name=re.compile("Tell the size assistant"))
     assistant.fill("make it 30")
     assistant.press("Enter")

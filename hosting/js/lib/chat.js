@@ -7,11 +7,13 @@ import { el } from './dom.js';
 let chats = 0;
 
 /**
- * createChat(root, {label, placeholder, intro, suggestions, send}) -> {say, focus}
+ * createChat(root, {label, placeholder, intro, suggestions, send, history, onChange}) -> {say, focus, restore}
  * `send(text)` resolves with the assistant's reply text (or null for none) and rejects with an
  * ApiError, which is shown in the log with a way to send the same message again.
+ * `history` ([{role: 'user'|'assistant', text}]) is shown after the intro, as the conversation
+ * so far; `onChange(messages)` hears of every message added since the intro.
  */
-export function createChat(root, { label, placeholder, intro, suggestions = [], send }) {
+export function createChat(root, { label, placeholder, intro, suggestions = [], send, history = [], onChange = null }) {
   const id = `chat-${++chats}`;
   // Focusable, so keyboard users can scroll the conversation when it overflows.
   const log = el('div', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': `${label}: conversation`, tabindex: 0 });
@@ -44,8 +46,9 @@ export function createChat(root, { label, placeholder, intro, suggestions = [], 
   root.replaceChildren(log, chips, form);
 
   let busy = false;
+  let messages = [];
 
-  function bubble(role, text, extra = []) {
+  function bubble(role, text, extra = [], { scroll = true } = {}) {
     const from = role === 'user' ? 'You' : 'Assistant';
     const item = el(
       'div',
@@ -55,9 +58,27 @@ export function createChat(root, { label, placeholder, intro, suggestions = [], 
       extra,
     );
     log.append(item);
-    item.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    if (scroll) item.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     log.scrollTop = log.scrollHeight;
+    if (role === 'user' || role === 'assistant') {
+      messages = [...messages, { role, text }];
+      if (scroll) onChange?.(messages);
+    }
     return item;
+  }
+
+  /** Show `past` as the conversation so far (after the intro), without scrolling the page. */
+  function restore(past) {
+    log.replaceChildren();
+    messages = [];
+    if (intro) bubble('assistant', intro, [], { scroll: false });
+    messages = [];
+    for (const message of past ?? []) {
+      if ((message.role === 'user' || message.role === 'assistant') && typeof message.text === 'string') {
+        bubble(message.role, message.text, [], { scroll: false });
+      }
+    }
+    if (chips) chips.hidden = messages.some((m) => m.role === 'user');
   }
 
   function typing() {
@@ -94,6 +115,8 @@ export function createChat(root, { label, placeholder, intro, suggestions = [], 
       retry.addEventListener('click', () => {
         item.remove();
         log.lastElementChild?.remove();
+        const last = messages.findLastIndex((m) => m.role === 'user' && m.text === message);
+        if (last >= 0) messages = messages.filter((_, i) => i !== last);
         submit(message);
       }, { once: true });
     } finally {
@@ -112,11 +135,15 @@ export function createChat(root, { label, placeholder, intro, suggestions = [], 
     }
   });
 
-  if (intro) bubble('assistant', intro);
+  restore(history);
 
   return {
     say: (text) => bubble('assistant', text),
     focus: () => input.focus(),
+    restore,
+    get messages() {
+      return messages;
+    },
     input,
   };
 }

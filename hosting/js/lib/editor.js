@@ -119,7 +119,12 @@ export function createEditor(root, { onCommit, onSelect, onHistory, announce }) 
 
   // ---- rendering -----------------------------------------------------------------------
 
+  function focusedLayer() {
+    return zone.contains(document.activeElement) ? document.activeElement.closest('.layer')?.dataset.id ?? null : null;
+  }
+
   function renderFrame() {
+    const focused = focusedLayer();
     frame.replaceChildren();
     if (!product) return;
     const box = area();
@@ -135,10 +140,12 @@ export function createEditor(root, { onCommit, onSelect, onHistory, announce }) 
       zone.setAttribute('aria-label', `Print area, ${sideLabel(side)}`);
       frame.append(zone);
     }
-    renderLayers();
+    renderLayers(focused);
   }
 
-  function renderLayers() {
+  function renderLayers(focused = focusedLayer()) {
+    // Redrawing replaces the layer elements: the one that had focus gets it back (or, when it
+    // is gone, the next layer), so undo, redo and a server update never drop keyboard focus.
     nodes.clear();
     const box = area();
     const shown = layers.filter((layer) => layer.area === side);
@@ -146,6 +153,14 @@ export function createEditor(root, { onCommit, onSelect, onHistory, announce }) 
     if (!shown.length) zone.append(empty);
     empty.textContent = layers.length ? `Nothing on the ${sideLabel(side)} yet.` : 'Your design appears here.';
     zone.classList.toggle('is-empty', !shown.length);
+    if (focused) {
+      const target = nodes.get(focused) ?? nodes.get(selected) ?? zone.querySelector('.layer');
+      (target ?? sideButton())?.focus({ preventScroll: true });
+    }
+  }
+
+  function sideButton() {
+    return root.closest('.studio-stage')?.querySelector('[data-side][aria-checked="true"]') ?? null;
   }
 
   function place(node, layer, box) {
@@ -283,7 +298,38 @@ export function createEditor(root, { onCommit, onSelect, onHistory, announce }) 
     commit(before);
     onSelect?.(null);
     announce?.(`${layerName(layer)} removed.`);
-    (zone.querySelector('.layer') ?? root.closest('.studio-stage')?.querySelector('[data-side][aria-checked="true"]'))?.focus();
+    (zone.querySelector('.layer') ?? sideButton())?.focus();
+  }
+
+  /**
+   * Move a layer one step up (`1`, in front of the next layer on its side) or down (`-1`) in
+   * the stacking order; prints paint the layers in this order. Says which layer it now covers
+   * or sits behind.
+   */
+  function restack(id, direction) {
+    const layer = current(id);
+    if (!layer) return;
+    const sameSide = layers.filter((l) => l.area === layer.area);
+    const at = sameSide.findIndex((l) => l.id === id);
+    const other = sameSide[at + direction];
+    if (!other) return;
+    const before = clone(layers);
+    const from = layers.findIndex((l) => l.id === id);
+    const to = layers.findIndex((l) => l.id === other.id);
+    layers.splice(from, 1);
+    layers.splice(to, 0, layer);
+    renderLayers();
+    commit(before);
+    onSelect?.(current(id));
+    announce?.(direction > 0 ? `${layerName(layer)} is now in front of ${layerName(other)}.` : `${layerName(layer)} is now behind ${layerName(other)}.`);
+  }
+
+  /** Where the layer is in the stacking order of its side: {index, count} (0 = at the back). */
+  function stacking(id) {
+    const layer = current(id);
+    if (!layer) return null;
+    const sameSide = layers.filter((l) => l.area === layer.area);
+    return { index: sameSide.findIndex((l) => l.id === id), count: sameSide.length };
   }
 
   function newId(prefix) {
@@ -331,7 +377,8 @@ export function createEditor(root, { onCommit, onSelect, onHistory, announce }) 
       remove(id);
       return;
     } else if (event.key === 'Escape') {
-      node(id)?.blur();
+      // Deselect, but keep focus where it is: the next Tab goes on from this layer.
+      event.preventDefault();
       select(null);
       return;
     } else {
@@ -448,6 +495,8 @@ export function createEditor(root, { onCommit, onSelect, onHistory, announce }) 
     snapshot: () => clone(layers),
     commitFrom: (before) => commit(before),
     remove,
+    restack,
+    stacking,
     addText,
     undo() {
       if (!past.length) return;

@@ -58,14 +58,68 @@ export function pieces(quantity) {
   return `${quantity.toLocaleString()} piece${quantity === 1 ? '' : 's'}`;
 }
 
-/** The item as designed: its mockup (this browser's preview first, else the order's), else the dyed blank. */
-export function itemMedia(item, product) {
-  const preview = designPreviews.get(item.design_id) ?? (item.mockups?.front ? item.mockups : null);
+// ---- Mockups: every printed side, each opening larger ------------------------------------------
+
+const SIDE_LABELS = { front: 'Front', back: 'Back' };
+let zoom = null;
+
+/** Show a mockup large in the page's one zoom dialog (Escape, Close or a click outside close it). */
+function openZoom(src, alt) {
+  if (!zoom) {
+    const image = el('img', { class: 'zoom-image', alt: '', width: 1024, height: 1024 });
+    const caption = el('p', { class: 'zoom-caption', id: 'zoom-caption' });
+    const close = el('button', { class: 'btn btn-secondary zoom-close', type: 'button', text: 'Close' });
+    const dialog = el('dialog', { class: 'zoom', 'aria-labelledby': 'zoom-caption' }, el('div', { class: 'zoom-inner' }, caption, image, close));
+    close.addEventListener('click', () => dialog.close());
+    dialog.addEventListener('click', (event) => {
+      if (event.target === dialog) dialog.close();
+    });
+    document.body.append(dialog);
+    zoom = { dialog, image, caption, close };
+  }
+  zoom.image.src = src;
+  zoom.image.alt = alt;
+  zoom.caption.textContent = alt;
+  zoom.dialog.showModal();
+  zoom.close.focus();
+}
+
+/**
+ * The sides of an item worth showing: those with something printed when that is known (this
+ * browser's copy of the design, or the print files of a paid order), else front and back.
+ */
+export function itemSides(item) {
+  const known = designPreviews.get(item.design_id)?.sides ?? item.printed_sides ?? Object.keys(item.print_files ?? {});
+  const sides = ['front', 'back'].filter((side) => known.includes(side));
+  return sides.length ? sides : ['front', 'back'];
+}
+
+/**
+ * A mockup that opens larger: a button around the image, named for what it shows.
+ * `alt` says what the picture is ("Classic Tee in Navy, your design, back").
+ */
+export function zoomableMockup(src, alt, { label = null, lazy = true } = {}) {
+  const button = el(
+    'button',
+    { class: 'mockup-zoom', type: 'button', 'aria-label': `Enlarge: ${alt}` },
+    el('img', { src, alt: '', width: 1024, height: 1024, loading: lazy ? 'lazy' : null, decoding: 'async' }),
+  );
+  button.addEventListener('click', () => openZoom(src, alt));
+  return el('figure', { class: 'mockup' }, button, label ? el('figcaption', { class: 'mockup-side', text: label }) : null);
+}
+
+/**
+ * The item as designed: its mockup of every printed side (the order's, else this browser's
+ * copy), each opening larger; else the dyed blank.
+ */
+export function itemMedia(item, product, { sides = itemSides(item) } = {}) {
+  const mockups = item.mockups?.front ? item.mockups : designPreviews.get(item.design_id);
   const name = product?.name ?? item.product_name;
   const wrapper = el('div', { class: 'item-media' });
-  const side = preview?.side === 'back' ? 'back' : 'front';
-  if (preview?.[side]) {
-    wrapper.append(el('img', { src: preview[side], alt: `${name} in ${item.color}, your design (${side})`, width: 1024, height: 1024, loading: 'lazy', decoding: 'async' }));
+  const shown = sides.filter((side) => mockups?.[side]);
+  if (shown.length) {
+    wrapper.classList.add('item-mockups');
+    wrapper.append(...shown.map((side) => zoomableMockup(mockups[side], `${name} in ${item.color}, your design, ${side}`, { label: SIDE_LABELS[side] })));
   } else if (product) {
     const color = findColor(product, item.color);
     wrapper.append(garmentFrame(product.image_url, `${name} in ${item.color}`));
@@ -74,11 +128,54 @@ export function itemMedia(item, product) {
   return wrapper;
 }
 
+// ---- Prices: every equation shows its parts ----------------------------------------------------
+
+/** pieces × tier price + size upcharges = line total, as numbers (cents). */
+export function priceParts(item) {
+  const upcharges = item.size_prices
+    .filter((s) => s.upcharge_cents > 0)
+    .map((s) => ({ size: s.size, quantity: s.quantity, cents: s.upcharge_cents }));
+  return {
+    pieces: item.quantity,
+    unit: item.unit_price_cents,
+    upcharges,
+    upchargeTotal: upcharges.reduce((sum, u) => sum + u.quantity * u.cents, 0),
+    total: item.line_total_cents,
+  };
+}
+
+/** "24 pieces × $39.50 + $6.00 for larger sizes = $954.00" (a `data-equation` line). */
+export function priceEquation(item, order, { className = 'price-equation' } = {}) {
+  const parts = priceParts(item);
+  return el(
+    'p',
+    { class: `equation ${className}`, dataset: { equation: 'line' } },
+    el('strong', { text: pieces(parts.pieces) }),
+    ` × ${money(parts.unit, order)}`,
+    parts.upchargeTotal ? ` + ${money(parts.upchargeTotal, order)} for larger sizes` : '',
+    ' = ',
+    el('strong', { class: 'equation-total', text: money(parts.total, order) }),
+  );
+}
+
+/** "Larger sizes: 2 × $3.00 (2XL) + 1 × $6.00 (3XL) = $12.00", or null without upcharges. */
+export function upchargeEquation(item, order) {
+  const parts = priceParts(item);
+  if (!parts.upcharges.length) return null;
+  return el(
+    'p',
+    { class: 'equation upcharge-equation', dataset: { equation: 'upcharges' } },
+    'Larger sizes cost more per piece: ',
+    parts.upcharges.map((u, i) => `${i ? ' + ' : ''}${u.quantity} × ${money(u.cents, order)} (${u.size})`).join(''),
+    ` = ${money(parts.upchargeTotal, order)}`,
+  );
+}
+
 /** Pieces, list price, volume savings and total, as a description list. */
 export function totalsList(order) {
   const rows = [
-    ['Pieces', order.quantity.toLocaleString()],
-    ['List price', money(order.total_cents + order.savings_cents, order)],
+    ['Pieces', order.quantity.toLocaleString(), 'is-count'],
+    ['List price', money(order.total_cents + order.savings_cents, order), 'is-list'],
   ];
   if (order.savings_cents > 0) rows.push(['Volume savings', `−${money(order.savings_cents, order)}`, 'is-saving']);
   return el(
@@ -89,9 +186,19 @@ export function totalsList(order) {
   );
 }
 
+/** Where the shopper edits the design of an item (the studio, on that design). */
+export function designUrl(item) {
+  return item.design_id ? `/studio?design=${encodeURIComponent(item.design_id)}` : null;
+}
+
+/** "Edit design" for an item made in the studio; null for a blank. */
+export function editDesignLink(item, { className = 'text-link' } = {}) {
+  const href = designUrl(item);
+  return href ? el('a', { class: className, href }, 'Edit design', el('span', { class: 'visually-hidden', text: ` of ${item.product_name}, ${item.color}` })) : null;
+}
+
 /** One line of an order, for the summary and confirmation pages. */
 export function itemSummary(item, product, order, { actions = null } = {}) {
-  const upcharged = item.size_prices.filter((s) => s.upcharge_cents > 0);
   return el(
     'li',
     { class: 'summary-item' },
@@ -102,13 +209,9 @@ export function itemSummary(item, product, order, { actions = null } = {}) {
       el('h3', { class: 'summary-item-title', text: item.product_name }),
       el('p', { class: 'summary-item-meta', text: `${item.color} · ${pieces(item.quantity)}` }),
       el('p', { class: 'size-chips' }, el('span', { class: 'visually-hidden', text: `Sizes: ${sizesText(item.sizes)}` }), Object.entries(item.sizes).map(([size, quantity]) => el('span', { class: 'size-chip', 'aria-hidden': 'true' }, el('strong', { text: String(quantity) }), size === 'OS' ? ' one size' : ` ${size}`))),
-      el(
-        'p',
-        { class: 'summary-item-price' },
-        `${money(item.unit_price_cents, order)} each`,
-        upcharged.length ? ` (${upcharged.map((s) => `${s.size} +${money(s.upcharge_cents, order)}`).join(', ')})` : '',
-        item.savings_cents > 0 ? el('span', { class: 'saving-note', text: ` · you save ${money(item.savings_cents, order)}` }) : '',
-      ),
+      priceEquation(item, order, { className: 'summary-item-price' }),
+      upchargeEquation(item, order),
+      item.savings_cents > 0 ? el('p', { class: 'saving-note summary-saving', text: `You save ${money(item.savings_cents, order)} with volume pricing.` }) : null,
       actions,
     ),
     el('p', { class: 'summary-item-total' }, el('span', { class: 'visually-hidden', text: 'Line total: ' }), money(item.line_total_cents, order)),

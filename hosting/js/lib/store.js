@@ -3,11 +3,13 @@
 
 const KEYS = {
   order: 'auren.order',
-  designs: 'auren.designs',
+  designIndex: 'auren.design-index',
+  designPrefix: 'auren.design.',
   studio: 'auren.studio',
   user: 'auren.user',
 };
 const MAX_DESIGNS = 30;
+const MAX_MESSAGES = 40;
 
 function read(key, fallback = null) {
   try {
@@ -34,30 +36,49 @@ export const currentOrder = {
   clear: () => write(KEYS.order, null),
 };
 
-/** Mockups of the designs made here, so order pages can show each item as designed. */
-export const designPreviews = {
+/** The sides of a design that have something printed on them (front first). */
+export function printedSides(layers) {
+  const sides = new Set((layers ?? []).map((layer) => layer.area));
+  return ['front', 'back'].filter((side) => sides.has(side));
+}
+
+/**
+ * The designs made in this browser, by design id: the server's last answer (`design`), the
+ * editor's layers (ahead of it while `dirty`), and the conversation about the design
+ * (`conversation_id`, `messages`), so the studio reopens any of them exactly as it was left.
+ */
+export const designStore = {
+  key: (designId) => KEYS.designPrefix + designId,
   get(designId) {
-    return designId ? read(KEYS.designs, {})[designId] ?? null : null;
+    return designId ? read(KEYS.designPrefix + designId) : null;
   },
-  remember(design) {
-    if (!design?.design_id) return;
-    const all = read(KEYS.designs, {});
-    delete all[design.design_id];
-    all[design.design_id] = {
-      front: design.mockups?.front ?? '',
-      back: design.mockups?.back ?? '',
-      // The side to show first: where the design has something printed.
-      side: design.layers?.some((layer) => layer.area === 'front') || !design.layers?.length ? 'front' : 'back',
-      product_id: design.product_id,
-      color: design.color,
-    };
-    const ids = Object.keys(all);
-    for (const stale of ids.slice(0, Math.max(0, ids.length - MAX_DESIGNS))) delete all[stale];
-    write(KEYS.designs, all);
+  /** Merge `patch` into the design's record; the most recently touched designs are kept. */
+  put(designId, patch) {
+    if (!designId) return null;
+    const record = { ...(read(KEYS.designPrefix + designId) ?? {}), ...patch, saved_at: Date.now() };
+    if (record.messages?.length > MAX_MESSAGES) record.messages = record.messages.slice(-MAX_MESSAGES);
+    write(KEYS.designPrefix + designId, record);
+    const index = read(KEYS.designIndex, []).filter((id) => id !== designId);
+    index.push(designId);
+    for (const stale of index.splice(0, Math.max(0, index.length - MAX_DESIGNS))) write(KEYS.designPrefix + stale, null);
+    write(KEYS.designIndex, index);
+    return record;
   },
 };
 
-/** The studio's work in progress: the design and the conversation about it. */
+/** Mockups of the designs made here, so order pages can show each item as designed. */
+export const designPreviews = {
+  get(designId) {
+    const design = designStore.get(designId)?.design;
+    if (!design?.mockups?.front) return null;
+    return { front: design.mockups.front, back: design.mockups.back, sides: printedSides(design.layers) };
+  },
+};
+
+/**
+ * The studio's work in progress: the design it is on (`design_id`), or, before there is one,
+ * the product, color and conversation so far. A bare /studio picks it up again.
+ */
 export const studioState = {
   get: () => read(KEYS.studio, {}),
   set: (state) => write(KEYS.studio, state),

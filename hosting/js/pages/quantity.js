@@ -5,7 +5,7 @@ import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
 import { createChat } from '../lib/chat.js';
 import { el } from '../lib/dom.js';
 import { loadCatalog } from '../lib/products.js';
-import { isPaid, itemMedia, money, pieces, totalsList } from '../lib/order-view.js';
+import { editDesignLink, isPaid, itemMedia, money, priceEquation, totalsList, upchargeEquation } from '../lib/order-view.js';
 import { currentOrder } from '../lib/store.js';
 import '../lib/site.js';
 
@@ -17,6 +17,9 @@ const totalsBody = document.getElementById('totals-body');
 const toSummary = document.getElementById('to-summary');
 const pageNotice = document.getElementById('quantity-notice');
 const totalsPanel = document.getElementById('totals');
+const undoRoot = document.getElementById('undo-notice');
+const pageTitle = document.getElementById('quantity-title');
+const pageLede = document.getElementById('quantity-lede');
 
 const orderId = new URLSearchParams(window.location.search).get('order') ?? currentOrder.get();
 let order = null;
@@ -100,16 +103,22 @@ function notFresh(item) {
   }
 }
 
+/** A product sold in one size only (a tote, a cap): it is asked "how many?", not "which sizes?". */
+function isOneSize(product, item) {
+  const sizes = product?.sizes ?? Object.keys(item.sizes);
+  return sizes.length === 1;
+}
+
 function itemView(item, index) {
   const product = products.get(item.product_id);
   const sizes = product?.sizes ?? Object.keys(item.sizes);
   const upcharges = product?.size_upcharges ?? {};
   const title = `${item.product_name}, ${item.color}`;
+  const oneSize = isOneSize(product, item);
   const inputs = new Map();
   const error = el('p', { class: 'field-error', id: `item-${index}-error`, hidden: true });
 
-  const cells = sizes.map((size) => {
-    const id = `item-${index}-size-${size}`;
+  function sizeInput(size, id) {
     const input = el('input', {
       class: 'input size-input',
       id,
@@ -128,15 +137,36 @@ function itemView(item, index) {
     });
     input.addEventListener('focus', () => input.select());
     inputs.set(size, input);
-    const label = size === 'OS' ? 'One size' : size;
-    return el(
-      'div',
-      { class: 'size-cell' },
-      el('label', { class: 'size-label', for: id, text: label }),
-      input,
-      upcharges[size] ? el('span', { class: 'size-upcharge', text: `+${money(upcharges[size], order)}` }) : el('span', { class: 'size-upcharge', 'aria-hidden': 'true', text: ' ' }),
-    );
-  });
+    return input;
+  }
+
+  const cells = oneSize
+    ? []
+    : sizes.map((size) => {
+        const id = `item-${index}-size-${size}`;
+        return el(
+          'div',
+          { class: 'size-cell' },
+          el('label', { class: 'size-label', for: id, text: size }),
+          sizeInput(size, id),
+          upcharges[size] ? el('span', { class: 'size-upcharge', text: `+${money(upcharges[size], order)}` }) : el('span', { class: 'size-upcharge', 'aria-hidden': 'true', text: ' ' }),
+        );
+      });
+  const quantityField = oneSize
+    ? el(
+        'div',
+        { class: 'qty-single' },
+        el('label', { class: 'size-legend', for: `item-${index}-quantity` }, 'How many?', el('span', { class: 'visually-hidden', text: ` ${title}` })),
+        el('div', { class: 'qty-single-row' }, sizeInput(sizes[0], `item-${index}-quantity`), el('span', { class: 'qty-single-unit', 'aria-hidden': 'true', text: 'pieces, one size' })),
+        error,
+      )
+    : el(
+        'fieldset',
+        { class: 'size-grid-wrap' },
+        el('legend', { class: 'size-legend' }, 'Quantities by size', el('span', { class: 'visually-hidden', text: ` for ${title}` })),
+        el('div', { class: 'size-grid' }, cells),
+        error,
+      );
 
   function readSizes() {
     const result = {};
@@ -161,10 +191,9 @@ function itemView(item, index) {
   }
 
   const media = itemMedia(item, product);
-  const priceLine = el('p', { class: 'qty-price' });
+  const pricing = el('div', { class: 'qty-pricing', 'aria-live': 'polite' });
   const tierHint = el('p', { class: 'tier-hint' });
   const ladder = el('ol', { class: 'tier-ladder', 'aria-label': `Price per piece for ${item.product_name}` });
-  const upchargeNote = el('p', { class: 'upcharge-note' });
   const removeButton = el('button', { class: 'text-button text-button-danger', type: 'button', text: 'Remove', 'aria-label': `Remove ${title} from the order` });
   removeButton.addEventListener('click', () => removeItem(index));
 
@@ -181,17 +210,12 @@ function itemView(item, index) {
         { class: 'qty-item-title-block' },
         el('h2', { class: 'qty-item-title', id: `item-${index}-title`, text: item.product_name }),
         el('p', { class: 'qty-item-meta', text: item.color }),
+        el('p', { class: 'qty-item-actions' }, editDesignLink(item), removeButton),
       ),
-      removeButton,
     ),
-    el(
-      'fieldset',
-      { class: 'size-grid-wrap' },
-      el('legend', { class: 'size-legend' }, 'Quantities by size', el('span', { class: 'visually-hidden', text: ` for ${title}` })),
-      el('div', { class: 'size-grid' }, cells),
-      error,
-    ),
-    el('div', { class: 'qty-pricing', 'aria-live': 'polite' }, priceLine, tierHint, upchargeNote),
+    quantityField,
+    pricing,
+    tierHint,
     ladder,
     el(
       'div',
@@ -217,12 +241,10 @@ function itemView(item, index) {
   };
 
   function renderPrices(current) {
-    const baseUnit = current.unit_price_cents;
-    priceLine.replaceChildren(
-      el('strong', { text: pieces(current.quantity) }),
-      ` × ${money(baseUnit, order)} = `,
-      el('strong', { class: 'qty-line-total', text: money(current.line_total_cents, order) }),
-      current.savings_cents > 0 ? el('span', { class: 'saving-note', text: ` You save ${money(current.savings_cents, order)} with volume pricing.` }) : '',
+    pricing.replaceChildren(
+      priceEquation(current, order, { className: 'qty-price' }),
+      upchargeEquation(current, order),
+      current.savings_cents > 0 ? el('p', { class: 'saving-note', text: `You save ${money(current.savings_cents, order)} with volume pricing.` }) : null,
     );
     const next = current.next_tier;
     tierHint.hidden = !next;
@@ -232,11 +254,6 @@ function itemView(item, index) {
         ` Add ${next.pieces_to_go} more to pay ${money(next.unit_price_cents, order)} each.`,
       );
     }
-    const upcharged = current.size_prices.filter((s) => s.upcharge_cents > 0);
-    upchargeNote.hidden = !upcharged.length;
-    upchargeNote.textContent = upcharged.length
-      ? `Larger sizes cost a little more: ${upcharged.map((s) => `${s.size} +${money(s.upcharge_cents, order)}`).join(', ')} per piece.`
-      : '';
     if (product) {
       const tiers = [{ min_quantity: 1, unit_price_cents: product.base_price_cents }, ...product.price_tiers.filter((t) => t.min_quantity > 1)];
       ladder.replaceChildren(
@@ -256,8 +273,8 @@ function itemView(item, index) {
 
   createChat(assistantRoot, {
     label: `Tell the size assistant the quantities for ${title}`,
-    placeholder: sizes.length > 1 ? 'e.g. 10 M, 5 L and 3 XL' : 'e.g. 25',
-    suggestions: sizes.length > 1 ? ['10 M, 5 L and 3 XL', 'Add 2 more L', '5 of each size'] : ['25 please', 'Add 10 more'],
+    placeholder: oneSize ? 'e.g. 25' : 'e.g. 10 M, 5 L and 3 XL',
+    suggestions: oneSize ? ['25 please', 'Add 10 more'] : ['10 M, 5 L and 3 XL', 'Add 2 more L', '5 of each size'],
     send: async (message) => {
       await flush();
       // A new item's starting quantity is only a placeholder: the shopper's first description
@@ -274,18 +291,61 @@ function itemView(item, index) {
   return view;
 }
 
+// Removing an item can be undone: the notice above the items puts it back where it was.
 async function removeItem(index) {
   await flush();
-  const items = draftItems().filter((_, i) => i !== index);
+  const all = draftItems();
+  const removed = all[index];
+  const name = `${order.items[index].product_name}, ${order.items[index].color}`;
   try {
-    show(await postJSON('/api/orders/draft', { order_id: order.id, items }));
-    document.getElementById('quantity-title').focus();
+    show(await postJSON('/api/orders/draft', { order_id: order.id, items: all.filter((_, i) => i !== index) }));
+    offerUndo(name, () => restoreItem(removed, index, name));
   } catch (error) {
     showPageNotice(error, 'The design was not removed');
   }
 }
 
+async function restoreItem(removed, index, name) {
+  await flush();
+  const items = draftItems();
+  items.splice(Math.min(index, items.length), 0, removed);
+  try {
+    show(await postJSON('/api/orders/draft', { order_id: order.id, items }));
+    undoRoot.hidden = true;
+    undoRoot.replaceChildren();
+    const restored = itemsRoot.querySelectorAll('.qty-item-title')[Math.min(index, views.length - 1)];
+    restored?.setAttribute('tabindex', '-1');
+    restored?.focus();
+    hidePageNotice();
+    return name;
+  } catch (error) {
+    showPageNotice(error, `${name} was not put back`);
+    return null;
+  }
+}
+
+function offerUndo(name, undo) {
+  const button = el('button', { class: 'btn btn-secondary btn-sm', type: 'button', text: 'Undo', 'aria-describedby': 'undo-text' });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    if (!(await undo())) button.disabled = false;
+  });
+  undoRoot.replaceChildren(el('p', { class: 'undo-text', id: 'undo-text', text: `Removed ${name} from the order.` }), button);
+  undoRoot.hidden = false;
+  button.focus();
+}
+
+/** "How many?" when every item comes in one size; "How many, in which sizes?" otherwise. */
+function renderHeading() {
+  const oneSize = order.items.length > 0 && order.items.every((item) => isOneSize(products.get(item.product_id), item));
+  pageTitle.textContent = oneSize ? 'How many?' : 'How many, in which sizes?';
+  pageLede.textContent = oneSize
+    ? 'Type how many you need, or just tell the assistant, for example “24”. Prices update as you go.'
+    : 'Type a number under each size, or just tell the assistant, for example “10 M, 5 L and 3 XL”. Prices update as you go.';
+}
+
 function buildItems() {
+  renderHeading();
   views = order.items.map((item, index) => itemView(item, index));
   itemsRoot.replaceChildren(...views.map((view) => view.node));
   if (!views.length) {

@@ -1,16 +1,19 @@
 // Page 3b, the design studio: the design assistant (chat), the live mockup with its layer
 // editor, the product and color, and the hand-over to the quantities page.
 //
-// A design exists on the server from the first moment there is something to print: the chat's
-// brief is turned into artwork and mockups by POST /api/generate-image, hand edits are saved by
-// POST /api/designs, and later chat messages change the design on the server directly.
+// The studio works on one design, named in its URL (/studio?design=<id>): every edit is saved
+// to it on the server (POST /api/designs; the chat's brief becomes artwork through
+// POST /api/generate-image, and later chat messages change the design on the server directly).
+// This browser keeps each design's last saved state and its conversation by design id, so a
+// reload, Back and Forward, and a second tab all show the same design. Starting from a product
+// (/studio?product=tote&color=Natural) makes a new design once and puts its id in the URL.
 
 import { ApiError, api, describeError, getJSON, postJSON } from '../lib/api.js';
 import { createChat } from '../lib/chat.js';
 import { el } from '../lib/dom.js';
 import { FONT_LABELS, createEditor, layerName } from '../lib/editor.js';
 import { findColor, firstBulkTier, loadCatalog, swatches } from '../lib/products.js';
-import { currentOrder, designPreviews, studioState } from '../lib/store.js';
+import { currentOrder, designStore, studioState } from '../lib/store.js';
 import '../lib/site.js';
 
 const SAVE_DELAY_MS = 700;
@@ -19,8 +22,10 @@ const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
 const studioRoot = document.querySelector('.studio');
 const stageRoot = document.getElementById('stage');
+const stageHelp = document.getElementById('stage-help');
 const productSelect = document.getElementById('product-select');
 const swatchRoot = document.getElementById('color-swatches');
+const colorNote = document.getElementById('color-note');
 const productLine = document.getElementById('studio-product');
 const layerList = document.getElementById('layer-list');
 const layersEmpty = document.getElementById('layers-empty');
@@ -31,6 +36,8 @@ const proofFront = document.getElementById('proof-front');
 const proofBack = document.getElementById('proof-back');
 const notice = document.getElementById('studio-notice');
 const continueButton = document.getElementById('continue');
+const continueLabel = continueButton.textContent;
+const newDesignLink = document.getElementById('new-design');
 const undoButton = document.getElementById('undo');
 const redoButton = document.getElementById('redo');
 const sideSwitch = document.getElementById('side-switch');
@@ -42,9 +49,11 @@ const state = {
   products: [],
   product: null,
   color: null,
+  wantedColor: null, // the color the shopper last picked, kept for products that have it
   design: null, // the server's last DesignOut
   conversationId: null,
   dirty: false, // layers changed here since the last save
+  ready: false, // start-up is over: from now on, changes are kept
 };
 let saveTimer = 0;
 let saving = null;
@@ -78,6 +87,7 @@ const chat = createChat(document.getElementById('design-chat'), {
     'A minimal mountain on a natural tote',
   ],
   send: sendToAssistant,
+  onChange: () => persist(),
 });
 
 async function sendToAssistant(message) {
@@ -90,11 +100,13 @@ async function sendToAssistant(message) {
   state.conversationId = answer.conversation_id;
   persist();
   if (answer.design) {
-    applyDesign(answer.design);
+    applyDesign(answer.design, { adoptColor: true });
   } else if (!state.design && !isEmpty(answer.brief)) {
     await createFromBrief(answer.brief);
   } else if (answer.brief?.product_id && !state.design) {
-    chooseProduct(answer.brief.product_id, answer.brief.color);
+    chooseProduct(answer.brief.product_id, answer.brief.color ?? state.wantedColor);
+    if (answer.brief.color && state.color.name === answer.brief.color) state.wantedColor = state.color.name;
+    persist();
   }
   return answer.reply;
 }
@@ -106,7 +118,7 @@ function isEmpty(brief) {
 /** The first design of the conversation: its brief on the product it names (or the one chosen). */
 async function createFromBrief(brief) {
   const product = state.products.find((p) => p.id === brief.product_id) ?? state.product;
-  const color = (brief.color && findColor(product, brief.color)) || (product === state.product ? state.color : product.colors[0]);
+  const color = (brief.color && findColor(product, brief.color)) || findColor(product, state.wantedColor) || (product === state.product ? state.color : product.colors[0]);
   chooseProduct(product.id, color.name);
   setStatus('Creating your design…', 'busy');
   const design = await postJSON('/api/generate-image', {
@@ -115,30 +127,66 @@ async function createFromBrief(brief) {
     color: color.name,
     brief: { ...brief, product_id: product.id, color: color.name },
   }, { timeoutMs: 60000 });
-  applyDesign(design);
+  applyDesign(design, { adoptColor: true });
 }
 
 // ---- the design ----------------------------------------------------------------------------
 
-/** Show a design the server made or saved; its layers become the editor's (one undo step). */
-function applyDesign(design, { fromSave = false } = {}) {
+/** The design this page is on, from now on: its id goes into the URL (no new history entry). */
+function adopt(designId) {
+  const url = new URL(window.location.href);
+  if (url.searchParams.get('design') !== designId) {
+    url.search = `?${new URLSearchParams({ design: designId })}`;
+    history.replaceState(history.state, '', url);
+  }
+  studioState.set({ design_id: designId });
+  newDesignLink.hidden = false;
+}
+
+/**
+ * Show a design the server made or saved; its layers become the editor's (one undo step).
+ * `adoptColor`: the design's color is the shopper's choice now (the assistant changed it).
+ */
+function applyDesign(design, { fromSave = false, adoptColor = false } = {}) {
+  if (state.design?.design_id !== design.design_id) adopt(design.design_id);
+  if (adoptColor || !state.wantedColor) state.wantedColor = design.color;
   state.design = design;
-  designPreviews.remember(design);
   chooseProduct(design.product_id, design.color, { silent: true });
   if (!fromSave) {
     editor.setLayers(design.layers);
-    // Show the side the design is on when the one in view is empty.
-    const sides = new Set(design.layers.map((layer) => layer.area));
-    if (sides.size && !sides.has(editor.side)) editor.setSide([...sides][0]);
+    showSideWithLayers(design.layers);
   } else {
     mergeUrls(design.layers);
   }
   showProof(design);
   persist();
   renderLayerList();
-  continueButton.disabled = false;
-  studioRoot.classList.add('has-design');
   setStatus(design.warnings?.length ? 'Saved. An image may print blurry at its size.' : 'Saved.', 'saved');
+}
+
+/** Show the side the design is on when the one in view is empty. */
+function showSideWithLayers(layers) {
+  const sides = new Set(layers.map((layer) => layer.area));
+  if (sides.size && !sides.has(editor.side)) editor.setSide([...sides][0]);
+}
+
+/** Reopen a design as this browser last kept it: layers, product, color, conversation. */
+function restore(record) {
+  state.design = record.design;
+  state.conversationId = record.conversation_id ?? null;
+  state.wantedColor = record.wanted_color ?? record.design.color;
+  chooseProduct(record.design.product_id, record.design.color, { silent: true });
+  const layers = record.dirty && record.layers ? record.layers : record.design.layers;
+  editor.setLayers(layers, { record: false });
+  showSideWithLayers(layers);
+  showProof(record.design);
+  chat.restore(record.messages ?? []);
+  renderLayerList();
+  state.dirty = Boolean(record.dirty);
+  newDesignLink.hidden = false;
+  renderReady();
+  if (state.dirty) scheduleSave();
+  else setStatus(record.design.warnings?.length ? 'Saved. An image may print blurry at its size.' : 'Saved.', 'saved');
 }
 
 // A save answers with the layers as stored: image URLs come from the server.
@@ -162,7 +210,7 @@ function scheduleSave() {
   persist();
   setStatus('Unsaved changes…', 'busy');
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => save(), SAVE_DELAY_MS);
+  saveTimer = setTimeout(() => save().catch(() => {}), SAVE_DELAY_MS);
 }
 
 /** Save the editor's layers now if they changed; resolves when nothing is left to save. */
@@ -182,6 +230,7 @@ async function save() {
   const layers = editor.layers.map(({ url, ...layer }) => layer);
   if (!layers.length && !state.design) {
     state.dirty = false;
+    persist();
     return;
   }
   state.dirty = false;
@@ -195,6 +244,7 @@ async function save() {
   try {
     const design = await saving;
     if (state.dirty) {
+      if (state.design?.design_id !== design.design_id) adopt(design.design_id);
       state.design = design;
     } else {
       applyDesign(design, { fromSave: true });
@@ -211,14 +261,29 @@ async function save() {
   }
 }
 
+/** Keep the design (or, before there is one, the product and the conversation) in this browser. */
 function persist() {
-  studioState.set({
-    product_id: state.product?.id ?? null,
-    color: state.color?.name ?? null,
-    conversation_id: state.conversationId,
-    design: state.design ? { ...state.design, layers: editor.layers } : null,
-    dirty: state.dirty,
-  });
+  if (!state.ready) return;
+  const conversation = { conversation_id: state.conversationId, messages: chat.messages };
+  if (state.design) {
+    designStore.put(state.design.design_id, {
+      design: state.design,
+      layers: editor.layers,
+      dirty: state.dirty,
+      wanted_color: state.wantedColor,
+      ...conversation,
+    });
+  } else {
+    studioState.set({ product_id: state.product?.id ?? null, color: state.color?.name ?? null, wanted_color: state.wantedColor, ...conversation });
+  }
+  renderReady();
+}
+
+/** Continue once the design is saved somewhere and has something to print. */
+function renderReady() {
+  const ready = Boolean(state.design && editor.layers.length);
+  continueButton.disabled = !ready;
+  studioRoot.classList.toggle('has-design', ready);
 }
 
 function setStatus(text, tone = '') {
@@ -238,6 +303,37 @@ function hideNotice() {
   notice.hidden = true;
   notice.replaceChildren();
 }
+
+// The same design edited in another tab: follow it, unless this tab has changes of its own.
+window.addEventListener('storage', (event) => {
+  const id = state.design?.design_id;
+  if (!id || event.key !== designStore.key(id) || state.dirty || saving) return;
+  const record = designStore.get(id);
+  if (!record?.design) return;
+  const layers = record.dirty && record.layers ? record.layers : record.design.layers;
+  const changed = JSON.stringify(layers) !== JSON.stringify(editor.layers) || record.design.version !== state.design.version || record.design.color !== state.color?.name || record.design.product_id !== state.product?.id;
+  state.conversationId = record.conversation_id ?? state.conversationId;
+  if ((record.messages?.length ?? 0) !== chat.messages.length) chat.restore(record.messages ?? []);
+  if (!changed) return;
+  state.design = record.design;
+  state.wantedColor = record.wanted_color ?? state.wantedColor;
+  chooseProduct(record.design.product_id, record.design.color, { silent: true });
+  editor.setLayers(layers, { record: false });
+  showProof(record.design);
+  renderLayerList();
+  renderReady();
+  setStatus('Saved (changed in another tab).', 'saved');
+});
+
+// Back or Forward from a page restored from the browser's cache: the button is ready again,
+// and the design is the one kept here (another page or tab may have moved on).
+window.addEventListener('pageshow', (event) => {
+  if (!event.persisted) return;
+  continueButton.textContent = continueLabel;
+  continueButton.removeAttribute('aria-busy');
+  const record = state.design ? designStore.get(state.design.design_id) : null;
+  if (record?.design && !state.dirty && !saving && record.saved_at) restore(record);
+});
 
 // ---- product and color ---------------------------------------------------------------------
 
@@ -262,6 +358,8 @@ function renderSwatches() {
   swatchRoot.replaceChildren(
     swatches(product, state.color, (color) => {
       state.color = color;
+      state.wantedColor = color.name;
+      colorNote.textContent = '';
       editor.setColor(color);
       productLine.textContent = `${product.name} · ${color.name}`;
       clearTimeout(colorTimer);
@@ -299,10 +397,15 @@ async function recolor() {
   }
 }
 
+// Another product keeps the color the shopper picked when it comes in it; when it does not,
+// its first color stands in, and the note says so (the picked color returns with a product
+// that has it).
 productSelect.addEventListener('change', () => {
   const product = state.products.find((p) => p.id === productSelect.value);
-  const color = findColor(product, state.color?.name) ?? product.colors[0];
-  chooseProduct(product.id, color.name);
+  const wanted = state.wantedColor ?? state.color?.name;
+  const kept = findColor(product, wanted);
+  chooseProduct(product.id, (kept ?? product.colors[0]).name);
+  colorNote.textContent = kept || !wanted ? '' : `The ${product.name} does not come in ${wanted}, so it shows in ${state.color.name}. Pick any color above.`;
   recolor();
 });
 
@@ -333,11 +436,55 @@ stageRoot.addEventListener('sidechange', () => {
   renderLayerList();
 });
 
+// ---- phones: what the sticky mockup and the bottom bar cover -------------------------------
+
+const stageSection = document.querySelector('.studio-stage');
+const bottomBar = document.querySelector('.tool-next');
+const header = document.querySelector('.site-header');
+
+/** The page's scroll padding follows the sticky mockup, the Continue bar and the layer sheet. */
+function measureCover() {
+  const sticky = getComputedStyle(stageSection).position === 'sticky';
+  const fixed = getComputedStyle(bottomBar).position === 'fixed';
+  const top = (header?.offsetHeight ?? 0) + (sticky ? stageSection.offsetHeight : 0);
+  const bottom = fixed ? bottomBar.offsetHeight + (controls.hidden ? 0 : controls.offsetHeight) : 0;
+  document.documentElement.style.setProperty('--studio-cover-top', `${top}px`);
+  document.documentElement.style.setProperty('--studio-cover-bottom', `${bottom}px`);
+}
+
+new ResizeObserver(measureCover).observe(stageSection);
+new ResizeObserver(measureCover).observe(bottomBar);
+new ResizeObserver(measureCover).observe(controls);
+
+// ---- help: for the pointer in hand ---------------------------------------------------------
+
+const touchHelp = window.matchMedia('(pointer: coarse), (max-width: 40rem)');
+
+function renderHelp() {
+  if (touchHelp.matches) {
+    stageHelp.dataset.help = 'touch';
+    stageHelp.textContent = 'Tap a layer to select it, then drag it to move. Drag its corner handle to resize and its top handle to rotate; fine-tune in the panel that opens.';
+  } else {
+    stageHelp.dataset.help = 'keys';
+    stageHelp.replaceChildren(
+      'Select a layer, then drag it, or use the arrow keys to move, ',
+      el('kbd', { text: '+' }), '/', el('kbd', { text: '−' }), ' to resize and ',
+      el('kbd', { text: '[' }), '/', el('kbd', { text: ']' }), ' to rotate. ',
+      el('kbd', { text: 'Delete' }), ' removes it.',
+    );
+  }
+}
+
+renderHelp();
+touchHelp.addEventListener('change', renderHelp);
+
 // ---- layers panel --------------------------------------------------------------------------
 
 function renderLayerList() {
   const layers = editor.layers;
   const selected = editor.selected?.id ?? null;
+  // Rebuilding the list must not drop keyboard focus from the layer's button.
+  const focused = layerList.contains(document.activeElement) ? document.activeElement.closest('[data-layer]')?.dataset.layer : null;
   // Print-quality warnings of the last saved design, by layer (an upload printed under 150 DPI).
   const warnings = new Map((state.design?.warnings ?? []).map((warning) => [warning.layer, warning]));
   layersEmpty.hidden = layers.length > 0;
@@ -355,6 +502,7 @@ function renderLayerList() {
             type: 'button',
             'aria-pressed': String(layer.id === selected),
             'aria-describedby': warning ? warningId : null,
+            dataset: { layer: layer.id },
             on: { click: () => editor.focusLayer(layer.id) },
           },
           el('span', { class: `layer-icon layer-icon-${layer.type}`, 'aria-hidden': 'true' }),
@@ -365,6 +513,7 @@ function renderLayerList() {
       );
     }),
   );
+  if (focused) layerList.querySelector(`[data-layer="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
 }
 
 function warningText(warning) {
@@ -397,14 +546,33 @@ function slide(id, patch, done) {
   }
 }
 
+/** Bring forward / Send backward: aria-disabled at either end, so focus stays on the button. */
+function stackButtons(layer) {
+  const place = editor.stacking(layer.id);
+  const forward = el('button', { class: 'btn btn-secondary btn-sm', type: 'button', id: 'layer-forward', text: 'Bring forward', 'aria-disabled': String(place.index >= place.count - 1) });
+  const backward = el('button', { class: 'btn btn-secondary btn-sm', type: 'button', id: 'layer-backward', text: 'Send backward', 'aria-disabled': String(place.index <= 0) });
+  forward.addEventListener('click', () => forward.getAttribute('aria-disabled') !== 'true' && editor.restack(layer.id, 1));
+  backward.addEventListener('click', () => backward.getAttribute('aria-disabled') !== 'true' && editor.restack(layer.id, -1));
+  return el('div', { class: 'controls-actions', role: 'group', 'aria-label': 'Stacking order' }, forward, backward);
+}
+
+function updateStackButtons(layer) {
+  const place = editor.stacking(layer.id);
+  controls.querySelector('#layer-forward')?.setAttribute('aria-disabled', String(place.index >= place.count - 1));
+  controls.querySelector('#layer-backward')?.setAttribute('aria-disabled', String(place.index <= 0));
+}
+
 function renderControls(layer) {
+  const hadFocus = controls.contains(document.activeElement) ? document.activeElement.id : null;
   if (!layer) {
     controls.hidden = true;
     controls.replaceChildren();
+    delete controls.dataset.layer;
+    document.body.classList.remove('has-sheet');
     return;
   }
-  // Keep typing undisturbed: while the text box has focus, only the numbers follow the layer.
-  if (controls.dataset.layer === layer.id && controls.contains(document.activeElement)) {
+  // Keep typing undisturbed: while the panel has focus, only the numbers follow the layer.
+  if (controls.dataset.layer === layer.id && hadFocus !== null) {
     for (const [name, format] of [['scale', (v) => `${Math.round(v * 100)}%`], ['rotation', (v) => `${Math.round(v)}°`]]) {
       const input = controls.querySelector(`#layer-${name}`);
       if (input && document.activeElement !== input) {
@@ -412,10 +580,16 @@ function renderControls(layer) {
         input.closest('.field').querySelector('output').textContent = format(layer[name]);
       }
     }
+    updateStackButtons(layer);
     return;
   }
   controls.dataset.layer = layer.id;
-  const parts = [el('p', { class: 'controls-title', text: layerName(layer) })];
+  const done = el('button', { class: 'btn btn-secondary btn-sm controls-done', type: 'button', text: 'Done' });
+  done.addEventListener('click', () => {
+    editor.select(null);
+    stageRoot.querySelector(`.layer[data-id="${CSS.escape(layer.id)}"]`)?.focus();
+  });
+  const parts = [el('div', { class: 'controls-head' }, el('p', { class: 'controls-title', id: 'controls-title', text: layerName(layer) }), done)];
   if (layer.type === 'text') {
     const text = el('input', { class: 'input', id: 'layer-text', type: 'text', maxlength: 40, value: layer.text, autocomplete: 'off' });
     text.addEventListener('change', () => {
@@ -445,24 +619,34 @@ function renderControls(layer) {
     range('Size', 'layer-scale', {
       min: 0.05, max: 4, step: 0.01, value: layer.scale,
       format: (v) => `${Math.round(v * 100)}%`,
-      onInput: (value, done) => slide(layer.id, { scale: value }, done),
+      onInput: (value, finished) => slide(layer.id, { scale: value }, finished),
     }),
     range('Rotation', 'layer-rotation', {
       min: -180, max: 180, step: 1, value: layer.rotation,
       format: (v) => `${Math.round(v)}°`,
-      onInput: (value, done) => slide(layer.id, { rotation: value }, done),
+      onInput: (value, finished) => slide(layer.id, { rotation: value }, finished),
     }),
+    stackButtons(layer),
   );
   const other = layer.area === 'back' ? 'front' : 'back';
   const actions = el('div', { class: 'controls-actions' });
   if (state.product.print_areas.some((a) => a.name === other)) {
-    actions.append(el('button', { class: 'btn btn-secondary btn-sm', type: 'button', text: `Move to ${other}`, on: { click: () => editor.update(layer.id, { area: other }) } }));
+    actions.append(el('button', { class: 'btn btn-secondary btn-sm', type: 'button', id: 'layer-side', text: `Print on the ${other} instead`, on: { click: () => editor.update(layer.id, { area: other }) } }));
   }
-  actions.append(el('button', { class: 'btn btn-danger btn-sm', type: 'button', text: 'Delete layer', on: { click: () => editor.remove(layer.id) } }));
+  actions.append(el('button', { class: 'btn btn-danger btn-sm', type: 'button', id: 'layer-delete', text: 'Delete layer', on: { click: () => editor.remove(layer.id) } }));
   parts.push(actions);
   controls.replaceChildren(...parts);
   controls.hidden = false;
+  document.body.classList.add('has-sheet');
+  if (hadFocus) (controls.querySelector(`#${CSS.escape(hadFocus)}`) ?? done).focus({ preventScroll: true });
 }
+
+// Escape in the layer's panel goes back to the layer on the stage.
+controls.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || !controls.dataset.layer) return;
+  event.preventDefault();
+  stageRoot.querySelector(`.layer[data-id="${CSS.escape(controls.dataset.layer)}"]`)?.focus();
+});
 
 // ---- add text, upload, undo ----------------------------------------------------------------
 
@@ -537,7 +721,6 @@ async function openDraft() {
 continueButton.addEventListener('click', async () => {
   if (continueButton.getAttribute('aria-busy') === 'true') return;
   continueButton.setAttribute('aria-busy', 'true');
-  const label = continueButton.textContent;
   continueButton.textContent = 'Saving your design…';
   try {
     await flushSave();
@@ -555,11 +738,12 @@ continueButton.addEventListener('click', async () => {
     const order = await postJSON('/api/orders/draft', { order_id: draft?.id, items });
     currentOrder.set(order.id);
     if (mine < 0) markNew(order.id, design.design_id);
+    // The design is in the order now: a bare /studio starts the next one. Back comes here.
     studioState.clear();
     window.location.assign(`/quantity?order=${encodeURIComponent(order.id)}`);
   } catch (error) {
     showError(error, 'We could not add your design to an order');
-    continueButton.textContent = label;
+    continueButton.textContent = continueLabel;
     continueButton.removeAttribute('aria-busy');
   }
 });
@@ -574,6 +758,49 @@ function markNew(orderId, designId) {
 }
 
 // ---- start ---------------------------------------------------------------------------------
+
+/** /studio?product=tote&color=Natural: a new design of that product, made once. */
+async function startFromProduct(productId, colorName) {
+  chooseProduct(productId, colorName, { silent: true });
+  state.wantedColor = state.color.name;
+  state.ready = true;
+  chat.say(`You picked the ${state.product.name} in ${state.color.name}. What should we print on it?`);
+  setStatus('Starting your design…', 'busy');
+  // A save of something added meanwhile waits for this one, and goes to the same design.
+  saving = postJSON('/api/designs', { product_id: state.product.id, color: state.color.name, layers: [] });
+  try {
+    const design = await saving;
+    if (state.dirty) {
+      adopt(design.design_id);
+      state.design = design;
+      persist();
+    } else {
+      applyDesign(design, { fromSave: true });
+    }
+  } catch (error) {
+    // The first edit creates the design instead.
+    showError(error, 'Your design is not saved yet');
+    setStatus('Not saved.', 'error');
+  } finally {
+    saving = null;
+  }
+}
+
+/** /studio?design=<id>: the design as this browser last kept it. */
+function openDesign(designId) {
+  const record = designStore.get(designId);
+  state.ready = true;
+  if (record?.design) {
+    restore(record);
+    return;
+  }
+  chooseProduct(state.products[0].id, null, { silent: true });
+  history.replaceState(history.state, '', '/studio');
+  notice.className = 'notice notice-info notice-compact';
+  notice.removeAttribute('role');
+  notice.replaceChildren(el('div', {}, el('p', { class: 'notice-title', text: 'This design is not in this browser' }), el('p', { class: 'notice-detail', text: 'It was made in another browser, or has been cleared from this one. Start a new one here: the assistant can help.' })));
+  notice.hidden = false;
+}
 
 async function start() {
   productSelect.replaceChildren(el('option', { text: 'Loading products…' }));
@@ -592,28 +819,30 @@ async function start() {
   productSelect.disabled = false;
 
   const params = new URLSearchParams(window.location.search);
-  const saved = studioState.get();
-  const fromCatalog = params.get('product');
-  if (fromCatalog && state.products.some((p) => p.id === fromCatalog)) {
-    if (saved.product_id !== fromCatalog || saved.design) studioState.clear();
-    chooseProduct(fromCatalog, params.get('color'));
-    chat.say(`You picked the ${state.product.name} in ${state.color.name}. What should we print on it?`);
-  } else if (saved.product_id && state.products.some((p) => p.id === saved.product_id)) {
-    state.conversationId = saved.conversation_id ?? null;
-    chooseProduct(saved.product_id, saved.color);
-    if (saved.design) {
-      state.design = saved.design;
-      editor.setLayers(saved.design.layers, { record: false });
-      showProof(saved.design);
-      continueButton.disabled = false;
-      studioRoot.classList.add('has-design');
-      state.dirty = Boolean(saved.dirty);
-      if (state.dirty) scheduleSave();
-      else setStatus('Saved.', 'saved');
-      chat.say('Welcome back: your design is as you left it.');
-    }
+  const known = (id) => state.products.some((p) => p.id === id);
+  if (params.get('design')) {
+    openDesign(params.get('design'));
+  } else if (params.get('product') && known(params.get('product'))) {
+    if (params.has('new')) studioState.clear();
+    await startFromProduct(params.get('product'), params.get('color'));
   } else {
-    chooseProduct(state.products[0].id, null);
+    if (params.has('new')) {
+      studioState.clear();
+      history.replaceState(history.state, '', '/studio');
+    }
+    const saved = studioState.get();
+    if (saved.design_id && designStore.get(saved.design_id)?.design) {
+      adopt(saved.design_id);
+      openDesign(saved.design_id);
+    } else {
+      // A fresh design (nothing is saved until there is something to print), or the product
+      // and conversation of one not made yet.
+      chooseProduct(known(saved.product_id) ? saved.product_id : state.products[0].id, saved.color, { silent: true });
+      state.wantedColor = saved.wanted_color ?? saved.color ?? null;
+      state.conversationId = saved.conversation_id ?? null;
+      chat.restore(saved.messages ?? []);
+      state.ready = true;
+    }
   }
   renderLayerList();
 }

@@ -4,7 +4,7 @@
 import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
 import { el } from '../lib/dom.js';
 import { loadCatalog } from '../lib/products.js';
-import { isPaid, itemSummary, statusSentence, totalsList } from '../lib/order-view.js';
+import { editDesignLink, isPaid, itemSummary, statusSentence, totalsList } from '../lib/order-view.js';
 import { currentOrder, signedInHint } from '../lib/store.js';
 import '../lib/site.js';
 
@@ -15,7 +15,20 @@ const status = document.getElementById('summary-status');
 const signIn = document.getElementById('sign-in');
 const signedIn = document.getElementById('signed-in');
 
-const orderId = new URLSearchParams(window.location.search).get('order') ?? currentOrder.get();
+const params = new URLSearchParams(window.location.search);
+const orderId = params.get('order') ?? currentOrder.get();
+
+// Back from sign-in (?checkout=1), on the way to pay: this page stays in the history as it is,
+// without the flag, so Back from the checkout returns here and nothing forwards again.
+let forwarding = Boolean(orderId && params.has('checkout'));
+if (forwarding) {
+  history.replaceState(history.state, '', `/summary?${new URLSearchParams({ order: orderId })}`);
+  window.location.assign(checkoutUrl(orderId));
+}
+
+function checkoutUrl(id) {
+  return `/checkout?${new URLSearchParams({ order: id })}`;
+}
 
 function loginUrl(provider, returnTo) {
   return `/api/auth/login?${new URLSearchParams({ provider, return_to: returnTo })}`;
@@ -44,15 +57,18 @@ function editButton(order) {
   return button;
 }
 
-function render(order, products) {
-  const editable = order.status === 'draft';
-  list.replaceChildren(
-    ...order.items.map((item) =>
-      itemSummary(item, products.get(item.product_id), order, {
-        actions: editable ? el('a', { class: 'text-link', href: `/quantity?order=${encodeURIComponent(order.id)}`, text: 'Change sizes', 'aria-label': `Change sizes of ${item.product_name}, ${item.color}` }) : null,
-      }),
-    ),
+function itemActions(order, item) {
+  if (order.status !== 'draft') return null;
+  return el(
+    'p',
+    { class: 'summary-item-actions' },
+    el('a', { class: 'text-link', href: `/quantity?order=${encodeURIComponent(order.id)}`, text: 'Change sizes', 'aria-label': `Change sizes of ${item.product_name}, ${item.color}` }),
+    editDesignLink(item),
   );
+}
+
+function render(order, products) {
+  list.replaceChildren(...order.items.map((item) => itemSummary(item, products.get(item.product_id), order, { actions: itemActions(order, item) })));
   totals.replaceChildren(totalsList(order));
   status.textContent = `${order.items.length} item${order.items.length === 1 ? '' : 's'}, total ${totals.querySelector('.totals-grand dd').textContent}.`;
 
@@ -65,23 +81,26 @@ function render(order, products) {
     return;
   }
   if (order.status === 'pending_payment') {
-    showNotice('Payment not finished', 'You left the secure checkout before paying. Continue where you left off, or change the order first.', editButton(order), 'info');
+    const resume = el('a', { class: 'btn btn-primary', href: checkoutUrl(order.id), text: 'Continue to secure checkout' });
+    showNotice('Payment not finished', 'You left the secure checkout before paying. Continue where you left off, or change the order first.', el('div', { class: 'notice-actions' }, resume, editButton(order)), 'info');
   } else if (order.status !== 'draft') {
     showNotice(statusSentence(order.status), 'It can no longer be paid. Start a new design to order again.', el('a', { class: 'btn btn-secondary', href: '/start', text: 'Start designing' }));
     return;
   }
 
-  const checkout = `/checkout?order=${encodeURIComponent(order.id)}`;
-  document.getElementById('sign-in-google').href = loginUrl('google', checkout);
-  document.getElementById('sign-in-apple').href = loginUrl('apple', checkout);
-  document.getElementById('to-checkout').href = checkout;
-  document.getElementById('switch-account').href = loginUrl('google', checkout);
+  // Sign-in comes back here (then on to checkout), so Back from the checkout is this page.
+  const afterSignIn = `/summary?${new URLSearchParams({ order: order.id, checkout: '1' })}`;
+  document.getElementById('sign-in-google').href = loginUrl('google', afterSignIn);
+  document.getElementById('sign-in-apple').href = loginUrl('apple', afterSignIn);
+  document.getElementById('to-checkout').href = checkoutUrl(order.id);
+  document.getElementById('switch-account').href = loginUrl('google', afterSignIn);
   const user = signedInHint.get();
   signIn.hidden = Boolean(user);
   signedIn.hidden = !user;
 }
 
 async function start() {
+  if (forwarding) return;
   if (!orderId) {
     showNotice('No order yet', 'Design something first, then review it here.', el('a', { class: 'btn btn-primary', href: '/start', text: 'Start designing' }), 'empty');
     return;
@@ -107,3 +126,12 @@ async function start() {
 }
 
 start();
+
+// Back from the checkout to a page the browser kept: the order has moved on (awaiting payment).
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) {
+    forwarding = false;
+    notice.hidden = true;
+    start();
+  }
+});
