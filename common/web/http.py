@@ -340,9 +340,10 @@ def _error_response(exc: errors.ApiError) -> flask.Response:
 
 
 def _database_unavailable(exc: Exception) -> bool:
-    from sqlalchemy import exc as sa_exc
+    """Unreachable, or past one of its deadlines (`common.infra.db.unavailable`)."""
+    from common.infra import db
 
-    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError)
+    return db.unavailable(exc)
 
 
 def _unhandled(exc: Exception, rid: str) -> flask.Response:

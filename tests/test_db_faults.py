@@ -1,0 +1,436 @@
+"""A database that hangs or drops connections, put in front of the real Postgres by a proxy
+(`tests/faults.py`): the `orders` function answers 503 with Retry-After within 5 s while the
+database is away, and serves again by itself once it is back (issue 14).
+
+Requests run in threads joined with a deadline of their own, so a request that hangs fails
+its test after `HARD_LIMIT` seconds instead of hanging the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+
+import flask.testing
+import pytest
+import sqlalchemy
+from sqlalchemy.engine import make_url
+
+from common.infra import config, db
+from common.web import sessions
+from tests import faults
+from tests.conftest import function_app
+
+BOUND = 5.0  # s: with the database away, every request answers 503 within this (issue 14)
+HARD_LIMIT = 20.0  # s: a request still running after this is hung; the test fails
+CONCURRENT = 10  # requests at once: more than the pool's 5 connections
+TEE_ITEM = {"product_id": "classic-tee", "color": "Black", "sizes": {"M": 10, "L": 5}}
+
+
+# --- running requests with a deadline ---------------------------------------------------
+
+
+class Answer:
+    def __init__(self, status: int, headers: dict[str, str], body: Any, seconds: float):
+        self.status, self.headers, self.body, self.seconds = status, headers, body, seconds
+
+    def __repr__(self) -> str:
+        return f"<{self.status} after {self.seconds:.2f} s>"
+
+
+def answer(call: Callable[[], Any]) -> Answer:
+    started = time.monotonic()
+    response = call()
+    return Answer(
+        response.status_code,
+        dict(response.headers),
+        response.get_json(silent=True),
+        time.monotonic() - started,
+    )
+
+
+def within(calls: list[Callable[[], Any]], limit: float = HARD_LIMIT) -> list[Answer]:
+    """Run `calls` at once, each in a thread; fail when any has not answered after `limit`."""
+    answers: list[Answer | BaseException | None] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            answers[i] = answer(calls[i])
+        except BaseException as exc:  # handed to the test below
+            answers[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(calls))]
+    deadline = time.monotonic() + limit
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    hung = sum(thread.is_alive() for thread in threads)
+    if hung:
+        done = [a for a in answers if isinstance(a, Answer)]
+        pytest.fail(f"{hung} of {len(calls)} requests still waiting after {limit} s ({done})")
+    for result in answers:
+        if isinstance(result, BaseException):
+            raise result
+    return [a for a in answers if isinstance(a, Answer)]
+
+
+def one(call: Callable[[], Any]) -> Answer:
+    return within([call])[0]
+
+
+def assert_unavailable(answers: list[Answer], bound: float = BOUND) -> None:
+    for a in answers:
+        assert a.status == 503, (a, a.body)
+        assert a.body["error"]["code"] == "database_unavailable"
+        assert a.headers.get("Retry-After") == "5"
+        assert a.seconds < bound, f"answered after {a.seconds:.2f} s, more than {bound} s"
+
+
+# --- the app on the proxy ----------------------------------------------------------------
+
+
+def _upstream(url: sqlalchemy.URL) -> tuple[str, int] | str:
+    unix_sock = url.query.get("unix_sock")
+    if unix_sock:
+        return str(unix_sock)
+    return (url.host or "127.0.0.1", url.port or 5432)
+
+
+def _switch_database(environ: dict[str, str]) -> dict[str, str | None]:
+    """Set these variables and rebuild settings and engine; return what to put back."""
+    previous = {name: os.environ.get(name) for name in environ}
+    for name, value in environ.items():
+        os.environ[name] = value
+    config.settings.cache_clear()
+    db.reset_engine()
+    return previous
+
+
+def _restore(previous: dict[str, str | None]) -> None:
+    db.reset_engine()
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    config.settings.cache_clear()
+
+
+@pytest.fixture
+def proxy(database_url: str) -> Iterator[faults.FaultProxy]:
+    """The instance's engine on DATABASE_URL through a fault proxy in front of the test
+    database (forwarding to begin with); the real URL again afterwards."""
+    url = make_url(database_url)
+    with faults.FaultProxy(_upstream(url)) as fault:
+        proxied = url.difference_update_query(["unix_sock"]).set(host="127.0.0.1", port=fault.port)
+        previous = _switch_database({"DATABASE_URL": proxied.render_as_string(False)})
+        try:
+            yield fault
+        finally:
+            fault.set_mode(faults.FORWARD)
+            _restore(previous)
+
+
+class Shopper:
+    """A browser on the `orders` function with one draft of its own."""
+
+    def __init__(self) -> None:
+        self.client: flask.testing.FlaskClient = function_app("orders").test_client()
+        self.order_id = ""
+
+    def new_draft(self) -> Answer:
+        return answer(lambda: self.client.post("/api/orders/draft", json={"items": [TEE_ITEM]}))
+
+    def read(self) -> Any:
+        return self.client.get(f"/api/orders/{self.order_id}")
+
+    def browser(self) -> flask.testing.FlaskClient:
+        """Another client with this shopper's cookie (test clients are not shared by threads)."""
+        cookie = self.client.get_cookie(sessions.COOKIE_NAME)
+        assert cookie is not None
+        client = function_app("orders").test_client()
+        client.set_cookie(sessions.COOKIE_NAME, cookie.value)
+        return client
+
+
+@pytest.fixture
+def shopper(proxy: faults.FaultProxy) -> Shopper:
+    """A shopper whose draft was saved through the proxy while it forwarded: the pool holds
+    a connection that was working when the database went away."""
+    shopper = Shopper()
+    saved = shopper.new_draft()
+    assert saved.status == 200, saved.body
+    shopper.order_id = saved.body["id"]
+    return shopper
+
+
+def read_order(client: flask.testing.FlaskClient, order_id: str) -> Callable[[], Any]:
+    return lambda: client.get(f"/api/orders/{order_id}")
+
+
+def new_draft() -> Callable[[], Any]:
+    client = function_app("orders").test_client()
+    return lambda: client.post("/api/orders/draft", json={"items": [TEE_ITEM]})
+
+
+# --- the faults --------------------------------------------------------------------------
+
+
+def test_through_the_proxy_forwarding_the_shop_serves(
+    proxy: faults.FaultProxy, shopper: Shopper
+) -> None:
+    read = one(shopper.read)
+    assert read.status == 200 and read.body["id"] == shopper.order_id
+    assert proxy.accepted >= 1  # the engine really went through the proxy
+
+
+def test_a_database_that_never_answers_gets_503_within_5_s(
+    proxy: faults.FaultProxy, shopper: Shopper
+) -> None:
+    proxy.set_mode(faults.HANG)
+    # The pooled connection, which worked a moment ago, no longer answers.
+    pooled = one(shopper.read)
+    print(f"\nhung database, pooled connection: {pooled}")
+    assert_unavailable([pooled])
+    # A write, on a new connection that is accepted and never answered.
+    fresh = one(new_draft())
+    print(f"hung database, new connection: {fresh}")
+    assert_unavailable([fresh])
+
+
+def test_many_requests_at_once_on_a_hung_database_all_get_503_within_5_s(
+    proxy: faults.FaultProxy, shopper: Shopper
+) -> None:
+    browsers = [shopper.browser() for _ in range(CONCURRENT // 2)]
+    proxy.set_mode(faults.HANG)
+    calls = [read_order(b, shopper.order_id) for b in browsers]
+    calls += [new_draft() for _ in range(CONCURRENT - len(calls))]
+    answers = within(calls)
+    print(f"\n{len(answers)} at once on a hung database: {sorted(a.seconds for a in answers)}")
+    assert_unavailable(answers)
+    # And again: the pool did not stay stuck on the first wave.
+    again = within([read_order(b, shopper.order_id) for b in browsers])
+    print(f"a second wave: {sorted(a.seconds for a in again)}")
+    assert_unavailable(again)
+
+
+def test_dropped_connections_get_503_at_once(proxy: faults.FaultProxy, shopper: Shopper) -> None:
+    proxy.set_mode(faults.DROP)
+    pooled = one(shopper.read)
+    fresh = one(new_draft())
+    print(f"\ndropped connections: {pooled}, {fresh}")
+    assert_unavailable([pooled, fresh], bound=1.0)
+
+
+def test_the_shop_serves_again_by_itself_once_the_database_is_back(
+    proxy: faults.FaultProxy, shopper: Shopper
+) -> None:
+    proxy.set_mode(faults.HANG)
+    assert_unavailable([one(shopper.read)])
+    proxy.set_mode(faults.DROP)
+    assert_unavailable([one(shopper.read)])
+    proxy.set_mode(faults.FORWARD)
+    back = one(shopper.read)  # the same engine and pool: nothing was restarted
+    assert back.status == 200 and back.body["id"] == shopper.order_id, back.body
+    assert back.seconds < BOUND
+    answers = within([read_order(shopper.browser(), shopper.order_id) for _ in range(6)])
+    assert [a.status for a in answers] == [200] * 6
+
+
+# --- the Cloud SQL connector path --------------------------------------------------------
+
+
+class FakeConnector:
+    """Stands in for `google.cloud.sql.connector.Connector` and connects the way it does for
+    pg8000: a socket of its own, opened without a timeout, handed to pg8000 as `sock` (for
+    which pg8000 sets no timeout either), and the other keyword arguments passed on."""
+
+    upstream: ClassVar[tuple[str, int] | str] = ""
+    calls: ClassVar[list[dict[str, Any]]] = []
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    def connect(self, instance: str, driver: str, **kwargs: Any) -> Any:
+        import pg8000.dbapi
+
+        assert driver == "pg8000"
+        FakeConnector.calls.append({k: v for k, v in kwargs.items() if k != "password"})
+        kwargs.pop("enable_iam_auth", None)
+        user, database = kwargs.pop("user"), kwargs.pop("db")
+        password = kwargs.pop("password", None)
+        if isinstance(self.upstream, str):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(self.upstream)
+        else:
+            sock = socket.create_connection(self.upstream)
+        sock.settimeout(None)
+        try:
+            return pg8000.dbapi.connect(
+                user, database=database, password=password, sock=sock, **kwargs
+            )
+        except BaseException:
+            sock.close()
+            raise
+
+
+@pytest.fixture
+def cloud_sql(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[faults.FaultProxy]:
+    """The instance's engine on INSTANCE_CONNECTION_NAME, through the connector (a fake one,
+    see above) and a fault proxy in front of the test database."""
+    from google.cloud.sql import connector
+
+    url = make_url(database_url)
+    with faults.FaultProxy(_upstream(url)) as fault:
+        monkeypatch.setattr(connector, "Connector", FakeConnector)
+        monkeypatch.setattr(FakeConnector, "upstream", ("127.0.0.1", fault.port))
+        monkeypatch.setattr(FakeConnector, "calls", [])
+        previous = _switch_database(
+            {
+                "DATABASE_URL": "",
+                "INSTANCE_CONNECTION_NAME": "auren-test:us-central1:auren",
+                "DB_NAME": url.database or "",
+                "DB_USER": url.username or "postgres",
+                "DB_PASS": url.password or "",
+            }
+        )
+        try:
+            yield fault
+        finally:
+            fault.set_mode(faults.FORWARD)
+            _restore(previous)
+
+
+def _attempts_settle(limit: float = HARD_LIMIT) -> None:
+    """Wait until no abandoned connection attempt is running any more."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        taken = [db._Attempt.running.acquire(blocking=False) for _ in range(db.MAX_CONNECTIONS)]
+        for got in taken:
+            if got:
+                db._Attempt.running.release()
+        if all(taken):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"connection attempts still running after {limit} s")
+
+
+def test_through_the_cloud_sql_connector_the_same_deadlines_hold(
+    cloud_sql: faults.FaultProxy,
+) -> None:
+    shopper = Shopper()
+    saved = shopper.new_draft()
+    assert saved.status == 200, saved.body
+    shopper.order_id = saved.body["id"]
+    call = FakeConnector.calls[0]
+    assert call["timeout"] == 2 and call["startup_params"] == db.SESSION_SETTINGS
+    with db.engine().connect() as conn:
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "1500ms"
+
+    cloud_sql.set_mode(faults.HANG)
+    pooled = one(shopper.read)
+    fresh = one(new_draft())
+    print(f"\nCloud SQL path, hung: pooled {pooled}, new connection {fresh}")
+    assert_unavailable([pooled, fresh])
+    answers = within([new_draft() for _ in range(CONCURRENT)])
+    print(f"{CONCURRENT} at once: {sorted(round(a.seconds, 2) for a in answers)}")
+    assert_unavailable(answers)
+
+    cloud_sql.set_mode(faults.DROP)
+    assert_unavailable([one(shopper.read)])
+    cloud_sql.set_mode(faults.FORWARD)
+    _attempts_settle()  # the attempts given up on end once the proxy resets what it held
+    back = one(shopper.read)
+    assert back.status == 200 and back.body["id"] == shopper.order_id, back.body
+
+
+# --- the deadlines themselves ------------------------------------------------------------
+
+
+def socket_timeout(conn: sqlalchemy.Connection) -> float | None:
+    raw: Any = conn.connection.dbapi_connection  # pg8000's connection
+    timeout: float | None = raw._usock.gettimeout()
+    return timeout
+
+
+def test_the_deadlines_fit_the_budget() -> None:
+    from devtools.deploy_config import FUNCTIONS
+
+    assert BOUND == db.REQUEST_BUDGET
+    slowest = max(2 * db.SOCKET_TIMEOUT, db.POOL_TIMEOUT + db.SOCKET_TIMEOUT)
+    assert slowest < db.REQUEST_BUDGET
+    assert db.POOL_OPTIONS["pool_timeout"] == db.POOL_TIMEOUT
+    assert db.POOL_OPTIONS["pool_pre_ping"] is True
+    # The server ends a slow statement before the client gives up on the connection.
+    assert db.LOCK_TIMEOUT_MS < db.STATEMENT_TIMEOUT_MS < db.SOCKET_TIMEOUT * 1000
+    # No transaction of a running function is ended for being idle.
+    longest = max(spec.timeout_seconds for spec in FUNCTIONS.values())
+    assert longest * 1000 <= db.IDLE_IN_TRANSACTION_TIMEOUT_MS
+
+
+def test_every_connection_has_the_session_deadlines(engine: sqlalchemy.Engine) -> None:
+    with engine.connect() as conn:
+        shown = {
+            name: conn.exec_driver_sql(f"SHOW {name}").scalar()
+            for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+        }
+        assert socket_timeout(conn) == db.SOCKET_TIMEOUT
+    assert shown == {
+        "statement_timeout": "1500ms",
+        "lock_timeout": "1s",
+        "idle_in_transaction_session_timeout": "5min",
+    }
+
+
+def test_a_slow_statement_is_ended_by_the_server_and_is_a_503(engine: sqlalchemy.Engine) -> None:
+    started = time.monotonic()
+    with pytest.raises(sqlalchemy.exc.DBAPIError) as raised, engine.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_sleep(5)")
+    assert db.sqlstate(raised.value) == "57014"
+    assert db.unavailable(raised.value)
+    assert 1.4 < time.monotonic() - started < db.SOCKET_TIMEOUT
+    assert not raised.value.connection_invalidated  # the connection was fine, only slow
+
+
+def test_a_long_lock_wait_ends_and_is_a_503(engine: sqlalchemy.Engine) -> None:
+    with engine.begin() as holder:
+        holder.exec_driver_sql("SELECT pg_advisory_xact_lock(14014)")
+        started = time.monotonic()
+        with pytest.raises(sqlalchemy.exc.DBAPIError) as raised, engine.begin() as waiter:
+            waiter.exec_driver_sql("SELECT pg_advisory_xact_lock(14014)")
+    assert db.sqlstate(raised.value) == "55P03"
+    assert db.unavailable(raised.value)
+    assert 0.9 < time.monotonic() - started < db.STATEMENT_TIMEOUT_MS / 1000
+
+
+def test_migrations_run_without_the_request_deadlines(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    server = make_url(database_url)
+    name = f"auren_slow_{os.getpid()}_{time.monotonic_ns() % 10**8}"
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    cfg = dataclasses.replace(
+        config.settings(), database_url=server.set(database=name).render_as_string(False)
+    )
+    eng = db.build_engine(cfg)
+    try:
+        # Longer than both the statement timeout and the socket timeout of a request.
+        monkeypatch.setattr(db, "migration_files", lambda: [("0001_slow", "SELECT pg_sleep(2.5)")])
+        assert db.migrate(eng) == ["0001_slow"]
+        with eng.connect() as conn:  # the pool's one connection, its deadlines back
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "1500ms"
+            assert socket_timeout(conn) == db.SOCKET_TIMEOUT
+    finally:
+        eng.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
