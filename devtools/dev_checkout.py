@@ -25,18 +25,6 @@ from common.shop import pricing
 from common.web.http import html_page, same_site
 
 WEBHOOK_PATH = "/api/webhooks/stripe"
-SESSION_SECONDS = 24 * 3600
-LOCAL_CUSTOMER = {
-    "name": "Local Tester",
-    "address": {
-        "line1": "1 Test Street",
-        "line2": None,
-        "city": "Springfield",
-        "state": "IL",
-        "postal_code": "62701",
-        "country": "US",
-    },
-}
 
 
 def checkout_page(request: Request, session_id: str) -> Response:
@@ -68,7 +56,7 @@ def checkout_page(request: Request, session_id: str) -> Response:
     paid = outcome == "paid"
     event = stripe_event(
         "checkout.session.completed" if paid else "checkout.session.expired",
-        session_object(session, paid=paid),
+        checkout_provider.local_session_object(session, paid=paid),
     )
     status, answer = deliver(request, event)
     if not 200 <= status < 300:
@@ -79,40 +67,6 @@ def checkout_page(request: Request, session_id: str) -> Response:
         )
     checkout_provider.set_local_session_status(session, "complete" if paid else "expired")
     return flask.redirect(params["success_url" if paid else "cancel_url"], code=303)
-
-
-def _amount(params: dict[str, Any]) -> tuple[int, str]:
-    items = params["line_items"]
-    total = sum(item["quantity"] * item["price_data"]["unit_amount"] for item in items)
-    return total, items[0]["price_data"]["currency"]
-
-
-def session_object(session: dict[str, Any], *, paid: bool) -> dict[str, Any]:
-    """The `checkout.session` object Stripe puts in its events, for this local session."""
-    params = session["params"]
-    total, currency = _amount(params)
-    return {
-        "id": session["id"],
-        "object": "checkout.session",
-        "amount_subtotal": total,
-        "amount_total": total,
-        "currency": currency,
-        "client_reference_id": params["client_reference_id"],
-        "collected_information": {"shipping_details": LOCAL_CUSTOMER if paid else None},
-        "created": session["created"],
-        "customer_details": {"email": params["customer_email"], **LOCAL_CUSTOMER} if paid else None,
-        "customer_email": params["customer_email"],
-        "expires_at": session["created"] + SESSION_SECONDS,
-        "livemode": False,
-        "metadata": params["metadata"],
-        "mode": params["mode"],
-        "payment_intent": session["payment_intent"] if paid else None,
-        "payment_status": "paid" if paid else "unpaid",
-        "status": "complete" if paid else "expired",
-        "success_url": params["success_url"],
-        "cancel_url": params["cancel_url"],
-        "url": None,
-    }
 
 
 def stripe_event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +117,7 @@ def deliver(request: Request, event: dict[str, Any]) -> tuple[int, str]:
 
 def _page(session: dict[str, Any]) -> Response:
     params = session["params"]
-    total, currency = _amount(params)
+    total, currency = checkout_provider.local_amount(params)
     rows = []
     for item in params["line_items"]:
         product, unit = item["price_data"]["product_data"], item["price_data"]["unit_amount"]

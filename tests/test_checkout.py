@@ -598,6 +598,7 @@ def test_an_order_never_sends_stripe_more_than_its_line_item_limit(database_url:
             None,
             None,
             None,
+            None,
             (),
         )
 

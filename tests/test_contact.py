@@ -167,6 +167,10 @@ def test_a_cross_site_post_is_refused(engine, address) -> None:
     assert response.status_code == 403
 
 
+def test_a_line_that_nfkc_lengthens_keeps_its_tail() -> None:
+    assert normalize_text("Wait\u2026 what?\nok", keep_lines=True) == "Wait... what?\nok"
+
+
 def test_messages_keep_their_line_breaks_and_lose_invisible_characters() -> None:
     raw = "Hi\u200b there,\r\n\r\n\r\n\r\nWe need\t 50  hoodies.\x00\n-- Ada "
     assert (

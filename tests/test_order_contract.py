@@ -12,6 +12,7 @@ import sqlalchemy
 from sqlalchemy import text
 
 from common.infra import config
+from common.providers import checkout as checkout_provider
 from common.providers import mail, sheets
 from tests.conftest import function_app
 from tests.test_checkout import (
@@ -219,11 +220,18 @@ def test_a_flag_survives_reopen_a_new_checkout_and_a_later_payment(engine) -> No
     row = order_row(engine, pending.order_id)
     assert row.status == "pending_payment" and row.flagged_reason == reason
 
+    paid_session = checkout_provider.local_session(session["id"])
+    assert paid_session is not None
+    checkout_provider.set_local_session_status(paid_session, "complete")  # as Stripe has it
     cleared = ops(
         f"/api/ops/orders/{pending.order_id}/clear-flag", {"reason": "called the shopper"}
     )
     assert cleared.status_code == 200
-    assert order_row(engine, pending.order_id).flagged_reason is None
+    row = order_row(engine, pending.order_id)
+    assert row.flagged_reason is None
+    # The payment that came while it was flagged is settled now: it matches, so it is paid.
+    assert row.status == "paid"
+    assert cleared.get_json()["events"][-1]["cause"] == "ops"
     with engine.connect() as conn:
         kinds = conn.execute(
             text(
@@ -433,3 +441,16 @@ def catalog_area(product_id: str, side: str) -> list[dict[str, Any]]:
 def drain_all() -> dict[str, int]:
     answer: dict[str, int] = ops("/api/ops/outbox/drain", {}).get_json()
     return answer
+
+
+def test_a_design_moved_to_another_product_is_not_paid_on_the_old_one(engine) -> None:
+    shopper = new_shopper(engine)
+    design = save_design(shopper, product_id="classic-tee", color="Black", layers=[TITLE])
+    order = new_draft(shopper, [{**TEE_ITEM, "design_id": design["design_id"]}])
+    save_design(
+        shopper, design_id=design["design_id"], product_id="hoodie", color="Navy", layers=[TITLE]
+    )
+    refused = checkout(shopper, order["id"])
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "design_product_mismatch"
+    assert order_row(engine, order["id"]).status == "draft"

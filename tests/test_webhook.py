@@ -587,7 +587,7 @@ MALFORMED_CASES: list[tuple[str, Any, str]] = [
     ("created a string", lambda p: {**_session()(p), "created": "yesterday"}, "paid"),
     ("created far out of range", lambda p: {**_session()(p), "created": 10**20}, "paid"),
     ("created a bool", lambda p: {**_session()(p), "created": True}, "paid"),
-    ("order_id in metadata a number", _session(metadata={"order_id": 5}), "paid"),
+    ("order_id in metadata a number", _session(metadata={"order_id": 5}), "order_not_found"),
     (
         "an unknown type with metadata a list",
         lambda p: event("customer.created", {"id": "cus_1", "metadata": ["x"]}),
@@ -632,3 +632,13 @@ def test_a_malformed_but_signed_delivery_never_gets_a_5xx(engine, capsys, build,
         [entry] = [line for line in logged if line["message"] == "stripe event malformed"]
         assert entry["severity"] == "ERROR"
         assert entry["event_id"] == event_id and entry["problems"]
+
+
+def test_only_our_metadata_names_an_order_not_a_buyer_chosen_reference(engine) -> None:
+    """A payment link's buyer sets `client_reference_id`; our sessions carry metadata."""
+    pending = pending_order(engine)
+    other = session_object(pending, id="cs_test_" + secrets.token_hex(8), metadata={})
+    answer = send(event("checkout.session.completed", other)).get_json()
+    assert answer["outcome"] == "order_not_found"
+    row = order_row(engine, pending.order_id)
+    assert (row.status, row.flagged_reason) == ("pending_payment", None)

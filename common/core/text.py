@@ -30,7 +30,7 @@ def normalize_text(
     """
     if keep_lines:
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        joined = "\n".join(normalize_text(line, max_chars=len(line)) for line in lines)
+        joined = "\n".join(normalize_text(line, max_chars=max_chars) for line in lines)
         return re.sub(r"\n{3,}", "\n\n", joined).strip()[:max_chars].rstrip()
     text = unicodedata.normalize("NFKC", text)
     kept = "".join(

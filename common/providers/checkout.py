@@ -59,6 +59,10 @@ class CheckoutProvider(Protocol):
         `expired`, or `complete` when it was paid meanwhile)."""
         ...
 
+    def paid_session(self, session_id: str) -> dict[str, Any] | None:
+        """The session, as Stripe's events show it, when it is paid; else None."""
+        ...
+
 
 def _unavailable(what: str, exc: Any) -> errors.ServiceUnavailable:
     """Stripe could not be reached or failed: logged, and a 503 the shopper can retry."""
@@ -118,6 +122,17 @@ class StripeCheckout:
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
             raise _unavailable("stripe expire failed", exc) from None
 
+    def paid_session(self, session_id: str) -> dict[str, Any] | None:
+        import stripe
+
+        try:
+            found = self._client.v1.checkout.sessions.retrieve(session_id)
+        except stripe.InvalidRequestError:
+            return None
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            raise _unavailable("stripe retrieve failed", exc) from None
+        return found.to_dict() if found.payment_status == "paid" else None
+
 
 class LocalCheckout:
     """Stripe Checkout's stand-in: sessions kept in the state backend for the dev page."""
@@ -162,6 +177,60 @@ class LocalCheckout:
             set_local_session_status(session, "expired")
             return "expired"
         return str(session["status"])
+
+    def paid_session(self, session_id: str) -> dict[str, Any] | None:
+        session = local_session(session_id)
+        if session is None or session["status"] != "complete":
+            return None
+        return local_session_object(session, paid=True)
+
+
+# The customer a local checkout "collects".
+LOCAL_CUSTOMER = {
+    "name": "Local Tester",
+    "address": {
+        "line1": "1 Test Street",
+        "line2": None,
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+        "country": "US",
+    },
+}
+
+
+def local_amount(params: dict[str, Any]) -> tuple[int, str]:
+    items = params["line_items"]
+    total = sum(item["quantity"] * item["price_data"]["unit_amount"] for item in items)
+    return total, items[0]["price_data"]["currency"]
+
+
+def local_session_object(session: dict[str, Any], *, paid: bool) -> dict[str, Any]:
+    """The `checkout.session` object Stripe puts in its events, for this local session."""
+    params = session["params"]
+    total, currency = local_amount(params)
+    return {
+        "id": session["id"],
+        "object": "checkout.session",
+        "amount_subtotal": total,
+        "amount_total": total,
+        "currency": currency,
+        "client_reference_id": params["client_reference_id"],
+        "collected_information": {"shipping_details": LOCAL_CUSTOMER if paid else None},
+        "created": session["created"],
+        "customer_details": {"email": params["customer_email"], **LOCAL_CUSTOMER} if paid else None,
+        "customer_email": params["customer_email"],
+        "expires_at": session["created"] + LOCAL_SESSION_SECONDS,
+        "livemode": False,
+        "metadata": params["metadata"],
+        "mode": params["mode"],
+        "payment_intent": session["payment_intent"] if paid else None,
+        "payment_status": "paid" if paid else "unpaid",
+        "status": "complete" if paid else "expired",
+        "success_url": params["success_url"],
+        "cancel_url": params["cancel_url"],
+        "url": None,
+    }
 
 
 def local_checkout_url(session_id: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import secrets
 import sys
-import unicodedata
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,11 +76,8 @@ def _validated(body: ContactIn) -> tuple[str, str, str]:
         raise errors.Unprocessable(
             "that does not look like an email address", code="invalid_email", field="email"
         )
-    # NFKC first: `normalize_text` with `keep_lines` caps each line at its length as typed,
-    # which would cut the tail of a line that NFKC lengthens ("Wait… what?").
-    typed = unicodedata.normalize("NFKC", body.message)
     message = _within(
-        "message", normalize_text(typed, max_chars=sys.maxsize, keep_lines=True), MAX_MESSAGE
+        "message", normalize_text(body.message, max_chars=sys.maxsize, keep_lines=True), MAX_MESSAGE
     )
     if not message:
         raise errors.Unprocessable("write a message", field="message")

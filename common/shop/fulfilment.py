@@ -129,15 +129,12 @@ def problems(shape: type[BaseModel], obj: Mapping[str, Any]) -> list[str]:
 
 
 def _order_ref(obj: Mapping[str, Any]) -> str | None:
-    """The order public id an event object names (metadata, else client_reference_id); read
-    from an object of any shape."""
+    """The order public id an event object names in its metadata (which only our server sets:
+    a payment link's buyer can choose `client_reference_id`); read from an object of any shape.
+    """
     metadata = obj.get("metadata")
-    if not isinstance(metadata, Mapping):
-        metadata = {}
-    for candidate in (metadata.get("order_id"), obj.get("client_reference_id")):
-        if isinstance(candidate, str) and ORDER_ID.match(candidate):
-            return candidate
-    return None
+    candidate = metadata.get("order_id") if isinstance(metadata, Mapping) else None
+    return candidate if isinstance(candidate, str) and ORDER_ID.match(candidate) else None
 
 
 def _record(conn: Connection, event: Mapping[str, Any]) -> bool:
@@ -254,7 +251,8 @@ def _mismatch(order: Locked, session: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _fulfil_in(conn: Connection, session: Mapping[str, Any], cause: str) -> Outcome:
+def fulfil_in(conn: Connection, session: Mapping[str, Any], cause: str) -> Outcome:
+    """Mark the order of a paid Checkout Session paid, in the caller's transaction."""
     order = _lock_for_session(conn, session)
     if order is None:
         return Outcome("order_not_found")
@@ -315,7 +313,7 @@ def fulfil(session: Mapping[str, Any]) -> Outcome:
     if problems(SessionShape, session):
         return Outcome("malformed")
     with db.transaction() as conn:
-        return _fulfil_in(conn, session, f"stripe:{session.get('id')}")
+        return fulfil_in(conn, session, f"stripe:{session.get('id')}")
 
 
 def _back_to_draft(
@@ -334,7 +332,7 @@ def _back_to_draft(
 
 
 def _session_completed(conn: Connection, session: Mapping[str, Any], event_id: str) -> Outcome:
-    return _fulfil_in(conn, session, f"stripe:{event_id}")
+    return fulfil_in(conn, session, f"stripe:{event_id}")
 
 
 def _async_payment_failed(conn: Connection, session: Mapping[str, Any], event_id: str) -> Outcome:

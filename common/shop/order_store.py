@@ -73,6 +73,7 @@ class Item:
     mockup_back: str | None
     image_url: str | None  # the design's picture (mockup, else artwork), for the checkout page
     design_version: int | None  # frozen at checkout; a draft's is its design's latest
+    design_product_id: str | None  # the product that design version was made for
     printed_sides: tuple[str, ...]  # the sides with a print file, once the order is paid
 
     @property
@@ -191,7 +192,7 @@ SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents,
                'quantity', i.quantity, 'tier_min_quantity', i.tier_min_quantity,
                'unit_price_cents', i.unit_price_cents, 'line_total_cents', i.line_total_cents,
                'list_total_cents', i.list_total_cents,
-               'design_version', v.version,
+               'design_version', v.version, 'design_product_id', v.product_id,
                'printed_sides', CASE WHEN o.paid_at IS NULL THEN '[]'::json ELSE {PRINTED} END,
                'mockup_front', v.mockup_front_url, 'mockup_back', v.mockup_back_url,
                'image_url', COALESCE(v.mockup_front_url, v.artwork_url),
@@ -532,8 +533,10 @@ def start_checkout(
     if frozen:
         conn.execute(
             text(
-                "UPDATE order_items SET design_version = :version"
-                " WHERE order_id = :pk AND position = :position AND design_id IS NOT NULL"
+                "UPDATE order_items i SET design_version = :version FROM design_versions v"
+                " WHERE i.order_id = :pk AND i.position = :position"
+                " AND v.design_id = i.design_id AND v.version = :version"
+                " AND v.product_id = i.product_id"
             ),
             frozen,
         )

@@ -191,6 +191,13 @@ def start_checkout(session: Session, order_id: str) -> Started:
         raise OrderNotPayable(f"this order is {order.status} and cannot be paid")
     if not order.items:
         raise OrderNotPayable("this order is empty", code="order_empty")
+    for index, item in enumerate(order.items):
+        if item.design_id and item.design_product_id != item.product_id:
+            raise OrderNotPayable(
+                f"the design of item {index + 1} was changed to another product;"
+                " choose it again for this item",
+                code="design_product_mismatch",
+            )
     email = _user_email(session)
     order = repriced(session, order)
     created = checkout.provider().create_session(

@@ -1,5 +1,6 @@
 """After payment: ops move an order into production, ship it with a tracking number, and
-mark it delivered; they also clear a flag once they have looked at the order.
+mark it delivered; they also clear a flag once they have looked at the order (settling a
+payment that came while it was flagged).
 
 Shipping enqueues the shopper's "your order has shipped" email in the same transaction, once
 (its dedupe key is the order's); asking again for the status an order already has changes
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from common.core import errors
 from common.effects import outbox
 from common.infra import db, log
-from common.shop import order_store
+from common.providers import checkout
+from common.shop import fulfilment, order_store
 from common.shop.lifecycle import OPS_MOVES, OrderNotFound, Status
 from common.shop.order_store import Order
 
@@ -77,8 +79,13 @@ def move(
     return Moved(read, tasks)
 
 
-def clear_flag(order_id: str, reason: str) -> Order:
-    """Ops looked at a flagged order: the flag goes, and why is kept in its history."""
+def clear_flag(order_id: str, reason: str) -> Moved:
+    """Ops looked at a flagged order: the flag goes, and why is kept in its history.
+
+    An order waiting for payment whose Checkout Session was paid meanwhile (a payment that
+    came while it was flagged) is then settled from that session, as its webhook would have:
+    checked against the order again, and paid only when it matches."""
+    tasks: list[int] = []
     with db.transaction() as conn:
         order = order_store.lock(conn, order_id)
         if order is None:
@@ -86,6 +93,10 @@ def clear_flag(order_id: str, reason: str) -> Order:
         if order.flagged_reason is None:
             raise NotFlagged("this order is not flagged")
         order_store.clear_flag(conn, order, reason)
+        if order.status == Status.PENDING_PAYMENT and order.session_id:
+            session = checkout.provider().paid_session(order.session_id)
+            if session is not None:
+                tasks = fulfilment.fulfil_in(conn, session, "ops").tasks
         read = order_store.read_for_ops(conn, order.public_id)
     assert read is not None
-    return read
+    return Moved(read, tasks)
