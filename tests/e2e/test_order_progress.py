@@ -42,6 +42,9 @@ def pay_for_a_draft(site: Site, page: Page) -> str:
     page.get_by_role("link", name="Continue with Google").click()
     page.get_by_label("Email").fill(SHOPPER)
     page.get_by_role("button", name="Continue").click()
+    # Signed in, back on the review: one click on to the secure checkout.
+    expect(page.get_by_role("link", name="Continue to secure checkout")).to_be_focused()
+    page.get_by_role("link", name="Continue to secure checkout").click()
     page.wait_for_url(re.compile(r"/_dev/checkout/"))
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
     page.wait_for_url(re.compile(rf"/confirmation\?order={order_id}$"))
@@ -94,13 +97,16 @@ def expect_shipped_confirmation(page: Page) -> None:
 
 
 def expect_shipped_row(page: Page, order_id: str) -> None:
-    row = page.locator(".orders-row", has=page.get_by_role("link", name=order_id, exact=True))
+    # A row names its order by the number people read (AUR-10001), not by its id.
+    origin = page.url.split("/orders")[0]
+    number = page.request.get(f"{origin}/api/orders/{order_id}").json()["number"]
+    row = page.locator(".orders-row", has=page.get_by_role("link", name=number, exact=True))
     expect(row.locator(".badge")).to_have_text("Shipped")
-    steps = row.get_by_role("list", name=f"Progress of order {order_id}").get_by_role("listitem")
+    steps = row.get_by_role("list", name=f"Progress of order {number}").get_by_role("listitem")
     expect(steps).to_have_text(
         [re.compile(r"^Paid — "), re.compile(r"^In production — "), re.compile(r"^Shipped — ")]
     )
-    track = row.get_by_role("link", name=f"Track your parcel (order {order_id})")
+    track = row.get_by_role("link", name=f"Track your parcel (order {number})")
     expect(track).to_have_text("Track your parcel")
     expect(track).to_have_attribute("href", TRACKING_URL)
 

@@ -88,6 +88,9 @@ def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, pag
     expect(page.get_by_role("heading", name="Sign in with Google")).to_be_visible()
     page.get_by_label("Email").fill(SHOPPER)
     page.get_by_role("button", name="Continue").click()
+    # Signed in, back on the review: one click on to the secure checkout.
+    expect(page.get_by_role("link", name="Continue to secure checkout")).to_be_focused()
+    page.get_by_role("link", name="Continue to secure checkout").click()
 
     # Checkout hands over to the local Stripe stand-in; paying comes back to the confirmation.
     page.wait_for_url(re.compile(r"/_dev/checkout/"))
@@ -97,7 +100,10 @@ def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, pag
     page.wait_for_url(re.compile(rf"/confirmation\?order={order_id}$"))
     expect(page.get_by_role("heading", name="Thank you! Your order is paid.")).to_be_visible()
     expect(page.locator("#confirmation-order .badge")).to_have_text("Paid")
-    expect(page.locator(".order-number")).to_have_text(order_id)
+    # The order's number, as people read it (AUR-10001), not its id.
+    number = page.request.get(site.url(f"/api/orders/{order_id}")).json()["number"]
+    assert re.fullmatch(r"AUR-\d+", number), number
+    expect(page.locator(".order-number")).to_have_text(number)
     expect(page.locator("#confirmation-order .totals-grand dd")).to_have_text("$310.00")
     expect(page.locator("#my-orders .orders-row.is-current")).to_contain_text("Paid")
     expect(page.get_by_role("link", name="My orders").first).to_be_visible()
@@ -127,6 +133,9 @@ def test_a_shopper_who_leaves_the_checkout_can_still_change_the_order(
     page.get_by_role("link", name="Continue with Apple").click()
     page.get_by_label("Email").fill("second.thoughts@example.com")
     page.get_by_role("button", name="Continue").click()
+    # Signed in, back on the review: one click on to the secure checkout.
+    expect(page.get_by_role("link", name="Continue to secure checkout")).to_be_focused()
+    page.get_by_role("link", name="Continue to secure checkout").click()
     page.wait_for_url(re.compile(r"/_dev/checkout/"))
     page.get_by_role("button", name="Back to the shop").click()
 
@@ -142,6 +151,8 @@ def test_a_shopper_who_leaves_the_checkout_can_still_change_the_order(
     assistant.fill("make it 30")
     assistant.press("Enter")
     expect(page.get_by_role("log").first).to_contain_text("30")
+    expect(page.get_by_role("spinbutton", name="How many? Canvas Tote, Natural")).to_have_value("30")
+    expect(page.locator("#totals")).not_to_have_attribute("aria-busy", "true")
     order = page.request.get(site.url(f"/api/orders/{order_id}")).json()
     assert order["status"] == "draft"
     assert order["items"][0]["sizes"] == {"OS": 30}

@@ -1,22 +1,28 @@
-// "My orders": the signed-in shopper's orders with their status (GET /api/orders) and, for the
-// paid ones, their progress: the timeline and the tracking link (GET /api/orders/<id> each,
-// as the list carries neither).
+// "My orders": the signed-in shopper's orders with their status (GET /api/orders), and for the
+// newest, what is in them (GET /api/orders/<id> each, as the list carries no items): each item's
+// mockups of every printed side and a way back to its design, and for the paid ones their
+// progress, the timeline and the tracking link.
 
 import { ApiError, describeError, getJSON } from './api.js';
 import { el } from './dom.js';
-import { isPaid, money, orderProgress, pieces, statusBadge } from './order-view.js';
+import { editDesignLink, isPaid, itemMedia, money, orderProgress, pieces, statusBadge } from './order-view.js';
 import { showAccount } from './site.js';
 import { signedInHint } from './store.js';
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-// The newest paid orders get their progress, a few requests at a time.
-const PROGRESS_MAX_ORDERS = 12;
-const PROGRESS_PARALLEL = 3;
+// The newest orders get their items and progress, a few requests at a time.
+const DETAIL_MAX_ORDERS = 12;
+const DETAIL_PARALLEL = 3;
+
+/** The order's number as people read it (AUR-10482), or its id where there is none. */
+export function orderNumber(order) {
+  return order.number ?? order.id;
+}
 
 function orderLink(order) {
-  if (order.status === 'draft') return `/summary?order=${encodeURIComponent(order.id)}`;
-  if (order.status === 'pending_payment') return `/summary?order=${encodeURIComponent(order.id)}`;
-  return `/confirmation?order=${encodeURIComponent(order.id)}`;
+  const id = encodeURIComponent(order.id);
+  if (order.status === 'draft' || order.status === 'pending_payment') return `/summary?order=${id}`;
+  return `/confirmation?order=${id}&from=orders`;
 }
 
 function signInPrompt(root) {
@@ -31,29 +37,53 @@ function signInPrompt(root) {
   );
 }
 
-/** Each paid order's timeline and tracking into its row; a row that fails keeps its status. */
-async function fillProgress(rows) {
-  const queue = rows.filter(({ order }) => isPaid(order)).slice(0, PROGRESS_MAX_ORDERS);
+/** The order's items: the mockups of each (every printed side, opening larger) and Edit design. */
+function itemsOf(order) {
+  return el(
+    'ul',
+    { class: 'orders-items', 'aria-label': `Items of order ${orderNumber(order)}` },
+    order.items.map((item) =>
+      el(
+        'li',
+        { class: 'orders-item' },
+        itemMedia(item, null),
+        el(
+          'div',
+          { class: 'orders-item-body' },
+          el('p', { class: 'orders-item-title', text: `${item.product_name}, ${item.color}` }),
+          el('p', { class: 'orders-meta', text: pieces(item.quantity) }),
+          editDesignLink(item),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Each order's items (and, once paid, progress) into its row; a row that fails keeps its status. */
+async function fillDetails(rows, { progress }) {
+  const queue = rows.slice(0, DETAIL_MAX_ORDERS);
   async function worker() {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const { order, row } = next;
       try {
         const full = await getJSON(`/api/orders/${encodeURIComponent(order.id)}`);
-        const progress = orderProgress(full, { label: `Progress of order ${order.id}`, context: `order ${order.id}` });
-        if (progress) row.append(progress);
+        if (full.items?.length) row.append(itemsOf(full));
+        const steps = progress && isPaid(full) ? orderProgress(full, { label: `Progress of order ${orderNumber(full)}`, context: `order ${orderNumber(full)}` }) : null;
+        if (steps) row.append(steps);
       } catch {
-        // The row still links to the order's confirmation page, which shows its progress.
+        // The row still links to the order's page, which shows all of it.
       }
     }
   }
-  await Promise.all(Array.from({ length: PROGRESS_PARALLEL }, worker));
+  await Promise.all(Array.from({ length: DETAIL_PARALLEL }, worker));
 }
 
 /**
- * Fill `root` with the shopper's orders; `highlight` marks the order the page is about, and
- * `progress` adds each paid order's timeline and tracking (off where the page shows its own).
+ * Fill `root` with the shopper's orders; `highlight` marks the order the page is about;
+ * `details` adds the newest orders' items, and `progress` each paid order's timeline and
+ * tracking (both off where the page shows its own order in full).
  */
-export async function renderMyOrders(root, { highlight = null, promptSignIn = true, progress = true } = {}) {
+export async function renderMyOrders(root, { highlight = null, promptSignIn = true, progress = true, details = true } = {}) {
   if (!signedInHint.get()) {
     if (promptSignIn) signInPrompt(root);
     return;
@@ -70,11 +100,11 @@ export async function renderMyOrders(root, { highlight = null, promptSignIn = tr
       order,
       row: el(
         'li',
-        { class: `orders-row${order.id === highlight ? ' is-current' : ''}` },
+        { class: `orders-row${order.id === highlight ? ' is-current' : ''}`, dataset: { order: order.id } },
         el(
           'div',
           { class: 'orders-main' },
-          el('a', { class: 'orders-id', href: orderLink(order), text: order.id }),
+          el('a', { class: 'orders-id', href: orderLink(order), text: orderNumber(order) }),
           el('p', { class: 'orders-meta', text: `${dateFormat.format(new Date(order.paid_at ?? order.created_at))} · ${pieces(order.quantity)} · ${order.item_count} design${order.item_count === 1 ? '' : 's'}` }),
         ),
         statusBadge(order.status),
@@ -82,7 +112,7 @@ export async function renderMyOrders(root, { highlight = null, promptSignIn = tr
       ),
     }));
     root.replaceChildren(el('ul', { class: 'orders-list' }, rows.map(({ row }) => row)));
-    if (progress) await fillProgress(rows);
+    if (details) await fillDetails(rows, { progress });
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       signedInHint.clear();
@@ -93,7 +123,7 @@ export async function renderMyOrders(root, { highlight = null, promptSignIn = tr
     }
     const { title, detail } = describeError(error);
     root.replaceChildren(
-      el('div', { class: 'notice notice-error', role: 'alert' }, el('div', {}, el('p', { class: 'notice-title', text: title }), el('p', { class: 'notice-detail', text: detail })), el('button', { class: 'btn btn-secondary', type: 'button', text: 'Try again', on: { click: () => renderMyOrders(root, { highlight, promptSignIn, progress }) } })),
+      el('div', { class: 'notice notice-error', role: 'alert' }, el('div', {}, el('p', { class: 'notice-title', text: title }), el('p', { class: 'notice-detail', text: detail })), el('button', { class: 'btn btn-secondary', type: 'button', text: 'Try again', on: { click: () => renderMyOrders(root, { highlight, promptSignIn, progress, details }) } })),
     );
   } finally {
     root.removeAttribute('aria-busy');

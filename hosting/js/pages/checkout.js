@@ -36,8 +36,8 @@ function fail(heading, detail, actions) {
 }
 
 function signInLinks() {
-  // Sign-in returns to the review, which comes straight back here: Back from Stripe is the review.
-  const returnTo = `/summary?${new URLSearchParams({ order: orderId, checkout: '1' })}`;
+  // Sign-in returns to the review, one click from here: Back from Stripe is then the review.
+  const returnTo = `/summary?${new URLSearchParams({ order: orderId, signed_in: '1' })}`;
   return ['google', 'apple'].map((provider) =>
     el('a', { class: 'btn btn-secondary', href: `/api/auth/login?${new URLSearchParams({ provider, return_to: returnTo })}`, text: `Sign in with ${provider === 'google' ? 'Google' : 'Apple'}` }),
   );
@@ -102,7 +102,7 @@ async function start({ go = !cameBack() } = {}) {
     const summary = el('a', { class: 'btn btn-secondary', href: summaryUrl(), text: 'Back to your order' });
     if (error instanceof ApiError && error.status === 401) {
       signedInHint.clear();
-      fail('Sign in to pay', 'Your order is saved. Sign in with Google or Apple and we will take you straight to checkout.', [...signInLinks(), summary]);
+      fail('Sign in to pay', 'Your order is saved. Sign in with Google or Apple, then continue to checkout from your order.', [...signInLinks(), summary]);
     } else if (error instanceof ApiError && (error.status === 404 || error.status === 409 || error.status === 422)) {
       fail('This order cannot be paid right now', error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.', [summary]);
     } else {

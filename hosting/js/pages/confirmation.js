@@ -4,10 +4,10 @@
 
 import { ApiError, describeError, getJSON } from '../lib/api.js';
 import { el } from '../lib/dom.js';
-import { renderMyOrders } from '../lib/my-orders.js';
+import { orderNumber, renderMyOrders } from '../lib/my-orders.js';
 import { loadCatalog } from '../lib/products.js';
 import { STATUS_LABELS, isPaid, itemSummary, orderProgress, statusBadge, statusSentence, totalsList } from '../lib/order-view.js';
-import { currentOrder, studioState } from '../lib/store.js';
+import { currentOrder } from '../lib/store.js';
 import '../lib/site.js';
 
 const POLL_START_MS = 1000;
@@ -22,8 +22,13 @@ const notice = document.getElementById('confirmation-notice');
 const panel = document.getElementById('confirmation-order');
 const myOrders = document.getElementById('my-orders');
 
-const orderId = new URLSearchParams(window.location.search).get('order');
+const params = new URLSearchParams(window.location.search);
+const orderId = params.get('order');
 const started = Date.now();
+// Thanks are for the shopper just back from paying: the page saw the payment come in, or it
+// came in within the hour and the shopper did not come from their list of orders.
+const JUST_PAID_MS = 60 * 60 * 1000;
+let sawPending = false;
 let products = new Map();
 
 function showNotice(heading, detail, action) {
@@ -38,7 +43,7 @@ function renderOrder(order) {
     el(
       'div',
       { class: 'confirmation-meta' },
-      el('div', {}, el('p', { class: 'meta-label', text: 'Order number' }), el('p', { class: 'order-number', text: order.id })),
+      el('div', {}, el('p', { class: 'meta-label', text: 'Order number' }), el('p', { class: 'order-number', text: orderNumber(order) })),
       el('div', {}, el('p', { class: 'meta-label', text: 'Status' }), statusBadge(order.status)),
     ),
     orderProgress(order, { headingId: 'confirmation-progress' }),
@@ -61,17 +66,29 @@ function paidHead(order) {
     case 'refunded':
       return ['This order was refunded', 'The refund goes back to the card you paid with. Contact us if this is not what you expected.'];
     default:
-      return ['Thank you! Your order is paid.', 'We have emailed your receipt. Our team reviews every design before printing, and we will email you again when your order ships.'];
+      return justPaid(order)
+        ? ['Thank you! Your order is paid.', 'We have emailed your receipt. Our team reviews every design before printing, and we will email you again when your order ships.']
+        : ['Your order is paid', `Paid on ${paidOn(order)}. Our team reviews every design before printing, and we will email you when your order ships.`];
   }
+}
+
+function justPaid(order) {
+  if (sawPending) return true;
+  const paidAt = Date.parse(order.paid_at ?? '');
+  return params.get('from') !== 'orders' && Number.isFinite(paidAt) && Date.now() - paidAt < JUST_PAID_MS;
+}
+
+function paidOn(order) {
+  const paidAt = new Date(order.paid_at ?? order.created_at);
+  return new Intl.DateTimeFormat(undefined, { dateStyle: 'long' }).format(paidAt);
 }
 
 function paid(order) {
   head.classList.add(order.status === 'refunded' ? 'is-stopped' : 'is-done');
   [title.textContent, lede.textContent] = paidHead(order);
-  status.textContent = `Order ${order.id}: ${STATUS_LABELS[order.status]}.`;
+  status.textContent = `Order ${orderNumber(order)}: ${STATUS_LABELS[order.status]}.`;
   if (currentOrder.get() === order.id) currentOrder.clear();
-  studioState.clear();
-  renderMyOrders(myOrders, { highlight: order.id, promptSignIn: false, progress: false });
+  renderMyOrders(myOrders, { highlight: order.id, promptSignIn: false, progress: false, details: false });
 }
 
 async function poll(delay = POLL_START_MS) {
@@ -97,6 +114,7 @@ async function poll(delay = POLL_START_MS) {
   if (isPaid(order)) {
     paid(order);
   } else if (order.status === 'pending_payment' && Date.now() - started < POLL_GIVE_UP_MS) {
+    sawPending = true;
     status.textContent = 'Waiting for the payment confirmation.';
     setTimeout(() => poll(Math.min(delay * 1.5, POLL_MAX_MS)), delay);
   } else if (order.status === 'pending_payment') {
@@ -116,7 +134,7 @@ async function start() {
     head.classList.add('is-stopped');
     title.textContent = 'No order to confirm';
     lede.textContent = 'Your orders are listed under My orders.';
-    renderMyOrders(myOrders, { promptSignIn: false, progress: false });
+    renderMyOrders(myOrders, { promptSignIn: false, progress: false, details: false });
     return;
   }
   try {

@@ -242,9 +242,11 @@ function itemView(item, index) {
 
   function renderPrices(current) {
     pricing.replaceChildren(
-      priceEquation(current, order, { className: 'qty-price' }),
-      upchargeEquation(current, order),
-      current.savings_cents > 0 ? el('p', { class: 'saving-note', text: `You save ${money(current.savings_cents, order)} with volume pricing.` }) : null,
+      ...[
+        priceEquation(current, order, { className: 'qty-price' }),
+        upchargeEquation(current, order),
+        current.savings_cents > 0 ? el('p', { class: 'saving-note', text: `You save ${money(current.savings_cents, order)} with volume pricing.` }) : null,
+      ].filter(Boolean),
     );
     const next = current.next_tier;
     tierHint.hidden = !next;

@@ -6,7 +6,7 @@ import { el } from '../lib/dom.js';
 import { loadCatalog } from '../lib/products.js';
 import { editDesignLink, isPaid, itemSummary, statusSentence, totalsList } from '../lib/order-view.js';
 import { currentOrder, signedInHint } from '../lib/store.js';
-import '../lib/site.js';
+import { showAccount } from '../lib/site.js';
 
 const list = document.getElementById('summary-items');
 const totals = document.getElementById('summary-totals');
@@ -18,12 +18,19 @@ const signedIn = document.getElementById('signed-in');
 const params = new URLSearchParams(window.location.search);
 const orderId = params.get('order') ?? currentOrder.get();
 
-// Back from sign-in (?checkout=1), on the way to pay: this page stays in the history as it is,
-// without the flag, so Back from the checkout returns here and nothing forwards again.
-let forwarding = Boolean(orderId && params.has('checkout'));
-if (forwarding) {
-  history.replaceState(history.state, '', `/summary?${new URLSearchParams({ order: orderId })}`);
-  window.location.assign(checkoutUrl(orderId));
+// Back from sign-in (?signed_in=1): the server says who signed in, and the way on to pay is
+// one click away. The page does not forward on its own, so Back from the checkout is this page
+// (a browser skips, on Back, a page that moved on without the shopper asking).
+const backFromSignIn = params.has('signed_in');
+if (orderId && backFromSignIn) history.replaceState(history.state, '', `/summary?${new URLSearchParams({ order: orderId })}`);
+
+async function whoSignedIn() {
+  try {
+    signedInHint.set((await getJSON('/api/auth/me')).user);
+  } catch {
+    signedInHint.clear();
+  }
+  showAccount();
 }
 
 function checkoutUrl(id) {
@@ -89,7 +96,7 @@ function render(order, products) {
   }
 
   // Sign-in comes back here (then on to checkout), so Back from the checkout is this page.
-  const afterSignIn = `/summary?${new URLSearchParams({ order: order.id, checkout: '1' })}`;
+  const afterSignIn = `/summary?${new URLSearchParams({ order: order.id, signed_in: '1' })}`;
   document.getElementById('sign-in-google').href = loginUrl('google', afterSignIn);
   document.getElementById('sign-in-apple').href = loginUrl('apple', afterSignIn);
   document.getElementById('to-checkout').href = checkoutUrl(order.id);
@@ -97,10 +104,10 @@ function render(order, products) {
   const user = signedInHint.get();
   signIn.hidden = Boolean(user);
   signedIn.hidden = !user;
+  if (user && backFromSignIn && order.status === 'draft') document.getElementById('to-checkout').focus();
 }
 
 async function start() {
-  if (forwarding) return;
   if (!orderId) {
     showNotice('No order yet', 'Design something first, then review it here.', el('a', { class: 'btn btn-primary', href: '/start', text: 'Start designing' }), 'empty');
     return;
@@ -109,7 +116,7 @@ async function start() {
   list.replaceChildren(el('li', { class: 'summary-item is-loading', 'aria-hidden': 'true' }, el('span', { class: 'skeleton item-media' }), el('span', { class: 'skeleton skeleton-block' })));
   status.textContent = 'Loading your order…';
   try {
-    const [order, catalog] = await Promise.all([getJSON(`/api/orders/${encodeURIComponent(orderId)}`), loadCatalog()]);
+    const [order, catalog] = await Promise.all([getJSON(`/api/orders/${encodeURIComponent(orderId)}`), loadCatalog(), backFromSignIn ? whoSignedIn() : null]);
     render(order, new Map(catalog.products.map((p) => [p.id, p])));
   } catch (error) {
     list.replaceChildren();
@@ -130,7 +137,6 @@ start();
 // Back from the checkout to a page the browser kept: the order has moved on (awaiting payment).
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) {
-    forwarding = false;
     notice.hidden = true;
     start();
   }
