@@ -88,7 +88,13 @@ def test_draft_to_paid_through_the_local_pay_page(
     site_url = config.settings().site_url
     assert response.headers["Location"] == f"{site_url}/confirmation?order={order['id']}"
     response, _ = browser.send("GET", f"/api/orders/{order['id']}")
-    assert json.loads(_)["status"] == "paid"
+    paid = json.loads(_)
+    assert paid["status"] == "paid"
+    # As on Checkout, the first shipping option is chosen and added to the total.
+    [first, *_rest] = order["shipping_options"]
+    assert paid["shipping"]["id"] == first["id"]
+    assert paid["shipping_cents"] == first["amount_cents"]
+    assert paid["total_cents"] == order["subtotal_cents"] + first["amount_cents"]
     assert events_of(engine, order["id"]) == ["checkout.session.completed"]
     assert len(sheet_rows(order["id"])) == 1
     assert confirmations(order["id"]) == 1

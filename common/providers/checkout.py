@@ -209,11 +209,16 @@ def local_session_object(session: dict[str, Any], *, paid: bool) -> dict[str, An
     """The `checkout.session` object Stripe puts in its events, for this local session."""
     params = session["params"]
     total, currency = local_amount(params)
+    # Like Checkout, the first shipping option is the one chosen.
+    options = params.get("shipping_options") or []
+    rate = options[0]["shipping_rate_data"] if options else None
+    shipping = rate["fixed_amount"]["amount"] if rate else 0
     return {
         "id": session["id"],
         "object": "checkout.session",
         "amount_subtotal": total,
-        "amount_total": total,
+        "amount_total": total + shipping,
+        "shipping_cost": {"amount_total": shipping, "shipping_rate": None} if rate else None,
         "currency": currency,
         "client_reference_id": params["client_reference_id"],
         "collected_information": {"shipping_details": LOCAL_CUSTOMER if paid else None},
