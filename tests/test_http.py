@@ -105,6 +105,13 @@ def test_a_fixed_path_wins_over_a_path_parameter(client) -> None:
     assert wrong.headers["Allow"] == "POST"
 
 
+@pytest.mark.parametrize("body", ["NaN", '{"order_id": Infinity}', "\ufeff{}"])
+def test_json_that_is_not_strict_json_is_a_400(orders_client, body: str) -> None:
+    response = orders_client.post("/api/orders/draft", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_json"
+
+
 def test_deeply_nested_json_is_a_400_not_a_crash(orders_client) -> None:
     body = "[" * 20_000
     response = orders_client.post("/api/orders/draft", data=body, content_type="application/json")

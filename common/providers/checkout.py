@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from common.core import errors
+from common.core import errors, jsondoc
 from common.core.lazy import Lazy
 from common.infra import log, state
 from common.infra.config import ConfigError, settings
@@ -274,10 +274,6 @@ def _signed_at(header: str) -> int:
     return int(next(item[1] for item in items if item[0] == "t"))
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_event(payload: bytes) -> dict[str, Any]:
     """The Stripe event envelope in a (verified) body, or a 400 `malformed_event`.
 
@@ -287,8 +283,8 @@ def parse_event(payload: bytes) -> dict[str, Any]:
     event handler's to check (`common.shop.fulfilment`).
     """
     try:
-        event = json.loads(payload.decode("utf-8"), parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        event = jsondoc.parse(payload, "Stripe event")
+    except errors.InvalidJson:
         raise MalformedEvent("the body of a Stripe event is not JSON") from None
     if (
         not isinstance(event, dict)

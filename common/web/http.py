@@ -31,7 +31,7 @@ from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, RequestRedirect, Rule
 
-from common.core import errors
+from common.core import errors, jsondoc
 from common.infra import log
 from common.infra.config import settings
 from common.web import ratelimits
@@ -125,10 +125,7 @@ def _refuse_nul(data: Any, where: str) -> None:
 
 def parse_json(raw: bytes | str, where: str = "body") -> Any:
     """The JSON in `raw` (empty: null), or a 400; no string in it may hold a NUL (a 422)."""
-    try:
-        data = json.loads(raw or b"null")
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
-        raise errors.InvalidJson(f"the {where} is not valid JSON") from None
+    data = jsondoc.parse(raw, where)
     _refuse_nul(data, where)
     return data
 
