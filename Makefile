@@ -4,6 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+CHROMIUM ?= /usr/bin/chromium
+APT_GET ?= apt-get
+USER_ID ?= $(shell id -u)
+NO_CHROMIUM = make test: $(CHROMIUM) is missing and the browser tests need Debian's package chromium
 
 .PHONY: dev test lint bench migrate seed openapi clean bundle bundle-report deploy deploy-hosting pages
 
@@ -17,10 +22,23 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $(NODE_INSTALLED)
 
+# Installed only when absent, as root; otherwise stop and say which package to install.
+$(CHROMIUM):
+	@if [ "$(USER_ID)" != 0 ]; then \
+	  echo "$(NO_CHROMIUM): install it as root (sudo apt-get install -y chromium), then rerun" >&2; \
+	  exit 1; \
+	fi
+	@echo "$(APT_GET) update && $(APT_GET) install -y chromium"
+	@{ $(APT_GET) update && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y chromium; } \
+	  || { echo "$(NO_CHROMIUM): apt-get could not install it; install chromium, then rerun" >&2; \
+	       exit 1; }
+	@test -x $(CHROMIUM) || { echo "$(NO_CHROMIUM): the package chromium did not install it" >&2; \
+	  exit 1; }
+
 dev: $(INSTALLED) ## serve the shop at http://127.0.0.1:8080 (PORT overrides)
 	$(PY) -m devtools serve
 
-test: $(INSTALLED) $(NODE_INSTALLED) ## run every test
+test: $(CHROMIUM) $(INSTALLED) $(NODE_INSTALLED) ## run every test (installs chromium if missing)
 	$(PY) -m pytest -n 2
 
 lint: $(INSTALLED) ## ruff and mypy
