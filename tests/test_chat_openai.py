@@ -13,6 +13,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from common.core import errors
+from common.infra.config import DEFAULT_CHAT_MODEL
 from common.providers.assistant import INSTRUCTIONS, OpenAIAssistant
 from common.studio.briefs import Brief, ImageBrief
 
@@ -48,7 +49,7 @@ def completion(content: str | None, *, refusal: str | None = None) -> dict[str, 
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": "gpt-4o-2024-08-06",
+        "model": "gpt-6.1-terra",
         "choices": [
             {
                 "index": 0,
@@ -65,7 +66,7 @@ def completion(content: str | None, *, refusal: str | None = None) -> dict[str, 
 def assistant(httpserver: HTTPServer, database_url: str) -> OpenAIAssistant:
     return OpenAIAssistant(
         api_key="sk-test",
-        model="gpt-4o",
+        model=DEFAULT_CHAT_MODEL,
         base_url=httpserver.url_for("/v1"),
         timeout_seconds=2,
         max_retries=0,
@@ -90,7 +91,14 @@ def test_request_shape_schema_and_shopper_text_as_data(assistant, httpserver) ->
     request, _ = httpserver.log[0]
     assert request.headers["Authorization"] == "Bearer sk-test"
     body = json.loads(request.data)
-    assert body["model"] == "gpt-4o"
+    assert set(body) == {
+        "model", "messages", "response_format", "reasoning_effort", "max_completion_tokens",
+        "stream",
+    }  # fmt: skip
+    assert body["model"] == DEFAULT_CHAT_MODEL == "gpt-6.1-terra"
+    # GPT-6 reasoning models refuse temperature unless reasoning is off: none is sent.
+    assert body["reasoning_effort"] == "none"
+    assert body["max_completion_tokens"] == 800 and body["stream"] is False
     system, *middle, last = body["messages"]
     assert system["role"] == "system"
     assert system["content"].startswith(INSTRUCTIONS)

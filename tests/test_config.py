@@ -78,3 +78,57 @@ def test_a_function_does_not_start_in_production_without_its_settings(tmp_path: 
 def test_dotenv_and_local_data_are_read_from_the_repository_root() -> None:
     assert (config.REPO_ROOT / "pyproject.toml").is_file()
     assert config.load({}).data_dir == config.REPO_ROOT / ".data"
+
+
+def _openai_deprecated_chat_models() -> tuple[set[str], set[str]]:
+    """(every ChatModel id, the ids its "Deprecated values" docstring lists) in the installed SDK.
+
+    The SDK marks deprecations in the string after `ChatModel`: one `- "id", "id": Announced
+    shutdown date: ...` (or `Not a supported model ID`) entry per group.
+    """
+    import ast
+    import re
+    import typing
+
+    from openai.types.shared import chat_model
+
+    source = Path(chat_model.__file__).read_text()
+    tree = ast.parse(source)
+    notes = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        and "Deprecated values" in node.value.value
+    ]
+    assert notes, f"no 'Deprecated values' note in {chat_model.__file__}: the SDK changed form"
+    deprecated: set[str] = set()
+    for entry in re.split(r"\n- ", notes[0].split("Deprecated values:", 1)[1]):
+        if not entry.strip():
+            continue
+        ids, _, why = entry.partition('":')
+        assert "shutdown" in why or "Not a supported" in why, entry
+        deprecated.update(re.findall(r'"([^"]+)"', ids + '"'))
+    return set(typing.get_args(chat_model.ChatModel)), deprecated
+
+
+def test_the_default_openai_models_are_current_in_the_installed_sdk() -> None:
+    known, deprecated = _openai_deprecated_chat_models()
+    assert {"gpt-4o", "gpt-4o-mini"} <= deprecated  # the parse finds the SDK's own entries
+    for model in (config.DEFAULT_CHAT_MODEL, config.DEFAULT_SIZES_MODEL):
+        assert model in known, f"{model} is not a chat model of the installed openai SDK"
+        assert model not in deprecated, f"{model} has an announced shutdown in the openai SDK"
+    defaults = config.load({})
+    assert (defaults.chat_model, defaults.sizes_model, defaults.image_model) == (
+        config.DEFAULT_CHAT_MODEL,
+        config.DEFAULT_SIZES_MODEL,
+        config.DEFAULT_IMAGE_MODEL,
+    )
+
+
+def test_the_default_image_model_can_be_asked_for_2k_output() -> None:
+    from google.genai import types
+
+    assert "image_size" in types.ImageConfig.model_fields
+    assert config.DEFAULT_IMAGE_MODEL != "gemini-2.5-flash-image"  # 1K only, a generation behind

@@ -15,10 +15,11 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from common.core import errors
+from common.infra.config import DEFAULT_IMAGE_MODEL
 from common.providers import imagegen
 from common.studio.prompts import ArtworkRequest
 
-PROJECT, LOCATION, MODEL = "auren-test", "us-central1", "gemini-2.5-flash-image"
+PROJECT, LOCATION, MODEL = "auren-test", "us-central1", DEFAULT_IMAGE_MODEL
 PATH = (
     f"/v1beta1/projects/{PROJECT}/locations/{LOCATION}"
     f"/publishers/google/models/{MODEL}:generateContent"
@@ -75,7 +76,7 @@ def test_request_shape_and_inline_image_decoded(artist, httpserver: HTTPServer) 
     assert request.headers["Authorization"] == "Bearer test-token"
     body = json.loads(request.data)
     assert body["generationConfig"]["responseModalities"] == ["IMAGE"]
-    assert body["generationConfig"]["imageConfig"] == {"aspectRatio": "1:1"}
+    assert body["generationConfig"]["imageConfig"] == {"aspectRatio": "1:1", "imageSize": "2K"}
     assert body["generationConfig"]["candidateCount"] == 1
     assert body["systemInstruction"]["parts"][0]["text"] == imagegen.INSTRUCTIONS
     [content] = body["contents"]

@@ -21,6 +21,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from common.infra import config
+from common.infra.config import DEFAULT_SIZES_MODEL
 from common.providers import sizes_openai
 from common.providers.sizes_openai import INSTRUCTIONS, interpret_with_openai
 from common.shop import size_assistant
@@ -55,7 +56,7 @@ def completion(
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": 1_700_000_000,
-        "model": "gpt-4o-mini-2024-07-18",
+        "model": "gpt-6-luna",
         "choices": [
             {
                 "index": 0,
@@ -96,8 +97,15 @@ def test_a_good_answer_is_applied_and_the_request_is_exactly_as_intended(stub: H
     assert request.path == ENDPOINT
     assert request.headers["Authorization"] == "Bearer sk-test-key"
     body = json.loads(request.get_data())
-    assert body["model"] == "gpt-4o-mini"
-    assert body["temperature"] == 0
+    assert set(body) == {
+        "model", "messages", "response_format", "reasoning_effort", "max_completion_tokens",
+        "stream",
+    }  # fmt: skip
+    assert body["model"] == DEFAULT_SIZES_MODEL == "gpt-6-luna"
+    # GPT-6 reasoning models refuse temperature unless reasoning is off: none is sent.
+    assert body["reasoning_effort"] == "none"
+    assert body["max_completion_tokens"] == sizes_openai.MAX_COMPLETION_TOKENS
+    assert body["stream"] is False
     system, data, user = body["messages"]
     assert (system["role"], data["role"], user["role"]) == ("system", "system", "user")
     assert system["content"] == INSTRUCTIONS

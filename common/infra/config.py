@@ -16,6 +16,13 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+# Default models (CHAT_MODEL, SIZES_MODEL, IMAGE_MODEL override them). Both OpenAI defaults are
+# GPT-6 reasoning models that support Structured Outputs and reasoning_effort="none";
+# tests/test_config.py fails when the installed SDK lists one as deprecated or shut down.
+DEFAULT_CHAT_MODEL = "gpt-6.1-terra"  # fast, clear natural writing: the design chat
+DEFAULT_SIZES_MODEL = "gpt-6-luna"  # cheapest, for focused extraction: the size assistant
+DEFAULT_IMAGE_MODEL = "gemini-nano-banana-2.1"  # Vertex AI Gemini image model, 1K/2K/4K output
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or not allowed; the message names the variable."""
@@ -159,11 +166,11 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         workos_base_url=environ.get("WORKOS_BASE_URL") or None,
         openai_api_key=environ.get("OPENAI_API_KEY") or None,
         openai_base_url=environ.get("OPENAI_BASE_URL") or None,
-        chat_model=environ.get("CHAT_MODEL", "gpt-4o"),
-        sizes_model=environ.get("SIZES_MODEL", "gpt-4o-mini"),
+        chat_model=environ.get("CHAT_MODEL", DEFAULT_CHAT_MODEL),
+        sizes_model=environ.get("SIZES_MODEL", DEFAULT_SIZES_MODEL),
         google_cloud_project=environ.get("GOOGLE_CLOUD_PROJECT") or None,
         google_cloud_location=environ.get("GOOGLE_CLOUD_LOCATION", "us-central1"),
-        image_model=environ.get("IMAGE_MODEL", "gemini-2.5-flash-image"),
+        image_model=environ.get("IMAGE_MODEL", DEFAULT_IMAGE_MODEL),
         gcs_bucket=environ.get("GCS_BUCKET") or None,
         gcs_print_bucket=environ.get("GCS_PRINT_BUCKET") or None,
         state_backend=environ.get("STATE_BACKEND", "firestore" if production else "postgres"),

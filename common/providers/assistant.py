@@ -169,7 +169,9 @@ class OpenAIAssistant:
                 model=self.model,
                 messages=self.messages(history, message, brief),
                 response_format=AssistantAnswer,
-                temperature=0.3,
+                # GPT-6 models reason by default and then refuse temperature; without reasoning
+                # the whole token budget is the answer's.
+                reasoning_effort="none",
                 max_completion_tokens=800,
             )
         except openai.APITimeoutError:

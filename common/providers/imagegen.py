@@ -125,7 +125,8 @@ class VertexArtist:
         config = types.GenerateContentConfig(
             system_instruction=INSTRUCTIONS,
             response_modalities=["IMAGE"],
-            image_config=types.ImageConfig(aspect_ratio="1:1"),
+            # 2048 px (ARTWORK_SIZE): 150 DPI or more across the widest print area.
+            image_config=types.ImageConfig(aspect_ratio="1:1", image_size="2K"),
             candidate_count=1,
         )
         try:

@@ -1,4 +1,4 @@
-"""The size assistant on OpenAI: Chat Completions with Structured Outputs (`gpt-4o-mini`).
+"""The size assistant on OpenAI: Chat Completions with Structured Outputs (`gpt-6-luna`).
 
 The model never edits the order. It answers with one operation over FIXED size fields
 (`SizeChange`, a strict JSON schema); that answer is applied here to the item's current
@@ -177,7 +177,9 @@ def _proposal(
         model=settings().sizes_model,
         messages=_request_messages(text, offered, current),
         response_format=SizeChange,
-        temperature=0,
+        # GPT-6 models reason by default and then refuse temperature; without reasoning the
+        # whole token budget is the answer's.
+        reasoning_effort="none",
         max_completion_tokens=MAX_COMPLETION_TOKENS,
     )
     if not completion.choices:
