@@ -50,7 +50,7 @@ def checkout_page(request: Request, session_id: str) -> Response:
     if outcome not in ("paid", "expire"):
         return html_page("Bad request", "<h1>Choose pay, cancel or expire</h1>", status=400)
     if session["status"] == "complete":
-        return flask.redirect(params["success_url"], code=303)
+        return flask.redirect(_success_url(session), code=303)
     if session["status"] == "expired":
         return html_page("Expired", "<h1>This checkout session has expired</h1>", status=409)
     paid = outcome == "paid"
@@ -66,7 +66,13 @@ def checkout_page(request: Request, session_id: str) -> Response:
             status=502,
         )
     checkout_provider.set_local_session_status(session, "complete" if paid else "expired")
-    return flask.redirect(params["success_url" if paid else "cancel_url"], code=303)
+    return flask.redirect(_success_url(session) if paid else params["cancel_url"], code=303)
+
+
+def _success_url(session: dict[str, Any]) -> str:
+    """The success URL with the session's id in place of `{CHECKOUT_SESSION_ID}`, as Checkout
+    fills it in."""
+    return str(session["params"]["success_url"]).replace("{CHECKOUT_SESSION_ID}", session["id"])
 
 
 def stripe_event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -328,7 +328,10 @@ def test_the_stripe_sdk_sends_prices_from_the_database_and_an_idempotency_key(
     assert sent["metadata[order_id]"] == order["id"]
     assert sent["payment_intent_data[metadata][order_id]"] == order["id"]
     assert sent["customer_email"] == shopper.email
-    assert sent["success_url"] == f"{site}/confirmation?order={order['id']}"
+    # Checkout fills in the session's id (the success page fulfils with it, issue 15).
+    assert sent["success_url"] == (
+        f"{site}/confirmation?order={order['id']}&session_id={{CHECKOUT_SESSION_ID}}"
+    )
     assert sent["cancel_url"] == f"{site}/summary?order={order['id']}"
     assert sent["shipping_address_collection[allowed_countries][0]"] == "US"
     # One line item per item and unit price: tee S/M/L, hoodie M, hoodie 2XL, hoodie 3XL.

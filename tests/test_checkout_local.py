@@ -86,7 +86,10 @@ def test_draft_to_paid_through_the_local_pay_page(
     response, _ = browser.pay_page(url, "paid")
     assert response.status == 303
     site_url = config.settings().site_url
-    assert response.headers["Location"] == f"{site_url}/confirmation?order={order['id']}"
+    session_id = url.rsplit("/", 1)[1]
+    assert response.headers["Location"] == (
+        f"{site_url}/confirmation?order={order['id']}&session_id={session_id}"
+    )
     response, _ = browser.send("GET", f"/api/orders/{order['id']}")
     paid = json.loads(_)
     assert paid["status"] == "paid"

@@ -3,11 +3,15 @@
 The session is created through the checkout provider (`common.providers.checkout`: Stripe, or
 offline its stand-in). A checkout is idempotent: the idempotency key is derived from the order
 id and version, and an order already waiting for payment answers with its stored session.
+
+Fulfilment runs from both sides, as Stripe recommends: the webhook (`common.shop.fulfilment`)
+and the success page (`settle`), which Checkout sends back with `session_id`. Both lock the
+order and fulfil through `fulfilment.fulfil_in`, so either order of the two pays once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
@@ -18,7 +22,7 @@ from common.core.caller import Session
 from common.infra import db, log
 from common.infra.config import settings
 from common.providers import checkout
-from common.shop import catalog, order_store, orders
+from common.shop import catalog, fulfilment, order_store, orders
 from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
 from common.shop.order_store import Item, Order
 
@@ -34,6 +38,10 @@ class OrderNotPayable(errors.Conflict):
 
 class PaymentCompleted(errors.Conflict):
     code = "payment_completed"
+
+
+SESSION_ID_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"  # Checkout's template variable
+SUCCESS_PAGE_CAUSE = "shopper:success_page"
 
 
 @dataclass(frozen=True)
@@ -157,7 +165,8 @@ def session_params(order: Order, email: str) -> dict[str, Any]:
         "payment_intent_data": {"metadata": {"order_id": order.id}},
         "customer_email": email,
         "shipping_address_collection": {"allowed_countries": list(SHIPPING_COUNTRIES)},
-        "success_url": f"{site}/confirmation?order={order.id}",
+        # Checkout puts the session's id in place of the placeholder (so does the stand-in).
+        "success_url": f"{site}/confirmation?order={order.id}&session_id={SESSION_ID_PLACEHOLDER}",
         "cancel_url": f"{site}/summary?order={order.id}",
     }
 
@@ -250,3 +259,57 @@ def reopen(session: Session, order_id: str) -> Order:
         ):
             order_store.back_to_draft(conn, locked, "shopper", "reopened to change it")
     return orders.get_order(session, order_id)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The order after the success page's check (`result`: `paid`, `already_paid`,
+    `unchanged`...) and the outbox tasks its fulfilment enqueued, to perform once committed."""
+
+    order: Order
+    result: str
+    tasks: list[int] = field(default_factory=list)
+
+
+def settle(session: Session, order_id: str, session_id: str) -> Settled:
+    """Fulfil the signed-in shopper's order from the success page, without waiting for the
+    webhook: `session_id` is what Checkout put on the success URL, and only the session as
+    the checkout provider tells it (never what the browser says) can pay the order.
+
+    The order is paid only when that session is the order's current one and paid; whatever
+    else comes (another order's session, an unpaid one, a guess) leaves it unchanged. The
+    order lock and `fulfil_in`'s `already_paid` make the webhook and this, in any order or at
+    once, end in one paid order with its tasks enqueued once.
+    """
+    order = orders.get_order(session, order_id)
+    if order.status != Status.PENDING_PAYMENT:
+        return Settled(order, "unchanged")
+    with db.engine().connect() as conn:
+        waiting = order_store.checkout_of(conn, order.id)
+    if waiting is None or waiting[0] != session_id:
+        return Settled(order, "unchanged")
+    paid = checkout.provider().paid_session(session_id)
+    if paid is None:
+        return Settled(order, "awaiting_payment")
+    wrong = fulfilment.problems(fulfilment.SessionShape, paid)
+    metadata = paid.get("metadata")
+    named = metadata.get("order_id") if isinstance(metadata, dict) else None
+    if wrong or paid.get("id") != session_id or named != order.id:
+        log.error(
+            "paid checkout session does not fit its order",
+            order_id=order.id,
+            session_id=session_id,
+            problems=wrong or ["the session is not this order's"],
+        )
+        return Settled(order, "unchanged")
+    with db.transaction() as conn:
+        locked = order_store.lock(conn, order.id, session)
+        if locked is None:
+            raise OrderNotFound()
+        if locked.session_id != session_id or locked.flagged_reason is not None:
+            # Its checkout changed meanwhile, or a person has to look at it: the webhook's.
+            outcome = fulfilment.Outcome("unchanged")
+        else:
+            outcome = fulfilment.fulfil_in(conn, paid, SUCCESS_PAGE_CAUSE)
+    log.info("success page", order_id=order.id, session_id=session_id, outcome=outcome.result)
+    return Settled(orders.get_order(session, order_id), outcome.result, outcome.tasks)

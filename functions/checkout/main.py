@@ -1,10 +1,12 @@
-"""The `checkout` function: Stripe Checkout sessions (POST /api/checkout/session)."""
+"""The `checkout` function: Stripe Checkout sessions (POST /api/checkout/session), and
+fulfilment from the success page (POST /api/checkout/fulfil), alongside the webhook's."""
 
 import flask
 import functions_framework
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from common.api.orders import OrderIdIn, OrderOut, order_out
+from common.effects import order_mail, outbox, sheet
 from common.infra import config
 from common.shop import payments
 from common.web import sessions
@@ -30,6 +32,23 @@ def create_checkout_session(call: Call) -> CheckoutOut:
 def reopen_order(call: Call) -> OrderOut:
     """Take an order that waits for payment back to an editable draft (its session ends)."""
     return order_out(payments.reopen(sessions.require_user(call), call.body.order_id))
+
+
+class SuccessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str = Field(min_length=1, max_length=64)
+    session_id: str = Field(
+        min_length=1, max_length=255, description="the `session_id` on Checkout's success URL"
+    )
+
+
+@router.route("POST", "/api/checkout/fulfil", body=SuccessIn, response=OrderOut)
+def fulfil_from_success_page(call: Call) -> OrderOut:
+    """Back from Checkout: mark the order paid when its session is paid, without waiting for
+    the webhook (either way it is paid once); any other session leaves it as it is."""
+    settled = payments.settle(sessions.require_user(call), call.body.order_id, call.body.session_id)
+    outbox.attempt(settled.tasks, order_mail.HANDLERS | sheet.HANDLERS)
+    return order_out(settled.order)
 
 
 @functions_framework.http

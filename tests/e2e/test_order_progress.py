@@ -47,7 +47,7 @@ def pay_for_a_draft(site: Site, page: Page) -> str:
     page.get_by_role("link", name="Continue to secure checkout").click()
     page.wait_for_url(re.compile(r"/_dev/checkout/"))
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
-    page.wait_for_url(re.compile(rf"/confirmation\?order={order_id}$"))
+    page.wait_for_url(re.compile(rf"/confirmation\?order={order_id}&session_id=cs_local_\w+$"))
     expect(page.get_by_role("heading", name="Thank you! Your order is paid.")).to_be_visible()
     return order_id
 

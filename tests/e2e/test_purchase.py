@@ -97,7 +97,7 @@ def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, pag
     expect(page.get_by_text(SHOPPER)).to_be_visible()
     page.get_by_role("button", name="Pay $310.00").click()
 
-    page.wait_for_url(re.compile(rf"/confirmation\?order={order_id}$"))
+    page.wait_for_url(re.compile(rf"/confirmation\?order={order_id}&session_id=cs_local_\w+$"))
     expect(page.get_by_role("heading", name="Thank you! Your order is paid.")).to_be_visible()
     expect(page.locator("#confirmation-order .badge")).to_have_text("Paid")
     # The order's number, as people read it (AUR-10001), not its id.

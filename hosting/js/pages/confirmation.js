@@ -2,7 +2,7 @@
 // refunds), items and total. Stripe tells our webhook that the payment went through, usually
 // within seconds: until then the page keeps asking. Later visits show how far the order got.
 
-import { ApiError, describeError, getJSON } from '../lib/api.js';
+import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
 import { el } from '../lib/dom.js';
 import { orderNumber, renderMyOrders } from '../lib/my-orders.js';
 import { loadCatalog } from '../lib/products.js';
@@ -24,6 +24,7 @@ const myOrders = document.getElementById('my-orders');
 
 const params = new URLSearchParams(window.location.search);
 const orderId = params.get('order');
+const sessionId = params.get('session_id'); // Checkout's, on its success URL
 const started = Date.now();
 // Thanks are for the shopper just back from paying: the page saw the payment come in, or it
 // came in within the hour and the shopper did not come from their list of orders.
@@ -141,6 +142,11 @@ async function start() {
     products = new Map((await loadCatalog()).products.map((p) => [p.id, p]));
   } catch {
     // Items still show, with their names, without the product pictures.
+  }
+  if (sessionId) {
+    // Back from Checkout: the server asks Stripe about the session once, so the order shows
+    // paid even when the webhook is late. Whatever it answers, the polling below follows.
+    await postJSON('/api/checkout/fulfil', { order_id: orderId, session_id: sessionId }).catch(() => {});
   }
   poll();
 }
