@@ -10,7 +10,7 @@ APT_GET ?= apt-get
 USER_ID ?= $(shell id -u)
 NO_CHROMIUM = make test: $(CHROMIUM) is missing and the browser tests need Debian's package chromium
 
-.PHONY: dev test lint bench migrate seed openapi clean bundle bundle-report deploy deploy-hosting pages
+.PHONY: dev test lint bench migrate seed openapi clean bundle bundle-report deploy deploy-hosting deploy-platform pages
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,9 @@ deploy: $(INSTALLED) ## deploy one function: make deploy FN=orders (DRY_RUN=1 pr
 
 deploy-hosting: $(INSTALLED) ## firebase deploy --only hosting (DRY_RUN=1 prints the command)
 	DRY_RUN=$(DRY_RUN) $(PY) -m devtools deploy-hosting
+
+deploy-platform: $(INSTALLED) ## Firestore TTL policies and the Stripe webhook endpoint (DRY_RUN=1 prints them)
+	DRY_RUN=$(DRY_RUN) $(PY) -m devtools.deploy --platform
 
 pages: $(INSTALLED) ## stamp hosting/_partials/ and each page's modulepreloads into hosting/*.html
 	$(PY) -m devtools pages

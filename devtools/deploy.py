@@ -1,5 +1,8 @@
 """`make deploy FN=<name>` and `make deploy-hosting`: ship one function, or the static site.
 
+`deploy --platform` completes what the functions rely on: the Firestore TTL policy on the
+expiry field of every state collection the code uses, and the Stripe webhook endpoint.
+
 `deploy` builds the function's bundle fresh, then runs one `gcloud functions deploy` whose
 flags come from `devtools/deploy_config.py` (public or not, resources, which secrets and
 settings) and whose values come from the deploying shell, so nothing in the repo is edited to
@@ -28,6 +31,7 @@ Values read from the environment (defaults match docs/deploy.md):
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shlex
@@ -290,6 +294,180 @@ def deploy_hosting(env: Mapping[str, str]) -> int:
     return subprocess.run(command, cwd=REPO).returncode
 
 
+STATE_MODULE = REPO / "common" / "infra" / "state.py"
+STATE_METHODS = frozenset({"get", "get_many", "put", "take"})
+WEBHOOK_PATH = "/api/webhooks/stripe"
+
+
+def _module_strings(tree: ast.Module) -> dict[str, str]:
+    """The module-level `NAME = "text"` constants of one module."""
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and isinstance(node.value.value, str):
+                    found[target.id] = node.value.value
+    return found
+
+
+def _is_state_backend(node: ast.expr) -> bool:
+    """`state.backend()`: the one way the code reaches the state backend."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "backend"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "state"
+    )
+
+
+def state_collections(root: Path = REPO / "common") -> list[str]:
+    """Every Firestore collection the deployed code uses, read from the code itself.
+
+    The collection argument of each `state.backend().get/get_many/put/take(...)` call (a literal
+    or a module constant), and each `.collection("...")` of the backend itself (rate limits).
+    A call whose collection cannot be read here is an error, so none is ever missed.
+    """
+    found: set[str] = set()
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        constants = _module_strings(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            if path == STATE_MODULE and node.func.attr == "collection":
+                if node.args and isinstance(node.args[0], ast.Constant):
+                    found.add(str(node.args[0].value))
+                continue
+            if node.func.attr not in STATE_METHODS or not _is_state_backend(node.func.value):
+                continue
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.add(first.value)
+            elif isinstance(first, ast.Name) and first.id in constants:
+                found.add(constants[first.id])
+            else:
+                where = f"{path.relative_to(root.parent)}:{node.lineno}"
+                raise DeployError(f"{where}: cannot read the state collection of this call")
+    return sorted(found)
+
+
+def ttl_field(path: Path = STATE_MODULE) -> str:
+    """The expiry field the Firestore backend writes (`document["<field>"] = ...`)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    fields = {
+        str(target.slice.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Subscript)
+        and isinstance(target.slice, ast.Constant)
+        and str(target.slice.value).startswith("_expires")
+    }
+    if len(fields) != 1:
+        raise DeployError(f"expected one expiry field in {path.name}, found {sorted(fields)}")
+    return fields.pop()
+
+
+def ttl_commands(env: Mapping[str, str]) -> list[list[str]]:
+    """One `gcloud firestore fields ttls update` per collection group the code uses."""
+    project = _require(env, "PROJECT", "the GCP project id")
+    field = ttl_field()
+    return [
+        [
+            "gcloud",
+            "firestore",
+            "fields",
+            "ttls",
+            "update",
+            field,
+            f"--collection-group={collection}",
+            "--enable-ttl",
+            f"--project={project}",
+            "--async",
+            "--quiet",
+        ]
+        for collection in state_collections()
+    ]
+
+
+def handled_events() -> list[str]:
+    """The Stripe event types `stripe_webhook` handles: exactly what the endpoint is sent."""
+    from common.shop.fulfilment import EVENT_HANDLERS
+
+    return sorted(EVENT_HANDLERS)
+
+
+def webhook_request(env: Mapping[str, str]) -> dict[str, object]:
+    """The Stripe API request that creates the webhook endpoint (no secret in it)."""
+    import stripe
+
+    site = _require(env, "SITE_URL", "the shop's public origin").rstrip("/")
+    return {
+        "method": "POST",
+        "path": "/v1/webhook_endpoints",
+        "params": {
+            "url": site + WEBHOOK_PATH,
+            "enabled_events": handled_events(),
+            "api_version": stripe.api_version,
+            "description": "Auren: stripe_webhook",
+        },
+    }
+
+
+def _form(params: Mapping[str, object]) -> list[str]:
+    """The request's form fields as Stripe receives them (`enabled_events[]`), one a line."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if isinstance(value, list):
+            pairs.extend((f"{key}[]", str(item)) for item in value)
+        else:
+            pairs.append((key, str(value)))
+    return [f"  {key}={value}" for key, value in pairs]
+
+
+def _create_webhook(env: Mapping[str, str], request: Mapping[str, object]) -> str:
+    """Create the endpoint with STRIPE_SECRET_KEY; its signing secret, never printed."""
+    import stripe
+
+    key = _require(env, "STRIPE_SECRET_KEY", "a Stripe key allowed Webhook Endpoints: write")
+    base = env.get("STRIPE_API_BASE")
+    client = stripe.StripeClient(key, base_addresses={"api": base} if base else {})
+    params = request["params"]
+    assert isinstance(params, dict)
+    endpoint = client.v1.webhook_endpoints.create(params=params)  # type: ignore[arg-type]
+    return str(endpoint.secret)
+
+
+def deploy_platform(env: Mapping[str, str]) -> int:
+    """Firestore TTL policies and the Stripe webhook endpoint (DRY_RUN=1 prints them)."""
+    commands = ttl_commands(env)
+    request = webhook_request(env)
+    project = _require(env, "PROJECT", "the GCP project id")
+    store = [
+        "gcloud",
+        "secrets",
+        "versions",
+        "add",
+        "STRIPE_WEBHOOK_SECRET",
+        "--data-file=-",
+        f"--project={project}",
+    ]
+    for command in commands:
+        print(shlex.join(command))
+    print(f"# Stripe API: {request['method']} {request['path']}")
+    print(*_form(request["params"]), sep="\n")  # type: ignore[arg-type]
+    print(f"# then its signing secret, from stdin: {shlex.join(store)}")
+    if _dry_run(env):
+        return 0
+    for command in commands:
+        code = subprocess.run(command, cwd=REPO).returncode
+        if code:
+            return code
+    secret = _create_webhook(env, request)
+    return subprocess.run(store, cwd=REPO, input=secret, text=True).returncode
+
+
 def secrets_matrix() -> str:
     """Which function gets which secret (markdown), as docs/deploy.md shows it."""
     names = sorted(FUNCTIONS)
@@ -328,8 +506,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("name", nargs="?", help="the function to deploy (FN=...)")
     parser.add_argument("--hosting", action="store_true", help="deploy Firebase Hosting instead")
     parser.add_argument("--matrix", action="store_true", help="print the tables of docs/deploy.md")
+    parser.add_argument(
+        "--platform",
+        action="store_true",
+        help="Firestore TTL policies and the Stripe webhook endpoint (DRY_RUN=1 prints them)",
+    )
     args = parser.parse_args(argv)
     try:
+        if args.platform:
+            sys.exit(deploy_platform(os.environ))
         if args.matrix:
             print(resources_table(), secrets_matrix(), sep="\n\n")
             return

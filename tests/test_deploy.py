@@ -17,6 +17,7 @@ import sys
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, parse_qsl
 
 import pytest
 import sqlalchemy
@@ -511,3 +512,134 @@ def test_migrate_goes_through_the_cloud_sql_connector(database_url: str, tmp_pat
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def _state_constants() -> dict[str, str]:
+    """The collection constants of the modules that call the state backend, read at runtime."""
+    from common.providers import checkout, identity
+    from common.shop import accounts
+    from common.studio import chat
+    from common.web import sessions
+
+    return {
+        "chat.COLLECTION": chat.COLLECTION,
+        "accounts.STATES": accounts.STATES,
+        "sessions.REVOCATIONS": sessions.REVOCATIONS,
+        "checkout.LOCAL_SESSIONS": checkout.LOCAL_SESSIONS,
+        "identity.LOCAL_CODES": identity.LOCAL_CODES,
+    }
+
+
+def test_state_collections_come_from_every_state_backend_call() -> None:
+    collections = deploy.state_collections()
+    # Every `state.backend()` call site in common/ is read (an unreadable one raises), so a new
+    # collection is found by itself; these are the ones the code has today.
+    assert set(_state_constants().values()) | {"rate_limits"} == set(collections)
+    calls = sum(
+        len(re.findall(r"state\.backend\(\)\.(?:get|get_many|put|take)\(", p.read_text()))
+        for p in (REPO / "common").rglob("*.py")
+    )
+    assert calls >= len(collections) - 1
+
+
+def test_an_unreadable_collection_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f(name):\n    state.backend().put(name, 'x', {})\n")
+    with pytest.raises(deploy.DeployError, match="cannot read the state collection"):
+        deploy.state_collections(tmp_path)
+
+
+def test_the_ttl_field_is_the_one_the_firestore_backend_writes() -> None:
+    from common.infra.state import FirestoreState
+
+    class Recorder:
+        def collection(self, name: str) -> Any:
+            return self
+
+        def document(self, doc_id: str) -> Any:
+            return self
+
+        def set(self, document: dict[str, Any]) -> None:
+            self.written = document
+
+    backend = FirestoreState.__new__(FirestoreState)
+    recorder = Recorder()
+    backend.client = recorder  # type: ignore[assignment]
+    backend.put("conversations", "c1", {"a": 1}, ttl_seconds=60)
+    assert (
+        set(recorder.written) == {"a", deploy.ttl_field()} and deploy.ttl_field() == "_expires_at"
+    )
+
+
+def test_platform_dry_run_prints_ttl_policies_and_the_webhook_request(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import stripe
+
+    from common.shop.fulfilment import EVENT_HANDLERS
+
+    env = {**DEPLOY_ENV, "DRY_RUN": "1"}
+    assert deploy.deploy_platform(env) == 0
+    out = capsys.readouterr().out
+    for value in SECRET_VALUES.values():
+        assert value not in out
+    lines = out.splitlines()
+    ttl = [shlex.split(line) for line in lines if line.startswith("gcloud firestore")]
+    assert ttl == [
+        [
+            "gcloud", "firestore", "fields", "ttls", "update", "_expires_at",
+            f"--collection-group={collection}", "--enable-ttl", "--project=auren-test",
+            "--async", "--quiet",
+        ]
+        for collection in deploy.state_collections()
+    ]  # fmt: skip
+    assert {c.split("=", 1)[1] for _, *_, c in [t[:7] for t in ttl]} == set(
+        _state_constants().values()
+    ) | {"rate_limits"}
+
+    assert "# Stripe API: POST /v1/webhook_endpoints" in lines
+    fields = [line.strip() for line in lines if line.startswith("  ")]
+    events = [f.split("=", 1)[1] for f in fields if f.startswith("enabled_events[]=")]
+    assert sorted(events) == sorted(EVENT_HANDLERS) and len(events) == len(EVENT_HANDLERS)
+    assert f"api_version={stripe.api_version}" in fields
+    assert "url=https://auren.example/api/webhooks/stripe" in fields
+    assert deploy.hosting_rewrites().get("stripe_webhook")
+    rewrites = json.loads((REPO / "firebase.json").read_text())["hosting"]["rewrites"]
+    assert any(r.get("source") == deploy.WEBHOOK_PATH for r in rewrites)
+
+
+def test_platform_creates_the_endpoint_through_the_stripe_sdk(
+    monkeypatch: pytest.MonkeyPatch, httpserver: Any
+) -> None:
+    import stripe
+
+    from common.shop.fulfilment import EVENT_HANDLERS
+
+    httpserver.expect_oneshot_request("/v1/webhook_endpoints", method="POST").respond_with_json(
+        {"id": "we_1", "object": "webhook_endpoint", "secret": "whsec_new"}
+    )
+    ran: list[tuple[list[str], str | None]] = []
+
+    def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        ran.append((command, kwargs.get("input")))
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(deploy.subprocess, "run", fake_run)
+    env = {**DEPLOY_ENV, "STRIPE_API_BASE": httpserver.url_for("").rstrip("/")}
+    assert deploy.deploy_platform(env) == 0
+
+    request, _ = httpserver.log[0]
+    form = parse_qs(request.get_data(as_text=True))
+    pairs = parse_qsl(request.get_data(as_text=True))
+    # The SDK numbers list items (`enabled_events[0]=...`); Stripe reads them as one list.
+    events = [value for key, value in pairs if key.startswith("enabled_events[")]
+    assert events == sorted(EVENT_HANDLERS)
+    assert form["api_version"] == [stripe.api_version]
+    assert form["url"] == ["https://auren.example/api/webhooks/stripe"]
+    assert request.headers["Authorization"] == f"Bearer {SECRET_VALUES['STRIPE_SECRET_KEY']}"
+    gcloud = [(command, given) for command, given in ran if command[0] == "gcloud"]
+    *ttl, (store, secret) = gcloud
+    assert [command[6] for command, _ in ttl] == [
+        f"--collection-group={collection}" for collection in deploy.state_collections()
+    ]
+    assert store[:5] == ["gcloud", "secrets", "versions", "add", "STRIPE_WEBHOOK_SECRET"]
+    assert secret == "whsec_new"
