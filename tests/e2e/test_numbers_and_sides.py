@@ -141,6 +141,10 @@ def test_every_sum_adds_up_the_back_print_shows_and_back_from_checkout_is_review
             "3 × $3.00 (2XL) + 1 × $6.00 (3XL) = $15.00"
         )
         expect_sums(page, 3)
+        # When it arrives, if paid today (the server's dates, production then transit).
+        expect(page.locator("#totals .arrival")).to_contain_text(
+            re.compile(r"^Arrives [A-Z][a-z]{2} \d{1,2}")
+        )
         page.get_by_label("M", exact=True).fill("12")
         expect(hoodie.locator(".qty-price")).to_contain_text("26 pieces × $39.50", timeout=10_000)
         expect(page.locator("#totals")).not_to_have_attribute("aria-busy", "true")
@@ -151,7 +155,13 @@ def test_every_sum_adds_up_the_back_print_shows_and_back_from_checkout_is_review
         page.get_by_role("link", name="Review order").click()
         expect(page.get_by_role("heading", name="Review your order")).to_be_visible()
         expect(page.locator(".summary-item")).to_have_count(2)
-        expect_sums(page, 3)
+        # The shipping Stripe will offer, each with what it adds: subtotal + shipping = total.
+        options = page.locator(".shipping-option")
+        expect(options).to_have_count(2)
+        expect(options.first).to_contain_text("Standard shipping · Free · arrives")
+        expect(options.last).to_contain_text(re.compile(r"Rush shipping · \$\d+\.\d\d · arrives"))
+        expect(page.locator(".totals-grand dt")).to_have_text("Total before shipping")
+        expect_sums(page, 5)
         expect_both_sides(page, "#summary-items")
         audit("numbers-summary")
 
@@ -166,7 +176,8 @@ def test_every_sum_adds_up_the_back_print_shows_and_back_from_checkout_is_review
         page.get_by_role("link", name="Continue to secure checkout").click()
         expect(page.get_by_role("heading", name="Taking you to secure checkout…")).to_be_visible()
         expect(page.locator("#checkout-order")).to_be_visible()
-        expect_sums(page, 3)
+        expect(page.locator("#checkout-order .shipping-option")).to_have_count(2)
+        expect_sums(page, 5)
         audit("numbers-checkout")
         held[0].continue_()
         page.unroute("**/api/checkout/session")
@@ -193,6 +204,11 @@ def test_every_sum_adds_up_the_back_print_shows_and_back_from_checkout_is_review
         page.get_by_role("button", name=re.compile(r"^Pay ")).click()
         expect(page.get_by_role("heading", name="Thank you! Your order is paid.")).to_be_visible()
         expect(page.locator("#confirmation-order .summary-item")).to_have_count(2)
+        # Paid: the shipping chosen is a row of the total, and the arrival counts from today.
+        expect(page.locator("#confirmation-order .totals-row.is-shipping")).to_have_text(
+            "Standard shippingFree"
+        )
+        expect(page.locator("#confirmation-order .arrival")).to_contain_text("Standard shipping")
         expect_sums(page, 3)
         expect_both_sides(page, "#confirmation-order")
         audit("numbers-confirmation")

@@ -47,6 +47,7 @@ export function createEditor(root, { onCommit, onSelect, onHistory, announce }) 
   let selected = null;
   let past = [];
   let future = [];
+  let quietFocus = false; // focus given back to a layer without selecting it
   const aspects = new Map(); // image url -> natural width / height
   const nodes = new Map(); // layer id -> element
 
@@ -209,7 +210,9 @@ export function createEditor(root, { onCommit, onSelect, onHistory, announce }) 
     place(node, layer, box);
     node.addEventListener('pointerdown', (event) => startDrag(event, layer.id));
     node.addEventListener('keydown', (event) => onKey(event, layer.id));
-    node.addEventListener('focus', () => select(layer.id));
+    node.addEventListener('focus', () => {
+      if (!quietFocus) select(layer.id);
+    });
     nodes.set(layer.id, node);
     return node;
   }
@@ -508,8 +511,18 @@ export function createEditor(root, { onCommit, onSelect, onHistory, announce }) 
       past.push(clone(layers));
       restore(future.pop());
     },
-    focusLayer(id) {
-      select(id, { focus: true });
+    /** Focus the layer's element; it is selected too unless `select` is false. */
+    focusLayer(id, { select: selecting = true } = {}) {
+      if (selecting) {
+        select(id, { focus: true });
+        return;
+      }
+      quietFocus = true;
+      try {
+        nodes.get(id)?.focus();
+      } finally {
+        quietFocus = false;
+      }
     },
   };
 }

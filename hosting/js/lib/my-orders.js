@@ -3,11 +3,11 @@
 // mockups of every printed side and a way back to its design, and for the paid ones their
 // progress, the timeline and the tracking link.
 
-import { ApiError, describeError, getJSON } from './api.js';
+import { ApiError, describeError, getJSON, postJSON } from './api.js';
 import { el } from './dom.js';
 import { editDesignLink, isPaid, itemMedia, money, orderProgress, pieces, statusBadge } from './order-view.js';
 import { showAccount } from './site.js';
-import { signedInHint } from './store.js';
+import { currentOrder, signedInHint } from './store.js';
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 // The newest orders get their items and progress, a few requests at a time.
@@ -17,6 +17,36 @@ const DETAIL_PARALLEL = 3;
 /** The order's number as people read it (AUR-10482), or its id where there is none. */
 export function orderNumber(order) {
   return order.number ?? order.id;
+}
+
+/** Orders past checkout: what a shopper may order again. */
+function isPast(order) {
+  return order.status !== 'draft' && order.status !== 'pending_payment';
+}
+
+/**
+ * "Reorder": a new draft with the order's items (each design as it is now, at today's prices),
+ * opened on Sizes to check the quantities.
+ */
+export function reorderButton(order) {
+  const button = el('button', { class: 'btn btn-secondary btn-sm', type: 'button' }, 'Reorder', el('span', { class: 'visually-hidden', text: ` order ${orderNumber(order)}` }));
+  const message = el('p', { class: 'field-error', role: 'alert', hidden: true });
+  button.addEventListener('click', async () => {
+    if (button.getAttribute('aria-busy') === 'true') return;
+    button.setAttribute('aria-busy', 'true');
+    message.hidden = true;
+    try {
+      const draft = await postJSON(`/api/orders/${encodeURIComponent(order.id)}/reorder`);
+      currentOrder.set(draft.id);
+      window.location.assign(`/quantity?${new URLSearchParams({ order: draft.id })}`);
+    } catch (error) {
+      const { title, detail } = describeError(error);
+      message.textContent = error instanceof ApiError && error.code === 'nothing_to_reorder' ? 'Nothing in this order is sold any more.' : `${title}. ${detail}`;
+      message.hidden = false;
+      button.removeAttribute('aria-busy');
+    }
+  });
+  return el('div', { class: 'orders-actions' }, button, message);
 }
 
 function orderLink(order) {
@@ -109,6 +139,7 @@ export async function renderMyOrders(root, { highlight = null, promptSignIn = tr
         ),
         statusBadge(order.status),
         el('p', { class: 'orders-total', text: money(order.total_cents, order) }),
+        details && isPast(order) ? reorderButton(order) : null,
       ),
     }));
     root.replaceChildren(el('ul', { class: 'orders-list' }, rows.map(({ row }) => row)));

@@ -3,6 +3,7 @@
 
 import { el } from './dom.js';
 import { formatMoney } from './format.js';
+import { zoomableMockup } from './mockup-zoom.js';
 import { findColor, garmentFrame, tintGarment } from './products.js';
 import { designPreviews } from './store.js';
 
@@ -61,29 +62,6 @@ export function pieces(quantity) {
 // ---- Mockups: every printed side, each opening larger ------------------------------------------
 
 const SIDE_LABELS = { front: 'Front', back: 'Back' };
-let zoom = null;
-
-/** Show a mockup large in the page's one zoom dialog (Escape, Close or a click outside close it). */
-function openZoom(src, alt) {
-  if (!zoom) {
-    const image = el('img', { class: 'zoom-image', alt: '', width: 1024, height: 1024 });
-    const caption = el('p', { class: 'zoom-caption', id: 'zoom-caption' });
-    const close = el('button', { class: 'btn btn-secondary zoom-close', type: 'button', text: 'Close' });
-    const dialog = el('dialog', { class: 'zoom', 'aria-labelledby': 'zoom-caption' }, el('div', { class: 'zoom-inner' }, caption, image, close));
-    close.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('click', (event) => {
-      if (event.target === dialog) dialog.close();
-    });
-    document.body.append(dialog);
-    zoom = { dialog, image, caption, close };
-  }
-  zoom.image.src = src;
-  zoom.image.alt = alt;
-  zoom.caption.textContent = alt;
-  zoom.dialog.showModal();
-  zoom.close.focus();
-}
-
 /**
  * The sides of an item worth showing: those with something printed when that is known (this
  * browser's copy of the design, or the print files of a paid order), else front and back.
@@ -92,20 +70,6 @@ export function itemSides(item) {
   const known = designPreviews.get(item.design_id)?.sides ?? item.printed_sides ?? Object.keys(item.print_files ?? {});
   const sides = ['front', 'back'].filter((side) => known.includes(side));
   return sides.length ? sides : ['front', 'back'];
-}
-
-/**
- * A mockup that opens larger: a button around the image, named for what it shows.
- * `alt` says what the picture is ("Classic Tee in Navy, your design, back").
- */
-export function zoomableMockup(src, alt, { label = null, lazy = true } = {}) {
-  const button = el(
-    'button',
-    { class: 'mockup-zoom', type: 'button', 'aria-label': `Enlarge: ${alt}` },
-    el('img', { src, alt: '', width: 1024, height: 1024, loading: lazy ? 'lazy' : null, decoding: 'async' }),
-  );
-  button.addEventListener('click', () => openZoom(src, alt));
-  return el('figure', { class: 'mockup' }, button, label ? el('figcaption', { class: 'mockup-side', text: label }) : null);
 }
 
 /**
@@ -130,16 +94,16 @@ export function itemMedia(item, product, { sides = itemSides(item) } = {}) {
 
 // ---- Prices: every equation shows its parts ----------------------------------------------------
 
-/** pieces × tier price + size upcharges = line total, as numbers (cents). */
+/** pieces × tier price + size upcharges = line total, as numbers (cents), as the server sums it. */
 export function priceParts(item) {
   const upcharges = item.size_prices
     .filter((s) => s.upcharge_cents > 0)
     .map((s) => ({ size: s.size, quantity: s.quantity, cents: s.upcharge_cents }));
   return {
-    pieces: item.quantity,
-    unit: item.unit_price_cents,
+    pieces: item.pieces ?? item.quantity,
+    unit: item.tier_unit_price_cents ?? item.unit_price_cents,
     upcharges,
-    upchargeTotal: upcharges.reduce((sum, u) => sum + u.quantity * u.cents, 0),
+    upchargeTotal: item.upcharges_cents ?? upcharges.reduce((sum, u) => sum + u.quantity * u.cents, 0),
     total: item.line_total_cents,
   };
 }
@@ -171,18 +135,28 @@ export function upchargeEquation(item, order) {
   );
 }
 
-/** Pieces, list price, volume savings and total, as a description list. */
+/**
+ * Pieces, list price, volume savings, shipping once it is chosen, and the total, as a
+ * description list: the rows above the line add up to the total. Before checkout the total
+ * is before shipping, which Stripe adds.
+ */
 export function totalsList(order) {
+  const subtotal = order.subtotal_cents ?? order.total_cents;
   const rows = [
     ['Pieces', order.quantity.toLocaleString(), 'is-count'],
-    ['List price', money(order.total_cents + order.savings_cents, order), 'is-list'],
+    ['List price', money(subtotal + order.savings_cents, order), 'is-list'],
   ];
   if (order.savings_cents > 0) rows.push(['Volume savings', `−${money(order.savings_cents, order)}`, 'is-saving']);
+  const shipped = order.shipping_cents !== null && order.shipping_cents !== undefined;
+  if (shipped) {
+    rows.push([order.shipping?.name ?? 'Shipping', order.shipping_cents ? money(order.shipping_cents, order) : 'Free', 'is-shipping']);
+  }
+  const beforeShipping = !shipped && order.shipping_options?.length > 0;
   return el(
     'dl',
     { class: 'totals-list' },
     rows.map(([term, value, tone]) => el('div', { class: `totals-row ${tone ?? ''}` }, el('dt', { text: term }), el('dd', { text: value }))),
-    el('div', { class: 'totals-row totals-grand' }, el('dt', { text: 'Total' }), el('dd', { text: money(order.total_cents, order) })),
+    el('div', { class: 'totals-row totals-grand' }, el('dt', { text: beforeShipping ? 'Total before shipping' : 'Total' }), el('dd', { text: money(order.total_cents, order) })),
   );
 }
 

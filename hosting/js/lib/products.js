@@ -81,8 +81,9 @@ function categoryLabel(category) {
   return category.charAt(0).toUpperCase() + category.slice(1);
 }
 
-export function productUrl(product) {
-  return `/catalog?product=${encodeURIComponent(product.id)}`;
+/** The product's page, showing `color` when one is given (the color picked on its card). */
+export function productUrl(product, color = null) {
+  return `/catalog?${new URLSearchParams(color ? { product: product.id, color: color.name } : { product: product.id })}`;
 }
 
 /** Dye the `.garment` frames inside `node`: CSS multiplies the template's greys by the color. */
@@ -198,6 +199,8 @@ export function productCard(product, color = featureColors([product]).get(produc
   const frame = garment(product, color);
   const image = frame.querySelector('img');
   const titleId = `product-${product.id}`;
+  // The card's link opens the product in the color picked on the card.
+  const link = el('a', { href: productUrl(product, color), text: product.name });
   const card = el(
     'li',
     { class: 'product-card' },
@@ -209,11 +212,12 @@ export function productCard(product, color = featureColors([product]).get(produc
         'div',
         { class: 'product-body' },
         el('p', { class: 'product-meta', text: [categoryLabel(product.category), sizeRange(product.sizes)].filter(Boolean).join(' · ') }),
-        el('h3', { class: 'product-name', id: titleId }, el('a', { href: productUrl(product), text: product.name })),
+        el('h3', { class: 'product-name', id: titleId }, link),
         product.description && el('p', { class: 'product-desc', text: product.description }),
         swatches(product, color, (chosen) => {
           tintGarment(card, chosen);
           image.alt = `${product.name} in ${chosen.name}`;
+          link.href = productUrl(product, chosen);
         }),
         price(product),
       ),
@@ -221,6 +225,27 @@ export function productCard(product, color = featureColors([product]).get(produc
   );
   tintGarment(card, color);
   return card;
+}
+
+/**
+ * The product's size chart (chest and length of each size, in inches), as a disclosure that
+ * opens in place; null for a product in one size.
+ */
+export function sizeChart(product, { open = false } = {}) {
+  if (!product?.size_chart?.length) return null;
+  const inches = (value) => `${Number(value).toLocaleString('en-US', { maximumFractionDigits: 1 })}″`;
+  return el(
+    'details',
+    { class: 'size-chart', open },
+    el('summary', { class: 'size-chart-toggle' }, 'Size chart', el('span', { class: 'visually-hidden', text: ` of the ${product.name}` })),
+    el(
+      'table',
+      { class: 'size-chart-table' },
+      el('caption', { class: 'size-chart-caption', text: 'Measured flat, in inches: chest from armpit to armpit, length from the shoulder to the hem.' }),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Size' }), el('th', { scope: 'col', text: 'Chest' }), el('th', { scope: 'col', text: 'Length' }))),
+      el('tbody', {}, product.size_chart.map((row) => el('tr', {}, el('th', { scope: 'row', text: row.size }), el('td', { text: inches(row.chest_in) }), el('td', { text: inches(row.length_in) })))),
+    ),
+  );
 }
 
 /** A placeholder with the card's shape, shown while products load. */

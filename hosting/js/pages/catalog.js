@@ -4,8 +4,10 @@
 import { describeError } from '../lib/api.js';
 import { el } from '../lib/dom.js';
 import { formatMoney } from '../lib/format.js';
+import { arrivalLine } from '../lib/delivery.js';
 import {
   featureColors,
+  sizeChart,
   findColor,
   loadCatalog,
   productCard,
@@ -90,7 +92,24 @@ function tierTable(product) {
   );
 }
 
-function renderProduct(product, requestedColor) {
+/** Shipping: when it arrives if ordered today, at each rate, and what each rate costs. */
+function delivery(product, rates) {
+  const money = (cents) => formatMoney(cents, product.currency);
+  const prices = (rates ?? []).map((rate) => {
+    const price = rate.amount_cents ? money(rate.amount_cents) : 'free';
+    return rate.free_over_cents ? `${rate.name}: ${price}, free on orders over ${money(rate.free_over_cents)}` : `${rate.name}: ${price}`;
+  });
+  const days = product.production_days ? `We make it in ${product.production_days} business days, then ship it. ` : '';
+  return el(
+    'div',
+    { class: 'product-option' },
+    el('h2', { class: 'option-title', text: 'Delivery' }),
+    arrivalLine(product.shipping_options, { lead: 'Order today: arrives', suffix: '.' }),
+    prices.length || days ? el('p', { class: 'field-hint', text: `${days}${prices.join('. ')}${prices.length ? '.' : ''}` }) : null,
+  );
+}
+
+function renderProduct(product, requestedColor, rates = []) {
   let color = findColor(product, requestedColor) ?? featureColors([product]).get(product.id) ?? product.colors[0];
   let side = 'front';
   const money = (cents) => formatMoney(cents, product.currency);
@@ -156,7 +175,9 @@ function renderProduct(product, requestedColor) {
           el('h2', { class: 'option-title', text: `Sizes: ${sizeRange(product.sizes)}` }),
           el('ul', { class: 'size-list', 'aria-label': 'Available sizes' }, product.sizes.map((size) => el('li', { class: 'size-pill', text: size === 'OS' ? 'One size' : size }))),
           upcharges.length ? el('p', { class: 'field-hint', text: `Larger sizes: ${upcharges.map(([size, cents]) => `${size} +${money(cents)}`).join(', ')} per piece.` }) : null,
+          sizeChart(product),
         ),
+        product.shipping_options?.length ? delivery(product, rates) : null,
         el('div', { class: 'product-option' }, el('h2', { class: 'option-title', text: 'Volume pricing' }), tierTable(product), el('p', { class: 'field-hint', text: 'Mix sizes freely: every piece of one design counts toward its tier.' })),
         el('div', { class: 'product-cta' }, designLink, el('p', { class: 'field-hint', text: 'Describe your idea to the assistant, upload artwork or add text in the studio. You choose sizes after.' })),
       ),
@@ -170,7 +191,7 @@ async function showProduct(productId, colorName) {
   productView.hidden = false;
   detail.replaceChildren(el('div', { class: 'product-detail is-loading', 'aria-hidden': 'true' }, el('span', { class: 'skeleton product-stage' }), el('span', { class: 'skeleton skeleton-block' })));
   try {
-    const { products } = await loadCatalog();
+    const { products, shipping_rates: rates } = await loadCatalog();
     const product = products.find((p) => p.id === productId);
     if (!product) {
       crumb.textContent = 'Not found';
@@ -179,7 +200,7 @@ async function showProduct(productId, colorName) {
       showNotice(box, { tone: 'empty', title: 'We do not sell this product', detail: 'It may have been retired. Have a look at the rest of the catalog.', action: el('a', { class: 'btn btn-secondary', href: '/catalog', text: 'See the catalog' }) });
       return;
     }
-    renderProduct(product, colorName);
+    renderProduct(product, colorName, rates);
   } catch (error) {
     const box = el('div', { class: 'notice' });
     detail.replaceChildren(box);

@@ -4,6 +4,7 @@
 // review; reached by Back or Forward, this page never forwards on its own.
 
 import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
+import { shippingOptions } from '../lib/delivery.js';
 import { el } from '../lib/dom.js';
 import { money, priceEquation, totalsList, upchargeEquation } from '../lib/order-view.js';
 import { currentOrder, signedInHint } from '../lib/store.js';
@@ -56,7 +57,7 @@ function showOrder(order) {
       ),
     ),
   );
-  totalsRoot.replaceChildren(totalsList(order));
+  totalsRoot.replaceChildren(...[totalsList(order), shippingOptions(order)].filter(Boolean));
   orderPanel.hidden = false;
   return money(order.total_cents, order);
 }

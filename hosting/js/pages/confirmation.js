@@ -3,8 +3,9 @@
 // within seconds: until then the page keeps asking. Later visits show how far the order got.
 
 import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
+import { paidArrival } from '../lib/delivery.js';
 import { el } from '../lib/dom.js';
-import { orderNumber, renderMyOrders } from '../lib/my-orders.js';
+import { orderNumber, renderMyOrders, reorderButton } from '../lib/my-orders.js';
 import { loadCatalog } from '../lib/products.js';
 import { STATUS_LABELS, isPaid, itemSummary, orderProgress, statusBadge, statusSentence, totalsList } from '../lib/order-view.js';
 import { currentOrder } from '../lib/store.js';
@@ -46,13 +47,21 @@ function renderOrder(order) {
       { class: 'confirmation-meta' },
       el('div', {}, el('p', { class: 'meta-label', text: 'Order number' }), el('p', { class: 'order-number', text: orderNumber(order) })),
       el('div', {}, el('p', { class: 'meta-label', text: 'Status' }), statusBadge(order.status)),
+      arrives(order),
     ),
     orderProgress(order, { headingId: 'confirmation-progress' }),
     el('h2', { class: 'visually-hidden', text: 'Items' }),
     el('ul', { class: 'summary-items' }, order.items.map((item) => itemSummary(item, products.get(item.product_id), order))),
     totalsList(order),
+    isPaid(order) ? reorderButton(order) : null,
   );
   panel.hidden = false;
+}
+
+/** When a paid order not yet delivered arrives, by the rate chosen on Checkout. */
+function arrives(order) {
+  const on = ['paid', 'in_production', 'shipped'].includes(order.status) ? paidArrival(order, { lead: null }) : null;
+  return on ? el('div', {}, el('p', { class: 'meta-label', text: 'Arrives' }), on) : null;
 }
 
 // What the head says once the order is paid for, by how far it got.

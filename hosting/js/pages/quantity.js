@@ -4,7 +4,8 @@
 import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
 import { createChat } from '../lib/chat.js';
 import { el } from '../lib/dom.js';
-import { loadCatalog } from '../lib/products.js';
+import { arrivalLine } from '../lib/delivery.js';
+import { loadCatalog, sizeChart } from '../lib/products.js';
 import { editDesignLink, isPaid, itemMedia, money, priceEquation, totalsList, upchargeEquation } from '../lib/order-view.js';
 import { currentOrder } from '../lib/store.js';
 import '../lib/site.js';
@@ -164,7 +165,7 @@ function itemView(item, index) {
         'fieldset',
         { class: 'size-grid-wrap' },
         el('legend', { class: 'size-legend' }, 'Quantities by size', el('span', { class: 'visually-hidden', text: ` for ${title}` })),
-        el('div', { class: 'size-grid' }, cells),
+        el('div', { class: 'size-grid-row' }, el('div', { class: 'size-grid' }, cells), sizeChart(product)),
         error,
       );
 
@@ -363,7 +364,7 @@ function buildItems() {
 }
 
 function renderTotals() {
-  totalsBody.replaceChildren(totalsList(order));
+  totalsBody.replaceChildren(...[totalsList(order), arrivalLine(order.shipping_options, { suffix: ', if paid today.' })].filter(Boolean));
   const ready = order.quantity > 0;
   toSummary.href = `/summary?order=${encodeURIComponent(order.id)}`;
   toSummary.setAttribute('aria-disabled', String(!ready));

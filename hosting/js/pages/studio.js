@@ -13,6 +13,7 @@ import { createChat } from '../lib/chat.js';
 import { el } from '../lib/dom.js';
 import { FONT_LABELS, createEditor, layerName } from '../lib/editor.js';
 import { findColor, firstBulkTier, loadCatalog, swatches } from '../lib/products.js';
+import { wireShare } from '../lib/share.js';
 import { currentOrder, designStore, studioState } from '../lib/store.js';
 import '../lib/site.js';
 
@@ -38,6 +39,7 @@ const notice = document.getElementById('studio-notice');
 const continueButton = document.getElementById('continue');
 const continueLabel = continueButton.textContent;
 const newDesignLink = document.getElementById('new-design');
+const shareButton = document.getElementById('share-design');
 const undoButton = document.getElementById('undo');
 const redoButton = document.getElementById('redo');
 const sideSwitch = document.getElementById('side-switch');
@@ -283,8 +285,12 @@ function persist() {
 function renderReady() {
   const ready = Boolean(state.design && editor.layers.length);
   continueButton.disabled = !ready;
+  shareButton.hidden = !ready;
   studioRoot.classList.toggle('has-design', ready);
 }
+
+// The link shows the design as it is when opened: later changes show there too.
+wireShare(shareButton, document.getElementById('share-result'), () => state.design?.design_id);
 
 function setStatus(text, tone = '') {
   saveStatus.textContent = text;
@@ -585,9 +591,10 @@ function renderControls(layer) {
   }
   controls.dataset.layer = layer.id;
   const done = el('button', { class: 'btn btn-secondary btn-sm controls-done', type: 'button', text: 'Done' });
+  // Done closes the panel (the sheet on a phone): the layer keeps focus, no longer selected.
   done.addEventListener('click', () => {
     editor.select(null);
-    stageRoot.querySelector(`.layer[data-id="${CSS.escape(layer.id)}"]`)?.focus();
+    editor.focusLayer(layer.id, { select: false });
   });
   const parts = [el('div', { class: 'controls-head' }, el('p', { class: 'controls-title', id: 'controls-title', text: layerName(layer) }), done)];
   if (layer.type === 'text') {

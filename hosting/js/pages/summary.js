@@ -3,6 +3,8 @@
 
 import { ApiError, describeError, getJSON, postJSON } from '../lib/api.js';
 import { el } from '../lib/dom.js';
+import { shippingOptions } from '../lib/delivery.js';
+import { shareControl } from '../lib/share.js';
 import { loadCatalog } from '../lib/products.js';
 import { editDesignLink, isPaid, itemSummary, statusSentence, totalsList } from '../lib/order-view.js';
 import { currentOrder, signedInHint } from '../lib/store.js';
@@ -65,18 +67,21 @@ function editButton(order) {
 }
 
 function itemActions(order, item) {
-  if (order.status !== 'draft') return null;
+  const name = `${item.product_name}, ${item.color}`;
+  const share = item.design_id ? shareControl(item.design_id, { name }) : null;
+  if (order.status !== 'draft') return share;
   return el(
-    'p',
+    'div',
     { class: 'summary-item-actions' },
-    el('a', { class: 'text-link', href: `/quantity?order=${encodeURIComponent(order.id)}`, text: 'Change sizes', 'aria-label': `Change sizes of ${item.product_name}, ${item.color}` }),
+    el('a', { class: 'text-link', href: `/quantity?order=${encodeURIComponent(order.id)}`, text: 'Change sizes', 'aria-label': `Change sizes of ${name}` }),
     editDesignLink(item),
+    share,
   );
 }
 
 function render(order, products) {
   list.replaceChildren(...order.items.map((item) => itemSummary(item, products.get(item.product_id), order, { actions: itemActions(order, item) })));
-  totals.replaceChildren(totalsList(order));
+  totals.replaceChildren(...[el('p', { class: 'order-ref', text: `Order ${order.number ?? order.id}` }), totalsList(order), isPaid(order) ? null : shippingOptions(order)].filter(Boolean));
   status.textContent = `${order.items.length} item${order.items.length === 1 ? '' : 's'}, total ${totals.querySelector('.totals-grand dd').textContent}.`;
 
   if (!order.items.length || order.quantity === 0) {
