@@ -100,9 +100,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         max_instances=10,
     ),
     "checkout": FunctionSpec(
-        purpose="Stripe Checkout sessions",
+        purpose="Stripe Checkout sessions; fulfils a paid one from the success page",
         public=True,
-        secrets=("STRIPE_SECRET_KEY",),
+        secrets=("STRIPE_SECRET_KEY", "SENDGRID_API_KEY"),
+        settings=("SHEET_ID",),
+        optional_settings=MAIL_SETTINGS,
         timeout_seconds=30,
     ),
     "stripe_webhook": FunctionSpec(
@@ -131,7 +133,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "ops": FunctionSpec(
         purpose="ops-token routes: sheet rows, the outbox drain (300 DPI print files), orders",
         public=True,
-        secrets=("OPS_TOKEN", "SENDGRID_API_KEY"),
+        secrets=("OPS_TOKEN", "SENDGRID_API_KEY", "STRIPE_SECRET_KEY"),
         settings=("SHEET_ID", "GCS_BUCKET", "GCS_PRINT_BUCKET"),
         memory="1Gi",
         optional_settings=MAIL_SETTINGS,

@@ -301,3 +301,8 @@ def test_the_report_measures_a_bundle_in_its_own_venv(tmp_path: Path) -> None:
     assert row.import_ms is not None and row.import_ms > 0, row.error
     table = bundle.report_table([row])
     assert table.splitlines()[2].startswith("| orders | ")
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
+def test_every_package_a_function_can_import_is_in_its_requirements(name: str) -> None:
+    assert bundle.undeclared_imports(name) == []

@@ -282,3 +282,9 @@ def test_generated_artwork_prints_sharp_across_every_print_area(
             layer = full.model_copy(update={"area": area.name})
             dpi = print_files.effective_dpi(layer, area, art.size)
             assert dpi >= print_files.MIN_DPI, (product.id, area.name, dpi)
+
+
+def test_a_print_files_name_is_a_private_object_of_storage() -> None:
+    key = print_names.print_key("dsn_" + "e" * 24, 7, "front")
+    assert storage.is_private(key)
+    assert print_names.parse(print_names.file_name(key)) == ("dsn_" + "e" * 24, 7, "front")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-from common.providers import storage
-
 NAME = re.compile(
     r"^(?P<design>dsn_[A-Za-z0-9_-]{20,40})-v(?P<version>[1-9][0-9]{0,8})-(?P<side>front|back)$"
 )
@@ -17,7 +15,7 @@ def print_key(design_id: str, version: int, side: str) -> str:
     name = f"{design_id}-v{version}-{side}"
     if not NAME.match(name):
         raise ValueError(f"no print file for {design_id!r} version {version}, side {side!r}")
-    return storage.private_key(name)
+    return f"print/{name}.png"  # a private object (`common.providers.storage.PRIVATE_KEY`)
 
 
 def parse(file_name: str) -> tuple[str, int, str] | None:

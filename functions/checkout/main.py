@@ -12,7 +12,7 @@ from common.shop import payments
 from common.web import sessions
 from common.web.http import Call, Router
 
-config.require("STRIPE_SECRET_KEY")
+config.require("STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "SHEET_ID")
 router = Router()
 
 

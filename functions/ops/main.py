@@ -25,7 +25,7 @@ from common.web import ratelimits
 from common.web.http import Call, Router
 from common.web.ratelimits import RateLimit
 
-config.require("OPS_TOKEN", "SENDGRID_API_KEY", "SHEET_ID")
+config.require("OPS_TOKEN", "SENDGRID_API_KEY", "SHEET_ID", "STRIPE_SECRET_KEY")
 router = Router(check_origin=False)
 OPS_FAILURES = RateLimit("ops_token_failures", 10, 600)  # failed attempts, per client
 
