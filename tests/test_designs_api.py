@@ -111,3 +111,13 @@ def test_only_the_sides_that_changed_are_rendered_again(shopper) -> None:
     ).get_json()
     assert saved["mockups"]["front"] == design["mockups"]["front"]
     assert saved["mockups"]["back"] != design["mockups"]["back"]
+
+
+def test_the_owner_reopens_a_design_and_nobody_else_sees_it(shopper, database_url: str) -> None:
+    design = generate(shopper, prompt="a bold heart").get_json()
+    reopened = shopper.get(f"/api/designs/{design['design_id']}")
+    assert reopened.status_code == 200
+    assert reopened.get_json() == design
+    assert reopened.headers["Cache-Control"] == "private, no-store"
+    assert client().get(f"/api/designs/{design['design_id']}").status_code == 404
+    assert shopper.get("/api/designs/dsn_nope").status_code == 404

@@ -73,6 +73,12 @@ def save_design(call: Call) -> DesignOut:
     return designs.save_layers(sessions.ensure(call), call.body)
 
 
+@router.route("GET", "/api/designs/<design_id>", response=DesignOut)
+def get_design(call: Call) -> DesignOut:
+    """One of the caller's designs (to reopen it in the studio, on any device)."""
+    return designs.read(sessions.current(call.request), call.params["design_id"])
+
+
 @router.route("POST", "/api/designs/<design_id>/share", response=designs.ShareOut)
 def share_design(call: Call) -> designs.ShareOut:
     """A read-only link to the caller's design, to send for approval: `{token, url}` (the

@@ -793,11 +793,19 @@ async function startFromProduct(productId, colorName) {
   }
 }
 
-/** /studio?design=<id>: the design as this browser last kept it. */
-function openDesign(designId) {
-  const record = designStore.get(designId);
+/** /studio?design=<id>: the design as this browser last kept it, else as the server has it. */
+async function openDesign(designId) {
+  let record = designStore.get(designId);
+  if (!record?.design) {
+    try {
+      record = { design: await getJSON(`/api/designs/${encodeURIComponent(designId)}`) };
+    } catch {
+      record = null; // not the caller's (another account), or gone
+    }
+  }
   state.ready = true;
   if (record?.design) {
+    adopt(designId);
     restore(record);
     return;
   }
@@ -805,7 +813,7 @@ function openDesign(designId) {
   history.replaceState(history.state, '', '/studio');
   notice.className = 'notice notice-info notice-compact';
   notice.removeAttribute('role');
-  notice.replaceChildren(el('div', {}, el('p', { class: 'notice-title', text: 'This design is not in this browser' }), el('p', { class: 'notice-detail', text: 'It was made in another browser, or has been cleared from this one. Start a new one here: the assistant can help.' })));
+  notice.replaceChildren(el('div', {}, el('p', { class: 'notice-title', text: 'This design is not yours, or no longer exists' }), el('p', { class: 'notice-detail', text: 'Sign in with the account that made it, or start a new one here: the assistant can help.' })));
   notice.hidden = false;
 }
 
@@ -828,7 +836,7 @@ async function start() {
   const params = new URLSearchParams(window.location.search);
   const known = (id) => state.products.some((p) => p.id === id);
   if (params.get('design')) {
-    openDesign(params.get('design'));
+    await openDesign(params.get('design'));
   } else if (params.get('product') && known(params.get('product'))) {
     if (params.has('new')) studioState.clear();
     await startFromProduct(params.get('product'), params.get('color'));
@@ -840,7 +848,7 @@ async function start() {
     const saved = studioState.get();
     if (saved.design_id && designStore.get(saved.design_id)?.design) {
       adopt(saved.design_id);
-      openDesign(saved.design_id);
+      await openDesign(saved.design_id);
     } else {
       // A fresh design (nothing is saved until there is something to print), or the product
       // and conversation of one not made yet.
