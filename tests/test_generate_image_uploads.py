@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from typing import cast
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -131,3 +132,75 @@ def test_remove_background_keeps_enclosed_areas_of_the_backdrop_color() -> None:
 def test_remove_background_leaves_a_busy_picture_whole() -> None:
     image = Image.linear_gradient("L").convert("RGB")
     assert images.remove_background(image).getchannel("A").getextrema() == (255, 255)
+
+
+# --- issue 14: judged on the header, decoded on a budget --------------------------------------
+
+
+def test_extreme_but_valid_aspect_ratios_are_judged_on_the_size_as_sent() -> None:
+    image = images.decode(encoded(Image.new("RGB", (16, 4096), (200, 0, 0)), "PNG"))
+    assert image.size == (8, images.ARTWORK_SIZE)  # fitted, never refused for being fitted
+    stored = images.encode_png(image)
+    assert images.decode(stored, stored=True).size == (8, images.ARTWORK_SIZE)
+    with pytest.raises(errors.Unprocessable) as raised:
+        images.decode(stored)  # as an upload, 8 px is too thin
+    assert raised.value.code == "image_dimensions"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_a_4096_px_image_is_decoded_to_the_artwork_size(fmt: str) -> None:
+    image = images.decode(encoded(photo((4096, 3072)), fmt))
+    assert image.mode == "RGBA" and image.size == (images.ARTWORK_SIZE, 1536)
+    assert image.info == {}
+
+
+def test_exif_orientation_is_applied_to_a_jpeg_decoded_at_reduced_size() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees
+    picture = photo((4096, 3072))
+    picture.paste((255, 0, 0), (0, 0, 400, 400))  # a red top-left corner, as shot
+    image = images.decode(encoded(picture, "JPEG", exif=exif.tobytes(), quality=95))
+    assert image.size == (1536, images.ARTWORK_SIZE)
+    red = image.getpixel((image.width - 50, 50))  # upright, the corner is top right
+    assert isinstance(red, tuple) and red[0] > 200 and red[1] < 60
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_an_animated_image_is_422_before_it_is_decoded(fmt: str) -> None:
+    frames = [Image.new("RGB", (64, 64), color) for color in ("red", "blue", "green")]
+    data = encoded(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100)
+    with pytest.raises(errors.Unprocessable) as raised:
+        images.decode(data)
+    assert raised.value.code == "image_animated"
+
+
+def test_a_jpeg_with_extra_pictures_is_a_photo_not_an_animation() -> None:
+    pictures = [photo((640, 480)), photo((160, 120))]  # a multi-picture file, like a preview
+    data = encoded(pictures[0], "MPO", save_all=True, append_images=pictures[1:])
+    assert data.startswith(b"\xff\xd8\xff")
+    assert images.decode(data).size == (640, 480)
+
+
+def test_a_16_bit_grey_png_keeps_its_greys() -> None:
+    ramp = Image.linear_gradient("L").resize((64, 64)).convert("I").point(lambda v: v * 257)
+    image = images.decode(encoded(ramp.convert("I;16"), "PNG"))
+    low, high = cast(tuple[int, int], image.convert("L").getextrema())
+    assert low < 10 and high > 245  # not all white, as a clipped conversion would make it
+
+
+def test_a_4096_px_palette_png_keeps_its_transparency() -> None:
+    picture = Image.new("P", (4096, 4096), 0)
+    picture.putpalette([255, 255, 255, 200, 0, 0] + [0] * 762)
+    picture.paste(1, (1024, 1024, 3072, 3072))
+    image = images.decode(encoded(picture, "PNG", transparency=0))
+    assert image.size == (images.ARTWORK_SIZE, images.ARTWORK_SIZE)
+    assert image.getchannel("A").getpixel((10, 10)) == 0
+    assert image.getpixel((1024, 1024)) == (200, 0, 0, 255)
+
+
+@pytest.mark.parametrize("options", [{}, {"lossless": True}], ids=["lossy", "lossless"])
+def test_a_webp_is_judged_by_its_own_header(options: dict[str, object]) -> None:
+    assert images.decode(encoded(photo(), "WEBP", **options)).size == (320, 240)
+    with pytest.raises(errors.Unprocessable) as raised:
+        images.decode(encoded(Image.new("RGB", (5000, 16)), "WEBP", **options))
+    assert raised.value.code == "image_dimensions"

@@ -1,7 +1,8 @@
 """Artwork generation: Vertex AI Gemini (`GOOGLE_CLOUD_PROJECT` set), or offline the
 procedural generator (`common.providers.local.artwork`).
 
-A model's answer is accepted only through `common.studio.images.decode`, like an upload.
+A model's answer is accepted only through `common.studio.images.decode`, like an upload (an
+upload's stored PNG, sent as a reference, with `stored=True`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from common.core.lazy import Lazy
 from common.infra import log
 from common.infra.config import ConfigError, settings
 from common.providers.local import artwork
-from common.studio.images import decode, encode_png, fit, remove_background
+from common.studio.images import decode, decoded, encode_png, remove_background
 from common.studio.prompts import ArtworkRequest
 
 GENERATION_TIMEOUT_SECONDS = 60.0
@@ -43,7 +44,7 @@ class LocalArtist:
 
     def generate(self, request: ArtworkRequest) -> Image.Image:
         if request.reference is not None:
-            return fit(decode(request.reference, what="the uploaded image"))
+            return decode(request.reference, what="the uploaded image", stored=True)
         return artwork.generate(request)
 
 
@@ -113,7 +114,8 @@ class VertexArtist:
             brief.append(f"Ink colors: {', '.join(request.colors)}")
         parts = [types.Part.from_text(text="\n".join(brief))]
         if request.reference is not None:
-            reference = encode_png(fit(decode(request.reference, what="the uploaded image")))
+            with decoded(request.reference, what="the uploaded image", stored=True) as image:
+                reference = encode_png(image)
             parts.append(types.Part.from_bytes(data=reference, mime_type="image/png"))
         return [types.Content(role="user", parts=parts)]
 
@@ -158,7 +160,7 @@ class VertexArtist:
             raise errors.UpstreamError(
                 "the image service returned an unusable image", code="bad_image_returned"
             ) from None
-        return remove_background(fit(image))
+        return remove_background(image)
 
 
 def _first_image(response: Any) -> bytes | None:

@@ -341,11 +341,17 @@ def _artwork(brief: Brief, previous: Stored | None, garment_hex: str) -> tuple[s
                 return old.asset, aspect
     request = artwork_request(brief.image, garment_hex)
     if request.reference is not None and brief.image.prompt == UPLOADED:
-        image = images.fit(images.decode(request.reference))  # printed as it is
+        # printed as it is: decoded, trimmed and encoded within one decode reservation
+        with images.decoded(request.reference, stored=True) as upload:
+            image = images.trim(upload)
+            png, aspect = images.encode_png(image), image.width / image.height
+            del image
     else:
-        image = imagegen.provider().generate(request)
-    image = images.trim(image)
-    return _store_png("artwork", image), image.width / image.height
+        image = images.trim(imagegen.provider().generate(request))
+        png, aspect = images.encode_png(image), image.width / image.height
+    key = storage.new_key("artwork")
+    storage.storage().put(key, png)
+    return key, aspect
 
 
 def _side_of(layers: Sequence[ImageLayer | TextLayer], side: str) -> list[dict[str, Any]]:
@@ -461,8 +467,12 @@ def generate(session: Session, request: GenerateIn, upload: bytes | None = None)
     product, color = product_and_color(request.product_id, request.color)
     upload_key = None
     if upload is not None:
-        image = images.decode(upload, what="the uploaded image")
-        upload_key = _store_png("uploads", images.fit(image))
+        # decoded at most ARTWORK_SIZE a side and re-encoded within one decode reservation,
+        # and let go before the artwork and mockups are made
+        with images.decoded(upload, what="the uploaded image") as image:
+            png = images.encode_png(image)
+        upload_key = storage.new_key("uploads")
+        storage.storage().put(upload_key, png)
     prompt = normalize_text(request.prompt, max_chars=300)
     previous = _previous(session, request.design_id)
     brief = request.brief or (previous.brief if previous else Brief())

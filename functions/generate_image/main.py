@@ -32,7 +32,12 @@ def _multipart(request: flask.Request) -> tuple[GenerateIn, bytes | None]:
         fields["brief"] = parse_json(request.form["brief"], "brief field")
     body = validate(GenerateIn, fields)
     upload = request.files.get("image")
-    return body, upload.read(MAX_UPLOAD_BYTES + 1) if upload is not None else None
+    if upload is None:
+        return body, None
+    try:
+        return body, upload.read(MAX_UPLOAD_BYTES + 1)  # one byte more: a bigger one is a 413
+    finally:
+        upload.close()  # its spooled copy (a temporary file, in memory on Cloud Functions)
 
 
 @router.route(
