@@ -454,3 +454,24 @@ def test_a_design_moved_to_another_product_is_not_paid_on_the_old_one(engine) ->
     assert refused.status_code == 409
     assert refused.get_json()["error"]["code"] == "design_product_mismatch"
     assert order_row(engine, order["id"]).status == "draft"
+
+
+def test_the_confirmation_email_shows_front_and_back(engine) -> None:
+    shopper = new_shopper(engine)
+    back = {**TITLE, "id": "name", "area": "back", "text": "NUMBER 9"}
+    design = save_design(shopper, product_id="classic-tee", color="Black", layers=[TITLE, back])
+    order = new_draft(shopper, [{**TEE_ITEM, "design_id": design["design_id"]}])
+    started = checkout(shopper, order["id"]).get_json()
+    pending = Pending(shopper, order["id"], started["session_id"], order["total_cents"], "usd")
+    assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
+    import email as email_parser
+    from email import policy
+
+    message = email_parser.message_from_bytes(
+        mail_file(f"order_confirmation_email:{order['id']}").read_bytes(), policy=policy.default
+    )
+    body = message.get_body(preferencelist=("html",))
+    assert body is not None
+    html = body.get_content()
+    assert design["mockups"]["front"] in html and design["mockups"]["back"] in html
+    assert 'alt="Back"' in html

@@ -55,6 +55,7 @@ def _items(order: PaidOrder) -> list[dict[str, Any]]:
             "equation": _equation(line, order.currency),
             "line_total": money(line.line_total_cents, order.currency),
             "image_url": absolute_url(line.image_url),
+            "back_image_url": absolute_url(line.back_image_url),
         }
         for line in order.lines
     ]

@@ -668,6 +668,7 @@ class PaidLine:
     line_total_cents: int
     design_version: int | None = None  # the frozen version its print files are made of
     printed_sides: tuple[str, ...] = ()
+    back_image_url: str | None = None  # the back mockup, when the back is printed
 
 
 @dataclass(frozen=True)
@@ -702,6 +703,7 @@ WHERE o.public_id = :pid
 PAID_LINES_SQL = f"""
 SELECT i.id AS item_pk, p.name AS product_name, i.color, d.public_id AS design_id,
        COALESCE(v.mockup_front_url, v.artwork_url, p.image_url) AS image_url,
+       v.mockup_back_url AS back_image_url,
        i.quantity, i.unit_price_cents, i.line_total_cents,
        (SELECT json_agg(json_build_array(s.size, s.quantity) ORDER BY s.id)
         FROM order_sizes s WHERE s.order_item_id = i.id) AS sizes,
@@ -733,6 +735,7 @@ def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
             line_total_cents=line.line_total_cents,
             design_version=line.design_version,
             printed_sides=tuple(line.printed_sides),
+            back_image_url=line.back_image_url if "back" in line.printed_sides else None,
         )
         for line in conn.execute(text(PAID_LINES_SQL), {"pk": row.id})
     ]
