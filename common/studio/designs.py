@@ -506,6 +506,7 @@ def save_layers(session: Session, request: DesignIn) -> DesignOut:
     brief = previous.brief if previous else Brief()
     return _save(session, previous, _make(previous, product, color, brief, list(request.layers)))
 
+
 # --- sharing for approval -------------------------------------------------------------------
 
 SHARE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")

@@ -30,7 +30,8 @@ TOUCH_TARGET = 44
 TARGETS = """() => [...document.querySelectorAll(
     '.studio button, .studio select, .studio input:not([type=file]):not([type=radio]),'
     + ' .studio label.swatch, .studio label.upload-label, .studio-head-actions .btn')]
-  .filter((node) => node.getClientRects().length > 0 && getComputedStyle(node).visibility !== 'hidden')
+  .filter((node) => node.getClientRects().length > 0
+    && getComputedStyle(node).visibility !== 'hidden')
   .map((node) => {
     const box = node.getBoundingClientRect();
     return { what: node.outerHTML.slice(0, 90), width: box.width, height: box.height };
@@ -50,7 +51,7 @@ HANDLE_HITS = """() => [...document.querySelectorAll('#stage .layer[aria-pressed
 def box(page: Page, selector: str) -> dict[str, float]:
     found = page.locator(selector).bounding_box()
     assert found is not None, selector
-    return found
+    return {key: found[key] for key in ("x", "y", "width", "height")}
 
 
 def in_view(found: dict[str, float]) -> bool:
@@ -162,7 +163,8 @@ def test_the_header_keeps_every_link_in_view_when_signed_in_on_a_phone(
     try:
         page.goto(site.url("/"))
         page.evaluate(
-            "localStorage.setItem('auren.user', JSON.stringify({email: 'a@example.com', name: null}))"
+            "localStorage.setItem('auren.user',"
+            " JSON.stringify({email: 'a@example.com', name: null}))"
         )
         for path in ("/", "/catalog", "/studio", "/contact"):
             page.goto(site.url(path))

@@ -44,7 +44,10 @@ def test_arrival_and_the_size_chart(site: Site, page: Page) -> None:
     expect(page.get_by_role("heading", name="Classic Tee", level=1)).to_be_visible()
     delivery = page.locator(".product-option", has=page.get_by_role("heading", name="Delivery"))
     expect(delivery.locator(".arrival")).to_have_text(
-        re.compile(rf"^Order today: arrives {ARRIVES} with Standard shipping, or {ARRIVES} with Rush shipping\.$")
+        re.compile(
+            rf"^Order today: arrives {ARRIVES} with Standard shipping,"
+            rf" or {ARRIVES} with Rush shipping\.$"
+        )
     )
     # The server's own dates, as it counts them.
     catalog = page.request.get(site.url("/api/catalog")).json()
@@ -109,15 +112,17 @@ def test_a_share_link_shows_a_stranger_the_mockups_and_nothing_else(
         # Someone else, another browser, not signed in: the two mockups, nothing else.
         stranger = stranger_context.new_page()
         stranger.goto(url)
-        expect(stranger.get_by_role("heading", name="Heavy Hoodie in Maroon", level=1)).to_be_visible()
+        expect(
+            stranger.get_by_role("heading", name="Heavy Hoodie in Maroon", level=1)
+        ).to_be_visible()
         main = stranger.get_by_role("main")
         front = main.get_by_role("button", name="Enlarge: Heavy Hoodie in Maroon, front")
         back = main.get_by_role("button", name="Enlarge: Heavy Hoodie in Maroon, back")
         expect(front).to_be_visible()
         expect(back).to_be_visible()
-        for side in (front, back):
-            expect(side.locator("img")).to_have_js_property("complete", True)
-            assert side.locator("img").evaluate("image => image.naturalWidth") > 0
+        for mockup in (front, back):
+            expect(mockup.locator("img")).to_have_js_property("complete", True)
+            assert mockup.locator("img").evaluate("image => image.naturalWidth") > 0
         shown = main.inner_text()
         for secret in ("$", "Quiz Night", "Team Owl", "Edit design", "dsn_", "piece"):
             assert secret not in shown, (secret, shown)
@@ -139,7 +144,9 @@ def test_a_share_link_shows_a_stranger_the_mockups_and_nothing_else(
         # A link that names nothing says so.
         console.allow("status of 404")
         stranger.goto(site.url("/shared#" + "x" * 32))
-        expect(stranger.get_by_role("heading", name="This design is no longer shared")).to_be_visible()
+        expect(
+            stranger.get_by_role("heading", name="This design is no longer shared")
+        ).to_be_visible()
     finally:
         context.close()
         stranger_context.close()
@@ -164,7 +171,9 @@ def test_reorder_a_past_order(site: Site, page: Page) -> None:
     expect(page.get_by_role("heading", name="Thank you! Your order is paid.")).to_be_visible()
 
     page.goto(site.url("/orders"))
-    row = page.locator(".orders-row", has=page.get_by_role("link", name=order["number"], exact=True))
+    row = page.locator(
+        ".orders-row", has=page.get_by_role("link", name=order["number"], exact=True)
+    )
     expect(row.locator(".orders-item")).to_have_count(1)
     row.get_by_role("button", name=f"Reorder order {order['number']}").click()
     page.wait_for_url(re.compile(r"/quantity\?order=ord_"))

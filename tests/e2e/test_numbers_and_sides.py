@@ -108,7 +108,10 @@ def test_every_sum_adds_up_the_back_print_shows_and_back_from_checkout_is_review
             {
                 "product_id": "hoodie",
                 "color": "Black",
-                "layers": [text_layer("front-1", "front", "Crew"), text_layer("back-1", "back", "Night Shift")],
+                "layers": [
+                    text_layer("front-1", "front", "Crew"),
+                    text_layer("back-1", "back", "Night Shift"),
+                ],
             },
         )
         order = post(

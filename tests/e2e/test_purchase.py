@@ -146,12 +146,16 @@ def test_a_shopper_who_leaves_the_checkout_can_still_change_the_order(
     page.wait_for_url(re.compile(rf"/quantity\?order={order_id}$"))
     # A one-size tote is asked how many, not in which sizes.
     expect(page.get_by_role("heading", name="How many?", exact=True)).to_be_visible()
-    expect(page.get_by_role("spinbutton", name="How many? Canvas Tote, Natural")).to_have_value("24")
+    expect(page.get_by_role("spinbutton", name="How many? Canvas Tote, Natural")).to_have_value(
+        "24"
+    )
     assistant = page.get_by_role("textbox", name=re.compile("Tell the size assistant"))
     assistant.fill("make it 30")
     assistant.press("Enter")
     expect(page.get_by_role("log").first).to_contain_text("30")
-    expect(page.get_by_role("spinbutton", name="How many? Canvas Tote, Natural")).to_have_value("30")
+    expect(page.get_by_role("spinbutton", name="How many? Canvas Tote, Natural")).to_have_value(
+        "30"
+    )
     expect(page.locator("#totals")).not_to_have_attribute("aria-busy", "true")
     order = page.request.get(site.url(f"/api/orders/{order_id}")).json()
     assert order["status"] == "draft"
