@@ -132,6 +132,24 @@ def local_site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     thread.join()
 
 
+@pytest.fixture
+def empty_database(database_url: str) -> Iterator[sqlalchemy.Engine]:
+    """An engine on a new, empty database of the test server, dropped afterwards."""
+    server = sqlalchemy.make_url(database_url)
+    name = f"auren_empty_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    fresh = sqlalchemy.create_engine(server.set(database=name))
+    try:
+        yield fresh
+    finally:
+        fresh.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def orders_client(database_url: str) -> flask.testing.FlaskClient:
     return function_app("orders").test_client()

@@ -1,7 +1,6 @@
 """Migrations and constraints, against a real Postgres."""
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy
@@ -15,24 +14,6 @@ def test_migrations_reapply_as_a_no_op(engine: sqlalchemy.Engine) -> None:
     with engine.connect() as conn:
         versions = conn.execute(text("SELECT version FROM schema_migrations")).scalars().all()
     assert versions == [version for version, _ in db.migration_files()]
-
-
-@pytest.fixture
-def empty_database(database_url: str) -> Iterator[sqlalchemy.Engine]:
-    """An engine on a new, empty database of the test server, dropped afterwards."""
-    server = sqlalchemy.make_url(database_url)
-    name = f"auren_empty_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    fresh = sqlalchemy.create_engine(server.set(database=name))
-    try:
-        yield fresh
-    finally:
-        fresh.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def test_migrations_apply_on_an_empty_database(empty_database: sqlalchemy.Engine) -> None:

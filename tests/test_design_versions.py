@@ -5,8 +5,6 @@ the live row holds, and a version, once written, never changes, whatever is edit
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import flask.testing
@@ -335,23 +333,6 @@ def test_owner_changes_need_no_version_and_a_deleted_design_takes_its_versions(
 
 
 # --- the migration --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def empty_database(database_url: str) -> Iterator[sqlalchemy.Engine]:
-    server = sqlalchemy.make_url(database_url)
-    name = f"auren_versions_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    fresh = sqlalchemy.create_engine(server.set(database=name))
-    try:
-        yield fresh
-    finally:
-        fresh.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def run(conn: sqlalchemy.Connection, sql: str) -> None:

@@ -64,9 +64,9 @@ def test_private_keys_are_their_own_kind() -> None:
 def test_local_private_objects_live_outside_the_served_root(tmp_path: Path) -> None:
     files = storage.LocalStorage(tmp_path / "storage")
     key = storage.new_key("print")
-    assert files.get(key) is None
+    assert files.get(key) is None and not files.exists(key)
     files.put(key, PNG)
-    assert files.get(key) == PNG
+    assert files.get(key) == PNG and files.exists(key)
     assert (tmp_path / "private" / key).read_bytes() == PNG
     assert not (tmp_path / "storage").exists()
     with pytest.raises(ValueError):
@@ -155,9 +155,9 @@ def test_gcs_storage_round_trip_through_the_real_client(gcs: storage.GcsStorage)
 
 def test_gcs_private_objects_go_to_the_private_bucket(gcs: storage.GcsStorage) -> None:
     key = storage.new_key("print")
-    assert gcs.get(key) is None
+    assert gcs.get(key) is None and not gcs.exists(key)
     gcs.put(key, PNG)
-    assert gcs.get(key) == PNG
+    assert gcs.get(key) == PNG and gcs.exists(key)
     assert gcs.bucket.get_blob(key) is None  # never in the media bucket, public by name
     blob = gcs.client.bucket("auren-print").get_blob(key)
     assert blob.cache_control == storage.PRIVATE

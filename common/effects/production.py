@@ -38,7 +38,7 @@ def _make(conn: Connection, line: PrintLine) -> dict[str, str]:
     for side in print_files.printed_sides(layers):
         key = print_names.print_key(line.design_id, line.design_version, side)
         box = print_files.print_box(print_files.area_of(product, side))
-        if files.get(key) is None:
+        if not files.exists(key):
             assets = print_files.load_assets(layers)
             files.put(key, print_files.print_png(product, side, layers, assets))
             made[side] = key

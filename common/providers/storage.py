@@ -74,6 +74,10 @@ class Storage(Protocol):
         """The object's bytes (public or private), or None when there is no such object."""
         ...
 
+    def exists(self, key: str) -> bool:
+        """Whether the object is stored (without reading it)."""
+        ...
+
     def url(self, key: str) -> str:
         """Where a browser loads the public object from; ValueError for a private one."""
         ...
@@ -103,6 +107,9 @@ class LocalStorage:
     def get(self, key: str) -> bytes | None:
         path = self._path(key)
         return path.read_bytes() if path.is_file() else None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
 
     def url(self, key: str) -> str:
         return f"/storage/{_public(key)}"
@@ -170,6 +177,14 @@ class GcsStorage:
         except (exceptions.GoogleAPIError, OSError) as exc:
             raise _unavailable() from exc
         return data
+
+    def exists(self, key: str) -> bool:
+        from google.api_core import exceptions
+
+        try:
+            return bool(self._blob(key).exists(timeout=TIMEOUT, retry=self._retry()))
+        except (exceptions.GoogleAPIError, OSError) as exc:
+            raise _unavailable() from exc
 
     def url(self, key: str) -> str:
         url: str = self.bucket.blob(_public(key)).public_url
