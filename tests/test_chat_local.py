@@ -230,7 +230,7 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("grey tote", {"product_id": "tote", "color": None}),
     (
         "a black tee with a watercolour rose and a moon",
-        {"color": "Black", "image": {"prompt": "moon", "style": "watercolor"}},
+        {"color": "Black", "image": {"prompt": "rose and moon", "style": "watercolor"}},
     ),
     (
         "tee with a huge red heart filling the front",
@@ -284,11 +284,11 @@ CONVERSATIONS: list[list[tuple[str, dict[str, Any]]]] = [
         ("navy hoodie with a neon skull", {"color": "Navy", "image": {"size": "large"}}),
         ("bigger", {"image": {"size": "full"}}),
         ("even bigger", {"image": {"size": "full"}}),
-        ("make it green", {"image": {"colors": ["#2a9d52"]}}),
-        ("make the hoodie black", {"color": "Black", "image": {"colors": ["#2a9d52"]}}),
+        ("make it green", {"color": "Forest Green", "image": {"colors": []}}),
+        ("make the hoodie black", {"color": "Black", "image": {"colors": []}}),
         ("on the back please", {"image": {"area": "back"}}),
         ("add 'Stay Spooky' on the front", {"texts": [{"text": "Stay Spooky", "area": "front"}]}),
-        ("make it purple", {"texts": [{"color": "#8e44ad"}], "image": {"colors": ["#2a9d52"]}}),
+        ("make it purple", {"texts": [{"color": "#8e44ad"}], "image": {"colors": []}}),
         ("remove everything", {"image": None, "texts": []}),
     ],
     [

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from common.core.colors import NAMES as COLOR_WORDS
+
 STYLE_WORDS: dict[str, str] = {
     "bold": "bold",
     "pop": "bold",
@@ -46,47 +48,6 @@ STYLE_WORDS: dict[str, str] = {
     "8-bit": "pixel",
     "pixelated": "pixel",
     "arcade": "pixel",
-}
-
-COLOR_WORDS: dict[str, str] = {
-    "red": "#e63946",
-    "crimson": "#b3132b",
-    "scarlet": "#ff2400",
-    "orange": "#f77f00",
-    "amber": "#ffb000",
-    "yellow": "#ffd60a",
-    "gold": "#e0b030",
-    "golden": "#e0b030",
-    "lime": "#a7f432",
-    "green": "#2a9d52",
-    "mint": "#8ee4af",
-    "olive": "#6b7a2a",
-    "teal": "#168aad",
-    "turquoise": "#30d5c8",
-    "cyan": "#00e5ff",
-    "aqua": "#00e5ff",
-    "blue": "#1e6bd6",
-    "sky": "#7cc4ff",
-    "navy": "#1b2a59",
-    "indigo": "#4b3bbd",
-    "purple": "#8e44ad",
-    "violet": "#9b5de5",
-    "lavender": "#c3a6f0",
-    "magenta": "#ff00a8",
-    "pink": "#ff6fae",
-    "coral": "#ff7f6a",
-    "peach": "#ffb38a",
-    "brown": "#8b5a2b",
-    "tan": "#d2b48c",
-    "beige": "#e8d9b5",
-    "cream": "#f3e9d2",
-    "white": "#ffffff",
-    "silver": "#c0c7cf",
-    "grey": "#8d939b",
-    "gray": "#8d939b",
-    "black": "#151515",
-    "maroon": "#7a1f2b",
-    "burgundy": "#6d1a2b",
 }
 
 

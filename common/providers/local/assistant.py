@@ -3,18 +3,27 @@
 It stands in for the OpenAI assistant offline (no `OPENAI_API_KEY`), behind the same
 `Assistant` port (`common.studio.briefs`): a message and the brief so far in, a reply and the
 new brief out.
+
+It reads a message the way a person writes one, with small vocabularies and grammar rather
+than memorised phrases: the texts first (`common.providers.local.wording` puts a marker where
+each one was), then the product, then clause by clause what each colour, size and side word is
+attached to: the garment ("a navy hoodie", "tote, natural"), a text ("q0 in pink", "white
+letters") or the artwork ("a red rose"). What remains once filler is dropped is the artwork's
+subject. Instructions to the assistant are never drawn, an ambiguous edit gets one short
+question and no change, and the reply confirms each change once and offers a next step.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import cast
 
 from pydantic import ValidationError
 
 from common.core import colors
-from common.providers.local import artwork
+from common.providers.local import artwork, wording
 from common.shop import catalog
 from common.studio import layers, prompts
 from common.studio.briefs import (
@@ -31,41 +40,66 @@ from common.studio.layers import Font, Side
 
 # --- reading a message ---------------------------------------------------------------
 
+TEE = r"t\s?-?\s?shirts?|tee\s?-?\s?shirts?|tees?|shirts?|tshirts?"
 PRODUCT_WORDS: list[tuple[str, str]] = [
-    (r"premium\s+(?:t-?shirts?|tees?|shirts?)|premium", "premium-tee"),
-    (r"hood(?:ie|y|ies)|hooded\s+sweatshirts?", "hoodie"),
-    (r"crew\s*necks?|sweatshirts?|jumpers?|sweaters?|pullovers?", "crewneck"),
-    (r"totes?(?:\s+bags?)?|bags?", "tote"),
-    (r"caps?|hats?", "cap"),
-    (r"t-?shirts?|tees?|shirts?", "classic-tee"),
+    (
+        rf"premium\s+(?:\w+\s+)?(?:{TEE})|(?:heavyweight|nicer|better|softer|fitted)\s+(?:{TEE})",
+        "premium-tee",
+    ),
+    (r"hood(?:ie|y|ies|ys|ed\s+(?:sweatshirts?|jumpers?|tops?))|hoodi?es?", "hoodie"),
+    (
+        r"crew\s*-?\s*necks?|crews|sweat\s?shirts?|jumpers?|sweaters?|pullovers?|sweats",
+        "crewneck",
+    ),
+    (r"(?:tote|canvas|shopping|cloth|grocery|market|book)\s+bags?|totes?|bags?", "tote"),
+    (r"(?:baseball|trucker|dad)\s+(?:caps?|hats?)|caps?|hats?|snapbacks?", "cap"),
+    (rf"(?:classic|basic|plain|regular|cotton|normal)\s+(?:{TEE})|{TEE}", "classic-tee"),
+    (r"premium", "premium-tee"),
 ]
 PRODUCT_PATTERN = "|".join(pattern for pattern, _ in PRODUCT_WORDS)
+# Misspellings a shopper makes of product words (one letter off): matched by `_spelled`.
+PRODUCT_SPELLINGS = ("hoodie", "hoodies", "tshirt", "tshirts", "sweater", "sweatshirt", "crewneck")
 # Color names a shopper uses for garments, mapped to catalog color names, best first.
 GARMENT_COLORS: dict[str, tuple[str, ...]] = {
     "heather grey": ("Heather Grey",),
     "heather gray": ("Heather Grey",),
     "royal blue": ("Royal Blue",),
     "forest green": ("Forest Green",),
+    "dark green": ("Forest Green", "Olive"),
+    "bottle green": ("Forest Green",),
     "dusty rose": ("Dusty Rose",),
+    "dusty pink": ("Dusty Rose",),
+    "light pink": ("Dusty Rose",),
     "light blue": ("Sky",),
+    "baby blue": ("Sky",),
     "sky blue": ("Sky",),
+    "navy blue": ("Navy",),
+    "dark blue": ("Navy",),
+    "light grey": ("Heather Grey",),
+    "light gray": ("Heather Grey",),
     "white": ("White",),
     "black": ("Black",),
     "grey": ("Heather Grey",),
     "gray": ("Heather Grey",),
+    "heather": ("Heather Grey",),
+    "charcoal": ("Heather Grey",),
     "navy": ("Navy",),
-    "red": ("Red", "Burgundy", "Maroon"),
+    "red": ("Red",),
+    "dark red": ("Burgundy", "Maroon"),
+    "bright red": ("Red",),
     "blue": ("Royal Blue", "Navy", "Sky"),
     "green": ("Forest Green", "Olive"),
     "sand": ("Sand", "Natural", "Khaki"),
     "beige": ("Sand", "Natural", "Khaki"),
     "natural": ("Natural", "Sand"),
     "cream": ("Natural", "Sand"),
+    "off-white": ("Natural", "Sand"),
+    "ecru": ("Natural",),
     "khaki": ("Khaki", "Sand"),
     "tan": ("Khaki", "Sand"),
     "olive": ("Olive", "Forest Green"),
-    "burgundy": ("Burgundy", "Maroon"),
-    "maroon": ("Maroon", "Burgundy"),
+    "burgundy": ("Burgundy",),
+    "maroon": ("Maroon",),
     "wine": ("Burgundy", "Maroon"),
     "sky": ("Sky",),
     "pink": ("Dusty Rose",),
@@ -73,27 +107,35 @@ GARMENT_COLORS: dict[str, tuple[str, ...]] = {
     "yellow": (),
     "orange": (),
     "gold": (),
+    "brown": (),
+    "teal": (),
+    "lavender": (),
+    "mint": (),
+    "silver": (),
 }
 COLOR_PATTERN = "|".join(
     [re.escape(name) for name in sorted(GARMENT_COLORS, key=len, reverse=True)] + ["#[0-9a-f]{6}"]
 )
+CATALOG_PAIRS = "|".join(re.escape(name) for name in GARMENT_COLORS if " " in name)
 SIDES_SAID: list[tuple[str, str]] = [
-    (r"\bsleeves?\b|\barms?\b", "sleeve"),
-    (r"\bback\b|\brear\b|\bbehind\b", "back"),
-    (r"\bfront\b|\bchest\b|\bpocket\b", "front"),
+    (r"\bsleeves?\b|\b(?:on|down)\s+the\s+arms?\b|\barm\s+print\b", "sleeve"),
+    (r"\b(?:back|rear|backside|behind)\b", "back"),
+    (r"\b(?:front|chest|pocket|breast)\b", "front"),
 ]
-BIGGER = re.compile(r"\b(?:bigger|larger|enlarge|increase|grow|scale\s+up|more\s+space)\b")
-SMALLER = re.compile(r"\b(?:smaller|shrink|reduce|scale\s+down|less\s+space)\b")
+BIGGER = re.compile(
+    r"\b(?:bigger|larger|enlarge|increase|grow|scale\s+up|more\s+space|blow\s+(?:it\s+)?up)\b"
+)
+SMALLER = re.compile(r"\b(?:smaller|shrink|reduce|scale\s+down|less\s+space|tone\s+it\s+down)\b")
 SIZES_SAID: list[tuple[str, str]] = [
-    (r"\b(?:full|fill(?:s|ing)?|whole|entire|oversized|all\s+over)\b", "full"),
-    (r"\b(?:big|large|huge|giant|massive)\b", "large"),
-    (r"\b(?:medium|mid-?size[d]?|normal\s+size)\b", "medium"),
-    (r"\b(?:small|tiny|little|subtle)\b", "small"),
+    (r"\b(?:full|fill(?:s|ing)?|whole|entire|oversized|all\s+over|across\s+the)\b", "full"),
+    (r"\b(?:big|large|huge|giant|massive|bold\s+and\s+big)\b", "large"),
+    (r"\b(?:medium|mid-?size[d]?|normal\s+size|regular\s+size)\b", "medium"),
+    (r"\b(?:small|tiny|little|subtle|discreet|pocket)\b", "small"),
 ]
 POSITIONS_SAID: list[tuple[str, str]] = [
     (r"\b(?:above|over|on\s+top|at\s+the\s+top|top)\b", "top"),
     (r"\b(?:below|under(?:neath)?|beneath|at\s+the\s+bottom|bottom)\b", "bottom"),
-    (r"\b(?:in\s+the\s+middle|middle|cent(?:er|re)d?)\b", "middle"),
+    (r"\b(?:in\s+the\s+middle|middle|cent(?:er|re)(?:ed|d)?)\b", "middle"),
 ]
 FONTS_SAID: list[tuple[str, str]] = [
     (
@@ -104,56 +146,152 @@ FONTS_SAID: list[tuple[str, str]] = [
     (r"\b(?:thin|thinner|light\s+font|regular|plain\s+font|lighter\s+font|elegant)\b", "Aileron"),
 ]
 REMOVE = re.compile(
-    r"\b(?:remove|delete|drop|erase|get\s+rid\s+of|take\s+(?:off|out|away)|without|lose)\b|"
-    r"^no\s|\bno\s+(?:text|words|image|picture|art|artwork|graphic|logo)\b"
+    r"\b(?:remove|delete|drop|erase|get\s+rid\s+of|take\s+(?:off|out|away)|without|lose|ditch|"
+    r"scrap|clear)\b|\bno\s+(?:text|words|image|picture|art|artwork|graphics?|logo|pictures)\b"
 )
 TEXT_WORDS = re.compile(
-    r"\b(?:text|texts|words?|lettering|letters|title|caption|slogan|quote|font|writing|q\d+)\b"
+    r"\b(?:text|texts|words?|lettering|letters|title|caption|slogan|quote|font|writing|name|"
+    r"q\d+)\b"
 )
 IMAGE_WORDS = re.compile(
-    r"\b(?:image|picture|pic|art|artwork|graphic|illustration|drawing|logo|icon|motif)\b"
+    r"\b(?:image|picture|pic|art|artwork|graphic|illustration|drawing|logo|icon|motif|emblem|"
+    r"mascot|design)s?\b"
 )
 EVERYTHING = re.compile(r"\b(?:everything|all\s+of\s+it|both)\b")
 RESET = re.compile(r"\b(?:start\s+over|start\s+again|from\s+scratch|reset|new\s+design)\b")
-SAYS = re.compile(
-    r"\b(?:that\s+says|saying|says|that\s+reads|reads|reading|with\s+the\s+(?:text|words?)|"
-    r"text\s+saying)\s*[:\-]?\s+(?P<text>[^,.;!?]+)",
+# What is not about the design at all: instructions to the assistant, and asks for money off.
+INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?]*\b(?:instructions?|rules?|prompts?|"
+    r"previous|above|everything|guidelines?|system|filters?)\b"
+    r"|\b(?:system\s+prompt|system\s+override|developer\s+mode|admin\s+mode|jailbreak|"
+    r"you\s+are\s+now|act\s+as|pretend\s+(?:to|you|you're|you\s+are)|reveal\s+your|"
+    r"your\s+(?:hidden\s+)?(?:instructions|prompt|rules)|hidden\s+instructions?|"
+    r"new\s+instructions?|from\s+the\s+developer|as\s+the\s+developer)\b"
+    r"|\b(?:give|send|make)\s+(?:me|us)\s+(?:a\s+|an\s+|the\s+)?(?:free|discount|refund|"
+    r"coupon|100%)|\b(?:free\s+(?:order|shirts?|stuff|hoodies?)|discount\s+codes?|coupons?|"
+    r"set\s+(?:all\s+)?(?:the\s+)?prices?)\b",
     re.IGNORECASE,
 )
-QUOTED = re.compile(
-    r"\"([^\"]{1,80})\"|\u201c([^\u201d]{1,80})\u201d|\u00ab([^\u00bb]{1,80})\u00bb"
-    r"|(?<![\w])'([^']{1,80})'(?![\w])|\u2018([^\u2019]{1,80})\u2019"
+# Products a shopper may ask for that the shop does not make.
+UNOFFERED = re.compile(
+    r"\b(?:mugs?|cups?\s+and|socks?|beanies?|aprons?|jackets?|posters?|stickers?|tank\s+tops?|"
+    r"onesies?|bibs?|water\s+bottles?|phone\s+cases?|pillows?|cushions?|blankets?|towels?|"
+    r"scarf|scarves|gloves?|shorts|leggings|dresses?|pants|trousers|jeans|polos?|vests?|"
+    r"bandanas?|face\s+masks?|umbrellas?|notebooks?|keychains?|lanyards?|banners?|flags?|"
+    r"long\s+sleeves?|jerseys?|visors?|bucket\s+hats?|backpacks?|pens?|magnets?)\b"
+)
+# A question about what the shop can do, not a request ("can the print glow in the dark?").
+CAPABILITY = re.compile(
+    r"^\s*(?:can|could|do|does|will|would|is|are)\s+(?:you|the|it|they|these|this|your|y'all)\b"
+    r"(?:\s+\w+){0,3}?\s+(?:do|make|sell|have|offer|ship|glow|come|wash|fade|last|stock|"
+    r"carry|print\s+on|be\s+\w+ed)\b[^?]*\?\s*$"
 )
 CLAUSE_SPLIT = re.compile(
-    r"(?<!\d)[,;.!?]+(?!\d)|\s+(?:and\s+then|then|but|also|plus)\s+"
-    r"|\s+and\s+(?=(?:a|an|the|make|put|move|add|remove|change|q\d+|in|on|with|it)\b)",
+    r"(?<!\d)[,;.!?()]+(?!\d)|\s[+&/\u2014\u2013-]\s|\s+(?:and\s+then|then|but|also|plus)\s+"
+    r"|\s+and\s+(?=(?:a|an|the|make|put|move|add|remove|change|q\d+|in|on|with|it|maybe|"
+    r"can|could|please|i|we|let's|turn|have|give|use|switch|they|keep|two|some)\b)",
     re.IGNORECASE,
 )
 # "instead of the tiger", "replace the tiger with": the words of what goes away.
-REPLACED = re.compile(r"\binstead\s+of\s.*$|\breplace\s.*?(?=\bwith\b|$)")
-OBJECT = re.compile(r"\b(?:a|an|with|add|put|draw|print|of|some)\b")
-REPLACE = re.compile(r"\b(?:change|replace|instead|rename|swap)\b|\bmake\s+it\s+say\b")
+REPLACED = re.compile(
+    r"\b(?:instead\s+of|rather\s+than|not\s+(?:a|an|the))\s.*$|\breplace\s.*?(?=\bwith\b|$)"
+)
+OBJECT = re.compile(r"\b(?:a|an|with|add|put|draw|of|some|featuring|showing)\b")
+# What shows that a clause describes artwork, not the shopper's day ("I'm organising a walk").
+ART_CUE = re.compile(
+    r"\b(?:with|w)\s+(?:a|an|the|some|two|three|four|\d+|our|my|little|tiny|big|cute)\b"
+    r"|\b(?:add|put|draw|featuring|showing|picture\s+of|drawing\s+of|image\s+of)\b"
+    r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
+    r"|^(?:(?:and|plus|then|maybe|also)\s+)?(?:a|an|some|two|three|four|one)\s"
+)
+# Someone telling, not asking: "I'm organising", "he's a huge gamer", "the kids voted".
+NARRATIVE = re.compile(
+    r"^(?:so\s+|and\s+|but\s+|right\s+so\s+|oh\s+|well\s+)?(?:i|i'm|im|i've|i'd|i\s+was|we|"
+    r"we're|we've|he|he's|she|she's|they|it's|its|there's|that's|someone|somebody|everyone|"
+    r"the\s+kids|my\s+\w+\s+(?:is|are|was|has|just|loves|wants)|our\s+\w+\s+(?:is|are|was|"
+    r"has|have)|is|are|does|do|can|could|would|will|should|that|this|thanks|thank|hi|hello|"
+    r"hey|morning|evening|ok|okay|yes|not|sure|happy|sorry|finished|done|got|just)\b"
+    r"|\b(?:is|are|was|were|'s|looks?|sounds?|feels?)\s+(?:fine|ok|okay|good|great|nice|nicer|"
+    r"better|doable|possible|fussy|simple|cheap|expensive|perfect)\b"
+)
+# "because we're the Foxes", "so it needs to be simple": why, not what.
+REASON = re.compile(
+    r"\b(?:because|since|cause|cos|so\s+that|so\s+it|as\s+long\s+as|in\s+order\s+to)\b.*$"
+    r"|\bto\s+(?:pack|give|wear|use|sell|carry|hand|take|keep|raise|celebrate|remember|match|"
+    r"mark|support|promote|thank|welcome)\b.*$"
+)
+REPLACE = re.compile(
+    r"\b(?:change|replace|instead|rename|swap|actually)\b|\bmake\s+it\s+say\b"
+    r"|\bshould\s+(?:be|say|read)\b"
+)
+# "change 2027 to 2028": part of a text swapped for other words.
+CHANGE_TO = re.compile(
+    r"^\s*(?:(?:please|can\s+you|could\s+you|and)\s+)?(?:change|replace|swap|switch|make)\s+"
+    r"(?P<old>.+?)\s+(?:to|with|into|for)\s+(?P<new>.+?)\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+# "no, silver, not gold", "black instead of white": one colour in place of another.
+NOT_COLOR = re.compile(
+    rf"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?(?P<old>{COLOR_PATTERN})\b"
+)
+# "for my grandma's 80th", "for our robotics team": who it is for, not what to draw.
+PURPOSE = re.compile(
+    r"\bfor\b.*?"
+    r"(?=\b(?:with|that|which|saying|says|featuring|showing)\b|\bq\d+\b|$)"
+)
+# Where things go and how big: said about a layer, never part of what it shows.
+PLACEMENT = re.compile(
+    r"\b(?:on|onto|at|to|across|in|over)\s+(?:the\s+|its\s+|my\s+)?(?:front|back|chest|pocket|"
+    r"sleeves?|top|bottom|middle|cent(?:er|re)|left|right|side|rear|breast)\b"
+    r"(?:\s+(?:side|of\s+(?:it|the\s+\w+)))?"
+)
 # Words that say nothing about what to draw.
 _FILLER_WORDS = """
-a an the and with on in at to of for from by it its it's this that these those is are be
-can could would should please i i'd id we me my our us you your want wants like love need
-make made put place add show give get have has using use some any just also really very
-let's lets let side print printed printing design shirt t-shirt tshirt tee tees hoodie
-hoodies hoody crewneck sweatshirt tote bag cap hat front back chest sleeve arm one big
-bigger small smaller large larger huge tiny little medium full giant massive style styled
-color colour colored coloured into onto over under above below top bottom middle center
-centre up down there here something cool nice awesome image picture graphic logo art
-artwork illustration drawing text words lettering letters font bold thin heavy light
-regular plain which what how now then again instead change turn move bolder thicker heavier
-lighter thinner premium classic hooded dad baseball shopping new wanted looking look go so
-too ok okay yes yeah sure thanks thank hey hi hello filling fills fill whole entire subtle
-more less even rear behind pocket mid size heather royal forest dusty natural khaki sand
-beige cream tan navy maroon burgundy olive wine sky drawing line of version kind sort vibe
-vibes feel start again scratch reset not sure hmm maybe think idea unsure don't dont know
-either whatever anything about try trying how's what's rather prefer actually instead
-underneath beneath atop across around beside next left right our club team crew squad
+a an the and or with on in at to of for from by it its it's this that these those is are be
+been being was were am do does did doing done can could would should will shall may might must
+please pls plz i i'd id i'm im we we'd we're me my our us you your they them their he she his
+her him want wants wanted like love loved need needs needed make made making put place add
+show give get got have has had using use some any just also really very quite let's lets let
+side print printed printing prints design designs designed shirt shirts t-shirt tshirt tee tees
+hoodie hoodies hoody crewneck sweatshirt sweater jumper tote bag cap hat front back chest sleeve
+one ones big bigger small smaller large larger huge tiny little medium full giant massive style
+styled color colour colored coloured into onto over under above below top bottom middle center
+centre up down there here something cool nice awesome image picture graphic logo art artwork
+illustration drawing text words lettering letters font bold thin heavy light regular plain which
+what how now then again instead change turn move bolder thicker heavier lighter thinner premium
+classic hooded dad baseball shopping new looking look go going so too ok okay yes yeah yep sure
+thanks thank hey hi hello filling fills fill whole entire subtle more less even rear behind
+pocket mid size heather royal forest dusty natural khaki sand beige cream tan navy maroon
+burgundy olive wine sky line version kind sort vibe vibes feel start scratch reset not sure
+hmm maybe think idea unsure don't dont know either whatever anything about try trying how's
+what's rather prefer actually underneath beneath atop across around beside next left right club
+team crew squad no nope wait sorry oops meant mean hmmm um umm uh well great perfect lovely
+good fine thing stuff something somewhere cute-ish ideally probably definitely super simple
+only same different other another instead switch swap replace rename keep go canvas fabric
+colorway base background shade tone looks looking good great would've should've cool-looking
+minimalist graphics pic pics photo image images icon icons emblem motif print-on printed-on
+prefer wanna gonna gotta lemme kinda sorta bit lot lots many much few each every all both
+order orders ordering buy buying purchase customers customer people guys folks everyone
+someone friend friends thing things stuff piece pieces item items merch apparel clothing
+wear wearing outfit uniform uniforms event events party birthday gift present lads guys
+girls kids people staff walkers volunteers members players everyone adults children students
+teachers coworkers colleagues employees parents numbers number digits here if as than
+asap centered centred date nothing
+
+says saying say said reads written write writing word name named called spelling spell
 """
-FILLER = frozenset(_FILLER_WORDS.split())
+FILLER = frozenset(_FILLER_WORDS.split()) | frozenset(
+    word for word in wording.GROUPS.split("|") if word.isalpha()
+)
+# Occasions and outings: what a design is for, never what it shows.
+OCCASIONS = re.compile(
+    rf"\b(?:{wording.GROUPS}|week|weekend|trip|do|party|wedding|reunion|shower|festival|"
+    r"tournament|season|meeting|anniversary|birthday|holiday|vacation|conference|offsite|retreat|"
+    r"marathon|race|walk|game|match|appreciation|fundraiser|gala|stag|hen|bachelorette)\b"
+)
+# Trailing words a subject never ends on ("a robot arm logo" -> "robot arm").
+EDGE_FILLER = FILLER | frozenset({"of", "and", "with", "reading", "holding", "on", "in"})
+QUESTION_WORDS = re.compile(r"^\s*(?:what|which|how|can\s+you|do\s+you|is\s+there|are\s+there)\b")
 
 
 def _first(patterns: list[tuple[str, str]], text: str) -> str | None:
@@ -167,18 +305,25 @@ def _nearest(product: catalog.Product, hex_value: str) -> str:
     return min(product.colors, key=lambda color: colors.distance(color.hex, hex_value)).name
 
 
-def garment_color(word: str, product: catalog.Product) -> str | None:
-    """The product's catalog color for a color word (or #hex), if it comes in one like it."""
+def _readings(word: str, product: catalog.Product) -> list[str]:
+    """The product's catalog colors a color word (or #hex) can mean, best first: "blue" on a
+    classic tee is Royal Blue or Navy."""
     if word.startswith("#"):
-        return _nearest(product, word)
+        return [_nearest(product, word)]
     exact = product.color(word)
     if exact is not None:
-        return exact.name
-    for candidate in GARMENT_COLORS.get(word, ()):
-        found = product.color(candidate)
-        if found is not None:
-            return found.name
-    return None
+        return [exact.name]
+    return [
+        found.name
+        for candidate in GARMENT_COLORS.get(word, ())
+        if (found := product.color(candidate)) is not None
+    ]
+
+
+def garment_color(word: str, product: catalog.Product) -> str | None:
+    """The product's catalog color for a color word (or #hex), when it means exactly one."""
+    readings = _readings(word, product)
+    return readings[0] if len(readings) == 1 else None
 
 
 def _step(size: str, up: bool) -> Size:
@@ -186,15 +331,131 @@ def _step(size: str, up: bool) -> Size:
     return SIZE_ORDER[min(len(SIZE_ORDER) - 1, index + 1) if up else max(0, index - 1)]
 
 
-def _quotes(message: str) -> tuple[str, list[str]]:
-    """The message with each quoted text replaced by a marker (q0, q1, ...), and the texts."""
-    found: list[str] = []
+def _one_off(word: str, target: str) -> int | None:
+    """How `word` is a misspelling of `target`: 1 for two letters swapped, 2 for a letter
+    added or dropped, None for neither. A changed letter is too often another word ("stork",
+    "hoop") to count as a misspelling."""
+    if word == target or abs(len(word) - len(target)) > 1:
+        return None
+    if len(word) == len(target):
+        diffs = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        swapped = (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and word[diffs[0]] == target[diffs[1]]
+            and word[diffs[1]] == target[diffs[0]]
+        )
+        return 1 if swapped else None
+    if min(len(word), len(target)) < 4 and target not in SHORT_TARGETS:
+        return None  # "bee" is not "been", "hop" is not "shop"
+    short, long = sorted((word, target), key=len)
+    return 2 if any(long[:i] + long[i + 1 :] == short for i in range(len(long))) else None
 
-    def mark(match: re.Match[str]) -> str:
-        found.append(next(group for group in match.groups() if group is not None).strip())
-        return f" q{len(found) - 1} "
 
-    return QUOTED.sub(mark, message), found
+# Short words a misspelling ("bak", "wit", "bagg") is still read as: the ones that carry the
+# structure of a request. Other short words are too close to each other to guess.
+SHORT_TARGETS = frozenset({"the", "bag", "cap", "hat", "tee", "with", "back", "text"})
+# Shorthand a shopper types, spelt out.
+SHORTHAND = {
+    "w": "with",
+    "w/": "with",
+    "n": "and",
+    "lil": "little",
+    "plz": "please",
+    "pls": "please",
+    "u": "you",
+    "ur": "your",
+    "thx": "thanks",
+    "bc": "because",
+    "b/c": "because",
+    "abt": "about",
+}
+
+
+def _vocabulary() -> frozenset[str]:
+    """The words the assistant knows: a misspelling is one letter off one of them."""
+    known = set(FILLER) | set(prompts.COLOR_WORDS) | set(prompts.STYLE_WORDS)
+    known |= set(artwork.MOTIFS) | set(artwork.SYNONYMS) | set(PRODUCT_SPELLINGS)
+    known |= {word for name in GARMENT_COLORS for word in name.split()}
+    for pattern, _ in [*PRODUCT_WORDS, *SIDES_SAID, *SIZES_SAID, *POSITIONS_SAID]:
+        known |= set(re.findall(r"[a-z]{3,}", pattern))
+    known |= set(
+        ["the", "with", "white", "write", "letters", "little", "front", "back", "chest", "please"]
+    )
+    known |= set(re.findall(r"[a-z]{3,}", wording.GROUPS))
+    return frozenset(known)
+
+
+VOCABULARY = _vocabulary()
+
+
+def _spelled(message: str) -> str:
+    """`message` with shorthand spelt out ("w/", "lil") and misspelt words ("wiht", "hodie",
+    "teh") corrected to the one known word they are a letter away from."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group()
+        if word in SHORTHAND:
+            return SHORTHAND[word]
+        if word in VOCABULARY or len(word) < 3 or not word.isalpha():
+            return word
+        for tail in ("it", "them", "the", "me"):  # "makeit": a word run into the next
+            if word.endswith(tail) and word[: -len(tail)] in VOCABULARY:
+                return f"{word[: -len(tail)]} {tail}"
+        if word.endswith(("ing", "ed")) or (word.endswith("s") and word[:-1] in VOCABULARY):
+            return word  # "selling", "books": another form of a word, not a misspelling
+        ranked = sorted(
+            (rank, known)
+            for known in VOCABULARY
+            if len(known) >= 3 and (rank := _one_off(word, known)) is not None
+        )
+        if ranked and (len(ranked) == 1 or ranked[0][0] < ranked[1][0]):
+            return ranked[0][1]
+        return word
+
+    return re.sub(r"(?<![\w'])[a-z]+/?(?![\w'])", fix, message)
+
+
+def _emoji_words(message: str) -> str:
+    """Emoji as the things they show ("\U0001f438" -> "frog"); faces, hearts and signs go."""
+
+    def name(char: str) -> str:
+        if unicodedata.category(char) != "So":
+            return char
+        words = unicodedata.name(char, "").lower().split()
+        if not words or {"heart", "sign", "hand", "sparkles", "hands"} & set(words):
+            return " "
+        if ("face" in words and words[-1] != "face") or words == ["face"]:
+            return " "
+        return " " + " ".join(w for w in words if w not in ("face", "of", "with")) + " "
+
+    return "".join(name(char) for char in message)
+
+
+def _shouting(message: str) -> bool:
+    """A message typed in capitals throughout (caps lock), not a text in capitals."""
+    letters = [c for c in message if c.isalpha()]
+    return len(message.split()) >= 4 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+
+
+def _products_in(text: str) -> list[str]:
+    """The products `text` asks for, first named first, leaving out what they replace ("a
+    hoodie not a tshirt"); "premium" alone counts only when no other product is named."""
+    kept = re.sub(
+        r"\b(?:all|in|block|capital)\s+caps\b|\bcaps\s+lock\b", " ", REPLACED.sub(" ", text)
+    )
+    found: list[tuple[int, int, str]] = []
+    for order, (pattern, product_id) in enumerate(PRODUCT_WORDS):
+        for match in re.finditer(rf"\b(?:{pattern})\b", kept):
+            found.append((match.start(), order, product_id))
+    named = [f for f in found if f[1] != len(PRODUCT_WORDS) - 1] or found
+    ordered: list[str] = []
+    for _, _, product_id in sorted(named):
+        if product_id not in ordered:
+            ordered.append(product_id)
+    if "premium-tee" in ordered and "classic-tee" in ordered:
+        ordered.remove("classic-tee")  # "premium white tees": one product, said twice
+    return ordered
 
 
 @dataclass
@@ -217,6 +478,17 @@ class _Clause:
     about_text: bool
     about_image: bool
     subject: str
+    art_cue: bool
+    narrative: bool
+    soft_garment: bool = False  # "make it grey": the garment if it comes in that colour
+    join_to: str | None = None  # "a taco and a burrito": drawn together with this subject
+
+    @property
+    def is_only_placement(self) -> bool:
+        """A clause that only says where ("on the back"): it places what follows it."""
+        return not (self.markers or self.subject or self.colors or self.garment_word) and bool(
+            re.fullmatch(r"(?:on|at|to|in)?\s*(?:the\s+)?(?:front|back|chest)\s*:?", self.words)
+        )
 
     @classmethod
     def read(cls, original: str, quote_count: int, image_prompt: str | None) -> _Clause:
@@ -224,29 +496,37 @@ class _Clause:
         markers = [int(m) for m in re.findall(r"\bq(\d+)\b", clause) if int(m) < quote_count]
         garment_word = None
         garment = re.search(
-            rf"\b(?P<c>{COLOR_PATTERN})\s+(?:\w+\s+)?(?:{PRODUCT_PATTERN})\b"
-            rf"|\b(?:{PRODUCT_PATTERN})\b(?:\s+\w+)?\s+(?:in\s+|to\s+|into\s+)?(?P<d>{COLOR_PATTERN})\b"
-            rf"|^\s*(?:in\s+)?(?P<e>{COLOR_PATTERN})\s*$",
+            rf"\b(?P<c>{COLOR_PATTERN})(?:\s+colou?r(?:ed)?)?\s+(?:\w+\s+)?(?:{PRODUCT_PATTERN})\b"
+            rf"|\b(?:{PRODUCT_PATTERN})\b(?:\s+\w+)?\s+(?:in\s+(?:a\s+)?|to\s+|into\s+|as\s+)?"
+            rf"(?P<d>{COLOR_PATTERN})\b(?!\s+(?:q\d|text|letters|lettering|writing|font|ink))"
+            rf"|^\s*(?:(?:in|and|or|maybe|colou?r:?|base|actually|no|nope|wait|ok|okay|then|oh|"
+            rf"hmm|sorry|so|let's\s+(?:go|do)(?:\s+with)?|go\s+with|how\s+about|what\s+about)\s+)*"
+            rf"(?:an?\s+|the\s+)?(?P<e>{COLOR_PATTERN})(?:\s+(?:ones?|colou?r|colou?red|canvas|fabric|"
+            rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+be\s+\w+|"
+            rf"(?:if|when)\b.*|for\s+(?:the|all|everyone)\b.*|is\s+\w+))*\s*$"
+            rf"|^\s*(?:(?:and|actually|no|ok|so|then|please)\s+)*(?:make|turn|do|change)\s+(?:it|them|"
+            rf"this|that|the\s+whole\s+thing)\s+(?:in\s+|to\s+|into\s+)?(?P<f>{COLOR_PATTERN})"
+            rf"(?:\s+(?:please|then|instead))*\s*$",
             clause,
         )
         rest = clause
         if garment:
-            group = next(name for name in ("c", "d", "e") if garment.group(name))
+            group = next(name for name in ("c", "d", "e", "f") if garment.group(name))
             garment_word = garment.group(group)
             start, end = garment.span(group)
             rest = clause[:start] + " " + clause[end:]
-        colors = prompts.colors_in(rest)
+        else:
+            # A two-word catalog colour ("dusty rose") alone in a clause is the garment's.
+            named = re.search(
+                rf"\b(?:{CATALOG_PAIRS})\b(?!\s+(?:q\d|text|letters|lettering|"
+                r"writing|font|ink|\w+ing\b))",
+                clause,
+            )
+            if named and not re.search(r"\bq\d+\b", clause) and not IMAGE_WORDS.search(clause):
+                garment_word = named.group()
+                rest = clause[: named.start()] + " " + clause[named.end() :]
+        found_colors = prompts.colors_in(rest)
         rest = REPLACED.sub(" ", rest)
-        subject = " ".join(
-            word
-            for word in prompts.words(rest)
-            if word not in FILLER
-            and word not in prompts.COLOR_WORDS
-            and word not in prompts.STYLE_WORDS
-            and len(word) > 1
-            and not re.fullmatch(r"q\d+|\d+|[0-9a-f]{6}", word)
-        )
-        image_words = set(prompts.words(image_prompt or ""))
         return cls(
             words=clause,
             original=original,
@@ -258,14 +538,71 @@ class _Clause:
             position=_first(POSITIONS_SAID, clause),
             font=_first(FONTS_SAID, clause),
             style=prompts.style_in(clause),
-            colors=colors,
+            colors=found_colors,
             garment_word=garment_word,
             removing=REMOVE.search(clause) is not None,
             about_text=TEXT_WORDS.search(clause) is not None,
             about_image=IMAGE_WORDS.search(clause) is not None
-            or bool(image_words & set(prompts.words(clause))),
-            subject=subject,
+            or bool(set(prompts.words(image_prompt or "")) & set(prompts.words(clause))),
+            subject=_subject(rest),
+            art_cue=ART_CUE.search(clause) is not None
+            or re.search(rf"\b(?:{PRODUCT_PATTERN})\b", clause) is not None
+            or bool(artwork.subjects_in(rest)),
+            narrative=NARRATIVE.search(clause) is not None,
+            soft_garment=bool(garment and garment.group("f")),
         )
+
+
+def _subject(clause: str) -> str:
+    """What a clause asks to be drawn: its words without who it is for, where it goes,
+    colours, styles, sizes and filler ("with a big red robot arm logo" -> "robot arm")."""
+    clause = REASON.sub(" ", PURPOSE.sub(" ", clause))
+    clause = re.sub(r"\bbear\s+with\s+(?:me|us)\b", " ", clause)
+    named = list(re.finditer(rf"\b(?:{PRODUCT_PATTERN})\b", clause))
+    if named:
+        before, after = clause[: named[-1].start()], clause[named[-1].end() :]
+        before = re.sub(rf"\b(?:{PRODUCT_PATTERN})\b", " ", before)
+        drawn_before = (
+            artwork.subjects_in(before)
+            or IMAGE_WORDS.search(before)
+            or re.search(
+                r"\b(?:add|put|draw|print)\b|\b(?:on|onto)\s+(?:a|an|the|my|our)?\s*$", before
+            )
+        )
+        clause = after if _words_of(after) or not drawn_before else before
+    clause = PLACEMENT.sub(" ", clause)
+    kept = [
+        word
+        for word in prompts.words(clause)
+        if word not in prompts.COLOR_WORDS
+        and word not in prompts.STYLE_WORDS
+        and word not in GARMENT_COLORS
+        and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s)?|[0-9a-f]{6}", word)
+        and (word not in FILLER or word in ("of", "and", "with", "on", "in", "a", "the"))
+    ]
+    while kept and kept[0] in EDGE_FILLER:
+        kept.pop(0)
+    while kept and kept[-1] in EDGE_FILLER:
+        kept.pop()
+    # Inner articles stay ("a cat reading a book"), doubled connectives do not.
+    words: list[str] = []
+    for word in kept:
+        if word in ("of", "and", "with", "on", "in") and words and words[-1] in EDGE_FILLER:
+            continue
+        words.append(word)
+    return " ".join(word for word in words if len(word) > 1 or word == "a")
+
+
+def _words_of(text: str) -> list[str]:
+    """The words of `text` that could be drawn."""
+    return [
+        w
+        for w in prompts.words(PLACEMENT.sub(" ", text))
+        if w not in FILLER
+        and w not in prompts.COLOR_WORDS
+        and w not in prompts.STYLE_WORDS
+        and not re.fullmatch(r"q\d+|\d+", w)
+    ]
 
 
 @dataclass
@@ -275,18 +612,26 @@ class _Reading:
     notes: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     understood: bool = False
+    ambiguous: bool = False  # a question was asked instead of guessing: nothing changes
+    editing: bool = False  # there was a product before this message: an ask changes nothing
     awaiting_color: bool = False  # the last reply asked which color the product should be
 
     def note(self, text: str) -> None:
-        self.notes.append(text)
+        if text not in self.notes:
+            self.notes.append(text)
         self.understood = True
+
+    def ask(self, question: str) -> None:
+        if question not in self.questions:
+            self.questions.append(question)
 
 
 class LocalAssistant:
-    """A deterministic, rule-based design assistant. It understands products, garment colors
-    (names and #hex), quoted text, placement (front/back; sleeves are not offered), sizes,
-    styles and edits ("bigger", "make it purple", "remove the text"), and asks when it cannot
-    tell what is wanted."""
+    """A deterministic, rule-based design assistant. It understands products (with plurals,
+    synonyms and typos), garment colors (names and #hex), texts quoted or not, the names of
+    teams and bands, placement (front/back; sleeves are not offered), sizes, styles and edits
+    ("bigger", "make it purple", "remove the text", "actually, a tote instead"), and asks
+    when it cannot tell what is wanted."""
 
     name = "local"
 
@@ -294,29 +639,76 @@ class LocalAssistant:
         self, history: list[dict[str, str]], message: str, brief: Brief, focus: str | None
     ) -> Turn:
         shop = catalog.catalog()
-        marked, quotes = _quotes(message)
-        marked = re.sub(r"\bQ(\d+)\b", r"q\1", marked)
-        lower = marked.lower()
-        reading = _Reading(awaiting_color=bool(brief.product_id) and brief.color is None)
+        product = shop.product(brief.product_id) if brief.product_id else None
+        question = self._not_a_design(message, product)
+        if question:
+            return Turn(reply=question, brief=brief, focus=focus)
+        reading = _Reading(
+            awaiting_color=bool(brief.product_id) and brief.color is None,
+            editing=brief.product_id is not None,
+        )
+        message = _emoji_words(message.lower() if _shouting(message) else message)
+        known_names = [
+            name
+            for said in history
+            if said.get("role") == "user"
+            for name in wording.find_names(said.get("content", ""))
+        ]
         draft = brief.model_copy(deep=True)
+        if self._change_words(message, draft, reading):
+            return Turn(reply=self._reply(draft, product, reading), brief=draft, focus="text")
+        marked = wording.mark_texts(message, known_names, respell=_spelled)
+        quotes = marked.texts
+        unnamed = marked.message
+        for name in [*known_names, *marked.names]:
+            unnamed = re.sub(rf"(?:\bthe\s+)?\b{re.escape(name)}\b", " ", unnamed)
+        lower = re.sub(r"\bq(\d+)\b", r"q\1", unnamed, flags=re.IGNORECASE).lower()
         if RESET.search(lower):
             draft, focus = Brief(), None
             reading.note("Starting over with a blank design.")
-        for pattern, product_id in PRODUCT_WORDS:
-            if re.search(rf"\b(?:{pattern})\b", lower):
-                if product_id != draft.product_id:
-                    draft.product_id = product_id
-                    reading.understood = True
-                break
+        products = _products_in(lower)
+        if len(products) > 1 and re.search(r"\bor\b|not\s+sure|either", lower):
+            names = " or ".join(shop.product(p).name for p in products)  # type: ignore[union-attr]
+            return Turn(reply=f"Which shall we make: {names}?", brief=brief, focus=focus)
+        if products and products[0] != draft.product_id:
+            had_product = draft.product_id is not None
+            draft.product_id = products[0]
+            reading.understood = True
+            if had_product:
+                reading.note(f"Switched to the {shop.product(products[0]).name}.")  # type: ignore[union-attr]
         product = shop.product(draft.product_id) if draft.product_id else None
-        for clause in (c.strip() for c in CLAUSE_SPLIT.split(marked)):
-            if clause:
-                facts = _Clause.read(
-                    clause, len(quotes), draft.image.prompt if draft.image else None
-                )
-                focus = self._apply(facts, quotes, draft, product, focus, reading)
+        lower = self._recolor(lower, draft, product, reading)
+        pieces = re.split(f"({CLAUSE_SPLIT.pattern})", lower, flags=re.IGNORECASE)
+        carried_side: str | None = None
+        after_text = False
+        made_image = False
+        joined = False
+        for index in range(0, len(pieces), 2):
+            clause = pieces[index].strip()
+            if not clause or reading.ambiguous:
+                joined = joined or bool(re.fullmatch(r"\s*and\s*", pieces[index - 1] or ""))
+                continue
+            facts = _Clause.read(clause, len(quotes), draft.image.prompt if draft.image else None)
+            if facts.side and facts.is_only_placement and index + 2 < len(pieces):
+                carried_side = facts.side  # "on the back, in big letters: ..."
+                continue
+            if carried_side and not facts.side:
+                facts.side = carried_side
+            carried_side = None
+            if after_text and re.fullmatch(rf"in\s+(?:{COLOR_PATTERN})", clause):
+                facts.garment_word, facts.about_text = None, True  # "'Anna', in navy"
+                facts.colors = prompts.colors_in(clause)
+            if made_image and joined and facts.subject and draft.image is not None:
+                facts.join_to = draft.image.prompt
+            after_text = bool(facts.markers)
+            focus = self._apply(facts, quotes, draft, product, focus, reading)
+            made_image = made_image or (focus == "image" and draft.image is not brief.image)
+            following = pieces[index + 1] if index + 1 < len(pieces) else ""
+            joined = bool(re.fullmatch(r"\s+and\s+", following or ""))
+        if reading.ambiguous:
+            return Turn(reply=self._reply(brief, product, reading), brief=brief, focus=focus)
         if product is not None and draft.color and product.color(draft.color) is None:
-            reading.questions.append(
+            reading.ask(
                 f"The {product.name} doesn't come in {draft.color}: which of "
                 f"{', '.join(c.name for c in product.colors)} would you like?"
             )
@@ -325,6 +717,83 @@ class LocalAssistant:
             draft.color = product.colors[0].name
             reading.notes.append(f"I've started it in {draft.color}; name a color to change it.")
         return Turn(reply=self._reply(draft, product, reading), brief=draft, focus=focus)
+
+    @staticmethod
+    def _not_a_design(message: str, product: catalog.Product | None) -> str | None:
+        """The one question to answer a message that asks for no design with, if it is one:
+        instructions to the assistant, a product the shop does not make, a question about what
+        the prints can do."""
+        if INSTRUCTION.search(message):
+            return "I can only help with your design. What would you like on it?"
+        lower = message.lower()
+        unoffered = UNOFFERED.search(lower)
+        if unoffered and not _products_in(REPLACED.sub(" ", lower)):
+            return (
+                f"We don't make {unoffered.group()} (yet): we print tees, hoodies, crewnecks,"
+                " totes and caps. Which would you like?"
+            )
+        if CAPABILITY.search(lower) and not _products_in(lower):
+            return (
+                "I can't promise that one, but I can design the print with you. What should"
+                f" go on the {product.name if product else 'product'}?"
+            )
+        return None
+
+    @staticmethod
+    def _change_words(message: str, draft: Brief, reading: _Reading) -> bool:
+        """ "change 2027 to 2028": words of one text swapped for others, when exactly one text
+        has them. Whether the message was that."""
+        found = CHANGE_TO.match(message)
+        if not found or not draft.texts:
+            return False
+        old = found.group("old").strip().strip("\"'\u201c\u201d")
+        new = found.group("new").strip().strip("\"'\u201c\u201d")
+        holding = [t for t in draft.texts if old.lower() in t.text.lower() and old]
+        if len(holding) != 1 or old.lower() in ("the text", "it", "the words", "the name"):
+            return False
+        target = holding[0]
+        start = target.text.lower().index(old.lower())
+        try:
+            target.text = layers.clean_text(
+                target.text[:start] + new + target.text[start + len(old) :]
+            )
+        except ValueError:
+            reading.ask(
+                f"Texts hold up to {layers.MAX_TEXT_CHARS} characters; could you shorten it?"
+            )
+            return True
+        reading.note(f"The text now reads \u201c{target.text}\u201d.")
+        return True
+
+    def _recolor(
+        self, lower: str, draft: Brief, product: catalog.Product | None, reading: _Reading
+    ) -> str:
+        """ "no, silver, not gold": the new colour goes where the old one was (the garment, a
+        text or the artwork). The message without the colours it placed."""
+        found = NOT_COLOR.search(lower)
+        if not found:
+            return lower
+        old = found.group("old")
+        rest = lower[: found.start()] + " " + lower[found.end() :]
+        new = re.search(rf"\b(?:{COLOR_PATTERN})\b", rest)
+        if not new:
+            return lower
+        word, hex_old = new.group(), colors.named(old)
+        if product and draft.color and garment_color(old, product) == draft.color:
+            self._garment(word, draft, product, reading)
+        elif hex_old and any(t.color == hex_old for t in draft.texts):
+            for text in draft.texts:
+                if text.color == hex_old:
+                    text.color = colors.named(word) or text.color
+                    reading.note(f"Made \u201c{text.text}\u201d {word}.")
+        elif hex_old and draft.image and hex_old in draft.image.colors:
+            draft.image.colors = [
+                colors.named(word) or c if c == hex_old else c for c in draft.image.colors
+            ]
+            reading.note(f"Made the {draft.image.prompt} {word}.")
+        else:
+            return lower
+        return rest[: new.start()] + " " + rest[new.end() :]
 
     def _apply(
         self,
@@ -349,24 +818,36 @@ class LocalAssistant:
                 facts.garment_word = named.group()
                 ink = prompts.COLOR_WORDS.get(named.group())
                 facts.colors = [c for c in facts.colors if c != ink]
+        if (
+            facts.soft_garment
+            and product is not None
+            and facts.garment_word
+            and not _readings(facts.garment_word, product)
+        ):
+            facts.garment_word = None  # "make it purple": not a colour it comes in, an ink
+            facts.colors = prompts.colors_in(facts.words)
         if facts.garment_word:
             self._garment(facts.garment_word, draft, product, reading)
             if not (facts.markers or facts.subject or facts.colors or facts.up or facts.down):
                 return focus
         new_texts = [quotes[m] for m in facts.markers]
-        if not new_texts:
-            said = SAYS.search(facts.original)
-            if said and not REPLACE.search(facts.words):
-                new_texts = [said.group("text").strip()]
-                facts.subject = ""
         image_words = set(prompts.words(draft.image.prompt)) if draft.image else set()
+        short = (
+            len(facts.words.split()) <= 4
+            and not re.search(r"\b(?:i|my|our|we|me|us|you|your)\b", facts.words)
+            and not OCCASIONS.search(facts.words)
+        )
+        drawn = bool(artwork.subjects_in(facts.subject)) or IMAGE_WORDS.search(facts.words)
         new_subject = (
             bool(facts.subject)
-            and not set(facts.subject.split()) <= image_words
+            and not set(facts.subject.split()) <= image_words | EDGE_FILLER
+            and not (facts.narrative and not facts.art_cue)
+            and (facts.art_cue or bool(drawn) or (short and not facts.about_text))
+            # Words beside a text describe it ("lyric from our song: 'we were never here'").
             and (
-                bool(artwork.subjects_in(facts.subject))
-                or OBJECT.search(facts.words) is not None
-                or IMAGE_WORDS.search(facts.words) is not None
+                not facts.markers
+                or bool(drawn)
+                or re.search(r"\b(?:with|of)\s+(?:a|an)\b", facts.words) is not None
             )
         )
         if new_texts:
@@ -379,6 +860,13 @@ class LocalAssistant:
             facts.colors = [
                 c for c in facts.colors if not re.search(r"\bq\d+\s+in\s+", facts.words)
             ]
+        if new_subject and facts.join_to:
+            assert draft.image is not None
+            draft.image.prompt = f"{facts.join_to} and {facts.subject}"[:120]
+            reading.notes[-1:] = [
+                f"Added a {draft.image.style} {draft.image.prompt} on the {draft.image.area}."
+            ]
+            return "image"
         if new_subject:
             return self._new_image(facts, draft, reading)
         return self._edit(facts, draft, focus, reading)
@@ -387,19 +875,23 @@ class LocalAssistant:
         self, word: str, draft: Brief, product: catalog.Product | None, reading: _Reading
     ) -> None:
         if product is None:
-            reading.questions.append(f"Which product should be {word}?")
+            reading.ask(f"Which product should be {word}?")
             return
-        color = garment_color(word, product)
-        if color is None:
-            reading.questions.append(
-                f"The {product.name} doesn't come in {word}: which of "
-                f"{', '.join(c.name for c in product.colors)} would you like?"
+        readings = _readings(word, product)
+        if len(readings) != 1:
+            choices = readings or [c.name for c in product.colors]
+            listed = ", ".join(choices[:-1]) + " or " + choices[-1]
+            reading.ask(
+                f"The {product.name} comes in {listed}: which would you like?"
+                if readings
+                else f"The {product.name} doesn't come in {word}: which of {listed} would you like?"
             )
             draft.color = None
             reading.understood = True
-        elif color != draft.color:
-            draft.color = color
-            reading.note(f"The {product.name} is {color}.")
+            reading.ambiguous = reading.ambiguous or reading.editing
+        elif readings[0] != draft.color:
+            draft.color = readings[0]
+            reading.note(f"The {product.name} is {readings[0]} now.")
         else:
             reading.understood = True
 
@@ -414,10 +906,16 @@ class LocalAssistant:
         everything = EVERYTHING.search(facts.words) is not None
         named = [quotes[m] for m in facts.markers]
         if named and draft.texts:
-            draft.texts = [t for t in draft.texts if t.text not in named]
-            reading.note("Removed that text.")
-            return "text"
+            kept = [t for t in draft.texts if t.text not in named]
+            if len(kept) != len(draft.texts):
+                draft.texts = kept
+                reading.note(f"Removed \u201c{named[0]}\u201d.")
+                return "text"
         target = "text" if facts.about_text else "image" if facts.about_image else focus
+        if target is None and draft.texts and draft.image and not everything:
+            reading.ask("What should I remove: the image or the text?")
+            reading.ambiguous = True
+            return focus
         if (target == "text" or everything) and draft.texts:
             draft.texts = []
             reading.note("Removed the text.")
@@ -427,7 +925,7 @@ class LocalAssistant:
             reading.note(f"Removed the {draft.image.prompt}.")
             draft.image = None
         if not reading.understood:
-            reading.questions.append("What should I remove: the image or the text?")
+            reading.ask("What should I remove: the image or the text?")
         return None if everything else target
 
     def _texts(
@@ -443,6 +941,11 @@ class LocalAssistant:
         colors = facts.colors if share_colors or re.search(r"\bq\d+\s+in\s+", facts.words) else []
         if REPLACE.search(facts.words) and draft.texts:
             old = next((t for t in draft.texts if t.text == new_texts[0]), None)
+            if old is None and len(draft.texts) > 1 and not facts.about_image:
+                listed = " or ".join(f"\u201c{t.text}\u201d" for t in draft.texts)
+                reading.ask(f"Which text should read \u201c{new_texts[0]}\u201d: {listed}?")
+                reading.ambiguous = True
+                return "text"
             target, text = (
                 (old, new_texts[-1])
                 if old and len(new_texts) > 1
@@ -451,21 +954,21 @@ class LocalAssistant:
             try:
                 target.text = layers.clean_text(text)
             except ValueError:
-                reading.questions.append(f"Texts hold up to {layers.MAX_TEXT_CHARS} characters.")
+                reading.ask(f"Texts hold up to {layers.MAX_TEXT_CHARS} characters.")
                 return "text"
             self._style_text(target, facts, colors)
             reading.note(f"The text now reads \u201c{target.text}\u201d.")
             return "text"
         for text in new_texts:
-            existing = next((t for t in draft.texts if t.text == text), None)
+            existing = next((t for t in draft.texts if t.text.lower() == text.lower()), None)
             if existing is None:
                 if len(draft.texts) >= 4:
-                    reading.questions.append("A design holds four texts at most.")
+                    reading.ask("A design holds four texts at most.")
                     continue
                 try:
                     existing = TextBrief(text=text)
                 except ValidationError:
-                    reading.questions.append(
+                    reading.ask(
                         f"Texts hold up to {layers.MAX_TEXT_CHARS} characters; could you"
                         " shorten it?"
                     )
@@ -477,8 +980,12 @@ class LocalAssistant:
                 if draft.image is None or draft.image.area != existing.area:
                     existing.size = "large"  # alone on its side: it is the design
                 draft.texts.append(existing)
-                reading.note(f"Added \u201c{existing.text}\u201d.")
-            self._style_text(existing, facts, colors)
+                self._style_text(existing, facts, colors)
+                reading.note(f"Added \u201c{existing.text}\u201d on the {existing.area}.")
+            else:
+                before = existing.model_copy()
+                self._style_text(existing, facts, colors)
+                self._describe_text_change(before, existing, reading)
             reading.understood = True
         return "text"
 
@@ -496,6 +1003,28 @@ class LocalAssistant:
             text.size = cast(Size, facts.size)
         if facts.position:
             text.position = cast(TextPosition, facts.position)
+
+    @staticmethod
+    def _describe_text_change(before: TextBrief, after: TextBrief, reading: _Reading) -> None:
+        """One confirmation per change of a text: what changed, said once."""
+        name = f"\u201c{after.text}\u201d"
+        changes = []
+        if after.size != before.size:
+            bigger = SIZE_ORDER.index(after.size) > SIZE_ORDER.index(before.size)
+            changes.append("bigger" if bigger else "smaller")
+        if after.color != before.color and after.color is not None:
+            changes.append(_color_name(after.color))
+        if after.font != before.font:
+            changes.append(
+                {"Aileron": "lighter", "Aileron Bold": "bold"}.get(after.font, "heavier")
+            )
+        if changes:
+            reading.note(f"Made {name} {' and '.join(changes)}.")
+        if after.area != before.area:
+            reading.note(f"Moved {name} to the {after.area}.")
+        if after.position != before.position:
+            where = {"top": "above the art", "bottom": "below the art", "middle": "centred"}
+            reading.note(f"Put {name} {where.get(after.position, 'in place')}.")
 
     def _new_image(self, facts: _Clause, draft: Brief, reading: _Reading) -> str:
         base = draft.image
@@ -518,6 +1047,9 @@ class LocalAssistant:
     def _edit(
         self, facts: _Clause, draft: Brief, focus: str | None, reading: _Reading
     ) -> str | None:
+        asks = bool(
+            facts.up or facts.down or facts.colors or facts.size or facts.font or facts.style
+        ) or facts.side in ("front", "back")
         target = focus
         if facts.about_text and not facts.about_image:
             target = "text"
@@ -528,47 +1060,55 @@ class LocalAssistant:
         if target == "text" and not draft.texts:
             target = "image" if draft.image else None
         if target is None:
-            target = "image" if draft.image else "text" if draft.texts else None
-        changes: list[str] = []
-        if target == "image" and draft.image is not None:
-            image = draft.image
-            if facts.colors and facts.colors != image.colors:
-                image.colors = facts.colors[:4]
-                names = {hex_value: name for name, hex_value in prompts.COLOR_WORDS.items()}
-                changes.append(" and ".join(names.get(c, c) for c in image.colors))
-            if facts.style and facts.style != image.style:
-                image.style = cast(Style, facts.style)
-                changes.append(f"{facts.style} style")
-            size = _step(image.size, facts.up) if facts.up or facts.down else facts.size
-            if size and size != image.size:
-                changes.append(
-                    "bigger"
-                    if SIZE_ORDER.index(cast(Size, size)) > SIZE_ORDER.index(image.size)
-                    else "smaller"
+            if asks and draft.image and draft.texts:
+                reading.ask(
+                    f"Should I change the {draft.image.prompt} or \u201c{draft.texts[0].text}"
+                    "\u201d?"
                 )
-                image.size = cast(Size, size)
-            if changes:
-                reading.note(f"Made the {image.prompt} {' and '.join(changes)}.")
-            if facts.side in ("front", "back") and facts.side != image.area:
-                image.area = cast(Side, facts.side)
-                changes.append(facts.side)
-                reading.note(f"Moved the {image.prompt} to the {facts.side}.")
+                reading.ambiguous = True
+                return focus
+            target = "image" if draft.image else "text" if draft.texts else None
+        changed = False
+        if target == "image" and draft.image is not None:
+            changed = self._edit_image(facts, draft.image, reading)
         elif target == "text" and draft.texts:
-            before = [t.model_copy() for t in draft.texts]
             for text in draft.texts:
+                before = text.model_copy()
                 self._style_text(text, facts, facts.colors)
-            if before != draft.texts:
-                reading.note("Updated the text.")
-                changes.append("text")
-        if facts.up or facts.down or facts.colors or facts.size or facts.font or facts.style:
+                if before != text:
+                    changed = True
+                    self._describe_text_change(before, text, reading)
+        if asks:
             reading.understood = True
-        return target if changes else focus
+        return target if changed else focus
+
+    @staticmethod
+    def _edit_image(facts: _Clause, image: ImageBrief, reading: _Reading) -> bool:
+        changes: list[str] = []
+        if facts.colors and facts.colors != image.colors:
+            image.colors = facts.colors[:4]
+            changes.append(" and ".join(_color_name(c) for c in image.colors))
+        if facts.style and facts.style != image.style:
+            image.style = cast(Style, facts.style)
+            changes.append(f"{facts.style} style")
+        size = _step(image.size, facts.up) if facts.up or facts.down else facts.size
+        if size and size != image.size:
+            bigger = SIZE_ORDER.index(cast(Size, size)) > SIZE_ORDER.index(image.size)
+            changes.append("bigger" if bigger else "smaller")
+            image.size = cast(Size, size)
+        if changes:
+            reading.note(f"Made the {image.prompt} {' and '.join(changes)}.")
+        moved = facts.side in ("front", "back") and facts.side != image.area
+        if moved:
+            image.area = cast(Side, facts.side)
+            reading.note(f"Moved the {image.prompt} to the {facts.side}.")
+        return bool(changes) or moved
 
     @staticmethod
     def _reply(after: Brief, product: catalog.Product | None, reading: _Reading) -> str:
         parts: list[str] = list(reading.notes)
         if reading.questions:
-            parts.extend(reading.questions)
+            parts.append(reading.questions[0])
         elif product is None:
             parts.append(
                 "Which product shall we design: a classic tee, premium tee, hoodie, crewneck,"
@@ -587,8 +1127,27 @@ class LocalAssistant:
                 " text\u201d."
             )
         else:
-            parts.append(summary(after, product))
-        return " ".join(parts)
+            parts.append(next_step(after))
+        return " ".join(dict.fromkeys(parts))
+
+
+def _color_name(hex_value: str) -> str:
+    names = {value: name for name, value in prompts.COLOR_WORDS.items()}
+    return names.get(hex_value, hex_value)
+
+
+def next_step(brief: Brief) -> str:
+    """One suggestion of what to do next with a design that has something on it."""
+    sides = {t.area for t in brief.texts} | ({brief.image.area} if brief.image else set())
+    if not brief.texts:
+        return "Want to add a name or a slogan to it?"
+    if brief.image is None and sides == {"front"}:
+        return "Want a picture with it, or something on the back too?"
+    if "back" not in sides:
+        return f"Want \u201c{brief.texts[0].text}\u201d on the back too?"
+    if "front" not in sides:
+        return "Want something small on the front too?"
+    return "Happy with it? You can fine-tune every layer on the canvas."
 
 
 def summary(brief: Brief, product: catalog.Product | None) -> str:

@@ -1,0 +1,87 @@
+"""The local design assistant on the design-chat corpus (`tests/corpus/`), field by field.
+
+The rules are tuned on `briefs_train.json` only; `briefs_heldout.json` is scored in aggregate
+and its messages are never printed. Each field has a floor: what the assistant reached when
+it was last measured, as a count of turns right, so a change that loses any is a failing test.
+
+Print the table (both splits) and the train failures with:
+
+    pytest -s -p no:cacheprovider tests/test_briefs_corpus.py -k report
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from common.providers.local.assistant import LocalAssistant
+from common.studio.briefs import Brief
+from tests import corpus_eval
+from tests.corpus_eval import SPLITS, Score
+from tests.test_chat_local import CONVERSATIONS, REQUESTS, say
+
+# Turns right per field, as last measured (see the module docstring for the command).
+FLOORS: dict[str, dict[str, int]] = {
+    "train": {
+        "product": 165,
+        "color": 153,
+        "texts": 160,
+        "text_color": 65,
+        "subject": 160,
+        "text_area": 45,
+        "image_area": 39,
+        "text_position": 19,
+        "image_size": 20,
+        "placement": 75,
+        "ask": 17,
+        "fully right": 173,
+    },
+    "heldout": {"fully right": 67},  # the issue's bar: 90% of its 74 turns
+}
+
+
+_scores: dict[str, Score] = {}
+
+
+def scored(split: str) -> Score:
+    """The split's score, played once per test session."""
+    if split not in _scores:
+        _scores[split] = corpus_eval.evaluate(LocalAssistant, split)
+    return _scores[split]
+
+
+def test_report(database_url: str) -> None:
+    scores = {split: scored(split) for split in SPLITS}
+    print("\n" + corpus_eval.table(scores))
+    print("\ntrain failures:\n" + ("\n".join(scores["train"].failures) or "none"))
+    assert scores["train"].turns == 174 and scores["heldout"].turns == 74
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_no_field_falls_below_its_floor(database_url: str, split: str) -> None:
+    score = scored(split)
+    reached = {**score.right, "fully right": score.fully_right}
+    below = {
+        name: f"{reached.get(name, 0)} < {floor}"
+        for name, floor in FLOORS[split].items()
+        if reached.get(name, 0) < floor
+    }
+    assert below == {}
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_no_reply_in_the_corpus_says_a_sentence_twice(database_url: str, split: str) -> None:
+    assert scored(split).repeated_sentences == 0
+
+
+def test_no_reply_to_the_older_corpus_says_a_sentence_twice(database_url: str) -> None:
+    replies = [say(message, Brief()).reply for message, _ in REQUESTS]
+    for conversation in CONVERSATIONS:
+        brief, focus = Brief(), None
+        for message, _ in conversation:
+            turn = say(message, brief, focus)
+            replies.append(turn.reply)
+            brief, focus = turn.brief, turn.focus
+    repeated = [
+        r for r in replies if len(corpus_eval.sentences(r)) != len(set(corpus_eval.sentences(r)))
+    ]
+    assert repeated == []
