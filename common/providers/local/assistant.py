@@ -57,6 +57,11 @@ PRODUCT_WORDS: list[tuple[str, str]] = [
     (r"premium", "premium-tee"),
 ]
 PRODUCT_PATTERN = "|".join(pattern for pattern, _ in PRODUCT_WORDS)
+# Product words that name a thing to draw: "a graduation cap", "a cat in a top hat".
+DRAWN_PRODUCTS = (
+    r"\b(?:graduation|grad|party|cowboy|top|sun|santa|witch|wizard|chef'?s?|bottle|thinking|"
+    r"sleeping|tea|punching|ice|birthday|pirate|bowler|straw)\s+(?:caps?|hats?|bags?)\b"
+)
 # Misspellings a shopper makes of product words (one letter off): matched by `_spelled`.
 PRODUCT_SPELLINGS = ("hoodie", "hoodies", "tshirt", "tshirts", "sweater", "sweatshirt", "crewneck")
 # Color names a shopper uses for garments, mapped to catalog color names, best first.
@@ -203,6 +208,8 @@ ART_CUE = re.compile(
     r"|\b(?:add|put|draw|featuring|showing|picture\s+of|drawing\s+of|image\s+of)\b"
     r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
     r"|^(?:(?:and|plus|then|maybe|also)\s+)?(?:a|an|some|two|three|four|one)\s"
+    r"|\b(?:change|turn|make|swap|replace)\s+(?:it|that|this|the\s+\w+)\s+(?:to|into|for|with)?\s*"
+    r"(?:a|an|some)\s"
 )
 # Someone telling, not asking: "I'm organising", "he's a huge gamer", "the kids voted".
 NARRATIVE = re.compile(
@@ -216,7 +223,7 @@ NARRATIVE = re.compile(
 )
 # "because we're the Foxes", "so it needs to be simple": why, not what.
 REASON = re.compile(
-    r"\b(?:because|since|cause|cos|so\s+that|so\s+it|as\s+long\s+as|in\s+order\s+to)\b.*$"
+    r"\b(?:because|since|cause|cos|so\s+that|so\s+it|as\s+long\s+as|in\s+order\s+to|if)\b.*$"
     r"|\bto\s+(?:pack|give|wear|use|sell|carry|hand|take|keep|raise|celebrate|remember|match|"
     r"mark|support|promote|thank|welcome)\b.*$"
 )
@@ -273,7 +280,7 @@ minimalist graphics pic pics photo image images icon icons emblem motif print-on
 prefer wanna gonna gotta lemme kinda sorta bit lot lots many much few each every all both
 order orders ordering buy buying purchase customers customer people guys folks everyone
 someone friend friends thing things stuff piece pieces item items merch apparel clothing
-wear wearing outfit uniform uniforms event events party birthday gift present lads guys
+wear outfit uniform uniforms event events party birthday gift present lads guys
 girls kids people staff walkers volunteers members players everyone adults children students
 teachers coworkers colleagues employees parents numbers number digits here if as than
 asap centered centred date nothing
@@ -442,7 +449,9 @@ def _products_in(text: str) -> list[str]:
     """The products `text` asks for, first named first, leaving out what they replace ("a
     hoodie not a tshirt"); "premium" alone counts only when no other product is named."""
     kept = re.sub(
-        r"\b(?:all|in|block|capital)\s+caps\b|\bcaps\s+lock\b", " ", REPLACED.sub(" ", text)
+        rf"\b(?:all|in|block|capital)\s+caps\b|\bcaps\s+lock\b|{DRAWN_PRODUCTS}",
+        " ",
+        REPLACED.sub(" ", text),
     )
     found: list[tuple[int, int, str]] = []
     for order, (pattern, product_id) in enumerate(PRODUCT_WORDS):
@@ -504,6 +513,7 @@ class _Clause:
             rf"(?:an?\s+|the\s+)?(?P<e>{COLOR_PATTERN})(?:\s+(?:ones?|colou?r|colou?red|canvas|fabric|"
             rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+be\s+\w+|"
             rf"(?:if|when)\b.*|for\s+(?:the|all|everyone)\b.*|is\s+\w+))*\s*$"
+            rf"|^\s*(?:(?:in|and)\s+)?(?:an?\s+)?(?P<g>{COLOR_PATTERN})(?:\s+(?:one|ones))?\s+(?:with|w)\s"
             rf"|^\s*(?:(?:and|actually|no|ok|so|then|please)\s+)*(?:make|turn|do|change)\s+(?:it|them|"
             rf"this|that|the\s+whole\s+thing)\s+(?:in\s+|to\s+|into\s+)?(?P<f>{COLOR_PATTERN})"
             rf"(?:\s+(?:please|then|instead))*\s*$",
@@ -511,7 +521,7 @@ class _Clause:
         )
         rest = clause
         if garment:
-            group = next(name for name in ("c", "d", "e", "f") if garment.group(name))
+            group = next(name for name in "cdefg" if garment.group(name))
             garment_word = garment.group(group)
             start, end = garment.span(group)
             rest = clause[:start] + " " + clause[end:]
@@ -558,6 +568,7 @@ def _subject(clause: str) -> str:
     colours, styles, sizes and filler ("with a big red robot arm logo" -> "robot arm")."""
     clause = REASON.sub(" ", PURPOSE.sub(" ", clause))
     clause = re.sub(r"\bbear\s+with\s+(?:me|us)\b", " ", clause)
+    clause = re.sub(DRAWN_PRODUCTS, lambda m: m.group().replace(" ", "_"), clause)
     named = list(re.finditer(rf"\b(?:{PRODUCT_PATTERN})\b", clause))
     if named:
         before, after = clause[: named[-1].start()], clause[named[-1].end() :]
@@ -572,8 +583,8 @@ def _subject(clause: str) -> str:
         clause = after if _words_of(after) or not drawn_before else before
     clause = PLACEMENT.sub(" ", clause)
     kept = [
-        word
-        for word in prompts.words(clause)
+        word.replace("_", " ")
+        for word in re.findall(r"[a-z0-9_]+(?:-[a-z0-9_]+)*", clause)
         if word not in prompts.COLOR_WORDS
         and word not in prompts.STYLE_WORDS
         and word not in GARMENT_COLORS
@@ -614,6 +625,7 @@ class _Reading:
     understood: bool = False
     ambiguous: bool = False  # a question was asked instead of guessing: nothing changes
     editing: bool = False  # there was a product before this message: an ask changes nothing
+    name: str | None = None  # the team, band or shop the design is for, once introduced
     awaiting_color: bool = False  # the last reply asked which color the product should be
 
     def note(self, text: str) -> None:
@@ -659,6 +671,7 @@ class LocalAssistant:
             return Turn(reply=self._reply(draft, product, reading), brief=draft, focus="text")
         marked = wording.mark_texts(message, known_names, respell=_spelled)
         quotes = marked.texts
+        reading.name = next(iter([*marked.names, *reversed(known_names)]), None)
         unnamed = marked.message
         for name in [*known_names, *marked.names]:
             unnamed = re.sub(rf"(?:\bthe\s+)?\b{re.escape(name)}\b", " ", unnamed)
@@ -1127,7 +1140,7 @@ class LocalAssistant:
                 " text\u201d."
             )
         else:
-            parts.append(next_step(after))
+            parts.append(next_step(after, reading.name))
         return " ".join(dict.fromkeys(parts))
 
 
@@ -1136,9 +1149,13 @@ def _color_name(hex_value: str) -> str:
     return names.get(hex_value, hex_value)
 
 
-def next_step(brief: Brief) -> str:
-    """One suggestion of what to do next with a design that has something on it."""
+def next_step(brief: Brief, name: str | None = None) -> str:
+    """One suggestion of what to do next with a design that has something on it: the name of
+    the team or shop it is for first, when it is not on it yet."""
     sides = {t.area for t in brief.texts} | ({brief.image.area} if brief.image else set())
+    if name and all(t.text.lower() != name.lower() for t in brief.texts):
+        free = "back" if "back" not in sides else "front"
+        return f"Want \u201c{name}\u201d on the {free} too?"
     if not brief.texts:
         return "Want to add a name or a slogan to it?"
     if brief.image is None and sides == {"front"}:

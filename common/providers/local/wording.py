@@ -109,7 +109,7 @@ PRINTED_BEFORE = re.compile(
 )
 _PRONOUNS_WORDS = """
 i i'm i'd i've we we're we've our my you your he she they it's its the a an this that on in at
-for and but so if hi hey hello morning right ok okay oh also
+for and so if hi hey hello morning right ok okay also
 """
 PRONOUNS = frozenset(_PRONOUNS_WORDS.split())
 NAME_INTRO = re.compile(
@@ -148,7 +148,8 @@ def _text_span(rest: str) -> str:
     """The unquoted text at the start of `rest`: up to where the words about it begin."""
     end = TEXT_END.search(" " + rest)
     span = rest[: max(0, end.start() - 1)] if end else rest
-    return span.strip().strip("\"'\u201c\u201d\u2018\u2019").strip()
+    span = span.strip().lstrip('"\u201c\u2018').rstrip('"\u201d').strip()
+    return span[1:-1] if len(span) > 1 and span[0] == span[-1] == "'" else span.lstrip("'")
 
 
 def _plausible(span: str, *, weak: bool, colon: bool) -> bool:
@@ -167,7 +168,7 @@ def _plausible(span: str, *, weak: bool, colon: bool) -> bool:
 def _is_title(span: str) -> bool:
     """A printed title: two words or more with a capital (or a number), or a word in capitals."""
     words = span.split()
-    if not words or words[0].lower() in PRONOUNS:
+    if not words or (words[0].lower() in PRONOUNS and not span.isupper()):
         return False
     capitals = [w for w in words if w[0].isupper() or w[0].isdigit() or w[0] == "'"]
     if len(words) == 1:
