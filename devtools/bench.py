@@ -402,6 +402,8 @@ def main(
             # Mockup compositor and local artwork generator (devtools/bench_studio.py), when
             # generate_image is benched.
             "studio": bench_studio.measure() if "generate_image" in targets else None,
+            # Design ideas made and served (devtools/bench_studio.py), when chat is benched.
+            "suggestions": bench_studio.measure_suggestions() if "chat" in targets else None,
         }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
@@ -410,5 +412,7 @@ def main(
         bench_webhook.print_result(report["webhook"])
     if report["studio"]:
         bench_studio.print_result(report["studio"])
+    if report["suggestions"]:
+        bench_studio.print_suggestions(report["suggestions"])
     print(f"\nwritten to {output}")
     return report

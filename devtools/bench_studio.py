@@ -6,6 +6,10 @@ generator, in process (no database, no storage, no network).
   same render followed by the PNG encoding that storage receives.
 - generation: `common.providers.local.artwork.generate` at 1024 px over a spread of subjects
   and styles.
+- suggestions (`GET /api/suggestions`, with the database and storage): making a product's
+  ideas of the day (the assistant, the artwork and the mockups: the first request of the day),
+  serving them after (one state read), and the bare baseline: one state read of a missing
+  document.
 
 Nothing here asserts on timings: the numbers are for people, not for tests.
 """
@@ -80,6 +84,40 @@ def measure(runs: int = MOCKUP_RUNS) -> dict[str, Any]:
         "mockup_1024_with_png": _summary(stored),
         "local_generation_1024": _summary(generation),
     }
+
+
+def measure_suggestions(runs: int = 200) -> dict[str, Any]:
+    from common.infra import state
+    from common.shop import catalog, delivery
+    from common.studio import suggestions
+
+    day = delivery.today().isoformat()
+
+    def make(product_id: str) -> Callable[[], object]:
+        state.backend().take(suggestions.COLLECTION, f"{product_id}:{day}")  # made afresh
+        return lambda: suggestions.suggestions(product_id)
+
+    made = [_timed(make(product.id)) for product in catalog.catalog().products]
+    served = [_timed(lambda: suggestions.suggestions("hoodie")) for _ in range(runs)]
+    bare = [
+        _timed(lambda: state.backend().get(suggestions.COLLECTION, "none")) for _ in range(runs)
+    ]
+    return {
+        "suggestions_made": _summary(made),
+        "suggestions_served": _summary(served),
+        "bare_state_read": _summary(bare),
+    }
+
+
+def print_suggestions(result: dict[str, Any]) -> None:
+    made, served = result["suggestions_made"], result["suggestions_served"]
+    bare = result["bare_state_read"]
+    print(
+        f"\nsuggestions | made (first request of a product's day): p50 {made['p50_ms']:.0f} ms,"
+        f" max {made['max_ms']:.0f} ms over {made['runs']} products"
+        f" | served after: p50 {served['p50_ms']:.2f} ms, p95 {served['p95_ms']:.2f} ms"
+        f" | bare state read: p50 {bare['p50_ms']:.2f} ms"
+    )
 
 
 def print_result(result: dict[str, Any]) -> None:

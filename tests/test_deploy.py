@@ -518,11 +518,12 @@ def _state_constants() -> dict[str, str]:
     """The collection constants of the modules that call the state backend, read at runtime."""
     from common.providers import checkout, identity
     from common.shop import accounts
-    from common.studio import chat
+    from common.studio import chat, suggestions
     from common.web import sessions
 
     return {
         "chat.COLLECTION": chat.COLLECTION,
+        "suggestions.COLLECTION": suggestions.COLLECTION,
         "accounts.STATES": accounts.STATES,
         "sessions.REVOCATIONS": sessions.REVOCATIONS,
         "checkout.LOCAL_SESSIONS": checkout.LOCAL_SESSIONS,

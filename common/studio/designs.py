@@ -489,6 +489,19 @@ def generate(session: Session, request: GenerateIn, upload: bytes | None = None)
     return _save(session, previous, _make(previous, product, color, brief))
 
 
+def preview(brief: Brief, side: str) -> str:
+    """The URL of a mockup of `brief` on its product and color, `side` only, rendered and
+    stored as a design's would be, without a design (the studio's suggestions)."""
+    assert brief.product_id is not None and brief.color is not None
+    product, color = product_and_color(brief.product_id, brief.color)
+    art = _artwork(brief, None, color.hex)
+    areas = areas_of(product)
+    layers = layout(brief, areas, color.hex, art)
+    assets = {key: image for key in ([art[0]] if art else []) if (image := _asset_image(key))}
+    mockup = mockups.render_side(product.id, color.hex, side, areas[side], layers, assets)
+    return storage.storage().url(_store_png("mockups", mockup))
+
+
 def apply_brief(session: Session, design_id: str, brief: Brief) -> DesignOut:
     """Change the caller's design to match `brief` (a chat edit)."""
     previous = _previous(session, design_id)

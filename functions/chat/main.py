@@ -1,18 +1,21 @@
-"""The `chat` function: the design chat (POST /api/chat)."""
+"""The `chat` function: the design chat (POST /api/chat) and the design ideas shown beside it
+(GET /api/suggestions)."""
 
 import flask
 import functions_framework
 
 from common.infra import config
 from common.studio import chat as design_chat
+from common.studio import suggestions
 from common.web import sessions
-from common.web.http import Call, Router
+from common.web.http import PUBLIC_CACHE, Call, Router
 from common.web.ratelimits import RateLimit
 
 config.require("OPENAI_API_KEY", "GCS_BUCKET", "GOOGLE_CLOUD_PROJECT")
 router = Router()
 
 MESSAGES_PER_MINUTE = 20
+SUGGESTION_READS_PER_MINUTE = 60
 
 
 @router.route(
@@ -27,6 +30,21 @@ def send_message(call: Call) -> design_chat.ChatOut:
     """Tell the design assistant what you want; get its reply, the brief, and the design when
     the conversation is about one (`design_id`) and the message changed it."""
     return design_chat.converse(sessions.ensure(call), call.body)
+
+
+@router.route(
+    "GET",
+    "/api/suggestions",
+    query=suggestions.SuggestionsQuery,
+    response=suggestions.SuggestionsOut,
+    errors=(502, 504),
+    cache=PUBLIC_CACHE,
+    rate_limit=RateLimit("suggestions", SUGGESTION_READS_PER_MINUTE, 60),
+)
+def design_ideas(call: Call) -> suggestions.SuggestionsOut:
+    """Three or so design ideas for a product, made by the design assistant and the image
+    provider once a day: each a title, the brief the studio opens with and its mockup."""
+    return suggestions.suggestions(call.query.product_id)
 
 
 @functions_framework.http

@@ -1,5 +1,6 @@
 // Page 3a, the catalog: the product grid, and a product's page (?product=id) with its colors,
-// sizes and price tiers, and "Design this", which opens the studio on that product.
+// sizes and price tiers, "Design this", which opens the studio on that product, and the day's
+// design ideas for it, each opening the studio with its brief.
 
 import { describeError } from '../lib/api.js';
 import { el } from '../lib/dom.js';
@@ -18,6 +19,7 @@ import {
   tintGarment,
   garmentFrame,
 } from '../lib/products.js';
+import { showIdeas } from '../lib/suggestions.js';
 import '../lib/site.js';
 
 const listView = document.getElementById('catalog-view');
@@ -120,6 +122,7 @@ function renderProduct(product, requestedColor, rates = []) {
   const sides = el('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Show side' });
   const designLink = el('a', { class: 'btn btn-primary btn-lg', text: 'Design this' });
   const colorName = el('span', { class: 'product-color-name' });
+  const ideas = el('section', { class: 'product-option product-ideas', id: 'product-ideas', hidden: true });
 
   function drawStage() {
     const frame = garmentFrame(sideImage(product, side), `${product.name} in ${color.name}, ${side}`, { lazy: false });
@@ -180,10 +183,12 @@ function renderProduct(product, requestedColor, rates = []) {
         product.shipping_options?.length ? delivery(product, rates) : null,
         el('div', { class: 'product-option' }, el('h2', { class: 'option-title', text: 'Volume pricing' }), tierTable(product), el('p', { class: 'field-hint', text: 'Mix sizes freely: every piece of one design counts toward its tier.' })),
         el('div', { class: 'product-cta' }, designLink, el('p', { class: 'field-hint', text: 'Describe your idea to the assistant, upload artwork or add text in the studio. You choose sizes after.' })),
+        ideas,
       ),
     ),
   );
   update();
+  showIdeas(ideas, product.id, { heading: `Ideas for your ${product.name}` });
 }
 
 async function showProduct(productId, colorName) {

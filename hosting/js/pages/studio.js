@@ -15,6 +15,7 @@ import { FONT_LABELS, createEditor, layerName } from '../lib/editor.js';
 import { findColor, firstBulkTier, loadCatalog, swatches } from '../lib/products.js';
 import { wireShare } from '../lib/share.js';
 import { currentOrder, designStore, studioState } from '../lib/store.js';
+import { ideaFromUrl, showIdeas } from '../lib/suggestions.js';
 import '../lib/site.js';
 
 const SAVE_DELAY_MS = 700;
@@ -30,6 +31,7 @@ const colorNote = document.getElementById('color-note');
 const productLine = document.getElementById('studio-product');
 const layerList = document.getElementById('layer-list');
 const layersEmpty = document.getElementById('layers-empty');
+const ideasRoot = document.getElementById('studio-ideas');
 const controls = document.getElementById('layer-controls');
 const saveStatus = document.getElementById('save-status');
 const proof = document.getElementById('proof');
@@ -356,7 +358,29 @@ function chooseProduct(productId, colorName, { silent = false } = {}) {
   renderSwatches();
   renderSideSwitch();
   productLine.textContent = `${product.name} · ${color.name}`;
+  showIdeasWhileEmpty();
   if (!silent) persist();
+}
+
+/** The day's ideas for the product while the design is empty; picking one starts from it. */
+function showIdeasWhileEmpty() {
+  const productId = editor.layers.length ? null : state.product?.id;
+  if (!productId || ideasRoot.dataset.product === productId) {
+    ideasRoot.hidden = !productId || !ideasRoot.querySelector('li');
+    return;
+  }
+  showIdeas(ideasRoot, productId, { onPick: (brief, idea) => startFromIdea(brief, idea.title) });
+}
+
+/** A design made from an idea's brief (picked here, or on a product page: ?idea=...). */
+async function startFromIdea(brief, title) {
+  chat.say(title ? `Starting from “${title}”. Tell me what to change.` : 'Here is the idea you picked. Tell me what to change.');
+  try {
+    await createFromBrief(brief);
+  } catch (error) {
+    showError(error, 'The idea did not load');
+    setStatus('Not saved.', 'error');
+  }
 }
 
 function renderSwatches() {
@@ -494,6 +518,7 @@ function renderLayerList() {
   // Print-quality warnings of the last saved design, by layer (an upload printed under 150 DPI).
   const warnings = new Map((state.design?.warnings ?? []).map((warning) => [warning.layer, warning]));
   layersEmpty.hidden = layers.length > 0;
+  showIdeasWhileEmpty();
   layerList.replaceChildren(
     ...[...layers].reverse().map((layer) => {
       const warning = warnings.get(layer.id);
@@ -835,8 +860,14 @@ async function start() {
 
   const params = new URLSearchParams(window.location.search);
   const known = (id) => state.products.some((p) => p.id === id);
+  const idea = ideaFromUrl(params);
   if (params.get('design')) {
     await openDesign(params.get('design'));
+  } else if (idea && known(idea.product_id)) {
+    studioState.clear();
+    chooseProduct(idea.product_id, idea.color, { silent: true });
+    state.ready = true;
+    await startFromIdea(idea, null);
   } else if (params.get('product') && known(params.get('product'))) {
     if (params.has('new')) studioState.clear();
     await startFromProduct(params.get('product'), params.get('color'));
