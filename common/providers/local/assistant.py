@@ -174,7 +174,8 @@ INSTRUCTION = re.compile(
     r"new\s+instructions?|from\s+the\s+developer|as\s+the\s+developer)\b"
     r"|\b(?:give|send|make)\s+(?:me|us)\s+(?:a\s+|an\s+|the\s+)?(?:free|discount|refund|"
     r"coupon|100%)|\b(?:free\s+(?:order|shirts?|stuff|hoodies?)|discount\s+codes?|coupons?|"
-    r"set\s+(?:all\s+)?(?:the\s+)?prices?)\b",
+    r"set\s+(?:all\s+)?(?:the\s+)?prices?|discounts?|promo\s+codes?|\d+\s*%\s*off|admin|"
+    r"administrator|the\s+user\s+is)\b|^\s*(?:system|assistant|developer)\s*:",
     re.IGNORECASE,
 )
 # Products a shopper may ask for that the shop does not make.
@@ -255,7 +256,7 @@ PLACEMENT = re.compile(
 # Words that say nothing about what to draw.
 _FILLER_WORDS = """
 a an the and or with on in at to of for from by it its it's this that these those is are be
-been being was were am do does did doing done can could would should will shall may might must
+been being was were am do does did doing done  could would should will shall may might must
 please pls plz i i'd id i'm im we we'd we're me my our us you your they them their he she his
 her him want wants wanted like love loved need needs needed make made making put place add
 show give get got have has had using use some any just also really very quite let's lets let
@@ -283,7 +284,7 @@ someone friend friends thing things stuff piece pieces item items merch apparel 
 wear outfit uniform uniforms event events party birthday gift present lads guys
 girls kids people staff walkers volunteers members players everyone adults children students
 teachers coworkers colleagues employees parents numbers number digits here if as than
-asap centered centred date nothing
+asap centered centred date nothing re ve ll lol haha
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -298,6 +299,8 @@ OCCASIONS = re.compile(
 )
 # Trailing words a subject never ends on ("a robot arm logo" -> "robot arm").
 EDGE_FILLER = FILLER | frozenset({"of", "and", "with", "reading", "holding", "on", "in"})
+# Words a subject never starts with, though it may end with them ("a watering can").
+LEADING_FILLER = EDGE_FILLER | frozenset({"can"})
 QUESTION_WORDS = re.compile(r"^\s*(?:what|which|how|can\s+you|do\s+you|is\s+there|are\s+there)\b")
 
 
@@ -445,6 +448,29 @@ def _shouting(message: str) -> bool:
     return len(message.split()) >= 4 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
 
 
+# The question `LocalAssistant._garment` asks about a colour, and the colour word it asks about.
+COLOR_QUESTION = re.compile(
+    r"doesn't come in (?P<word>[\w #-]+?): which of|: which (?P<other>[\w #-]+?) would you like\?"
+)
+
+
+def _color_answer(history: list[dict[str, str]], message: str) -> str | None:
+    """When the last reply asked which colour (and changed nothing) and `message` names one,
+    the message that was asked about with that colour in place of the one it named."""
+    if len(history) < 2 or history[-1].get("role") != "assistant":
+        return None
+    asked = COLOR_QUESTION.search(history[-1].get("content", ""))
+    before = history[-2].get("content", "") if history[-2].get("role") == "user" else ""
+    named = re.search(rf"\b(?:{COLOR_PATTERN})\b", message.lower())
+    if not asked or not before or not named or len(message.split()) > 8 or "?" in message:
+        return None
+    old = asked.group("word") or asked.group("other")
+    said = re.search(rf"\b{re.escape(old)}\b", before, re.IGNORECASE)
+    if said is None:
+        return None
+    return before[: said.start()] + named.group() + before[said.end() :]
+
+
 def _products_in(text: str) -> list[str]:
     """The products `text` asks for, first named first, leaving out what they replace ("a
     hoodie not a tshirt"); "premium" alone counts only when no other product is named."""
@@ -487,7 +513,8 @@ class _Clause:
     about_text: bool
     about_image: bool
     subject: str
-    art_cue: bool
+    art_cue: bool  # "with a", "on the back", a motif: words that introduce artwork
+    names_product: bool
     narrative: bool
     soft_garment: bool = False  # "make it grey": the garment if it comes in that colour
     join_to: str | None = None  # "a taco and a burrito": drawn together with this subject
@@ -555,9 +582,8 @@ class _Clause:
             about_image=IMAGE_WORDS.search(clause) is not None
             or bool(set(prompts.words(image_prompt or "")) & set(prompts.words(clause))),
             subject=_subject(rest),
-            art_cue=ART_CUE.search(clause) is not None
-            or re.search(rf"\b(?:{PRODUCT_PATTERN})\b", clause) is not None
-            or bool(artwork.subjects_in(rest)),
+            art_cue=ART_CUE.search(clause) is not None or bool(artwork.subjects_in(rest)),
+            names_product=re.search(rf"\b(?:{PRODUCT_PATTERN})\b", clause) is not None,
             narrative=NARRATIVE.search(clause) is not None,
             soft_garment=bool(garment and garment.group("f")),
         )
@@ -591,7 +617,7 @@ def _subject(clause: str) -> str:
         and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s)?|[0-9a-f]{6}", word)
         and (word not in FILLER or word in ("of", "and", "with", "on", "in", "a", "the"))
     ]
-    while kept and kept[0] in EDGE_FILLER:
+    while kept and kept[0] in LEADING_FILLER:
         kept.pop(0)
     while kept and kept[-1] in EDGE_FILLER:
         kept.pop()
@@ -652,6 +678,10 @@ class LocalAssistant:
     ) -> Turn:
         shop = catalog.catalog()
         product = shop.product(brief.product_id) if brief.product_id else None
+        answered = _color_answer(history, message)
+        if answered is not None:
+            # The answer to "which colour?": the request it was asked about, in that colour.
+            return self.respond(history[:-2], answered, brief, focus)
         question = self._not_a_design(message, product)
         if question:
             return Turn(reply=question, brief=brief, focus=focus)
@@ -855,7 +885,12 @@ class LocalAssistant:
             bool(facts.subject)
             and not set(facts.subject.split()) <= image_words | EDGE_FILLER
             and not (facts.narrative and not facts.art_cue)
-            and (facts.art_cue or bool(drawn) or (short and not facts.about_text))
+            and (
+                facts.art_cue
+                or facts.names_product
+                or bool(drawn)
+                or (short and not facts.about_text)
+            )
             # Words beside a text describe it ("lyric from our song: 'we were never here'").
             and (
                 not facts.markers
@@ -895,13 +930,11 @@ class LocalAssistant:
             choices = readings or [c.name for c in product.colors]
             listed = ", ".join(choices[:-1]) + " or " + choices[-1]
             reading.ask(
-                f"The {product.name} comes in {listed}: which would you like?"
+                f"The {product.name} comes in {listed}: which {word} would you like?"
                 if readings
                 else f"The {product.name} doesn't come in {word}: which of {listed} would you like?"
             )
-            draft.color = None
-            reading.understood = True
-            reading.ambiguous = reading.ambiguous or reading.editing
+            reading.ambiguous = True
         elif readings[0] != draft.color:
             draft.color = readings[0]
             reading.note(f"The {product.name} is {readings[0]} now.")

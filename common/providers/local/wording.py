@@ -70,7 +70,7 @@ WEAK_TRIGGERS = (
     r"with|add|and|just"
 )
 TRIGGER = re.compile(
-    rf"\b(?:(?P<strong>{STRONG_TRIGGERS})|(?P<weak>{WEAK_TRIGGERS})\b)"
+    rf"\b(?:(?P<strong>{STRONG_TRIGGERS})|(?P<weak>{WEAK_TRIGGERS}))(?!\w)"
     r"(?P<colon>\s*[:=]|\s+-)?(?:\s+(?:to|as|into|of)\b)?\s*",
     re.IGNORECASE,
 )
@@ -113,8 +113,9 @@ for and so if hi hey hello morning right ok okay also
 """
 PRONOUNS = frozenset(_PRONOUNS_WORDS.split())
 NAME_INTRO = re.compile(
-    r"\b(?:called|named|known\s+as|name\s+is|name's|names\s+are|we're|we\s+are|i'm\s+in|"
-    r"it's\s+for)\s+(?:just\s+)?(?P<called>\S.*)"
+    r"\b(?i:called|named|known\s+as|name\s+is|name's|names\s+are|we're|we\s+are|i'm\s+in|"
+    r"it's\s+for)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
+    r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s*(?:[,.;!?]|\s-\s|$))"
     rf"|\b(?:{GROUPS})\b(?:\s+(?:name|shirts?|tees?|t-shirts?|hoodies?|merch))?\s*[,:\-\u2014]\s*"
     r"(?P<apposed>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|of|and|&|de|la|"
     r"du|the|on|in))*)"
@@ -185,7 +186,11 @@ def find_names(message: str) -> list[str]:
     found: list[tuple[int, str]] = []
     for match in NAME_INTRO.finditer(message):
         raw = next(
-            (match.group(g) for g in ("called", "apposed", "after", "before") if match.group(g)),
+            (
+                match.group(g)
+                for g in ("called", "for", "apposed", "after", "before")
+                if match.group(g)
+            ),
             "",
         )
         raw = _text_span(raw)
@@ -196,6 +201,10 @@ def find_names(message: str) -> list[str]:
         first = name.split()[0] if name else ""
         if not name or (first.lower() in PRONOUNS and first != "The") or len(name) > 40:
             continue
+        if match.group("before") and " " not in name:
+            opening = message[: match.start()].rstrip()
+            if not opening or opening[-1] in ".!?":
+                continue  # "Softball team shirts": a sentence's first word, not a name
         strength = 1 if match.group("before") else 0
         if name not in [n for _, n in found]:
             found.append((strength, name))
