@@ -208,7 +208,8 @@ ART_CUE = re.compile(
     r"\b(?:with|w)\s+(?:a|an|the|some|two|three|four|\d+|our|my|little|tiny|big|cute)\b"
     r"|\b(?:add|put|draw|featuring|showing|picture\s+of|drawing\s+of|image\s+of)\b"
     r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
-    r"|^(?:(?:and|plus|then|maybe|also)\s+)?(?:a|an|some|two|three|four|one)\s"
+    r"|^(?:(?:and|plus|then|maybe|also|front|back|(?:on\s+)?the\s+(?:front|back))\s*:?\s+)?"
+    r"(?:a|an|some|two|three|four|one)\s"
     r"|\b(?:change|turn|make|swap|replace)\s+(?:it|that|this|the\s+\w+)\s+(?:to|into|for|with)?\s*"
     r"(?:a|an|some)\s"
 )
@@ -229,9 +230,11 @@ REASON = re.compile(
     r"mark|support|promote|thank|welcome)\b.*$"
 )
 REPLACE = re.compile(
-    r"\b(?:change|replace|instead|rename|swap|actually)\b|\bmake\s+it\s+say\b"
+    r"\b(?:change|replace|instead|rename|swap|meant|oops|sorry)\b|\bmake\s+it\s+say\b"
     r"|\bshould\s+(?:be|say|read)\b"
 )
+# A correction of what was just said: "oops, I meant ...", "sorry, ...", "no, ...".
+CORRECTION = re.compile(r"\b(?:meant|mean|oops|sorry|whoops|actually)\b|^\s*no\b")
 # "change 2027 to 2028": part of a text swapped for other words.
 CHANGE_TO = re.compile(
     r"^\s*(?:(?:please|can\s+you|could\s+you|and)\s+)?(?:change|replace|swap|switch|make)\s+"
@@ -284,7 +287,7 @@ someone friend friends thing things stuff piece pieces item items merch apparel 
 wear outfit uniform uniforms event events party birthday gift present lads guys
 girls kids people staff walkers volunteers members players everyone adults children students
 teachers coworkers colleagues employees parents numbers number digits here if as than
-asap centered centred date nothing re ve ll lol haha
+asap centered centred date nothing re ve ll lol haha best
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -987,6 +990,8 @@ class LocalAssistant:
         colors = facts.colors if share_colors or re.search(r"\bq\d+\s+in\s+", facts.words) else []
         if REPLACE.search(facts.words) and draft.texts:
             old = next((t for t in draft.texts if t.text == new_texts[0]), None)
+            if old is None and CORRECTION.search(facts.words):
+                old, new_texts = draft.texts[-1], [draft.texts[-1].text, *new_texts]
             if old is None and len(draft.texts) > 1 and not facts.about_image:
                 listed = " or ".join(f"\u201c{t.text}\u201d" for t in draft.texts)
                 reading.ask(f"Which text should read \u201c{new_texts[0]}\u201d: {listed}?")
