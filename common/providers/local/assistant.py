@@ -186,11 +186,14 @@ UNOFFERED = re.compile(
     r"bandanas?|face\s+masks?|umbrellas?|notebooks?|keychains?|lanyards?|banners?|flags?|"
     r"long\s+sleeves?|jerseys?|visors?|bucket\s+hats?|backpacks?|pens?|magnets?)\b"
 )
-# A question about what the shop can do, not a request ("can the print glow in the dark?").
-CAPABILITY = re.compile(
-    r"^\s*(?:can|could|do|does|will|would|is|are)\s+(?:you|the|it|they|these|this|your|y'all)\b"
-    r"(?:\s+\w+){0,3}?\s+(?:do|make|sell|have|offer|ship|glow|come|wash|fade|last|stock|"
-    r"carry|print\s+on|be\s+\w+ed)\b[^?]*\?\s*$"
+# A question about the shop, not a request ("can the print glow in the dark?", "what colours
+# do the caps come in?"): one that names nothing to put on a design.
+QUESTION = re.compile(
+    r"^\s*(?:what|which|how|when|where|who|why|do|does|did|is|are|can|could|will|would|have|"
+    r"has)\b[^?]*\?\s*$"
+)
+DESIGN_VERBS = re.compile(
+    r"\b(?:put|add|make|change|move|remove|swap|draw|print|write|want|like|give|turn|use)\b"
 )
 CLAUSE_SPLIT = re.compile(
     r"(?<!\d)[,;.!?()]+(?!\d)|\s[+&/\u2014\u2013-]\s|\s+(?:and\s+then|then|but|also|plus)\s+"
@@ -200,9 +203,10 @@ CLAUSE_SPLIT = re.compile(
 )
 # "instead of the tiger", "replace the tiger with": the words of what goes away.
 REPLACED = re.compile(
-    r"\b(?:instead\s+of|rather\s+than|not\s+(?:a|an|the))\s.*$|\breplace\s.*?(?=\bwith\b|$)"
+    r"\b(?:instead\s+of|rather\s+than|not\s+(?:a|an|the))\s.*$"
+    r"|\b(?:replace|swap|switch|change|trade)\s+(?:out\s+)?(?:the\s+|that\s+|this\s+)?"
+    r"(?!it\b|them\b)[\w\s-]*?\b(?:with|for|to|into)\b"
 )
-OBJECT = re.compile(r"\b(?:a|an|with|add|put|draw|of|some|featuring|showing)\b")
 # What shows that a clause describes artwork, not the shopper's day ("I'm organising a walk").
 ART_CUE = re.compile(
     r"\b(?:with|w)\s+(?:a|an|the|some|two|three|four|\d+|our|my|little|tiny|big|cute)\b"
@@ -231,6 +235,7 @@ REASON = re.compile(
 )
 REPLACE = re.compile(
     r"\b(?:change|replace|instead|rename|swap|meant|oops|sorry)\b|\bmake\s+it\s+say\b"
+    r"|\bmake\s+(?:it|that|this|them)\s+(?:say\s+|read\s+)?q\d+\b"
     r"|\bshould\s+(?:be|say|read)\b"
 )
 # A correction of what was just said: "oops, I meant ...", "sorry, ...", "no, ...".
@@ -529,6 +534,27 @@ class _Clause:
             re.fullmatch(r"(?:on|at|to|in)?\s*(?:the\s+)?(?:front|back|chest)\s*:?", self.words)
         )
 
+    def drawing(self, image_words: set[str]) -> str | None:
+        """Whether the clause asks for new artwork: "strong" when its words say so (a motif,
+        "with a", "on the back", a product), "weak" when it is only a short noun phrase
+        ("cupcake", "crossed paddles"), which a strong one elsewhere in the message outranks."""
+        if not self.subject or set(self.subject.split()) <= image_words | EDGE_FILLER:
+            return None
+        if self.narrative and not self.art_cue:
+            return None  # "I'm organising a charity walk"
+        drawn = bool(artwork.subjects_in(self.subject)) or IMAGE_WORDS.search(self.words)
+        with_article = re.search(r"\b(?:with|of)\s+(?:a|an)\b", self.words) is not None
+        if self.markers and not (drawn or with_article):
+            return None  # words about a text: "lyric from our song: 'we were never here'"
+        if self.art_cue or self.names_product or drawn:
+            return "strong"
+        short = (
+            len(self.words.split()) <= 4
+            and not re.search(r"\b(?:i|my|our|we|me|us|you|your)\b", self.words)
+            and not OCCASIONS.search(self.words)
+        )
+        return "weak" if short and not self.about_text else None
+
     @classmethod
     def read(cls, original: str, quote_count: int, image_prompt: str | None) -> _Clause:
         clause = original.lower()
@@ -543,7 +569,8 @@ class _Clause:
             rf"(?:an?\s+|the\s+)?(?P<e>{COLOR_PATTERN})(?:\s+(?:ones?|colou?r|colou?red|canvas|fabric|"
             rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+be\s+\w+|"
             rf"(?:if|when)\b.*|for\s+(?:the|all|everyone)\b.*|is\s+\w+))*\s*$"
-            rf"|^\s*(?:(?:in|and)\s+)?(?:an?\s+)?(?P<g>{COLOR_PATTERN})(?:\s+(?:one|ones))?\s+(?:with|w)\s"
+            rf"|^\s*(?:(?:in|and|maybe|probably|ideally|just|so|then|ok|okay)\s+)*(?:an?\s+)?"
+            rf"(?P<g>{COLOR_PATTERN})(?:\s+(?:one|ones))?\s+(?:with|w)\s"
             rf"|^\s*(?:(?:and|actually|no|ok|so|then|please)\s+)*(?:make|turn|do|change)\s+(?:it|them|"
             rf"this|that|the\s+whole\s+thing)\s+(?:in\s+|to\s+|into\s+)?(?P<f>{COLOR_PATTERN})"
             rf"(?:\s+(?:please|then|instead))*\s*$",
@@ -655,6 +682,7 @@ class _Reading:
     ambiguous: bool = False  # a question was asked instead of guessing: nothing changes
     editing: bool = False  # there was a product before this message: an ask changes nothing
     name: str | None = None  # the team, band or shop the design is for, once introduced
+    strong_subject: bool = False  # some clause of the message clearly asks for artwork
     awaiting_color: bool = False  # the last reply asked which color the product should be
 
     def note(self, text: str) -> None:
@@ -725,6 +753,12 @@ class LocalAssistant:
         product = shop.product(draft.product_id) if draft.product_id else None
         lower = self._recolor(lower, draft, product, reading)
         pieces = re.split(f"({CLAUSE_SPLIT.pattern})", lower, flags=re.IGNORECASE)
+        image_words = set(prompts.words(draft.image.prompt)) if draft.image else set()
+        reading.strong_subject = any(
+            _Clause.read(piece.strip(), len(quotes), None).drawing(image_words) == "strong"
+            for piece in pieces[::2]
+            if piece.strip()
+        )
         carried_side: str | None = None
         after_text = False
         made_image = False
@@ -767,8 +801,8 @@ class LocalAssistant:
     @staticmethod
     def _not_a_design(message: str, product: catalog.Product | None) -> str | None:
         """The one question to answer a message that asks for no design with, if it is one:
-        instructions to the assistant, a product the shop does not make, a question about what
-        the prints can do."""
+        instructions to the assistant, a product the shop does not make, a question about the
+        shop rather than a request."""
         if INSTRUCTION.search(message):
             return "I can only help with your design. What would you like on it?"
         lower = message.lower()
@@ -778,12 +812,24 @@ class LocalAssistant:
                 f"We don't make {unoffered.group()} (yet): we print tees, hoodies, crewnecks,"
                 " totes and caps. Which would you like?"
             )
-        if CAPABILITY.search(lower) and not _products_in(lower):
-            return (
-                "I can't promise that one, but I can design the print with you. What should"
-                f" go on the {product.name if product else 'product'}?"
-            )
-        return None
+        asking = QUESTION.search(lower) and not (
+            DESIGN_VERBS.search(lower)
+            or ART_CUE.search(lower)
+            or re.search(rf"\b(?:{COLOR_PATTERN})\b|['\"\u201c]", lower)
+            or TEXT_WORDS.search(lower)
+            or IMAGE_WORDS.search(lower)
+        )
+        if not asking:
+            return None
+        named = _products_in(lower)
+        about = catalog.catalog().product(named[0]) if named else product
+        if about is not None and re.search(r"\bcolou?rs?\b", lower):
+            listed = ", ".join(c.name for c in about.colors)
+            return f"The {about.name} comes in {listed}. Which would you like?"
+        return (
+            "I can't promise that one, but I can design the print with you: a tee, hoodie,"
+            " crewneck, tote or cap. What would you like to make?"
+        )
 
     @staticmethod
     def _change_words(message: str, draft: Brief, reading: _Reading) -> bool:
@@ -878,29 +924,8 @@ class LocalAssistant:
                 return focus
         new_texts = [quotes[m] for m in facts.markers]
         image_words = set(prompts.words(draft.image.prompt)) if draft.image else set()
-        short = (
-            len(facts.words.split()) <= 4
-            and not re.search(r"\b(?:i|my|our|we|me|us|you|your)\b", facts.words)
-            and not OCCASIONS.search(facts.words)
-        )
-        drawn = bool(artwork.subjects_in(facts.subject)) or IMAGE_WORDS.search(facts.words)
-        new_subject = (
-            bool(facts.subject)
-            and not set(facts.subject.split()) <= image_words | EDGE_FILLER
-            and not (facts.narrative and not facts.art_cue)
-            and (
-                facts.art_cue
-                or facts.names_product
-                or bool(drawn)
-                or (short and not facts.about_text)
-            )
-            # Words beside a text describe it ("lyric from our song: 'we were never here'").
-            and (
-                not facts.markers
-                or bool(drawn)
-                or re.search(r"\b(?:with|of)\s+(?:a|an)\b", facts.words) is not None
-            )
-        )
+        drawing = facts.drawing(image_words)
+        new_subject = drawing == "strong" or (drawing == "weak" and not reading.strong_subject)
         if new_texts:
             focus = self._texts(
                 facts, new_texts, quotes, draft, reading, share_colors=not new_subject
