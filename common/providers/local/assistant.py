@@ -685,8 +685,20 @@ class _Reading:
     strong_subject: bool = False  # some clause of the message clearly asks for artwork
     awaiting_color: bool = False  # the last reply asked which color the product should be
 
+    added: dict[int, int] = field(default_factory=dict)  # a layer added now -> its note
+
     def note(self, text: str) -> None:
         if text not in self.notes:
+            self.notes.append(text)
+        self.understood = True
+
+    def note_added(self, layer: ImageBrief | TextBrief, text: str) -> None:
+        """The one note of a layer added by this message: later words about it ("... small,
+        in white") change the note rather than adding one."""
+        if id(layer) in self.added:
+            self.notes[self.added[id(layer)]] = text
+        else:
+            self.added[id(layer)] = len(self.notes)
             self.notes.append(text)
         self.understood = True
 
@@ -965,7 +977,11 @@ class LocalAssistant:
             reading.ambiguous = True
         elif readings[0] != draft.color:
             draft.color = readings[0]
-            reading.note(f"The {product.name} is {readings[0]} now.")
+            reading.note(
+                f"The {product.name} is {readings[0]} now."
+                if reading.editing
+                else f"{readings[0]} {product.name} it is."
+            )
         else:
             reading.understood = True
 
@@ -1057,7 +1073,7 @@ class LocalAssistant:
                     existing.size = "large"  # alone on its side: it is the design
                 draft.texts.append(existing)
                 self._style_text(existing, facts, colors)
-                reading.note(f"Added \u201c{existing.text}\u201d on the {existing.area}.")
+                reading.note_added(existing, _text_note(existing))
             else:
                 before = existing.model_copy()
                 self._style_text(existing, facts, colors)
@@ -1083,6 +1099,9 @@ class LocalAssistant:
     @staticmethod
     def _describe_text_change(before: TextBrief, after: TextBrief, reading: _Reading) -> None:
         """One confirmation per change of a text: what changed, said once."""
+        if id(after) in reading.added:
+            reading.note_added(after, _text_note(after))
+            return
         name = f"\u201c{after.text}\u201d"
         changes = []
         if after.size != before.size:
@@ -1113,11 +1132,7 @@ class LocalAssistant:
         )
         if facts.up or facts.down:
             draft.image.size = _step(draft.image.size, facts.up)
-        image = draft.image
-        reading.note(
-            f"{'Swapped in' if base else 'Added'} a {image.style} {image.prompt}"
-            f" on the {image.area}."
-        )
+        reading.note_added(draft.image, _image_note(draft.image, swapped=base is not None))
         return "image"
 
     def _edit(
@@ -1160,6 +1175,12 @@ class LocalAssistant:
 
     @staticmethod
     def _edit_image(facts: _Clause, image: ImageBrief, reading: _Reading) -> bool:
+        if id(image) in reading.added:  # added by this message: its one note says it all
+            before = image.model_copy()
+            _edit_quietly(facts, image)
+            swapped = reading.notes[reading.added[id(image)]].startswith("Swapped")
+            reading.note_added(image, _image_note(image, swapped=swapped))
+            return image != before
         changes: list[str] = []
         if facts.colors and facts.colors != image.colors:
             image.colors = facts.colors[:4]
@@ -1207,6 +1228,38 @@ class LocalAssistant:
         return " ".join(dict.fromkeys(parts))
 
 
+def _edit_quietly(facts: _Clause, image: ImageBrief) -> None:
+    """The changes a clause asks of the artwork, without notes."""
+    if facts.colors:
+        image.colors = facts.colors[:4]
+    if facts.style:
+        image.style = cast(Style, facts.style)
+    size = _step(image.size, facts.up) if facts.up or facts.down else facts.size
+    if size:
+        image.size = cast(Size, size)
+    if facts.side in ("front", "back"):
+        image.area = cast(Side, facts.side)
+
+
+def _image_note(image: ImageBrief, *, swapped: bool) -> str:
+    """The note of artwork added: "Added a small neon pink paw on the front."."""
+    words = [
+        {"small": "small", "full": "full-size"}.get(image.size, ""),
+        "" if image.style == "bold" else image.style,
+        " and ".join(_color_name(c) for c in image.colors),
+        image.prompt,
+    ]
+    described = " ".join(word for word in words if word)
+    return f"{'Swapped in' if swapped else 'Added'} a {described} on the {image.area}."
+
+
+def _text_note(text: TextBrief) -> str:
+    """The note of a text added: "Added “Hens on Tour” in pink on the back."."""
+    ink = f" in {_color_name(text.color)}" if text.color else ""
+    where = {"top": ", at the top", "bottom": ", at the bottom", "middle": ", centred"}
+    return f"Added \u201c{text.text}\u201d{ink} on the {text.area}{where.get(text.position, '')}."
+
+
 def _color_name(hex_value: str) -> str:
     names = {value: name for name, value in prompts.COLOR_WORDS.items()}
     return names.get(hex_value, hex_value)
@@ -1228,15 +1281,3 @@ def next_step(brief: Brief, name: str | None = None) -> str:
     if "front" not in sides:
         return "Want something small on the front too?"
     return "Happy with it? You can fine-tune every layer on the canvas."
-
-
-def summary(brief: Brief, product: catalog.Product | None) -> str:
-    what = f"{brief.color} {product.name}" if product and brief.color else "design"
-    pieces = []
-    if brief.image:
-        image = brief.image
-        pieces.append(f"a {image.size} {image.style} {image.prompt} on the {image.area}")
-    weights = {"Aileron": "", "Aileron Bold": " in bold", "Aileron Black": " in heavy type"}
-    for text in brief.texts:
-        pieces.append(f"\u201c{text.text}\u201d{weights[text.font]} on the {text.area}")
-    return f"Your {what}: {', '.join(pieces) or 'nothing on it yet'}."
