@@ -405,6 +405,33 @@ def _vocabulary() -> frozenset[str]:
 
 
 VOCABULARY = _vocabulary()
+# What a misspelling is read as: the words that carry meaning here, and the few small ones that
+# carry a request's structure. A misspelt filler word ("lotus" is one letter from "lots") is
+# better left as it is.
+SPELLING_TARGETS = (
+    (VOCABULARY - FILLER)
+    | frozenset(PRODUCT_SPELLINGS)
+    | {word for name in GARMENT_COLORS for word in name.split()}
+    | {w for p, _ in PRODUCT_WORDS for w in re.findall(r"[a-z]{3,}", p)}
+    | SHORT_TARGETS
+    | frozenset(
+        [
+            "the",
+            "with",
+            "and",
+            "write",
+            "letters",
+            "little",
+            "front",
+            "back",
+            "chest",
+            "please",
+            "text",
+            "words",
+            "name",
+        ]
+    )
+)
 
 
 def _spelled(message: str) -> str:
@@ -424,7 +451,7 @@ def _spelled(message: str) -> str:
             return word  # "selling", "books": another form of a word, not a misspelling
         ranked = sorted(
             (rank, known)
-            for known in VOCABULARY
+            for known in SPELLING_TARGETS
             if len(known) >= 3 and (rank := _one_off(word, known)) is not None
         )
         if ranked and (len(ranked) == 1 or ranked[0][0] < ranked[1][0]):
