@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -193,7 +194,8 @@ QUESTION = re.compile(
     r"has)\b[^?]*\?\s*$"
 )
 DESIGN_VERBS = re.compile(
-    r"\b(?:put|add|make|change|move|remove|swap|draw|print|write|want|like|give|turn|use)\b"
+    r"\b(?:put|add|make|change|move|remove|swap|draw|write|want|like|give|turn|use)\b"
+    r"|\bprint\s+(?:a|an|my|our|it|this|that|some|the\s+words?|q\d+)\b"
 )
 CLAUSE_SPLIT = re.compile(
     r"(?<!\d)[,;.!?()]+(?!\d)|\s[+&/\u2014\u2013-]\s|\s+(?:and\s+then|then|but|also|plus)\s+"
@@ -211,6 +213,7 @@ REPLACED = re.compile(
 ART_CUE = re.compile(
     r"\b(?:with|w)\s+(?:a|an|the|some|two|three|four|\d+|our|my|little|tiny|big|cute)\b"
     r"|\b(?:add|put|draw|featuring|showing|picture\s+of|drawing\s+of|image\s+of)\b"
+    r"|\b(?:want|like|love|need|get)\s+(?:a|an|some)\s+(?!few\b|bit\b|lot\b)"
     r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
     r"|^(?:(?:and|plus|then|maybe|also|front|back|(?:on\s+)?the\s+(?:front|back))\s*:?\s+)?"
     r"(?:a|an|some|two|three|four|one)\s"
@@ -222,7 +225,7 @@ NARRATIVE = re.compile(
     r"^(?:so\s+|and\s+|but\s+|right\s+so\s+|oh\s+|well\s+)?(?:i|i'm|im|i've|i'd|i\s+was|we|"
     r"we're|we've|he|he's|she|she's|they|it's|its|there's|that's|someone|somebody|everyone|"
     r"the\s+kids|my\s+\w+\s+(?:is|are|was|has|just|loves|wants)|our\s+\w+\s+(?:is|are|was|"
-    r"has|have)|is|are|does|do|can|could|would|will|should|that|this|thanks|thank|hi|hello|"
+    r"has|have)|is|are|does|do|can|could|would|will|should|thanks|thank|hi|hello|"
     r"hey|morning|evening|ok|okay|yes|not|sure|happy|sorry|finished|done|got|just)\b"
     r"|\b(?:is|are|was|were|'s|looks?|sounds?|feels?)\s+(?:fine|ok|okay|good|great|nice|nicer|"
     r"better|doable|possible|fussy|simple|cheap|expensive|perfect)\b"
@@ -253,7 +256,7 @@ NOT_COLOR = re.compile(
 # "for my grandma's 80th", "for our robotics team": who it is for, not what to draw.
 PURPOSE = re.compile(
     r"\bfor\b.*?"
-    r"(?=\b(?:with|that|which|saying|says|featuring|showing)\b|\bq\d+\b|$)"
+    rf"(?=\b(?:with|that|which|saying|says|featuring|showing)\b|\bq\d+\b|[:;]|\b(?:{PRODUCT_PATTERN})\b|$)"
 )
 # Where things go and how big: said about a layer, never part of what it shows.
 PLACEMENT = re.compile(
@@ -292,7 +295,8 @@ someone friend friends thing things stuff piece pieces item items merch apparel 
 wear outfit uniform uniforms event events party birthday gift present lads guys
 girls kids people staff walkers volunteers members players everyone adults children students
 teachers coworkers colleagues employees parents numbers number digits here if as than
-asap centered centred date nothing re ve ll lol haha best
+asap centered centred date nothing re ve ll lol haha best obviously honestly basically
+literally totally definitely probably ideally preferably
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -353,8 +357,8 @@ def _one_off(word: str, target: str) -> int | None:
     """How `word` is a misspelling of `target`: 1 for two letters swapped, 2 for a letter
     added or dropped, None for neither. A changed letter is too often another word ("stork",
     "hoop") to count as a misspelling."""
-    if word == target or abs(len(word) - len(target)) > 1:
-        return None
+    if word == target or abs(len(word) - len(target)) > 1 or word[0] != target[0]:
+        return None  # a typo keeps the first letter: "range" is not "orange"
     if len(word) == len(target):
         diffs = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
         swapped = (
@@ -565,10 +569,10 @@ class _Clause:
         """Whether the clause asks for new artwork: "strong" when its words say so (a motif,
         "with a", "on the back", a product), "weak" when it is only a short noun phrase
         ("cupcake", "crossed paddles"), which a strong one elsewhere in the message outranks."""
-        if not self.subject or set(self.subject.split()) <= image_words | EDGE_FILLER:
+        if not self.subject or _stems(self.subject.split()) <= _stems(image_words | EDGE_FILLER):
             return None
-        if self.narrative and not self.art_cue:
-            return None  # "I'm organising a charity walk"
+        if self.narrative and not ART_CUE.search(self.words):
+            return None  # "I'm organising a charity walk", "we're off to the mountains"
         drawn = bool(artwork.subjects_in(self.subject)) or IMAGE_WORDS.search(self.words)
         with_article = re.search(r"\b(?:with|of)\s+(?:a|an)\b", self.words) is not None
         if self.markers and not (drawn or with_article):
@@ -637,13 +641,18 @@ class _Clause:
             removing=REMOVE.search(clause) is not None,
             about_text=TEXT_WORDS.search(clause) is not None,
             about_image=IMAGE_WORDS.search(clause) is not None
-            or bool(set(prompts.words(image_prompt or "")) & set(prompts.words(clause))),
+            or bool(_stems(prompts.words(image_prompt or "")) & _stems(prompts.words(clause))),
             subject=_subject(rest),
             art_cue=ART_CUE.search(clause) is not None or bool(artwork.subjects_in(rest)),
             names_product=re.search(rf"\b(?:{PRODUCT_PATTERN})\b", clause) is not None,
             narrative=NARRATIVE.search(clause) is not None,
             soft_garment=bool(garment and garment.group("f")),
         )
+
+
+def _stems(words: Iterable[str]) -> set[str]:
+    """Words without a plural's s, to tell "the mountains" is "a mountain"."""
+    return {word.rstrip("s") for word in words if word not in FILLER}
 
 
 def _subject(clause: str) -> str:
@@ -978,9 +987,8 @@ class LocalAssistant:
         if new_subject and facts.join_to:
             assert draft.image is not None
             draft.image.prompt = f"{facts.join_to} and {facts.subject}"[:120]
-            reading.notes[-1:] = [
-                f"Added a {draft.image.style} {draft.image.prompt} on the {draft.image.area}."
-            ]
+            swapped = reading.notes[reading.added.get(id(draft.image), -1)].startswith("Swapped")
+            reading.note_added(draft.image, _image_note(draft.image, swapped=swapped))
             return "image"
         if new_subject:
             return self._new_image(facts, draft, reading)
@@ -1270,14 +1278,18 @@ def _edit_quietly(facts: _Clause, image: ImageBrief) -> None:
 
 def _image_note(image: ImageBrief, *, swapped: bool) -> str:
     """The note of artwork added: "Added a small neon pink paw on the front."."""
+    counted = re.match(r"(?:two|three|four|five|some|\d+)\s+", image.prompt)
     words = [
+        counted.group().strip() if counted else "",
         {"small": "small", "full": "full-size"}.get(image.size, ""),
         "" if image.style == "bold" else image.style,
         " and ".join(_color_name(c) for c in image.colors),
-        image.prompt,
+        image.prompt[counted.end() :] if counted else image.prompt,
     ]
     described = " ".join(word for word in words if word)
-    return f"{'Swapped in' if swapped else 'Added'} a {described} on the {image.area}."
+    plural = counted or re.fullmatch(r"[a-z-]+[^s]s", image.prompt)
+    article = "" if plural else "an " if described[:1] in "aeiou" else "a "
+    return f"{'Swapped in' if swapped else 'Added'} {article}{described} on the {image.area}."
 
 
 def _text_note(text: TextBrief) -> str:
@@ -1288,8 +1300,10 @@ def _text_note(text: TextBrief) -> str:
 
 
 def _color_name(hex_value: str) -> str:
-    names = {value: name for name, value in prompts.COLOR_WORDS.items()}
-    return names.get(hex_value, hex_value)
+    """The first colour word of `hex_value` ("gold", not "golden"), or the hex itself."""
+    return next(
+        (name for name, value in prompts.COLOR_WORDS.items() if value == hex_value), hex_value
+    )
 
 
 def next_step(brief: Brief, name: str | None = None) -> str:

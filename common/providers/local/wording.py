@@ -199,6 +199,8 @@ def find_names(message: str) -> list[str]:
             continue
         name = title.group().strip(" .")
         first = name.split()[0] if name else ""
+        if not re.search(r"[A-Za-z]", name):
+            continue  # "reunion 2027": a year, not a name
         if not name or (first.lower() in PRONOUNS and first != "The") or len(name) > 40:
             continue
         if match.group("before") and " " not in name:
