@@ -295,7 +295,7 @@ someone friend friends thing things stuff piece pieces item items merch apparel 
 wear outfit uniform uniforms event events party birthday gift present lads guys
 girls kids people staff walkers volunteers members players everyone adults children students
 teachers coworkers colleagues employees parents numbers number digits here if as than
-asap centered centred date nothing re ve ll lol haha best obviously honestly basically
+asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
 literally totally definitely probably ideally preferably
 
 says saying say said reads written write writing word name named called spelling spell
@@ -1195,9 +1195,10 @@ class LocalAssistant:
                 return focus
             target = "image" if draft.image else "text" if draft.texts else None
         changed = False
-        if target == "image" and draft.image is not None:
+        everything = EVERYTHING.search(facts.words) is not None  # "make everything white"
+        if (target == "image" or everything) and draft.image is not None:
             changed = self._edit_image(facts, draft.image, reading)
-        elif target == "text" and draft.texts:
+        if (target == "text" or everything) and draft.texts:
             for text in draft.texts:
                 before = text.model_copy()
                 self._style_text(text, facts, facts.colors)
