@@ -64,8 +64,7 @@ def _subject_right(brief: Brief, expect: dict[str, Any]) -> bool:
         if wanted is not None and (prompt is None or not all(w in prompt for w in wanted)):
             return False
     banned = expect.get("not_subject") or []
-    words = set(re.findall(r"[a-z0-9']+", prompt or ""))
-    return not any(word.lower() in words for word in banned)
+    return not any(word.lower() in (prompt or "") for word in banned)  # substrings, as subject
 
 
 def judge(expect: dict[str, Any], brief: Brief, before: Brief, reply: str) -> dict[str, bool]:

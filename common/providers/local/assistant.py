@@ -222,7 +222,8 @@ ART_CUE = re.compile(
 )
 # Someone telling, not asking: "I'm organising", "he's a huge gamer", "the kids voted".
 NARRATIVE = re.compile(
-    r"^(?:so\s+|and\s+|but\s+|right\s+so\s+|oh\s+|well\s+)?(?:i|i'm|im|i've|i'd|i\s+was|we|"
+    r"^(?:so\s+|and\s+|but\s+)?[a-z]+ing\b(?!\s+(?:cat|dog|bird|man|woman|girl|boy))"
+    r"|^(?:so\s+|and\s+|but\s+|right\s+so\s+|oh\s+|well\s+)?(?:i|i'm|im|i've|i'd|i\s+was|we|"
     r"we're|we've|he|he's|she|she's|they|it's|its|there's|that's|someone|somebody|everyone|"
     r"the\s+kids|my\s+\w+\s+(?:is|are|was|has|just|loves|wants)|our\s+\w+\s+(?:is|are|was|"
     r"has|have)|is|are|does|do|can|could|would|will|should|thanks|thank|hi|hello|"

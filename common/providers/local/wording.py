@@ -26,7 +26,8 @@ GROUPS = (
     r"orchestra|ensemble|clan|gang|guild|department|office|lab|practice|duo|trio|quartet|"
     r"bookstore|bookshop|shop|boutique|clinic|agency|academy|college|university|church|"
     r"camp|program|programme|association|collective|crossfit|dojo|barbershop|barber|"
-    r"coffee\s+shop|book\s+club|run\s+club|event|reunion|festival|tournament|league"
+    r"coffee\s+shop|book\s+club|run\s+club|event|reunion|festival|tournament|league|nonprofit|"
+    r"non-profit|foundation|initiative|project|network|community|collective|co-op|coop"
 )
 PLACES = (
     r"front|back|chest|top|bottom|sleeves?|left|right|pocket|middle|center|centre|it|them|"
@@ -116,7 +117,7 @@ NAME_INTRO = re.compile(
     r"\b(?i:called|named|known\s+as|name\s+is|name's|names\s+are|we're|we\s+are|i'm\s+in|"
     r"it's\s+for)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
     r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s*(?:[,.;!?]|\s-\s|$))"
-    rf"|\b(?:{GROUPS})\b(?:\s+(?:name|shirts?|tees?|t-shirts?|hoodies?|merch))?\s*[,:\-\u2014]\s*"
+    rf"|\b(?:{GROUPS})\b(?:\s+(?:name|shirts?|tees?|t-shirts?|hoodies?|merch))?\s*[,:(\-\u2014]\s*"
     r"(?P<apposed>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|of|and|&|de|la|"
     r"du|the|on|in))*)"
     rf"|\b(?:{GROUPS})\s+(?P<after>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|"
