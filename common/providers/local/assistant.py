@@ -242,6 +242,11 @@ REPLACE = re.compile(
     r"|\bmake\s+(?:it|that|this|them)\s+(?:say\s+|read\s+)?q\d+\b"
     r"|\bshould\s+(?:be|say|read)\b"
 )
+# "swap them", "switch sides": the artwork and the text trade sides.
+SWAP_SIDES = re.compile(
+    r"\b(?:swap|switch|flip|reverse)\s+(?:them|the\s+sides|sides|it\s+around|them\s+around|"
+    r"front\s+and\s+back|the\s+front\s+and\s+(?:the\s+)?back)\b"
+)
 # A correction of what was just said: "oops, I meant ...", "sorry, ...", "no, ...".
 CORRECTION = re.compile(r"\b(?:meant|mean|oops|sorry|whoops|actually)\b|^\s*no\b")
 # "change 2027 to 2028": part of a text swapped for other words.
@@ -720,6 +725,7 @@ class _Reading:
     editing: bool = False  # there was a product before this message: an ask changes nothing
     name: str | None = None  # the team, band or shop the design is for, once introduced
     strong_subject: bool = False  # some clause of the message clearly asks for artwork
+    correcting: bool = False  # the message corrects the last change ("no, Tea Addict")
     awaiting_color: bool = False  # the last reply asked which color the product should be
 
     added: dict[int, int] = field(default_factory=dict)  # a layer added now -> its note
@@ -779,6 +785,9 @@ class LocalAssistant:
         draft = brief.model_copy(deep=True)
         if self._change_words(message, draft, reading):
             return Turn(reply=self._reply(draft, product, reading), brief=draft, focus="text")
+        if SWAP_SIDES.search(message.lower()) and self._swap_sides(draft, reading):
+            return Turn(reply=self._reply(draft, product, reading), brief=draft, focus=focus)
+        reading.correcting = CORRECTION.search(message.lower()) is not None
         marked = wording.mark_texts(message, known_names, respell=_spelled)
         quotes = marked.texts
         reading.name = next(iter([*marked.names, *reversed(known_names)]), None)
@@ -904,6 +913,23 @@ class LocalAssistant:
             )
             return True
         reading.note(f"The text now reads \u201c{target.text}\u201d.")
+        return True
+
+    @staticmethod
+    def _swap_sides(draft: Brief, reading: _Reading) -> bool:
+        """ "swap them": the artwork and the texts trade sides, when they are on different
+        ones. Whether they did."""
+        sides = {t.area for t in draft.texts}
+        if draft.image is None or len(sides) != 1 or draft.image.area in sides:
+            return False
+        other: Side = draft.image.area
+        draft.image.area = cast(Side, sides.pop())
+        for text in draft.texts:
+            text.area = other
+        reading.note(
+            f"Swapped sides: the {draft.image.prompt} is on the {draft.image.area} now, the"
+            f" text on the {other}."
+        )
         return True
 
     def _recolor(
@@ -1065,9 +1091,12 @@ class LocalAssistant:
         share_colors: bool,
     ) -> str:
         colors = facts.colors if share_colors or re.search(r"\bq\d+\s+in\s+", facts.words) else []
-        if REPLACE.search(facts.words) and draft.texts:
+        replacing = REPLACE.search(facts.words) or (
+            reading.correcting and not re.search(r"\b(?:add|also|too|another|plus)\b", facts.words)
+        )
+        if replacing and draft.texts:
             old = next((t for t in draft.texts if t.text == new_texts[0]), None)
-            if old is None and CORRECTION.search(facts.words):
+            if old is None and (CORRECTION.search(facts.words) or reading.correcting):
                 old, new_texts = draft.texts[-1], [draft.texts[-1].text, *new_texts]
             if old is None and len(draft.texts) > 1 and not facts.about_image:
                 listed = " or ".join(f"\u201c{t.text}\u201d" for t in draft.texts)
