@@ -11,6 +11,8 @@ Print the table (both splits) and the train failures with:
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from common.providers.local.assistant import LocalAssistant
@@ -85,3 +87,30 @@ def test_no_reply_to_the_older_corpus_says_a_sentence_twice(database_url: str) -
         r for r in replies if len(corpus_eval.sentences(r)) != len(set(corpus_eval.sentences(r)))
     ]
     assert repeated == []
+
+
+def test_any_cut_or_shuffle_of_the_train_messages_gets_a_reply(database_url: str) -> None:
+    """Messages as people mangle them (shouted, cut in half, shuffled, glued to another),
+    read against briefs made earlier in the run: a reply every time, never an error."""
+    rng = random.Random(17)
+    said = [turn["say"] for case in corpus_eval.cases("train") for turn in case["turns"]]
+    assistant = LocalAssistant()
+    briefs = [Brief()]
+    for message in rng.sample(said, 80):
+        words = message.split()
+        for variant in (
+            message.upper(),
+            " ".join(words[: len(words) // 2]),
+            " ".join(rng.sample(words, len(words))),
+            f"{message} {rng.choice(said)}"[:500],
+        ):
+            turn = assistant.respond([], variant, rng.choice(briefs), rng.choice(FOCUSES))
+            assert turn.reply
+            briefs.append(turn.brief)
+    # Found this way: a second subject joined by "and" to artwork made by an earlier message.
+    drawn = assistant.respond([], "white tee with a taco", Brief(), None)
+    joined = assistant.respond([], "taco and a burrito high-fiving", drawn.brief, drawn.focus)
+    assert joined.brief.image is not None and "burrito" in joined.brief.image.prompt
+
+
+FOCUSES = (None, "text", "image")

@@ -819,12 +819,11 @@ class LocalAssistant:
         )
         carried_side: str | None = None
         after_text = False
-        made_image = False
         joined = False
         for index in range(0, len(pieces), 2):
             clause = pieces[index].strip()
             if not clause or reading.ambiguous:
-                joined = joined or bool(re.fullmatch(r"\s*and\s*", pieces[index - 1] or ""))
+                joined = joined or (index > 0 and pieces[index - 1].strip() == "and")
                 continue
             facts = _Clause.read(clause, len(quotes), draft.image.prompt if draft.image else None)
             if facts.side and facts.is_only_placement and index + 2 < len(pieces):
@@ -836,13 +835,12 @@ class LocalAssistant:
             if after_text and re.fullmatch(rf"in\s+(?:{COLOR_PATTERN})", clause):
                 facts.garment_word, facts.about_text = None, True  # "'Anna', in navy"
                 facts.colors = prompts.colors_in(clause)
-            if made_image and joined and facts.subject and draft.image is not None:
-                facts.join_to = draft.image.prompt
+            if joined and facts.subject and draft.image and id(draft.image) in reading.added:
+                facts.join_to = draft.image.prompt  # "a taco and a burrito": drawn together
             after_text = bool(facts.markers)
             focus = self._apply(facts, quotes, draft, product, focus, reading)
-            made_image = made_image or (focus == "image" and draft.image is not brief.image)
             following = pieces[index + 1] if index + 1 < len(pieces) else ""
-            joined = bool(re.fullmatch(r"\s+and\s+", following or ""))
+            joined = following.strip() == "and"
         if reading.ambiguous:
             return Turn(reply=self._reply(brief, product, reading), brief=brief, focus=focus)
         if product is not None and draft.color and product.color(draft.color) is None:
@@ -1014,7 +1012,7 @@ class LocalAssistant:
         if new_subject and facts.join_to:
             assert draft.image is not None
             draft.image.prompt = f"{facts.join_to} and {facts.subject}"[:120]
-            swapped = reading.notes[reading.added.get(id(draft.image), -1)].startswith("Swapped")
+            swapped = reading.notes[reading.added[id(draft.image)]].startswith("Swapped")
             reading.note_added(draft.image, _image_note(draft.image, swapped=swapped))
             return "image"
         if new_subject:
