@@ -608,8 +608,10 @@ class _Clause:
             rf"(?:if|when)\b.*|for\s+(?:the|all|everyone)\b.*|is\s+\w+))*\s*$"
             rf"|^\s*(?:(?:in|and|maybe|probably|ideally|just|so|then|ok|okay)\s+)*(?:an?\s+)?"
             rf"(?P<g>{COLOR_PATTERN})(?:\s+(?:one|ones))?\s+(?:with|w)\s"
-            rf"|^\s*(?:(?:and|actually|no|ok|so|then|please)\s+)*(?:make|turn|do|change)\s+(?:it|them|"
-            rf"this|that|the\s+whole\s+thing)\s+(?:in\s+|to\s+|into\s+)?(?P<f>{COLOR_PATTERN})"
+            rf"|^\s*(?:(?:and|actually|no|ok|so|then|please)\s+)*"
+            rf"(?:(?:can|could|would|will)\s+(?:we|you|i)\s+|i'd\s+|i\s+would\s+|let's\s+)?"
+            rf"(?:make|turn|do|change|have|get|like|want|go\s+with)\s+(?:it|them|this|that|"
+            rf"the\s+whole\s+thing)\s+(?:in\s+|to\s+|into\s+|as\s+)?(?P<f>{COLOR_PATTERN})"
             rf"(?:\s+(?:please|then|instead))*\s*$",
             clause,
         )
