@@ -43,7 +43,7 @@ TEXT_END = re.compile(
     r"uppercase|lowercase|cursive|script|print|numbers?)\b"
     r"|\s+in\s+(?:the\s+)?(?:middle|centre|center|corner)\b|\s+next\s+to\b"
     r"|\s+(?:on|onto|at|across|along|over|under|underneath|beneath|below|above|near|around|"
-    rf"beside|by|to)\s+(?:(?:the|my|our|its|his|her)\s+)?(?:{PLACES})\b"
+    rf"beside|by|to)\s+(?:(?:the|my|our|its|his|her|a|an)\s+)?(?:\w+\s+)?(?:{PLACES})\b"
     r"|\s+(?:under|underneath|beneath|below|above|on\s+top|at\s+the\s+top|at\s+the\s+bottom)"
     r"(?=\s*$|\s*[,.;!?]|\s+(?:in|on|at|it|that|the|and|with|please)\b)"
     r"|\s+(?:with|and|plus|then|but|also|so)\s+(?:a|an|the|some|my|our|his|her|make|put|add|"
@@ -63,7 +63,7 @@ STRONG_TRIGGERS = (
     r"spelling\s+out|spells?(?:\s+out)?|the\s+letters|letters|the\s+tagline|tagline|"
     r"the\s+motto|motto|the\s+quote|quote|lettering|text\s+saying|words?\s+saying|"
     r"(?:text|words|wording|caption|slogan|lettering|tagline)(?:\s+(?:underneath|below|above|"
-    r"on\s+top|on\s+the\s+\w+|at\s+the\s+\w+|in\s+\w+(?:\s+\w+)?))?\s*:"
+    r"on\s+top|on\s+the\s+\w+|at\s+the\s+\w+|in\s+\w+(?:\s+\w+)?|only|please))*\s*:"
 )
 WEAK_TRIGGERS = (
     r"says|reads|reading|read|say|text|the\s+text|words|word|letter|initials|the\s+initials|"
@@ -76,6 +76,11 @@ TRIGGER = re.compile(
     re.IGNORECASE,
 )
 MARKER = re.compile(r"\bq(\d+)\b")
+# A web address, an email address or a handle: printed as written.
+ADDRESS = re.compile(
+    r"(?<![\w@.])(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|co|io|uk|us|ca|"
+    r"shop|store|art|app|dev|me)(?:/[\w/-]*)?(?![\w.])|(?<![\w])[\w.+-]+@[\w-]+\.[\w.]+|(?<![\w])@\w{2,}"
+)
 # Words that describe a text rather than being one: "the text bigger", "write it in red".
 _EDIT_WORDS = """
 bigger smaller larger big small large huge tiny medium full bold bolder thin thinner heavy
@@ -91,8 +96,8 @@ words letters lettering writing
 EDIT_WORDS = frozenset(_EDIT_WORDS.split()) | frozenset(colors.NAMES)
 # A title or a run of capitals: "Camp Pinewood 2027", "FAST & LOUD", "Mrs. Patel's Class".
 _CAP = (
-    r"(?:(?:Mrs|Mr|Ms|Dr|St|Jr|Sr|Est|EST|Co|No|Vol|Mt|Ft)\.|[A-Z](?:[\w'\u2019&!-]|\.(?=\w))*"
-    r"|[0-9](?:[\w'!-]|\.(?=\w))*)"
+    r"(?:(?:Mrs|Mr|Ms|Dr|St|Jr|Sr|Est|EST|Co|No|Vol|Mt|Ft)\.|[#@]?[A-Z](?:[\w'\u2019&!-]|\.(?=\w))*"
+    r"|[#@]?[0-9](?:[\w'!-]|\.(?=\w))*)"
 )
 _SMALL = r"(?:of|on|to|the|a|an|is|my|for|and|&|in|at|with|me|i'm|de|la|or|no|by|your|our)"
 TITLE_RUN = re.compile(rf"(?<![\w'])(?:'?{_CAP})(?:\s+(?:{_SMALL}\s+)*(?:'?{_CAP}))*")
@@ -172,11 +177,14 @@ def _is_title(span: str) -> bool:
     words = span.split()
     if not words or (words[0].lower() in PRONOUNS and not span.isupper()):
         return False
-    capitals = [w for w in words if w[0].isupper() or w[0].isdigit() or w[0] == "'"]
+    bare = [w.lstrip("#@") or w for w in words]  # "#1 Dad", "@maple.bakes"
+    capitals = [w for w in bare if w[0].isupper() or w[0].isdigit() or w[0] == "'"]
     if len(words) == 1:
         letters = re.sub(r"[^A-Za-z]", "", words[0])
         if not letters:
             return len(re.sub(r"\D", "", words[0])) >= 2  # "26.2", "1999"
+        if words[0][0] in "#@":
+            return len(letters) >= 2 and not re.fullmatch(r"#[0-9a-fA-F]{6}", words[0])
         return len(letters) >= 2 and letters.isupper() and letters not in ("OK", "ASAP", "XL")
     return len(capitals) >= 2 and any(re.search(r"[A-Za-z]", w) for w in capitals)
 
@@ -264,6 +272,7 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
         return marker(next(g for g in match.groups()[1:] if g is not None).strip())
 
     marked = respell(QUOTED.sub(quoted, message))
+    marked = ADDRESS.sub(lambda m: marker(m.group()), marked)
     names = [n for n in find_names(marked) if not MARKER.search(n)]
     intros = [m.span() for m in NAME_INTRO.finditer(marked)]
     out, position = [], 0
@@ -275,6 +284,10 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
             continue
         span = _text_span(rest)
         weak = match.group("weak") is not None
+        if weak and not match.group("weak")[0].islower():
+            continue  # "HELLO MY NAME IS": the word is part of a text
+        if TRIGGER.match(span):
+            continue  # "writing that says ...": the nearer trigger says where it starts
         loose = weak and match.group("weak").lower() in ("with", "add", "and", "just")
         if loose and not _is_title(span):
             continue
