@@ -76,6 +76,9 @@ TRIGGER = re.compile(
     re.IGNORECASE,
 )
 MARKER = re.compile(r"\bq(\d+)\b")
+CAPS_TRIGGER = re.compile(
+    r"\b([A-Z][A-Z' ]*?\b(?:SAYS|SAYING|READS|READING|WITH THE WORDS))(?=\s+[A-Z0-9])"
+)
 # A web address, an email address or a handle: printed as written.
 ADDRESS = re.compile(
     r"(?<![\w@.])(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|co|io|uk|us|ca|"
@@ -271,6 +274,8 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
             return " "  # "no 'the'": a word they do not want
         return marker(next(g for g in match.groups()[1:] if g is not None).strip())
 
+    # "TEXT ON BACK SAYS NO FEAR": capitals up to "says" are words about the text.
+    message = CAPS_TRIGGER.sub(lambda m: m.group(1).lower(), message)
     marked = respell(QUOTED.sub(quoted, message))
     marked = ADDRESS.sub(lambda m: marker(m.group()), marked)
     names = [n for n in find_names(marked) if not MARKER.search(n)]
