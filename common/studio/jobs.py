@@ -65,7 +65,7 @@ class JobOut(BaseModel):
 
     job_id: str
     status: Status
-    elapsed_seconds: float = Field(description="since the job was asked for")
+    elapsed_seconds: float = Field(description="since the job was asked for, until it ended")
     design_id: str | None = None
     artwork_url: str | None = None
     mockups: Mockups | None = None
@@ -112,7 +112,7 @@ def read(session: Session | None, job_id: str) -> JobOut:
     return JobOut(
         job_id=job_id,
         status=job["status"],
-        elapsed_seconds=round(max(0.0, time.time() - job["created_at"]), 1),
+        elapsed_seconds=round(max(0.0, job.get("ended_at", time.time()) - job["created_at"]), 1),
         design_id=design.design_id if design else None,
         artwork_url=design.artwork_url if design else None,
         mockups=design.mockups if design else None,
@@ -136,7 +136,7 @@ def run(message: dict[str, Any]) -> None:
     if job["status"] == "running" and job.get("lease_until", 0) > now:
         raise JobBusy("this image job is running elsewhere", headers={"Retry-After": "30"})
     if job["attempts"] >= MAX_ATTEMPTS:
-        _finish(job_id, job, error=_timed_out())
+        _finish(job_id, job, error=_given_up())
         return
     job = {**job, "status": "running", "attempts": job["attempts"] + 1}
     _put(job_id, {**job, "lease_until": now + LEASE_SECONDS})
@@ -167,7 +167,7 @@ def _finish(
     outcome: dict[str, Any] = {"status": "failed", "error": error}
     if design is not None:
         outcome = {"status": "done", "design": design.model_dump(mode="json")}
-    _put(job_id, {**job, "lease_until": 0, **outcome})
+    _put(job_id, {**job, "lease_until": 0, "ended_at": time.time(), **outcome})
     log.info("image job " + outcome["status"], job_id=job_id, error=error)
 
 
@@ -179,8 +179,9 @@ def _error(exc: errors.ApiError) -> dict[str, str]:
     return {"code": exc.code, "message": exc.message}
 
 
-def _timed_out() -> dict[str, str]:
+def _given_up() -> dict[str, str]:
+    """A job whose every attempt ended without an answer: cut at its timeout, or crashed."""
     return {
-        "code": "image_job_timeout",
-        "message": "making this design took too long, several times; try again",
+        "code": "image_job_gave_up",
+        "message": "this design could not be made after several tries; try again",
     }
