@@ -5,7 +5,7 @@ $(if $(PY_VERSION),,$(error pyproject.toml: write requires-python as "~=X.Y.0", 
 # .venv is built by PYTHON when set, else python$(PY_VERSION) on PATH, else pyenv's $(PY_VERSION);
 # each is asked its version (a pyenv shim of an unselected version fails to answer).
 PYTHON ?=
-PYENV ?= pyenv
+PYENV ?= $(firstword $(shell command -v pyenv) $(wildcard $(HOME)/.pyenv/bin/pyenv) pyenv)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed

@@ -17,7 +17,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from devtools import bundle, lock
+from devtools import bundle, deploy, lock
 
 FUNCTION_NAMES = bundle.function_names()
 LOCKS = [lock.DEV_LOCK, *map(lock.function_lock, FUNCTION_NAMES)]
@@ -117,3 +117,11 @@ def test_a_function_pinning_other_than_the_tests_is_stale(copy_of_locks: Path) -
         f"functions/orders/requirements.txt pins flask=={version} "
         "but requirements-dev.txt flask==0.1"
     ]
+
+
+def test_a_stale_lock_stops_the_deploy(copy_of_locks: Path) -> None:
+    source = copy_of_locks / lock.function_input("orders")
+    source.write_text(source.read_text() + "stripe\n")
+    env = {"PROJECT": "auren-test", "SITE_URL": "https://auren.example", "DRY_RUN": "1"}
+    with pytest.raises(deploy.DeployError, match=r"pins stripe at None.*run make lock"):
+        deploy.deploy("orders", env)
