@@ -522,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             size = sum(p.stat().st_size for p in files)
             print(f"{target}: {len(files)} files, {size:,} bytes")
             for problem in undeclared_imports(name):
-                print(f"  warning: {problem}, not in functions/{name}/requirements.txt")
+                print(f"  warning: {problem}, not in functions/{name}/requirements.in")
     except BundleError as exc:
         sys.exit(f"bundle: {exc}")
 

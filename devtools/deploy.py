@@ -263,7 +263,7 @@ def deploy(name: str, env: Mapping[str, str]) -> int:
         raise DeployError("; ".join(stale) + ": run make lock")
     target = bundle.build(name, REPO / deployment.source.parent)
     for problem in bundle.undeclared_imports(name):
-        print(f"warning: {problem}, not in functions/{name}/requirements.txt", file=sys.stderr)
+        print(f"warning: {problem}, not in functions/{name}/requirements.in", file=sys.stderr)
     if deployment.commit.endswith("-dirty"):
         message = f"functions/{name} or common/ has uncommitted changes"
         if not _dry_run(env) and (env.get("ALLOW_DIRTY") or "").lower() not in TRUE:
