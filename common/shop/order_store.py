@@ -814,3 +814,95 @@ def record_print_file(
         ),
         {"item": item_pk, "side": side, "key": key, "w": width_px, "h": height_px},
     )
+
+
+# The personalized pieces of an order (a closed group's roster): one back print each.
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A piece printed for one member: the name and number on its back, in the group's style."""
+
+    position: int
+    member_name: str
+    size: str
+    quantity: int
+    print_name: str | None
+    print_number: str | None
+    font: str
+    text_color: str
+    text_size: str
+    product_id: str = ""  # the product of the order's line, when read back
+    object_key: str | None = None  # its print file, once made
+
+
+def write_pieces(conn: Connection, order_pk: int, pieces: Sequence[Piece]) -> None:
+    """Keep the personalized pieces of the draft `order_pk` (written once, when it is made)."""
+    if not pieces:
+        return
+    conn.execute(
+        text(
+            "INSERT INTO order_pieces (order_id, position, member_name, size, quantity,"
+            " print_name, print_number, font, text_color, text_size)"
+            " VALUES (:o, :pos, :member, :size, :q, :pname, :pnumber, :font, :color, :tsize)"
+        ),
+        [
+            {
+                "o": order_pk,
+                "pos": piece.position,
+                "member": piece.member_name,
+                "size": piece.size,
+                "q": piece.quantity,
+                "pname": piece.print_name,
+                "pnumber": piece.print_number,
+                "font": piece.font,
+                "color": piece.text_color,
+                "tsize": piece.text_size,
+            }
+            for piece in pieces
+        ],
+    )
+
+
+PIECES_SQL = """
+SELECT p.position, p.member_name, p.size, p.quantity, p.print_name, p.print_number, p.font,
+       p.text_color, p.text_size, p.object_key,
+       (SELECT i.product_id FROM order_items i WHERE i.order_id = o.id ORDER BY i.position
+        LIMIT 1) AS product_id
+FROM orders o JOIN order_pieces p ON p.order_id = o.id
+WHERE o.public_id = :pid
+ORDER BY p.position
+"""
+
+
+def pieces(conn: Connection, order_id: str) -> list[Piece]:
+    """The personalized pieces of the order `order_id`, in roster order (none for most)."""
+    return [
+        Piece(
+            position=row.position,
+            member_name=row.member_name,
+            size=row.size,
+            quantity=row.quantity,
+            print_name=row.print_name,
+            print_number=row.print_number,
+            font=row.font,
+            text_color=row.text_color,
+            text_size=row.text_size,
+            product_id=row.product_id or "",
+            object_key=row.object_key,
+        )
+        for row in conn.execute(text(PIECES_SQL), {"pid": order_id})
+    ]
+
+
+def record_piece_file(
+    conn: Connection, order_id: str, position: int, key: str, width_px: int, height_px: int
+) -> None:
+    conn.execute(
+        text(
+            "UPDATE order_pieces p SET object_key = :key, width_px = :w, height_px = :h"
+            " FROM orders o WHERE o.id = p.order_id AND o.public_id = :pid"
+            " AND p.position = :pos AND o.paid_at IS NOT NULL"
+        ),
+        {"pid": order_id, "pos": position, "key": key, "w": width_px, "h": height_px},
+    )
