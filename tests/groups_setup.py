@@ -33,6 +33,7 @@ def browser(function: str = "orders") -> flask.testing.FlaskClient:
 @dataclass
 class Organizer:
     public_id: str
+    email: str
     cookie: str
 
     def client(self, function: str = "orders") -> flask.testing.FlaskClient:
@@ -66,7 +67,7 @@ class Organizer:
 
 def new_organizer(engine: sqlalchemy.Engine) -> Organizer:
     public_id, email = new_user(engine)
-    return Organizer(public_id, user_cookie(public_id, email))
+    return Organizer(public_id, email, user_cookie(public_id, email))
 
 
 def join(client: flask.testing.FlaskClient, token: str, name: str, size: str, **fields: Any) -> Any:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy
 
-from common.infra import config
+from common.infra import config, db
 from common.web import sessions
+from tests.conftest import function_app
 from tests.groups_setup import Organizer, browser, join, new_organizer
 
 
@@ -23,6 +24,22 @@ def entry_of(response: Any) -> dict[str, Any]:
     assert response.status_code in (200, 201), response.get_json()
     mine: list[dict[str, Any]] = response.get_json()["mine"]
     return mine[-1]
+
+
+def printed_on(preview_url: str, plain_url: str) -> bool:
+    """Whether the preview shows ink on the back where the design's plain back has none."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    from common.providers import storage
+
+    def image(url: str) -> Image.Image:
+        data = storage.storage().get(url.removeprefix("/storage/"))
+        assert data is not None, url
+        return Image.open(io.BytesIO(data)).convert("RGB")
+
+    return ImageChops.difference(image(preview_url), image(plain_url)).getbbox() is not None
 
 
 def test_members_join_edit_and_remove_and_closing_makes_one_draft(organizer, engine) -> None:
@@ -40,6 +57,7 @@ def test_members_join_edit_and_remove_and_closing_makes_one_draft(organizer, eng
     assert (ana_entry["size"], ana_entry["quantity"]) == ("M", 1)
     assert ana_entry["personalization"] == {"name": "ANA", "number": "7"}
     assert ana_entry["preview_back"].startswith("/storage/mockups/")
+    assert printed_on(ana_entry["preview_back"], group["mockups"]["back"])
     ben_entry = entry_of(
         join(ben, token, "Ben Okafor", "L", personalization={"name": "BEN", "number": "10"})
     )
@@ -106,6 +124,7 @@ def test_members_join_edit_and_remove_and_closing_makes_one_draft(organizer, eng
     assert [tuple(p) for p in pieces] == [
         ("Ana López", "M", "ANA", "7"),
         ("Ben Okafor", "XL", "B. OKAFOR", "10"),
+        ("Cleo", "S", None, None),
     ]
     # Closed: no more entries, changes or removals.
     for response in (
@@ -279,3 +298,81 @@ def test_entries_are_rate_limited(organizer) -> None:
     statuses = [join(member, "B" * 32, "Ana", "M").status_code for _ in range(31)]
     assert statuses[:30] == [404] * 30
     assert statuses[30] == 429
+
+
+def test_after_payment_each_personalized_piece_has_a_print_file(organizer, monkeypatch) -> None:
+    import io
+
+    from PIL import Image
+
+    from common.providers import mail, sheets
+    from tests.test_checkout import Pending, Shopper, checkout
+    from tests.test_order_contract import catalog_area, drain_all
+    from tests.test_webhook import event, send, session_object
+
+    monkeypatch.setattr(sheets.sheet, "built", None)
+    monkeypatch.setattr(mail.mailer, "built", None)
+    group = organizer.start()
+    token = group["token"]
+    join(browser(), token, "Ana López", "M", personalization={"name": "ANA", "number": "7"})
+    join(browser(), token, "Ben", "L", personalization={"number": "10"})
+    join(browser(), token, "Cleo", "S", quantity=2)
+    order_id = organizer.client().post(f"/api/groups/{group['id']}/close").get_json()["order_id"]
+
+    shopper = Shopper(organizer.public_id, organizer.email, organizer.cookie)
+    started = checkout(shopper, order_id)
+    assert started.status_code == 200, started.get_json()
+    total = organizer.client().get(f"/api/orders/{order_id}").get_json()["total_cents"]
+    pending = Pending(shopper, order_id, started.get_json()["session_id"], total, "usd")
+    assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
+    assert drain_all()["failed"] == 0
+
+    with db.engine().connect() as conn:
+        files = conn.execute(
+            sqlalchemy.text(
+                "SELECT p.position, p.object_key, p.width_px, p.height_px FROM order_pieces p"
+                " JOIN orders o ON o.id = p.order_id WHERE o.public_id = :o ORDER BY p.position"
+            ),
+            {"o": order_id},
+        ).all()
+    assert [(f.position, f.object_key) for f in files] == [
+        (0, f"print/{order_id}-p0-back.png"),
+        (1, f"print/{order_id}-p1-back.png"),
+        (2, None),  # Cleo's pieces print only the design
+    ]
+    roster = organizer.client().get(f"/api/orders/{order_id}").get_json()["roster"]
+    assert [
+        (p["member_name"], p["size"], p["quantity"], p["print_name"], p["print_number"])
+        for p in roster
+    ] == [
+        ("Ana López", "M", 1, "ANA", "7"),
+        ("Ben", "L", 1, None, "10"),
+        ("Cleo", "S", 2, None, None),
+    ]
+    assert [p["print_file"] for p in roster] == [
+        f"/api/ops/print-files/{order_id}-p0-back.png",
+        f"/api/ops/print-files/{order_id}-p1-back.png",
+        None,
+    ]
+    [area] = catalog_area("classic-tee", "back")
+    ops = function_app("ops").test_client()
+    token_header = {"Authorization": f"Bearer {config.settings().ops_token}"}
+    for position in (0, 1):
+        opened = ops.get(
+            f"/api/ops/print-files/{order_id}-p{position}-back.png", headers=token_header
+        )
+        assert opened.status_code == 200 and opened.mimetype == "image/png"
+        image = Image.open(io.BytesIO(opened.data))
+        assert image.size == (round(area["width_in"] * 300), round(area["height_in"] * 300))
+        assert image.getchannel("A").getbbox() is not None  # the name and number are inked
+    assert (
+        ops.get(f"/api/ops/print-files/{order_id}-p2-back.png", headers=token_header).status_code
+        == 404
+    )
+    assert ops.get(f"/api/ops/print-files/{order_id}-p0-back.png").status_code == 403
+
+    from tests.test_webhook import sheet_rows
+
+    [row] = sheet_rows(order_id)
+    assert row[5] == "S:2 M:1 L:1"
+    assert row[10] == "Ana López M [ANA #7]; Ben L [#10]; Cleo 2xS"

@@ -358,7 +358,7 @@ def roster(session: Session | None, group_id: str) -> Roster:
 
 def close(session: Session | None, group_id: str) -> Roster:
     """Close the organizer's group: its roster becomes one draft (one line, the pieces per
-    size) that keeps the personalized pieces. Closing a closed group answers the same."""
+    size) that keeps the roster, with what each entry prints. Closing again answers the same."""
     with db.transaction() as conn:
         group = _organizers(conn, session, group_id, lock=True)
         assert session is not None
@@ -385,9 +385,7 @@ def close(session: Session | None, group_id: str) -> Roster:
                     text_color=style.color,
                     text_size=style.size,
                 )
-                for position, member in enumerate(
-                    m for m in found.members if m.print_name or m.print_number
-                )
+                for position, member in enumerate(found.members)
             ],
         )
         group_store.close(conn, group.pk, order_pk)

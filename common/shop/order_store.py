@@ -127,6 +127,7 @@ class Order:
     events: tuple[Event, ...]
     number: str = ""  # AUR-10482, beside the id
     shipping: ShippingCharge | None = None  # once paid, when Checkout reported it
+    roster: tuple[Piece, ...] = ()  # made from a group: who each piece is for, what it prints
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,7 @@ def _read(conn: Connection, order_id: str, owner_sql: str, params: dict[str, Any
         shipping=None
         if shipping_cents is None
         else ShippingCharge(rate_id, rate_name, shipping_cents),
+        roster=tuple(pieces(conn, order_id)),
     )
 
 
@@ -683,6 +685,7 @@ class PaidOrder:
     number: str = ""
     shipping_cents: int | None = None  # None: Checkout reported no shipping
     shipping_name: str | None = None
+    roster: tuple[Piece, ...] = ()  # an order made from a group: who each piece is for
 
     @property
     def items_cents(self) -> int:
@@ -750,6 +753,7 @@ def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
         number=order_number(row.order_number),
         shipping_cents=row.shipping_cents,
         shipping_name=row.shipping_rate_name,
+        roster=tuple(pieces(conn, order_id)),
     )
 
 
@@ -816,12 +820,14 @@ def record_print_file(
     )
 
 
-# The personalized pieces of an order (a closed group's roster): one back print each.
+# The roster of an order made from a closed group: who each entry is for, and what it prints on
+# the back (a personalized entry has a print file of its own).
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A piece printed for one member: the name and number on its back, in the group's style."""
+    """A roster entry of the order: its member, size and pieces, and the name and number on
+    its back in the group's style (none: only the order's own design)."""
 
     position: int
     member_name: str
@@ -835,9 +841,13 @@ class Piece:
     product_id: str = ""  # the product of the order's line, when read back
     object_key: str | None = None  # its print file, once made
 
+    @property
+    def personalized(self) -> bool:
+        return self.print_name is not None or self.print_number is not None
+
 
 def write_pieces(conn: Connection, order_pk: int, pieces: Sequence[Piece]) -> None:
-    """Keep the personalized pieces of the draft `order_pk` (written once, when it is made)."""
+    """Keep the roster of the draft `order_pk` (written once, when it is made)."""
     if not pieces:
         return
     conn.execute(
@@ -870,13 +880,22 @@ SELECT p.position, p.member_name, p.size, p.quantity, p.print_name, p.print_numb
        (SELECT i.product_id FROM order_items i WHERE i.order_id = o.id ORDER BY i.position
         LIMIT 1) AS product_id
 FROM orders o JOIN order_pieces p ON p.order_id = o.id
-WHERE o.public_id = :pid
+WHERE o.public_id = :pid AND {where}
 ORDER BY p.position
 """
 
 
 def pieces(conn: Connection, order_id: str) -> list[Piece]:
-    """The personalized pieces of the order `order_id`, in roster order (none for most)."""
+    """The roster of the order `order_id`, in its order (none for an order not of a group)."""
+    return _pieces(conn, order_id, "true")
+
+
+def paid_pieces(conn: Connection, order_id: str) -> list[Piece]:
+    """The roster of the order `order_id` once it is paid (what its print files are made of)."""
+    return _pieces(conn, order_id, "o.paid_at IS NOT NULL")
+
+
+def _pieces(conn: Connection, order_id: str, where: str) -> list[Piece]:
     return [
         Piece(
             position=row.position,
@@ -891,7 +910,7 @@ def pieces(conn: Connection, order_id: str) -> list[Piece]:
             product_id=row.product_id or "",
             object_key=row.object_key,
         )
-        for row in conn.execute(text(PIECES_SQL), {"pid": order_id})
+        for row in conn.execute(text(PIECES_SQL.format(where=where)), {"pid": order_id})
     ]
 
 
@@ -903,6 +922,7 @@ def record_piece_file(
             "UPDATE order_pieces p SET object_key = :key, width_px = :w, height_px = :h"
             " FROM orders o WHERE o.id = p.order_id AND o.public_id = :pid"
             " AND p.position = :pos AND o.paid_at IS NOT NULL"
+            " AND (p.print_name IS NOT NULL OR p.print_number IS NOT NULL)"
         ),
         {"pid": order_id, "pos": position, "key": key, "w": width_px, "h": height_px},
     )

@@ -79,11 +79,10 @@ def back_preview(target: Target, entry: Entry) -> str | None:
     return files.url(key)
 
 
-def piece_print(product: catalog.Product, piece: Piece) -> tuple[bytes, int, int]:
-    """A personalized piece's print file (its name and number only) and its size in pixels."""
+def piece_print(product: catalog.Product, piece: Piece) -> bytes:
+    """A personalized piece's print file: its name and number only, at 300 DPI of the back
+    print area (placed in the template's area, as on the mockup; drawn in its own pixels)."""
     area = print_files.area_of(product, SIDE)
-    box = print_files.print_box(area)
     style = Style(True, True, piece.font, piece.text_color, piece.text_size)
-    # Placed in the template's area, as on the mockup; drawn in the print file's own pixels.
     layers = text_layers(style, piece.print_name, piece.print_number, area)
-    return print_files.print_png(product, SIDE, layers, {}), box.width, box.height
+    return print_files.print_png(product, SIDE, layers, {})

@@ -46,8 +46,9 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_group_idx ON group_members (group_id, id);
 CREATE INDEX group_members_owner_idx ON group_members (group_id, owner_session);
 
--- The personalized pieces of an order (from a closed group), in roster order: what each
--- prints on the back beside the order's own design, and its print file once made.
+-- The roster of an order made from a closed group, in roster order: who each entry is for, its
+-- size and pieces, what it prints on the back beside the order's own design, and, for an entry
+-- that prints a name or number, its print file once made.
 CREATE TABLE order_pieces (
     order_id BIGINT NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
     position INTEGER NOT NULL CHECK (position >= 0),
@@ -63,6 +64,6 @@ CREATE TABLE order_pieces (
     width_px INTEGER CHECK (width_px > 0),
     height_px INTEGER CHECK (height_px > 0),
     PRIMARY KEY (order_id, position),
-    CHECK (print_name IS NOT NULL OR print_number IS NOT NULL),
+    CHECK (object_key IS NULL OR print_name IS NOT NULL OR print_number IS NOT NULL),
     CHECK ((object_key IS NULL) = (width_px IS NULL) AND (width_px IS NULL) = (height_px IS NULL))
 );
