@@ -42,7 +42,7 @@ def test_a_piece_print_holds_only_its_name_and_number(database_url) -> None:
     left, top, right, bottom = image.getchannel("A").getbbox() or (0, 0, 0, 0)
     assert top < box.height * 0.2 < bottom  # the name starts near the top
     assert left > 0 and right < box.width  # centred, inside the area
-    assert image.getpixel((box.width // 2, 5))[3] == 0  # transparent around the ink
+    assert image.getchannel("A").getpixel((box.width // 2, 5)) == 0  # transparent around the ink
     blank = Piece(1, "Cleo", "S", 2, None, None, "Aileron Black", "#ffffff", "medium")
     empty = Image.open(io.BytesIO(personalization.piece_print(product, blank)))
     assert empty.getchannel("A").getbbox() is None
