@@ -137,6 +137,12 @@ def test_a_group_order_from_share_link_to_print_files(
     assert blocking(page) == []
     save_screenshot(page, "group-roster-phone")
     page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(share_url)  # the organizer sees the members' page as a member would
+    expect(page.get_by_role("heading", name="Add your size")).to_be_visible()
+    expect(page.locator(".group-names li")).to_have_count(3)
+    assert blocking(page) == []
+    save_screenshot(page, "group-member-desktop")
+    page.goto(roster_url)
 
     # A stranger with the roster's address finds nothing.
     stranger_context, stranger = phone(browser, console)
