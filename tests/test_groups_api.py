@@ -180,6 +180,15 @@ def test_a_stranger_cannot_read_the_roster_change_an_entry_or_close(organizer, e
     ):
         assert response.status_code == 404
         assert response.get_json()["error"]["code"] == "entry_not_found"
+    # Another site cannot make a member's browser join, change an entry or close a group.
+    evil = {"Origin": "https://evil.example"}
+    for response in (
+        ana.post(f"/api/groups/{token}/members", json={"name": "Ana", "size": "M"}, headers=evil),
+        ana.delete(f"/api/groups/{token}/members/{ana_entry['id']}", headers=evil),
+        organizer.client().post(f"/api/groups/{group_id}/close", headers=evil),
+    ):
+        assert response.status_code == 403
+        assert response.get_json()["error"]["code"] == "cross_site_request"
     # A group id is not a share link, and a guess is not found either.
     assert ana.get(f"/api/groups/{group_id}").status_code == 404
     assert join(browser(), group_id, "Eve", "M").status_code == 404

@@ -30,7 +30,7 @@ from common.web import sessions
 from common.web.http import PUBLIC_CACHE, Call, Router
 from common.web.ratelimits import RateLimit
 
-config.require()
+config.require("GCS_BUCKET")  # a group entry's back preview is stored there
 router = Router()
 ASSISTANT_LIMIT = 30  # messages a minute per client: each may call the language model
 # Group orders, per client: a few groups an hour, a roster polled every few seconds, entries
