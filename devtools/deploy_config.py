@@ -102,9 +102,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         max_instances=10,
     ),
     "orders": FunctionSpec(
-        purpose="catalog, bulk drafts, the size assistant (OpenAI structured outputs)",
+        purpose="catalog, bulk drafts, the size assistant (OpenAI structured outputs), group"
+        " orders (a member's back preview in GCS)",
         public=True,
         secrets=("OPENAI_API_KEY",),
+        settings=("GCS_BUCKET",),
         optional_settings=("SIZES_MODEL", "OPENAI_BASE_URL"),
         timeout_seconds=30,
         max_instances=10,
