@@ -12,17 +12,21 @@ files are made by one worker at a time (an advisory lock).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import TypeAdapter
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from common.effects import outbox
 from common.infra import db, log
+from common.infra.db import text
 from common.providers import storage
 from common.shop import catalog, order_store
 from common.shop.order_store import PrintLine
 from common.studio import print_files, print_names
 from common.studio.layers import Layer
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 LAYERS = TypeAdapter(list[Layer])
 
