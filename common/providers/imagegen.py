@@ -15,7 +15,6 @@ from common.core import errors
 from common.core.lazy import Lazy
 from common.infra import log
 from common.infra.config import ConfigError, settings
-from common.providers.local import artwork
 from common.studio.images import decode, decoded, encode_png, remove_background
 from common.studio.prompts import ArtworkRequest
 
@@ -45,6 +44,8 @@ class LocalArtist:
     def generate(self, request: ArtworkRequest) -> Image.Image:
         if request.reference is not None:
             return decode(request.reference, what="the uploaded image", stored=True)
+        from common.providers.local import artwork  # local mode only
+
         return artwork.generate(request)
 
 

@@ -14,7 +14,6 @@ from common.api.orders import (
 )
 from common.infra import config
 from common.shop import orders as order_domain
-from common.shop import size_assistant
 from common.shop.catalog import CatalogOut, catalog_out
 from common.web import sessions
 from common.web.http import PUBLIC_CACHE, Call, Router
@@ -50,6 +49,8 @@ def save_draft(call: Call) -> OrderOut:
 )
 def ask_assistant(call: Call) -> AssistantOut:
     """Set an item's sizes from free text ("10 M, 5 L and 3 XL"), or ask back."""
+    from common.shop import size_assistant  # the size parser: on its first message
+
     body = call.body
     answer = size_assistant.ask(
         sessions.current(call.request), body.order_id, body.item, body.message
