@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from devtools import bench_load, bench_pages, bench_studio, bench_webhook
+from devtools.deploy_config import RUNTIME_SETTINGS
 from devtools.openapi import FUNCTIONS_DIR, REPO, function_names
 
 
@@ -314,13 +315,15 @@ def warm_latency(
 
 
 def as_deployed() -> dict[str, str]:
-    """The shop's modules without bytecode, as a deployed bundle has them (devtools/bundle.py
-    ships no `__pycache__`), so every cold start compiles them as a new instance does: any
-    `__pycache__` under common/ and functions/ is dropped, and the functions write none."""
+    """The environment a deployed function starts in, as far as start-up goes: the runtime
+    settings `make deploy` gives every function, and the shop's modules without bytecode, as a
+    deployed bundle has them (devtools/bundle.py ships no `__pycache__`), so every cold start
+    compiles them as a new instance does: any `__pycache__` under common/ and functions/ is
+    dropped, and the functions write none."""
     for folder in (REPO / "common", FUNCTIONS_DIR):
         for cache in list(folder.rglob("__pycache__")):
             shutil.rmtree(cache)
-    return {"PYTHONDONTWRITEBYTECODE": "1"}
+    return {"PYTHONDONTWRITEBYTECODE": "1", **RUNTIME_SETTINGS}
 
 
 def prepare_database() -> tuple[str, str]:

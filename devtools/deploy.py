@@ -51,6 +51,7 @@ from devtools.deploy_config import (
     CONNECTION_BUDGET,
     FUNCTIONS,
     PASSWORD_SECRET,
+    RUNTIME_SETTINGS,
     SECRET_NAMES,
     FunctionSpec,
 )
@@ -139,6 +140,7 @@ def settings_for(name: str, env: Mapping[str, str]) -> dict[str, str]:
         "THREADS": str(spec.concurrency),
         "DB_POOL_SIZE": str(spec.pool_size),
         "DB_MAX_OVERFLOW": str(spec.max_overflow),
+        **RUNTIME_SETTINGS,
     }
     defaults = {
         "INSTANCE_CONNECTION_NAME": f"{project}:{region}:auren",

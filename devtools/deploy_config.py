@@ -43,7 +43,13 @@ BASE_SETTINGS = (
     "THREADS",
     "DB_POOL_SIZE",
     "DB_MAX_OVERFLOW",
+    "PYDANTIC_DISABLE_PLUGINS",
 )
+
+# Settings of the runtime itself, the same for every function. The shop has no pydantic plugin:
+# without this, the first model of each new instance scans every installed package's entry
+# points for one (about 10 ms of a cold start).
+RUNTIME_SETTINGS = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
 
 MAIL_SETTINGS = ("MAIL_FROM", "OPS_EMAIL", "SENDGRID_CONFIRMATION_TEMPLATE_ID")
 
