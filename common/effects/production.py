@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter
 
+from common.core.lazy import Lazy
 from common.effects import outbox
 from common.infra import db, log
 from common.infra.db import text
@@ -28,12 +29,12 @@ from common.studio.layers import Layer
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-LAYERS = TypeAdapter(list[Layer])
+LAYERS = Lazy(lambda: TypeAdapter(list[Layer]))  # its schema: built on the first print file
 
 
 def _make(conn: Connection, line: PrintLine) -> dict[str, str]:
     """Render and record the line's missing print files; side -> key of those made."""
-    layers = LAYERS.validate_python(line.layers)
+    layers = LAYERS().validate_python(line.layers)
     product = catalog.catalog().product(line.product_id)
     if product is None:
         raise LookupError(f"product {line.product_id} of a paid line is no longer sold")

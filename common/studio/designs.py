@@ -22,6 +22,7 @@ from pydantic import (
 
 from common.core import errors
 from common.core.caller import Session
+from common.core.lazy import Lazy
 from common.core.text import normalize_text
 from common.infra import db
 from common.infra.config import settings
@@ -115,7 +116,7 @@ class Stored:
     version: int
 
 
-_LAYERS = TypeAdapter(list[Layer])
+_LAYERS = Lazy(lambda: TypeAdapter(list[Layer]))  # its schema: built on the first stored design
 
 
 def new_design_id() -> str:
@@ -146,7 +147,7 @@ def load(conn: Connection, session: Session | None, design_id: str) -> Stored:
         public_id=row.public_id,
         product_id=row.product_id,
         color=row.color,
-        layers=list(_LAYERS.validate_python(row.layers)),
+        layers=list(_LAYERS().validate_python(row.layers)),
         brief=Brief.model_validate(row.brief) if row.brief else Brief(),
         prompt=row.prompt,
         artwork_url=row.artwork_url,
