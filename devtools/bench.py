@@ -45,7 +45,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from devtools import bench_load, bench_pages, bench_studio, bench_webhook
+from devtools import bench_jobs, bench_load, bench_pages, bench_studio, bench_webhook
 from devtools.deploy_config import RUNTIME_SETTINGS
 from devtools.openapi import FUNCTIONS_DIR, REPO, function_names
 
@@ -602,6 +602,9 @@ def main(
         # Mockup compositor and local artwork generator (devtools/bench_studio.py), when
         # generate_image is benched.
         "studio": bench_studio.measure() if "generate_image" in targets else None,
+        # POST /api/generate-image's 202 against the design being ready
+        # (devtools/bench_jobs.py), when generate_image is benched.
+        "jobs": bench_jobs.measure(env) if "generate_image" in targets else None,
         "landing": bench_pages.measure() if pages else None,
     }
     report["comparisons"] = comparisons(report)
@@ -612,5 +615,7 @@ def main(
         bench_webhook.print_result(report["webhook"])
     if report["studio"]:
         bench_studio.print_result(report["studio"])
+    if report["jobs"]:
+        bench_jobs.print_result(report["jobs"])
     print(f"\nwritten to {output}")
     return report
