@@ -1,7 +1,8 @@
 """`make deploy FN=<name>` and `make deploy-hosting`: ship one function, or the static site.
 
 `deploy --platform` completes what the functions rely on: the Firestore TTL policy on the
-expiry field of every state collection the code uses, and the Stripe webhook endpoint.
+expiry field of every state collection the code uses, the Pub/Sub topics and their push
+subscriptions, and the Stripe webhook endpoint.
 
 `deploy` builds the function's bundle fresh, then runs one `gcloud functions deploy` whose
 flags come from `devtools/deploy_config.py` (public or not, resources, which secrets and
@@ -23,8 +24,13 @@ Values read from the environment (defaults match docs/deploy.md):
     GCS_PRINT_BUCKET         default: PROJECT-auren-prints (private: print files)
     GOOGLE_CLOUD_LOCATION    default: REGION
     WORKOS_CLIENT_ID, SHEET_ID   required by the functions that use them
+    PUBSUB_PUSH_SERVICE_ACCOUNT  default: auren-pubsub-push@PROJECT.iam.gserviceaccount.com
+    PUBSUB_PUSH_AUDIENCE     default: SITE_URL/_queue
+    PUBSUB_TOPIC_PREFIX      default: auren-
     SECRET_VERSION           default: latest
     MIN_INSTANCES, MAX_INSTANCES override the table for this deploy
+    DB_CONNECTION_BUDGET     default: CONNECTION_BUDGET; the deploy refuses a table (with this
+                             deploy's MAX_INSTANCES) whose connections at full scale-out exceed it
     ALLOW_DIRTY=1            deploy although the function's files have uncommitted changes
 """
 
@@ -42,20 +48,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.infra.db import POOL_OPTIONS
-from devtools import bundle
+from devtools import bundle, lock
 from devtools.deploy_config import (
     BASE_SECRETS,
     BASE_SETTINGS,
+    CONNECTION_BUDGET,
     FUNCTIONS,
     PASSWORD_SECRET,
+    PUSH_SETTINGS,
+    RUNTIME_SETTINGS,
     SECRET_NAMES,
+    SUBSCRIPTIONS,
     FunctionSpec,
 )
 
 REPO = bundle.REPO
 FIREBASE_JSON = REPO / "firebase.json"
-RUNTIME = "python312"
 DEFAULT_REGION = "us-central1"
 TRUE = ("1", "true", "yes")
 
@@ -135,6 +143,9 @@ def settings_for(name: str, env: Mapping[str, str]) -> dict[str, str]:
         "GOOGLE_CLOUD_PROJECT": project,
         "DB_IAM_AUTH": "true" if iam else "false",
         "THREADS": str(spec.concurrency),
+        "DB_POOL_SIZE": str(spec.pool_size),
+        "DB_MAX_OVERFLOW": str(spec.max_overflow),
+        **RUNTIME_SETTINGS,
     }
     defaults = {
         "INSTANCE_CONNECTION_NAME": f"{project}:{region}:auren",
@@ -143,9 +154,11 @@ def settings_for(name: str, env: Mapping[str, str]) -> dict[str, str]:
         "GCS_BUCKET": f"{project}-auren-media",
         "GCS_PRINT_BUCKET": f"{project}-auren-prints",
         "GOOGLE_CLOUD_LOCATION": region,
+        **_push_settings(env, project),
     }
+    consumes = name in SUBSCRIPTIONS.values()
     values: dict[str, str] = {}
-    for setting in (*BASE_SETTINGS, *spec.settings):
+    for setting in (*BASE_SETTINGS, *spec.settings, *(PUSH_SETTINGS if consumes else ())):
         value = fixed.get(setting) or env.get(setting) or defaults.get(setting)
         if not value:
             raise DeployError(f"set {setting}: {name} needs it in production")
@@ -157,6 +170,16 @@ def settings_for(name: str, env: Mapping[str, str]) -> dict[str, str]:
     if leaked:
         raise DeployError(f"{sorted(leaked)} are secrets: list them under secrets, not settings")
     return values
+
+
+def _push_settings(env: Mapping[str, str], project: str) -> dict[str, str]:
+    """Who signs Pub/Sub's push requests, and the audience their tokens carry."""
+    site = _require(env, "SITE_URL", "the shop's public origin").rstrip("/")
+    return {
+        "PUBSUB_PUSH_SERVICE_ACCOUNT": env.get("PUBSUB_PUSH_SERVICE_ACCOUNT")
+        or f"auren-pubsub-push@{project}.iam.gserviceaccount.com",
+        "PUBSUB_PUSH_AUDIENCE": env.get("PUBSUB_PUSH_AUDIENCE") or site + "/_queue",
+    }
 
 
 def secrets_for(name: str, env: Mapping[str, str]) -> list[str]:
@@ -197,6 +220,40 @@ def source_commit(name: str) -> str:
     return f"{head}-dirty" if status else head
 
 
+def connection_budget(env: Mapping[str, str]) -> int:
+    raw = (env.get("DB_CONNECTION_BUDGET") or "").strip()
+    if not raw:
+        return CONNECTION_BUDGET
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise DeployError(
+            f"DB_CONNECTION_BUDGET must be a whole number of connections, not {raw!r}"
+        )
+    return int(raw)
+
+
+def check_connections(name: str, max_instances: int, env: Mapping[str, str]) -> None:
+    """Refuse a deploy after which every instance of every function, each holding its whole
+    pool, would need more database connections than the budget.
+
+    `name` is counted at `max_instances` (this deploy's MAX_INSTANCES), the others at the
+    table's max_instances."""
+    instances = {f: max_instances if f == name else s.max_instances for f, s in FUNCTIONS.items()}
+    total = sum(s.connections(instances[f]) for f, s in FUNCTIONS.items())
+    budget = connection_budget(env)
+    if total <= budget:
+        return
+    parts = ", ".join(
+        f"{f} {s.connections(instances[f])} ({instances[f]} x {s.pool_size}+{s.max_overflow})"
+        for f, s in sorted(FUNCTIONS.items())
+    )
+    raise DeployError(
+        f"at full scale-out the functions would hold {total} database connections, over the"
+        f" budget of {budget} (DB_CONNECTION_BUDGET): {parts}. Lower max_instances, pool_size"
+        " or max_overflow in devtools/deploy_config.py (or MAX_INSTANCES), or raise the budget"
+        " with the database's max_connections or a pooler (docs/deploy.md, Capacity)"
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     command: list[str]
@@ -216,6 +273,9 @@ def plan(name: str, env: Mapping[str, str]) -> Plan:
     commit = source_commit(name)
     min_instances = env.get("MIN_INSTANCES") or str(spec.min_instances)
     max_instances = env.get("MAX_INSTANCES") or str(spec.max_instances)
+    if not max_instances.isdigit() or int(max_instances) < 1:
+        raise DeployError(f"MAX_INSTANCES must be a whole number from 1, not {max_instances!r}")
+    check_connections(name, int(max_instances), env)
     command = [
         "gcloud",
         "functions",
@@ -224,7 +284,7 @@ def plan(name: str, env: Mapping[str, str]) -> Plan:
         "--gen2",
         f"--project={project}",
         f"--region={region}",
-        f"--runtime={RUNTIME}",
+        f"--runtime={lock.runtime()}",  # pyproject.toml requires-python names it
         f"--source={source}",
         f"--entry-point={name}",
         "--trigger-http",
@@ -259,9 +319,12 @@ def _dry_run(env: Mapping[str, str]) -> bool:
 def deploy(name: str, env: Mapping[str, str]) -> int:
     """Bundle and deploy one function (or print the command with DRY_RUN=1)."""
     deployment = plan(name, env)
+    stale = lock.stale(name)
+    if stale:
+        raise DeployError("; ".join(stale) + ": run make lock")
     target = bundle.build(name, REPO / deployment.source.parent)
     for problem in bundle.undeclared_imports(name):
-        print(f"warning: {problem}, not in functions/{name}/requirements.txt", file=sys.stderr)
+        print(f"warning: {problem}, not in functions/{name}/requirements.in", file=sys.stderr)
     if deployment.commit.endswith("-dirty"):
         message = f"functions/{name} or common/ has uncommitted changes"
         if not _dry_run(env) and (env.get("ALLOW_DIRTY") or "").lower() not in TRUE:
@@ -391,6 +454,50 @@ def ttl_commands(env: Mapping[str, str]) -> list[list[str]]:
     ]
 
 
+def queue_commands(env: Mapping[str, str]) -> list[tuple[list[str], list[str]]]:
+    """Per topic of SUBSCRIPTIONS, its Pub/Sub topic and push subscription: each as (create,
+    what to run instead when it exists already), so the platform step can run again."""
+    from common.providers import queue
+
+    project = _require(env, "PROJECT", "the GCP project id")
+    prefix = env.get("PUBSUB_TOPIC_PREFIX") or "auren-"
+    push = _push_settings(env, project)
+    commands = []
+    for topic, function in sorted(SUBSCRIPTIONS.items()):
+        region = region_for(function, env)
+        endpoint = (
+            f"https://{region}-{project}.cloudfunctions.net/{function}{queue.push_path(topic)}"
+        )
+        topic_id, subscription = prefix + topic, f"{prefix}{topic}-push"
+        # Pub/Sub waits for the push answer this long, then delivers again: the function's
+        # own timeout, and a little more.
+        ack = spec_for(function).timeout_seconds + 10
+        flags = [
+            f"--push-endpoint={endpoint}",
+            f"--push-auth-service-account={push['PUBSUB_PUSH_SERVICE_ACCOUNT']}",
+            f"--push-auth-token-audience={push['PUBSUB_PUSH_AUDIENCE']}",
+            f"--ack-deadline={ack}",
+            "--min-retry-delay=10s",
+            "--max-retry-delay=600s",
+            "--message-retention-duration=1d",
+            f"--project={project}",
+        ]
+        pubsub = ["gcloud", "pubsub"]
+        commands.append(
+            (
+                [*pubsub, "topics", "create", topic_id, f"--project={project}"],
+                [*pubsub, "topics", "describe", topic_id, f"--project={project}"],
+            )
+        )
+        commands.append(
+            (
+                [*pubsub, "subscriptions", "create", subscription, f"--topic={topic_id}", *flags],
+                [*pubsub, "subscriptions", "update", subscription, *flags],
+            )
+        )
+    return commands
+
+
 def handled_events() -> list[str]:
     """The Stripe event types `stripe_webhook` handles: exactly what the endpoint is sent."""
     from common.shop.fulfilment import EVENT_HANDLERS
@@ -440,8 +547,10 @@ def _create_webhook(env: Mapping[str, str], request: Mapping[str, object]) -> st
 
 
 def deploy_platform(env: Mapping[str, str]) -> int:
-    """Firestore TTL policies and the Stripe webhook endpoint (DRY_RUN=1 prints them)."""
+    """Firestore TTL policies, Pub/Sub topics and push subscriptions, and the Stripe webhook
+    endpoint (DRY_RUN=1 prints them)."""
     commands = ttl_commands(env)
+    queues = queue_commands(env)
     request = webhook_request(env)
     project = _require(env, "PROJECT", "the GCP project id")
     store = [
@@ -455,6 +564,9 @@ def deploy_platform(env: Mapping[str, str]) -> int:
     ]
     for command in commands:
         print(shlex.join(command))
+    for create, existing in queues:
+        print(shlex.join(create))
+        print(f"#   when it exists: {shlex.join(existing)}")
     print(f"# Stripe API: {request['method']} {request['path']}")
     print(*_form(request["params"]), sep="\n")  # type: ignore[arg-type]
     print(f"# then its signing secret, from stdin: {shlex.join(store)}")
@@ -464,6 +576,11 @@ def deploy_platform(env: Mapping[str, str]) -> int:
         code = subprocess.run(command, cwd=REPO).returncode
         if code:
             return code
+    for create, existing in queues:
+        if subprocess.run(create, cwd=REPO).returncode:
+            code = subprocess.run(existing, cwd=REPO).returncode
+            if code:
+                return code
     secret = _create_webhook(env, request)
     return subprocess.run(store, cwd=REPO, input=secret, text=True).returncode
 
@@ -483,20 +600,23 @@ def secrets_matrix() -> str:
 def resources_table() -> str:
     """Each function's resources and exposure (markdown), as docs/deploy.md shows them."""
     lines = [
-        "| function | public | memory | cpu | timeout | concurrency | instances | does |",
-        "|---|---|---|---|---|---|---|---|",
+        "| function | public | memory | cpu | timeout | concurrency | instances | db pool"
+        " | db connections | does |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, spec in sorted(FUNCTIONS.items()):
         lines.append(
             f"| `{name}` | {'yes' if spec.public else 'no'} | {spec.memory} | {spec.cpu} "
             f"| {spec.timeout_seconds}s | {spec.concurrency} "
-            f"| {spec.min_instances}-{spec.max_instances} | {spec.purpose} |"
+            f"| {spec.min_instances}-{spec.max_instances} | {spec.pool_size}+{spec.max_overflow}"
+            f" | {spec.connections()} | {spec.purpose} |"
         )
-    per_instance = POOL_OPTIONS["pool_size"] + POOL_OPTIONS["max_overflow"]
-    most = per_instance * sum(spec.max_instances for spec in FUNCTIONS.values())
+    most = sum(spec.connections() for spec in FUNCTIONS.values())
     lines.append(
-        f"\nAt full scale-out the functions hold at most {most} database connections "
-        f"({per_instance} per instance, `common.infra.db.POOL_OPTIONS`)."
+        f"\nAt full scale-out the functions hold at most {most} database connections (max"
+        " instances x (pool_size + max_overflow), set as DB_POOL_SIZE and DB_MAX_OVERFLOW),"
+        f" within the budget of {CONNECTION_BUDGET} (`CONNECTION_BUDGET`; `make deploy` refuses"
+        " more)."
     )
     return "\n".join(lines)
 
@@ -509,7 +629,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--platform",
         action="store_true",
-        help="Firestore TTL policies and the Stripe webhook endpoint (DRY_RUN=1 prints them)",
+        help="Firestore TTL policies, Pub/Sub push subscriptions, the Stripe webhook endpoint"
+        " (DRY_RUN=1 prints them)",
     )
     args = parser.parse_args(argv)
     try:

@@ -41,9 +41,31 @@ BASE_SETTINGS = (
     "DB_IAM_AUTH",
     "STATE_BACKEND",
     "THREADS",
+    "DB_POOL_SIZE",
+    "DB_MAX_OVERFLOW",
+    "PYDANTIC_DISABLE_PLUGINS",
 )
 
+# Settings of the runtime itself, the same for every function. The shop has no pydantic plugin:
+# without this, the first model of each new instance scans every installed package's entry
+# points for one (about 10 ms of a cold start).
+RUNTIME_SETTINGS = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+
 MAIL_SETTINGS = ("MAIL_FROM", "OPS_EMAIL", "SENDGRID_CONFIRMATION_TEMPLATE_ID")
+
+# Database connections all functions may hold at once, every instance of every function at its
+# max_instances (docs/deploy.md, "Capacity"): the runbook's Cloud SQL instance is created with
+# max_connections=300, of which 30 stay free for Cloud SQL's own and superuser connections,
+# migrations and psql. `make deploy` refuses a table whose total is larger; DB_CONNECTION_BUDGET
+# in the deploying shell replaces it (another tier, or a pooler in front of the database).
+CONNECTION_BUDGET = 270
+
+# The consumer of each queue topic (`common.providers.queue`): `deploy --platform` creates the
+# Pub/Sub topic and a push subscription to that function's `queue.push_path(topic)`, and the
+# local server loads that function at start, so its handler is subscribed.
+SUBSCRIPTIONS: dict[str, str] = {"image-jobs": "generate_image"}
+# Settings of a function that consumes a topic: who signs Pub/Sub's pushes, and for whom.
+PUSH_SETTINGS = ("PUBSUB_PUSH_SERVICE_ACCOUNT", "PUBSUB_PUSH_AUDIENCE")
 
 
 @dataclass(frozen=True)
@@ -58,43 +80,57 @@ class FunctionSpec:
     memory: str = "512Mi"
     cpu: str = "1"
     timeout_seconds: int = 60
-    # Requests one instance serves at once; gunicorn gets as many threads (THREADS). Each
-    # instance holds at most 5 database connections (common.infra.db.POOL_OPTIONS).
+    # Requests one instance serves at once; gunicorn gets as many threads (THREADS).
     concurrency: int = 8
     min_instances: int = 0
     max_instances: int = 5
+    # Its database pool (DB_POOL_SIZE, DB_MAX_OVERFLOW, read by common.infra.config): the
+    # connections an instance keeps open, and how many more it may open at a peak. A request
+    # holds one connection at a time, so more than `concurrency` in all would never be used.
+    pool_size: int = 2
+    max_overflow: int = 3
+
+    def connections(self, max_instances: int | None = None) -> int:
+        """The most database connections its instances hold at once (at `max_instances`,
+        default the table's)."""
+        return (max_instances or self.max_instances) * (self.pool_size + self.max_overflow)
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     "chat": FunctionSpec(
-        purpose="the design chat (OpenAI); a chat edit regenerates artwork and mockups in GCS",
+        purpose="the design chat (OpenAI); an edit re-renders mockups, or starts an image job",
         public=True,
         secrets=("OPENAI_API_KEY",),
         settings=("GCS_BUCKET", "GOOGLE_CLOUD_LOCATION"),
-        optional_settings=("CHAT_MODEL", "OPENAI_BASE_URL", "IMAGE_MODEL"),
-        # Like generate_image: an edit may call the image model and composite mockups.
+        optional_settings=("CHAT_MODEL", "OPENAI_BASE_URL", "IMAGE_MODEL", "PUBSUB_TOPIC_PREFIX"),
+        # An edit composites mockups; a new picture is an image job, never waited for here,
+        # so a turn (the assistant's call and a re-render) ends well inside Hosting's 60 s.
         memory="2Gi",
         cpu="2",
-        timeout_seconds=120,
+        timeout_seconds=45,
         concurrency=4,
         max_instances=10,
     ),
     "generate_image": FunctionSpec(
-        purpose="artwork (Vertex AI Gemini image model) and mockups (Pillow) stored in GCS",
+        purpose="image jobs: artwork (Vertex AI Gemini) and mockups (Pillow) stored in GCS",
         public=True,
         settings=("GCS_BUCKET", "GOOGLE_CLOUD_LOCATION"),
-        optional_settings=("IMAGE_MODEL",),
-        # Image generation takes tens of seconds and Pillow composites full-size images.
+        optional_settings=("IMAGE_MODEL", "PUBSUB_TOPIC_PREFIX"),
+        # Shoppers' requests answer at once (202, then polls); the job itself, pushed by
+        # Pub/Sub to this function, waits for the image model (GENERATION_TIMEOUT_SECONDS)
+        # and composites full-size images: both fit this timeout, under Hosting's 60 s.
         memory="2Gi",
         cpu="2",
-        timeout_seconds=120,
+        timeout_seconds=50,
         concurrency=4,
         max_instances=10,
     ),
     "orders": FunctionSpec(
-        purpose="catalog, bulk drafts, the size assistant (OpenAI structured outputs)",
+        purpose="catalog, bulk drafts, the size assistant (OpenAI structured outputs), group"
+        " orders (a member's back preview in GCS)",
         public=True,
         secrets=("OPENAI_API_KEY",),
+        settings=("GCS_BUCKET",),
         optional_settings=("SIZES_MODEL", "OPENAI_BASE_URL"),
         timeout_seconds=30,
         max_instances=10,

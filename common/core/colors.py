@@ -4,6 +4,13 @@ they look."""
 from __future__ import annotations
 
 import re
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+HexColor = Annotated[
+    str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", to_lower=True, strip_whitespace=True)
+]
 
 
 def rgb(hex_value: str) -> tuple[int, int, int]:
