@@ -1,6 +1,13 @@
-"""Webhook throughput: distinct, Stripe-signed `checkout.session.completed` events POSTed by
-concurrent clients to the `stripe_webhook` function served by functions-framework, each
-paying its own order (state change, outbox, local sheet row and emails).
+"""Webhook throughput against its limit: distinct, Stripe-signed `checkout.session.completed`
+events POSTed by concurrent clients to the `stripe_webhook` function served by
+functions-framework (gunicorn threads, as Cloud Functions runs it), each paying its own order,
+and the same deliveries from the same clients to a bare functions-framework route that does one
+INSERT and commit through the same engine (`common.infra.db`): the ratio says how close the
+webhook is to what the database allows.
+
+The two are timed in alternating rounds in one run. The webhook's side effects (sheet row,
+emails) are performed by the local queue worker after it answered; each round waits for them
+before the next one, and the counts at the end say whether every effect happened once.
 
 Part of `make bench` (`devtools.bench`); alone: `python -m devtools.bench_webhook`. The function
 runs in local mode with a throwaway data dir: no Stripe, SendGrid or Sheets call is made. The
@@ -23,11 +30,35 @@ from typing import Any
 
 DEFAULT_EVENTS = 200
 DEFAULT_CLIENTS = 8
+ROUNDS = 2
+GOAL_X_BARE_INSERT = 0.5  # issue 16: at least half the bare-insert route's events/s
+EFFECTS_TIMEOUT_SECONDS = 120.0
+WEBHOOK = "/api/webhooks/stripe"
 ITEMS: list[dict[str, Any]] = [
     {"product_id": "classic-tee", "color": "Black", "sizes": {"S": 4, "M": 10, "L": 5}}
 ]
 # Provider settings that would reach a vendor: the bench function runs without them.
 VENDOR_SETTINGS = ("STRIPE_SECRET_KEY", "SENDGRID_API_KEY", "SHEET_ID", "AUREN_ENV")
+
+BARE_INSERT_SOURCE = '''"""The webhook bench's baseline: one INSERT and commit per delivery."""
+import json
+
+import functions_framework
+from sqlalchemy import text
+
+from common.infra import db
+
+
+@functions_framework.http
+def bare_insert(request):
+    event = json.loads(request.get_data())
+    with db.transaction() as conn:
+        conn.execute(
+            text("INSERT INTO stripe_events (event_id, type) VALUES (:id, :type)"),
+            {"id": event["id"], "type": event["type"]},
+        )
+    return {"received": True}
+'''
 
 
 def pending_orders(count: int) -> list[dict[str, Any]]:
@@ -118,70 +149,146 @@ def _outcomes(order_ids: list[str], data_dir: Path) -> dict[str, int]:
     }
 
 
+def post_concurrently(
+    port: int, deliveries: list[tuple[bytes, str]], clients: int
+) -> tuple[float, Counter[int]]:
+    """POST the signed deliveries to the webhook path from `clients` keep-alive connections at
+    once; the seconds from the first request to the last answer, and the statuses."""
+    from devtools.bench import HOST
+
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def post_all(batch: list[tuple[bytes, str]]) -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        for payload, signature in batch:
+            conn.request(
+                "POST",
+                WEBHOOK,
+                body=payload,
+                headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+            )
+            response = conn.getresponse()
+            response.read()
+            with lock:
+                statuses[response.status] += 1
+        conn.close()
+
+    batches = [deliveries[i::clients] for i in range(clients)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(post_all, batches))
+    return time.perf_counter() - started, statuses
+
+
+def wait_for_effects(order_ids: list[str], timeout: float = EFFECTS_TIMEOUT_SECONDS) -> None:
+    """Until every outbox task of these orders is done (the worker performs them after the
+    answers), or `timeout`: what is still undone then shows in the counts."""
+    from sqlalchemy import text
+
+    from common.infra import db
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.engine().connect() as conn:
+            undone = conn.execute(
+                text(
+                    "SELECT count(*) FROM outbox WHERE done_at IS NULL"
+                    " AND payload->>'order_id' = ANY(CAST(:ids AS TEXT[]))"
+                ),
+                {"ids": order_ids},
+            ).scalar_one()
+        if undone == 0:
+            return
+        time.sleep(0.05)
+
+
 def measure(
     env: dict[str, str], events: int = DEFAULT_EVENTS, clients: int = DEFAULT_CLIENTS
 ) -> dict[str, Any]:
-    """POST `events` distinct signed events from `clients` concurrent connections."""
-    from devtools.bench import FUNCTIONS_DIR, HOST, Function, Probe, first_response, free_port
+    """`events` distinct signed paid events from `clients` concurrent connections to the
+    webhook, and as many to the bare-insert route, in ROUNDS alternating rounds."""
+    from devtools.bench import FUNCTIONS_DIR, Function, Probe, first_response, free_port
     from devtools.bench import running as serving
 
+    load_average = os.getloadavg()  # the machine is shared: how busy it was before this run
     secret = "whsec_bench_" + secrets.token_hex(16)
     paid = pending_orders(events)
     deliveries = signed_events(paid, secret)
-    function = Function(
+    bare_deliveries = signed_events(paid, secret)  # other event ids: the bare route only records
+    webhook = Function(
         "stripe_webhook",
         "stripe_webhook",
         FUNCTIONS_DIR / "stripe_webhook" / "main.py",
-        Probe("GET", "/api/webhooks/stripe"),
+        Probe("GET", WEBHOOK),
     )
-    statuses: Counter[int] = Counter()
-    lock = threading.Lock()
+    seconds = {"webhook": 0.0, "bare": 0.0, "effects": 0.0}
+    statuses: dict[str, Counter[int]] = {"webhook": Counter(), "bare": Counter()}
     with tempfile.TemporaryDirectory() as data_dir:
+        bare_source = Path(data_dir) / "bare_insert.py"
+        bare_source.write_text(BARE_INSERT_SOURCE)
+        bare = Function("bare insert", "bare_insert", bare_source, Probe("GET", WEBHOOK))
         server_env = {k: v for k, v in env.items() if k not in VENDOR_SETTINGS}
         server_env.update(AUREN_DATA_DIR=data_dir, STRIPE_WEBHOOK_SECRET=secret)
-        port = free_port()
-        with serving(function, port, server_env) as process:
-            first_response(process, port, function.probe)
-
-            def post_all(batch: list[tuple[bytes, str]]) -> None:
-                conn = http.client.HTTPConnection(HOST, port, timeout=60)
-                for payload, signature in batch:
-                    conn.request(
-                        "POST",
-                        "/api/webhooks/stripe",
-                        body=payload,
-                        headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+        ports = {"webhook": free_port(), "bare": free_port()}
+        with (
+            serving(webhook, ports["webhook"], server_env) as webhook_process,
+            serving(bare, ports["bare"], server_env) as bare_process,
+        ):
+            first_response(webhook_process, ports["webhook"], webhook.probe)
+            first_response(bare_process, ports["bare"], bare.probe)
+            for round_ in range(ROUNDS):
+                for side, sent in (("bare", bare_deliveries), ("webhook", deliveries)):
+                    elapsed, answered = post_concurrently(
+                        ports[side], sent[round_::ROUNDS], clients
                     )
-                    response = conn.getresponse()
-                    response.read()
-                    with lock:
-                        statuses[response.status] += 1
-                conn.close()
-
-            batches = [deliveries[i::clients] for i in range(clients)]
-            started = time.perf_counter()
-            with ThreadPoolExecutor(clients) as pool:
-                list(pool.map(post_all, batches))
-            elapsed = time.perf_counter() - started
+                    seconds[side] += elapsed
+                    statuses[side].update(answered)
+                # The effects of this round are performed before the next round starts, so
+                # neither route is timed while the worker still works for the other.
+                started = time.perf_counter()
+                wait_for_effects([s["client_reference_id"] for s in paid[round_::ROUNDS]])
+                seconds["effects"] += time.perf_counter() - started
         outcomes = _outcomes([s["client_reference_id"] for s in paid], Path(data_dir))
+    webhook_rate = events / seconds["webhook"]
+    bare_rate = events / seconds["bare"]
     return {
         "events": events,
         "clients": clients,
-        "seconds": round(elapsed, 3),
-        "events_per_second": round(events / elapsed, 1),
-        "statuses": {str(status): count for status, count in sorted(statuses.items())},
+        "rounds": ROUNDS,
+        "seconds": round(seconds["webhook"], 3),
+        "events_per_second": round(webhook_rate, 1),
+        "statuses": {str(status): n for status, n in sorted(statuses["webhook"].items())},
+        "effects_wait_seconds": round(seconds["effects"], 3),
+        "bare_insert": {
+            "seconds": round(seconds["bare"], 3),
+            "events_per_second": round(bare_rate, 1),
+            "statuses": {str(status): n for status, n in sorted(statuses["bare"].items())},
+        },
+        "x_bare_insert": round(webhook_rate / bare_rate, 2),
+        "goal_x_bare_insert": GOAL_X_BARE_INSERT,
+        "load_average": [round(load, 2) for load in load_average],
         **outcomes,
     }
 
 
 def print_result(result: dict[str, Any]) -> None:
-    statuses = ", ".join(f"{n} answered {s}" for s, n in result["statuses"].items())
+    def answered(statuses: dict[str, int]) -> str:
+        return ", ".join(f"{n} answered {s}" for s, n in statuses.items())
+
+    bare = result["bare_insert"]
+    load = " ".join(f"{n:.2f}" for n in result["load_average"])
     print(
         f"\nstripe webhook throughput | {result['events']} distinct signed events, "
-        f"{result['clients']} concurrent clients | {result['events_per_second']:.1f} events/s "
-        f"({result['seconds']:.2f} s) | {statuses} | {result['distinct_events_recorded']} events "
-        f"recorded, {result['orders_paid']} orders paid, {result['sheet_rows']} sheet rows, "
-        f"{result['emails']} emails"
+        f"{result['clients']} concurrent clients, {result['rounds']} rounds, load {load}\n"
+        f"  webhook     {result['events_per_second']:7.1f} events/s ({result['seconds']:.2f} s)"
+        f" | {answered(result['statuses'])}\n"
+        f"  bare insert {bare['events_per_second']:7.1f} events/s ({bare['seconds']:.2f} s)"
+        f" | {answered(bare['statuses'])}\n"
+        f"  x bare insert {result['x_bare_insert']:.2f} (goal >= {result['goal_x_bare_insert']})"
+        f" | effects waited for {result['effects_wait_seconds']:.2f} s after the answers"
+        f" | {result['distinct_events_recorded']} events recorded, {result['orders_paid']}"
+        f" orders paid, {result['sheet_rows']} sheet rows, {result['emails']} emails"
     )
 
 
