@@ -45,6 +45,13 @@ BASE_SETTINGS = (
 
 MAIL_SETTINGS = ("MAIL_FROM", "OPS_EMAIL", "SENDGRID_CONFIRMATION_TEMPLATE_ID")
 
+# The consumer of each queue topic (`common.providers.queue`): `deploy --platform` creates the
+# Pub/Sub topic and a push subscription to that function's `queue.push_path(topic)`, and the
+# local server loads that function at start, so its handler is subscribed.
+SUBSCRIPTIONS: dict[str, str] = {"image-jobs": "generate_image"}
+# Settings of a function that consumes a topic: who signs Pub/Sub's pushes, and for whom.
+PUSH_SETTINGS = ("PUBSUB_PUSH_SERVICE_ACCOUNT", "PUBSUB_PUSH_AUDIENCE")
+
 
 @dataclass(frozen=True)
 class FunctionSpec:

@@ -7,6 +7,7 @@ SQL connector when INSTANCE_CONNECTION_NAME is set.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from devtools.deploy_config import (
     BASE_SECRETS,
     FUNCTIONS,
     SECRET_NAMES,
+    SUBSCRIPTIONS,
     FunctionSpec,
 )
 
@@ -607,6 +609,36 @@ def test_platform_dry_run_prints_ttl_policies_and_the_webhook_request(
     assert any(r.get("source") == deploy.WEBHOOK_PATH for r in rewrites)
 
 
+def test_platform_pushes_each_topic_to_its_consumer_authenticated(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from common.providers import queue
+
+    assert deploy.deploy_platform({**DEPLOY_ENV, "DRY_RUN": "1"}) == 0
+    lines = capsys.readouterr().out.splitlines()
+    creates = [
+        shlex.split(line) for line in lines if line.startswith("gcloud pubsub subscriptions")
+    ]
+    assert len(creates) == len(SUBSCRIPTIONS)
+    for (topic, function), command in zip(sorted(SUBSCRIPTIONS.items()), creates, strict=True):
+        flags = dict(flag.split("=", 1) for flag in command if flag.startswith("--"))
+        region = deploy.region_for(function, DEPLOY_ENV)
+        assert flags["--topic"] == f"auren-{topic}"
+        assert flags["--push-endpoint"] == (
+            f"https://{region}-auren-test.cloudfunctions.net/{function}{queue.push_path(topic)}"
+        )
+        # the function checks each push's token against exactly these two
+        settings = deploy.settings_for(function, DEPLOY_ENV)
+        assert flags["--push-auth-service-account"] == settings["PUBSUB_PUSH_SERVICE_ACCOUNT"]
+        assert flags["--push-auth-token-audience"] == settings["PUBSUB_PUSH_AUDIENCE"]
+        assert int(flags["--ack-deadline"]) > FUNCTIONS[function].timeout_seconds
+        # outside every Hosting rewrite: a shopper's browser cannot reach the push route
+        assert not any(
+            fnmatch.fnmatch(queue.push_path(topic), rule["source"].replace("{,/**}", "*"))
+            for rule in json.loads((REPO / "firebase.json").read_text())["hosting"]["rewrites"]
+        )
+
+
 def test_platform_creates_the_endpoint_through_the_stripe_sdk(
     monkeypatch: pytest.MonkeyPatch, httpserver: Any
 ) -> None:
@@ -637,7 +669,12 @@ def test_platform_creates_the_endpoint_through_the_stripe_sdk(
     assert form["url"] == ["https://auren.example/api/webhooks/stripe"]
     assert request.headers["Authorization"] == f"Bearer {SECRET_VALUES['STRIPE_SECRET_KEY']}"
     gcloud = [(command, given) for command, given in ran if command[0] == "gcloud"]
-    *ttl, (store, secret) = gcloud
+    *ttl, (store, secret) = [(c, given) for c, given in gcloud if c[1] != "pubsub"]
+    pubsub = [command[:4] for command, _ in gcloud if command[1] == "pubsub"]
+    assert pubsub == [
+        ["gcloud", "pubsub", "topics", "create"],
+        ["gcloud", "pubsub", "subscriptions", "create"],
+    ] * len(SUBSCRIPTIONS)
     assert [command[6] for command, _ in ttl] == [
         f"--collection-group={collection}" for collection in deploy.state_collections()
     ]
