@@ -5,9 +5,13 @@ and the same deliveries from the same clients to a bare functions-framework rout
 INSERT and commit through the same engine (`common.infra.db`): the ratio says how close the
 webhook is to what the database allows.
 
-The two are timed in alternating rounds in one run. The webhook's side effects (sheet row,
-emails) are performed by the local queue worker after it answered; each round waits for them
-before the next one, and the counts at the end say whether every effect happened once.
+The two are timed in alternating rounds in one run. The webhook answers after its one
+transaction and hands its side effects (sheet row, emails) to the queue; as in production,
+nothing in its own process consumes them (its local queue holds the first LOCAL_CAPACITY
+messages and refuses the rest, which the webhook logs and answers anyway: the outbox keeps
+them). After each round the bench pushes every order's tasks to the `ops` function's push
+route, as Pub/Sub would, at the concurrency `ops` is deployed with; the counts at the end say
+whether every effect happened once.
 
 Part of `make bench` (`devtools.bench`); alone: `python -m devtools.bench_webhook`. The function
 runs in local mode with a throwaway data dir: no Stripe, SendGrid or Sheets call is made. The
@@ -16,6 +20,7 @@ numbers are for people; nothing asserts on them.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -32,7 +37,6 @@ DEFAULT_EVENTS = 200
 DEFAULT_CLIENTS = 8
 ROUNDS = 2
 GOAL_X_BARE_INSERT = 0.5  # issue 16: at least half the bare-insert route's events/s
-EFFECTS_TIMEOUT_SECONDS = 120.0
 WEBHOOK = "/api/webhooks/stripe"
 ITEMS: list[dict[str, Any]] = [
     {"product_id": "classic-tee", "color": "Black", "sizes": {"S": 4, "M": 10, "L": 5}}
@@ -181,26 +185,52 @@ def post_concurrently(
     return time.perf_counter() - started, statuses
 
 
-def wait_for_effects(order_ids: list[str], timeout: float = EFFECTS_TIMEOUT_SECONDS) -> None:
-    """Until every outbox task of these orders is done (the worker performs them after the
-    answers), or `timeout`: what is still undone then shows in the counts."""
+def push_effects(port: int, order_ids: list[str], consumers: int) -> Counter[int]:
+    """Perform the outbox tasks of these orders through the `ops` function's push route, one
+    push per order with `consumers` at once, as Pub/Sub pushes what the webhook published;
+    the statuses of the pushes."""
     from sqlalchemy import text
 
+    from common.effects import outbox
     from common.infra import db
+    from common.providers import queue
+    from devtools.bench import HOST
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with db.engine().connect() as conn:
-            undone = conn.execute(
+    with db.engine().connect() as conn:
+        messages = [
+            list(row.ids)
+            for row in conn.execute(
                 text(
-                    "SELECT count(*) FROM outbox WHERE done_at IS NULL"
+                    "SELECT array_agg(id ORDER BY id) AS ids FROM outbox WHERE done_at IS NULL"
                     " AND payload->>'order_id' = ANY(CAST(:ids AS TEXT[]))"
+                    " GROUP BY payload->>'order_id'"
                 ),
                 {"ids": order_ids},
-            ).scalar_one()
-        if undone == 0:
-            return
-        time.sleep(0.05)
+            )
+        ]
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def push_all(batch: list[list[int]]) -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=120)
+        for task_ids in batch:
+            data = base64.b64encode(json.dumps({"tasks": task_ids}).encode()).decode()
+            envelope = {"message": {"data": data}, "subscription": "bench"}
+            conn.request(
+                "POST",
+                queue.push_path(outbox.TOPIC),
+                body=json.dumps(envelope),
+                headers={"Content-Type": "application/json"},
+            )
+            response = conn.getresponse()
+            response.read()
+            with lock:
+                statuses[response.status] += 1
+        conn.close()
+
+    with ThreadPoolExecutor(consumers) as pool:
+        list(pool.map(push_all, [messages[i::consumers] for i in range(consumers)]))
+    return statuses
 
 
 def measure(
@@ -210,6 +240,9 @@ def measure(
     webhook, and as many to the bare-insert route, in ROUNDS alternating rounds."""
     from devtools.bench import FUNCTIONS_DIR, Function, Probe, first_response, free_port
     from devtools.bench import running as serving
+    from devtools.deploy_config import FUNCTIONS
+
+    consumers = FUNCTIONS["ops"].concurrency
 
     load_average = os.getloadavg()  # the machine is shared: how busy it was before this run
     secret = "whsec_bench_" + secrets.token_hex(16)
@@ -222,21 +255,24 @@ def measure(
         FUNCTIONS_DIR / "stripe_webhook" / "main.py",
         Probe("GET", WEBHOOK),
     )
+    ops = Function("ops", "ops", FUNCTIONS_DIR / "ops" / "main.py", Probe("GET", WEBHOOK))
     seconds = {"webhook": 0.0, "bare": 0.0, "effects": 0.0}
-    statuses: dict[str, Counter[int]] = {"webhook": Counter(), "bare": Counter()}
+    statuses: dict[str, Counter[int]] = {"webhook": Counter(), "bare": Counter(), "push": Counter()}
     with tempfile.TemporaryDirectory() as data_dir:
         bare_source = Path(data_dir) / "bare_insert.py"
         bare_source.write_text(BARE_INSERT_SOURCE)
         bare = Function("bare insert", "bare_insert", bare_source, Probe("GET", WEBHOOK))
         server_env = {k: v for k, v in env.items() if k not in VENDOR_SETTINGS}
         server_env.update(AUREN_DATA_DIR=data_dir, STRIPE_WEBHOOK_SECRET=secret)
-        ports = {"webhook": free_port(), "bare": free_port()}
+        ports = {"webhook": free_port(), "bare": free_port(), "ops": free_port()}
         with (
             serving(webhook, ports["webhook"], server_env) as webhook_process,
             serving(bare, ports["bare"], server_env) as bare_process,
+            serving(ops, ports["ops"], {**server_env, "THREADS": str(consumers)}) as ops_process,
         ):
             first_response(webhook_process, ports["webhook"], webhook.probe)
             first_response(bare_process, ports["bare"], bare.probe)
+            first_response(ops_process, ports["ops"], ops.probe)
             for round_ in range(ROUNDS):
                 for side, sent in (("bare", bare_deliveries), ("webhook", deliveries)):
                     elapsed, answered = post_concurrently(
@@ -244,10 +280,11 @@ def measure(
                     )
                     seconds[side] += elapsed
                     statuses[side].update(answered)
-                # The effects of this round are performed before the next round starts, so
-                # neither route is timed while the worker still works for the other.
+                # The round's side effects, performed by the `ops` function as Pub/Sub would
+                # have it do them, before the next round: neither route is timed meanwhile.
                 started = time.perf_counter()
-                wait_for_effects([s["client_reference_id"] for s in paid[round_::ROUNDS]])
+                round_orders = [s["client_reference_id"] for s in paid[round_::ROUNDS]]
+                statuses["push"].update(push_effects(ports["ops"], round_orders, consumers))
                 seconds["effects"] += time.perf_counter() - started
         outcomes = _outcomes([s["client_reference_id"] for s in paid], Path(data_dir))
     webhook_rate = events / seconds["webhook"]
@@ -259,7 +296,10 @@ def measure(
         "seconds": round(seconds["webhook"], 3),
         "events_per_second": round(webhook_rate, 1),
         "statuses": {str(status): n for status, n in sorted(statuses["webhook"].items())},
-        "effects_wait_seconds": round(seconds["effects"], 3),
+        "effects": {
+            "seconds": round(seconds["effects"], 3),
+            "pushes": {str(status): n for status, n in sorted(statuses["push"].items())},
+        },
         "bare_insert": {
             "seconds": round(seconds["bare"], 3),
             "events_per_second": round(bare_rate, 1),
@@ -286,7 +326,7 @@ def print_result(result: dict[str, Any]) -> None:
         f"  bare insert {bare['events_per_second']:7.1f} events/s ({bare['seconds']:.2f} s)"
         f" | {answered(bare['statuses'])}\n"
         f"  x bare insert {result['x_bare_insert']:.2f} (goal >= {result['goal_x_bare_insert']})"
-        f" | effects waited for {result['effects_wait_seconds']:.2f} s after the answers"
+        f" | effects pushed to ops in {result['effects']['seconds']:.2f} s"
         f" | {result['distinct_events_recorded']} events recorded, {result['orders_paid']}"
         f" orders paid, {result['sheet_rows']} sheet rows, {result['emails']} emails"
     )

@@ -21,6 +21,7 @@ import functions_framework
 import pydantic
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from common.providers import queue
 from common.web.http import Route, Router
 
 REPO = Path(__file__).resolve().parents[1]
@@ -203,10 +204,16 @@ def _operation(
 
 
 def build_document(routers: Mapping[str, Router] | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route of `routers` (default: every function's)."""
+    """The OpenAPI 3.1 document of every route of `routers` (default: every function's) that
+    Hosting serves: a queue's push route is Pub/Sub's, at the function's own URL."""
     if routers is None:
         routers = {name: load_function(name)[1] for name in function_names()}
-    routes = [(function, route) for function, router in routers.items() for route in router.routes]
+    routes = [
+        (function, route)
+        for function, router in routers.items()
+        for route in router.routes
+        if not route.path.startswith(queue.PUSH_PREFIX)
+    ]
     schemas, components = _model_schemas(routes)
     if "Error" in components:
         raise ValueError("a route model is named `Error`, which the document keeps for errors")

@@ -244,7 +244,7 @@ def test_image_generation_gets_more_time_and_memory_than_any_other_function() ->
 
 def test_min_instances_db_password_and_commas_are_configurable(tmp_path: Path) -> None:
     _, options, printed = dry_run(
-        "contact",
+        "ops",  # it sends the emails, so it reads MAIL_FROM
         tmp_path,
         MIN_INSTANCES="1",
         DB_IAM_AUTH="false",

@@ -4,9 +4,10 @@
 in `stripe_events` and applies the event, all in ONE transaction: a duplicate delivery finds the
 id recorded and does nothing; a delivery whose transaction fails leaves no record, so Stripe's
 retry applies it. `fulfil` marks the order of a paid Checkout Session paid and enqueues its
-sheet row, confirmation email and ops notification in the same transaction; the outbox then
-performs them. Every order row is locked (`FOR UPDATE`) while an event changes it, so any number
-of deliveries of any events, in any order, concurrently, end in the same state.
+sheet row, confirmation email and ops notification in the same transaction; once it has
+committed, the caller hands them to the queue (`outbox.publish`) and answers. Every order row
+is locked (`FOR UPDATE`) while an event changes it, so any number of deliveries of any events,
+in any order, concurrently, end in the same state.
 
 A handled event's object is checked against the shape its handler reads (`SessionShape`,
 `ChargeShape`: strict types, no NUL in text, cents that fit the orders table) before the
@@ -37,7 +38,7 @@ from common.shop.order_store import Locked
 @dataclass
 class Outcome:
     """What an event did (`paid`, `already_paid`, `ignored`, `duplicate`...) and the outbox
-    tasks it enqueued, to perform once its transaction has committed."""
+    tasks it enqueued, to publish once its transaction has committed."""
 
     result: str
     tasks: list[int] = field(default_factory=list)
