@@ -35,7 +35,7 @@ from typing import Any
 
 DEFAULT_EVENTS = 200
 DEFAULT_CLIENTS = 8
-ROUNDS = 2
+ROUNDS = 4
 GOAL_X_BARE_INSERT = 0.5  # issue 16: at least half the bare-insert route's events/s
 WEBHOOK = "/api/webhooks/stripe"
 ITEMS: list[dict[str, Any]] = [

@@ -75,18 +75,40 @@ class Result:
 Handler = Callable[[Connection, Task], None]
 
 
-def enqueue(conn: Connection, kind: str, dedupe_key: str, payload: dict[str, Any]) -> int | None:
-    """Add a task in the caller's transaction; None when a task with this key already exists."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown outbox kind {kind!r}")
-    task_id = conn.execute(
-        text(
-            "INSERT INTO outbox (kind, dedupe_key, payload) VALUES (:kind, :key, CAST(:p AS JSONB))"
-            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
-        ),
-        {"kind": kind, "key": dedupe_key, "p": json.dumps(payload)},
-    ).scalar()
-    return None if task_id is None else int(task_id)
+@dataclass(frozen=True)
+class NewTask:
+    """A task to enqueue: its kind (one of KINDS), the key that makes it once, its payload."""
+
+    kind: str
+    dedupe_key: str
+    payload: dict[str, Any]
+
+
+ENQUEUE = (
+    "INSERT INTO outbox (kind, dedupe_key, payload)"
+    " SELECT kind, dedupe_key, CAST(payload AS JSONB) FROM unnest(CAST(:kinds AS TEXT[]),"
+    " CAST(:keys AS TEXT[]), CAST(:payloads AS TEXT[])) AS t(kind, dedupe_key, payload)"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+
+
+def enqueue(conn: Connection, *tasks: NewTask) -> list[int]:
+    """Add the tasks in the caller's transaction, in one statement; the ids of those added (a
+    task whose key exists already is not added again)."""
+    for task in tasks:
+        if task.kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {task.kind!r}")
+    if not tasks:
+        return []
+    added = conn.execute(
+        text(ENQUEUE),
+        {
+            "kinds": [task.kind for task in tasks],
+            "keys": [task.dedupe_key for task in tasks],
+            "payloads": [json.dumps(task.payload) for task in tasks],
+        },
+    ).scalars()
+    return sorted(int(task_id) for task_id in added)
 
 
 def publish(task_ids: Sequence[int]) -> None:

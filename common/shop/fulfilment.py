@@ -191,11 +191,10 @@ def _lock_for_session(conn: Connection, session: Mapping[str, Any]) -> Locked | 
     return order_store.lock(conn, _order_ref(session))
 
 
-def _notify_ops(
-    conn: Connection, key: str, order_id: str, event: str, detail: str, **extra: Any
-) -> int | None:
-    return outbox.enqueue(
-        conn,
+def _ops_notification(
+    key: str, order_id: str, event: str, detail: str, **extra: Any
+) -> outbox.NewTask:
+    return outbox.NewTask(
         "ops_notification_email",
         f"ops_notification_email:{event}:{key}",
         {"order_id": order_id, "event": event, "detail": detail, **extra},
@@ -205,9 +204,10 @@ def _notify_ops(
 def _flag(conn: Connection, order: Locked, key: str, reason: str, cause: str) -> Outcome:
     """Leave the order as it is, note why, and alert ops: a person has to look at it."""
     order_store.flag(conn, order, reason, cause)
-    task = _notify_ops(conn, f"{order.public_id}:{key}", order.public_id, "flagged", reason)
+    notification = _ops_notification(f"{order.public_id}:{key}", order.public_id, "flagged", reason)
+    tasks = outbox.enqueue(conn, notification)
     log.warning("order flagged", order_id=order.public_id, reason=reason)
-    return Outcome("flagged", [task] if task else [])
+    return Outcome("flagged", tasks)
 
 
 def _shipping(session: Mapping[str, Any]) -> dict[str, str] | None:
@@ -285,12 +285,11 @@ def fulfil_in(conn: Connection, session: Mapping[str, Any], cause: str) -> Outco
     )
     payload = {"order_id": order.public_id}
     tasks = [
-        outbox.enqueue(conn, "sheet_row", f"sheet_row:{order.public_id}", payload),
-        outbox.enqueue(
-            conn, "order_confirmation_email", f"order_confirmation_email:{order.public_id}", payload
+        outbox.NewTask("sheet_row", f"sheet_row:{order.public_id}", payload),
+        outbox.NewTask(
+            "order_confirmation_email", f"order_confirmation_email:{order.public_id}", payload
         ),
-        _notify_ops(
-            conn,
+        _ops_notification(
             order.public_id,
             order.public_id,
             "paid",
@@ -299,8 +298,8 @@ def fulfil_in(conn: Connection, session: Mapping[str, Any], cause: str) -> Outco
         ),
     ]
     if order_store.print_lines(conn, order.public_id):  # lines with a design get print files
-        tasks.append(outbox.enqueue(conn, "print_files", f"print_files:{order.public_id}", payload))
-    return Outcome("paid", [task for task in tasks if task is not None])
+        tasks.append(outbox.NewTask("print_files", f"print_files:{order.public_id}", payload))
+    return Outcome("paid", outbox.enqueue(conn, *tasks))
 
 
 def fulfil(session: Mapping[str, Any]) -> Outcome:
@@ -370,15 +369,15 @@ def _charge_refunded(conn: Connection, charge: Mapping[str, Any], event_id: str)
     if charge.get("refunded") is True or refunded >= amount:
         order_store.record_refund(conn, order, refunded, cause)
         order_store.transition(conn, order, Status.REFUNDED, cause, f"refunded {detail}")
-        task = _notify_ops(conn, key, order.public_id, "refunded", f"refunded {detail}")
-        return Outcome("refunded", [task] if task else [])
+        notification = _ops_notification(key, order.public_id, "refunded", f"refunded {detail}")
+        return Outcome("refunded", outbox.enqueue(conn, notification))
     if refunded <= order.refunded_cents:
         return Outcome("already_refunded")
     order_store.record_refund(conn, order, refunded, cause)
-    task = _notify_ops(
-        conn, key, order.public_id, "refund", f"refunded {detail}; the order is {order.status}"
+    notification = _ops_notification(
+        key, order.public_id, "refund", f"refunded {detail}; the order is {order.status}"
     )
-    return Outcome("partially_refunded", [task] if task else [])
+    return Outcome("partially_refunded", outbox.enqueue(conn, notification))
 
 
 EventHandler = Callable[[Connection, Mapping[str, Any], str], Outcome]

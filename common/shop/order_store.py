@@ -459,39 +459,44 @@ def write_items(
 # caused it: `shopper`, `ops`, or the Stripe event (`stripe:evt_...`).
 
 
+EVENT_INSERT = "INSERT INTO order_events (order_id, kind, status, cause, detail)"
+
+
+def _event(kind: str, status: Status, cause: str, detail: str) -> dict[str, str]:
+    return {"kind": kind, "status": status.value, "cause": cause[:300], "detail": detail[:1000]}
+
+
 def record(
     conn: Connection, order_pk: int, kind: str, status: Status, cause: str, detail: str = ""
 ) -> None:
     """Append what happened to the order's history (the table refuses updates)."""
     conn.execute(
-        text(
-            "INSERT INTO order_events (order_id, kind, status, cause, detail)"
-            " VALUES (:pk, :kind, :status, :cause, :detail)"
-        ),
-        {
-            "pk": order_pk,
-            "kind": kind,
-            "status": status.value,
-            "cause": cause[:300],
-            "detail": detail[:1000],
-        },
+        text(EVENT_INSERT + " VALUES (:pk, :kind, :status, :cause, :detail)"),
+        {"pk": order_pk, **_event(kind, status, cause, detail)},
     )
 
 
 def transition(
     conn: Connection, order: Locked, target: Status, cause: str, detail: str = ""
 ) -> None:
-    """Move a locked order to `target`, checked against the table, and record why."""
+    """Move a locked order to `target`, checked against the table, and record why (one
+    statement: the move and its history row)."""
     check_transition(order.status, target)
     conn.execute(
         text(
-            "UPDATE orders SET status = :target, updated_at = now(),"
+            "WITH moved AS (UPDATE orders SET status = :target, updated_at = now(),"
             " paid_at = CASE WHEN :target = 'paid' THEN now() ELSE paid_at END"
-            " WHERE id = :pk AND status = :current"
+            " WHERE id = :pk AND status = :current RETURNING id) "
+            + EVENT_INSERT
+            + " SELECT id, :kind, :status, :cause, :detail FROM moved"
         ),
-        {"pk": order.pk, "current": order.status.value, "target": target.value},
+        {
+            "pk": order.pk,
+            "current": order.status.value,
+            "target": target.value,
+            **_event("status", target, cause, detail),
+        },
     )
-    record(conn, order.pk, "status", target, cause, detail)
 
 
 def start_checkout(
