@@ -204,10 +204,10 @@ def _operation(
 
 
 def build_document(routers: Mapping[str, Router] | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route of `routers` (default: every function's) that
-    Hosting serves: a queue's push route is Pub/Sub's, at the function's own URL."""
+    """The OpenAPI 3.1 document of every route of `routers` (default: every function's)."""
     if routers is None:
         routers = {name: load_function(name)[1] for name in function_names()}
+    # Pub/Sub's push routes belong to the queue, at a function's own URL: not the shop's API.
     routes = [
         (function, route)
         for function, router in routers.items()

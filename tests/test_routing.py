@@ -21,6 +21,7 @@ SITE = hosting.load(REPO / "firebase.json")
 CONTRACT = [
     ("/api/chat", "chat"),
     ("/api/generate-image", "generate_image"),
+    ("/api/generate-image/job_123", "generate_image"),
     ("/api/catalog", "orders"),
     ("/api/orders/draft", "orders"),
     ("/api/orders/assistant", "orders"),
