@@ -4,7 +4,7 @@
 in `stripe_events` and applies the event, all in ONE transaction: a duplicate delivery finds the
 id recorded and does nothing; a delivery whose transaction fails leaves no record, so Stripe's
 retry applies it. `fulfil` marks the order of a paid Checkout Session paid and enqueues its
-sheet row, confirmation email and ops notification in the same transaction; once it has
+sheet row, confirmation email, ops notification and print files in the same transaction; once it has
 committed, the caller hands them to the queue (`outbox.publish`) and answers. Every order row
 is locked (`FOR UPDATE`) while an event changes it, so any number of deliveries of any events,
 in any order, concurrently, end in the same state.
@@ -296,9 +296,9 @@ def fulfil_in(conn: Connection, session: Mapping[str, Any], cause: str) -> Outco
             "a new order was paid",
             shipping=_shipping(session),
         ),
+        # Its task finds the lines with a design (none: it does nothing), after the answer.
+        outbox.NewTask("print_files", f"print_files:{order.public_id}", payload),
     ]
-    if order_store.print_lines(conn, order.public_id):  # lines with a design get print files
-        tasks.append(outbox.NewTask("print_files", f"print_files:{order.public_id}", payload))
     return Outcome("paid", outbox.enqueue(conn, *tasks))
 
 
