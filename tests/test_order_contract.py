@@ -390,8 +390,9 @@ def test_a_paid_order_gets_its_print_files_once_and_only_ops_open_them(engine) -
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
 
     [row] = sheet_rows(order["id"])
-    assert len(row) == 10
-    front, back = row[8], row[9]
+    assert len(row) == 11
+    front, back, roster = row[8], row[9], row[10]
+    assert roster == ""  # not an order of a group
     assert front.startswith(config.settings().site_url + "/api/ops/print-files/")
     assert back == ""  # nothing is printed on the back
     [line] = shopper_view(pending)["items"]
@@ -444,6 +445,11 @@ def catalog_area(product_id: str, side: str) -> list[dict[str, Any]]:
     products = function_app("orders").test_client().get("/api/catalog").get_json()["products"]
     product = next(p for p in products if p["id"] == product_id)
     return [a for a in product["print_areas"] if a["name"] == side]
+
+
+def drain_all() -> dict[str, int]:
+    answer: dict[str, int] = ops("/api/ops/outbox/drain", {}).get_json()
+    return answer
 
 
 def test_a_design_moved_to_another_product_is_not_paid_on_the_old_one(engine) -> None:

@@ -19,15 +19,17 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from common.infra import db, log
 from common.infra.config import settings
+from common.infra.db import text
 from common.providers import queue
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 KINDS = (
     "sheet_row",
@@ -72,7 +74,7 @@ class Result:
     error: str | None = None
 
 
-Handler = Callable[[Connection, Task], None]
+Handler = Callable[["Connection", Task], None]
 
 
 @dataclass(frozen=True)

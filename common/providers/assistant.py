@@ -18,7 +18,6 @@ from common.core.lazy import Lazy
 from common.core.text import normalize_text
 from common.infra import log
 from common.infra.config import settings
-from common.providers.local.assistant import LocalAssistant
 from common.shop import catalog
 from common.studio.briefs import (
     Assistant,
@@ -204,6 +203,8 @@ class OpenAIAssistant:
 
 def build_assistant() -> Assistant:
     """OpenAI when `OPENAI_API_KEY` is set, else the local rule-based assistant."""
+    from common.providers.local.assistant import LocalAssistant  # local mode only
+
     cfg = settings()
     if cfg.openai_api_key:
         return OpenAIAssistant(

@@ -16,7 +16,6 @@ from common.core import errors
 from common.core.lazy import Lazy
 from common.infra import log
 from common.infra.config import ConfigError, settings
-from common.providers.local import artwork
 from common.studio.images import decode, decoded, encode_png, remove_background
 from common.studio.prompts import ArtworkRequest
 
@@ -54,6 +53,8 @@ class LocalArtist:
         time.sleep(self.delay_seconds)
         if request.reference is not None:
             return decode(request.reference, what="the uploaded image", stored=True)
+        from common.providers.local import artwork  # local mode only
+
         return artwork.generate(request)
 
 

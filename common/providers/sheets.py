@@ -33,6 +33,7 @@ HEADER = (
     "Status",
     "PrintFront",
     "PrintBack",
+    "Roster",
 )
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 TIMEOUT_SECONDS = 20.0

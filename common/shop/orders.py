@@ -9,8 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Hashable, Sequence
 from datetime import datetime
-
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 from common.core import errors
 from common.core.caller import Session
@@ -18,6 +17,9 @@ from common.infra import db
 from common.shop import catalog, delivery, order_store, pricing
 from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
 from common.shop.order_store import Choice, NewLine, Order, Summary
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 MAX_ITEMS = 20
 MAX_PER_SIZE = 10_000
@@ -125,14 +127,36 @@ def save_draft(
             if expected_version is not None and draft.version != expected_version:
                 raise OrderChanged("the order changed meanwhile; look at it again and retry")
             order_pk = draft.pk
-        new_lines = [
-            NewLine(choice, _design_pk(conn, session, choice, index), line_price)
-            for index, ((_, choice), line_price) in enumerate(zip(lines, priced.lines, strict=True))
-        ]
-        order_store.write_items(conn, order_pk, new_lines, priced, currency)
+        _write_lines(conn, session, order_pk, lines, priced)
         order = order_store.read(conn, session, order_id)
     assert order is not None
     return order
+
+
+def _write_lines(
+    conn: Connection,
+    session: Session,
+    order_pk: int,
+    lines: Sequence[tuple[catalog.Product, Choice]],
+    priced: pricing.OrderPrice,
+) -> None:
+    new_lines = [
+        NewLine(choice, _design_pk(conn, session, choice, index), line_price)
+        for index, ((_, choice), line_price) in enumerate(zip(lines, priced.lines, strict=True))
+    ]
+    currency = lines[0][0].currency if lines else None
+    order_store.write_items(conn, order_pk, new_lines, priced, currency)
+
+
+def new_draft(conn: Connection, session: Session, choices: Sequence[Choice]) -> tuple[str, int]:
+    """A new draft of the caller's `choices`, in the caller's transaction: (id, row id)."""
+    lines = _validated(choices)
+    if not lines:
+        raise errors.Unprocessable("a draft needs an item", code="empty_order", field="items")
+    order_id = new_order_id()
+    order_pk = order_store.create_draft(conn, session, order_id, lines[0][0].currency)
+    _write_lines(conn, session, order_pk, lines, price(lines))
+    return order_id, order_pk
 
 
 def get_order(session: Session | None, order_id: str) -> Order:

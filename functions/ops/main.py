@@ -11,7 +11,7 @@ the limit.
 """
 
 import hmac
-from typing import Literal
+from typing import Any, Literal
 
 import flask
 import functions_framework
@@ -19,11 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from common.api.orders import OrderOut, order_out
 from common.core import errors
-from common.effects import outbox, print_links, production, sheet, tasks
+from common.effects import outbox, sheet
 from common.infra import config
 from common.providers import queue
-from common.shop import shipping
-from common.shop.lifecycle import Status
 from common.web import ratelimits
 from common.web.http import Call, Router, read_body
 from common.web.ratelimits import RateLimit
@@ -33,7 +31,16 @@ config.require(
 )
 router = Router(check_origin=False)
 OPS_FAILURES = RateLimit("ops_token_failures", 10, 600)  # failed attempts, per client
-queue.subscribe(outbox.TOPIC, tasks.perform)
+
+
+def perform_outbox_tasks_message(message: dict[str, Any]) -> None:
+    """The handler of the outbox topic: `tasks.perform`, whose effects load on first use."""
+    from common.effects import tasks
+
+    tasks.perform(message)
+
+
+queue.subscribe(outbox.TOPIC, perform_outbox_tasks_message)
 
 
 def has_ops_token(call: Call) -> bool:
@@ -85,6 +92,8 @@ def append_order_to_sheet(call: Call) -> sheet.SheetAppendOut:
 def drain_outbox(call: Call) -> outbox.DrainOut:
     """Perform the side effects that are due (sheet rows, emails), retrying with backoff."""
     require_ops_token(call)
+    from common.effects import tasks  # every handler, print files included: on first drain
+
     return outbox.drain(tasks.HANDLERS, call.body.limit)
 
 
@@ -134,6 +143,9 @@ def move_order(call: Call) -> OrderOut:
     """Move a paid order into production, ship it (with its tracking number), or mark it
     delivered; shipping emails the shopper once."""
     require_ops_token(call)
+    from common.shop import shipping
+    from common.shop.lifecycle import Status
+
     body = call.body
     moved = shipping.move(
         call.params["order_id"],
@@ -157,6 +169,8 @@ def clear_order_flag(call: Call) -> OrderOut:
     """Clear a flag after looking at the order (the reason is kept in its history); a payment
     that came while it was flagged is then settled."""
     require_ops_token(call)
+    from common.shop import shipping
+
     cleared = shipping.clear_flag(call.params["order_id"], call.body.reason)
     outbox.publish(cleared.tasks)
     return order_out(cleared.order)
@@ -165,6 +179,8 @@ def clear_order_flag(call: Call) -> OrderOut:
 @router.route("GET", "/api/ops/print-files/<name>", errors=(403, 404))
 def print_file(call: Call) -> flask.Response:
     """A paid order's 300 DPI print file (PNG): with the ops token, or a signed link."""
+    from common.effects import print_links, production
+
     name = call.params["name"]
     query = call.request.args
     if not (

@@ -14,9 +14,7 @@ import flask
 import functions_framework
 from pydantic import BaseModel, Field
 
-from common.effects import outbox
 from common.infra import config
-from common.shop import fulfilment
 from common.web.http import Call, Router, read_body
 
 config.require("STRIPE_WEBHOOK_SECRET", "GOOGLE_CLOUD_PROJECT")
@@ -43,6 +41,9 @@ class WebhookOut(BaseModel):
 def receive_stripe_event(call: Call) -> WebhookOut:
     """Apply a Stripe event (signed with `Stripe-Signature`), exactly once; its side effects
     happen after the answer."""
+    from common.effects import outbox  # on the first delivery
+    from common.shop import fulfilment
+
     payload = read_body(call.request, MAX_EVENT_BYTES)
     outcome = fulfilment.handle_event(payload, call.request.headers.get("Stripe-Signature"))
     outbox.publish(outcome.tasks)
