@@ -63,7 +63,7 @@ CONNECTION_BUDGET = 270
 # The consumer of each queue topic (`common.providers.queue`): `deploy --platform` creates the
 # Pub/Sub topic and a push subscription to that function's `queue.push_path(topic)`, and the
 # local server loads that function at start, so its handler is subscribed.
-SUBSCRIPTIONS: dict[str, str] = {"image-jobs": "generate_image"}
+SUBSCRIPTIONS: dict[str, str] = {"image-jobs": "generate_image", "outbox": "ops"}
 # Settings of a function that consumes a topic: who signs Pub/Sub's pushes, and for whom.
 PUSH_SETTINGS = ("PUBSUB_PUSH_SERVICE_ACCOUNT", "PUBSUB_PUSH_AUDIENCE")
 
@@ -138,17 +138,13 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "checkout": FunctionSpec(
         purpose="Stripe Checkout sessions; fulfils a paid one from the success page",
         public=True,
-        secrets=("STRIPE_SECRET_KEY", "SENDGRID_API_KEY"),
-        settings=("SHEET_ID",),
-        optional_settings=MAIL_SETTINGS,
+        secrets=("STRIPE_SECRET_KEY",),
         timeout_seconds=30,
     ),
     "stripe_webhook": FunctionSpec(
-        purpose="signed Stripe events; marks orders paid, then sheet row and confirmation email",
+        purpose="signed Stripe events; marks orders paid, queues the sheet row and emails",
         public=True,
-        secrets=("STRIPE_WEBHOOK_SECRET", "SENDGRID_API_KEY"),
-        settings=("SHEET_ID",),
-        optional_settings=MAIL_SETTINGS,
+        secrets=("STRIPE_WEBHOOK_SECRET",),
         timeout_seconds=60,
     ),
     "auth": FunctionSpec(
@@ -159,15 +155,13 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         timeout_seconds=30,
     ),
     "contact": FunctionSpec(
-        purpose="the contact form, mailed to ops",
+        purpose="the contact form, stored and queued to be mailed to ops",
         public=True,
-        secrets=("SENDGRID_API_KEY",),
-        optional_settings=MAIL_SETTINGS,
         timeout_seconds=30,
         max_instances=3,
     ),
     "ops": FunctionSpec(
-        purpose="ops-token routes: sheet rows, the outbox drain (300 DPI print files), orders",
+        purpose="ops-token routes (sheet rows, outbox drain, orders); performs queued effects",
         public=True,
         secrets=("OPS_TOKEN", "SENDGRID_API_KEY", "STRIPE_SECRET_KEY"),
         settings=("SHEET_ID", "GCS_BUCKET", "GCS_PRINT_BUCKET"),

@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 
 from common.core import caller
 from common.infra import config, db
+from common.providers import queue
 from common.shop import catalog
 from common.web import sessions
 
@@ -150,6 +151,13 @@ def empty_database(database_url: str) -> Iterator[sqlalchemy.Engine]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def worker_tries_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local queue's worker tries each message once: an outbox task's first attempt is the
+    worker's, what follows a failure is the drain's."""
+    monkeypatch.setattr(queue.broker, "built", queue.LocalBroker(attempts=1))
 
 
 @pytest.fixture(scope="session")

@@ -438,6 +438,7 @@ PRODUCTION_BASE = {
     "SENDGRID_API_KEY": "SG.x",
     "SHEET_ID": "sheet",
     "OPS_TOKEN": "t" * 32,
+    "GOOGLE_CLOUD_PROJECT": "auren-prod",
 }
 
 
@@ -445,9 +446,10 @@ PRODUCTION_BASE = {
     ("function", "missing"),
     [
         ("checkout", "STRIPE_SECRET_KEY"),
-        ("stripe_webhook", "SENDGRID_API_KEY"),
-        ("stripe_webhook", "SHEET_ID"),
-        ("contact", "SENDGRID_API_KEY"),
+        ("checkout", "GOOGLE_CLOUD_PROJECT"),  # the queue its side effects go to
+        ("stripe_webhook", "STRIPE_WEBHOOK_SECRET"),
+        ("stripe_webhook", "GOOGLE_CLOUD_PROJECT"),
+        ("contact", "GOOGLE_CLOUD_PROJECT"),
         ("ops", "OPS_TOKEN"),
         ("ops", "SENDGRID_API_KEY"),
         ("ops", "SHEET_ID"),

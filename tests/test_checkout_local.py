@@ -19,7 +19,7 @@ from common.infra import config
 from common.providers import mail, sheets
 from common.shop import pricing
 from tests.test_checkout import TEE_ITEM, new_shopper, order_row
-from tests.test_webhook import confirmations, sheet_rows
+from tests.test_webhook import confirmations, effects_performed, sheet_rows
 
 
 @pytest.fixture(autouse=True)
@@ -99,12 +99,14 @@ def test_draft_to_paid_through_the_local_pay_page(
     assert paid["shipping_cents"] == first["amount_cents"]
     assert paid["total_cents"] == order["subtotal_cents"] + first["amount_cents"]
     assert events_of(engine, order["id"]) == ["checkout.session.completed"]
+    effects_performed()
     assert len(sheet_rows(order["id"])) == 1
     assert confirmations(order["id"]) == 1
 
     again, _ = browser.pay_page(url, "paid")  # a second click: no second event, no charge
     assert again.status == 303
     assert events_of(engine, order["id"]) == ["checkout.session.completed"]
+    effects_performed()
     assert len(sheet_rows(order["id"])) == 1 and confirmations(order["id"]) == 1
     _, page = browser.send("GET", url)
     assert "This checkout session is complete" in page

@@ -1,5 +1,6 @@
 """The contact form through the `contact` function, against real Postgres: stored first, then
-emailed to ops through the outbox; validation, the honeypot and the rate limit."""
+emailed to ops through the outbox (after the answer, by the queue's consumer, the `ops`
+function); validation, the honeypot and the rate limit."""
 
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ from common.providers import mail, sheets
 from common.shop import contact
 from tests.conftest import function_app
 from tests.test_outbox import FlakyMailer, drain
-from tests.test_webhook import mail_file
+from tests.test_webhook import effects_performed, mail_file
 
 MESSAGE = {"name": "Ada Lovelace", "email": "ada@example.com", "message": "50 hoodies for a team?"}
 
 
 @pytest.fixture(autouse=True)
-def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def local_providers(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, worker_tries_once: None
+) -> None:
     monkeypatch.setattr(sheets.sheet, "built", None)
     monkeypatch.setattr(mail.mailer, "built", None)
 
@@ -37,11 +40,14 @@ def address() -> str:
 
 
 def post(body: dict[str, Any], address: str, **headers: str) -> Any:
-    return (
+    """Post the form, and wait for the email it handed to the queue."""
+    response = (
         function_app("contact")
         .test_client()
         .post("/api/contact", json=body, headers={"X-Forwarded-For": address, **headers})
     )
+    effects_performed()
+    return response
 
 
 def stored(engine: sqlalchemy.Engine, contact_id: str) -> Any:

@@ -257,7 +257,7 @@ def test_image_functions_get_more_memory_and_fit_under_hosting_with_their_jobs()
 
 def test_min_instances_db_password_and_commas_are_configurable(tmp_path: Path) -> None:
     _, options, printed = dry_run(
-        "contact",
+        "ops",  # it sends the emails, so it reads MAIL_FROM
         tmp_path,
         MIN_INSTANCES="1",
         DB_IAM_AUTH="false",

@@ -37,6 +37,7 @@ from tests.test_checkout_local import checked_out
 from tests.test_webhook import (
     assert_paid_once,
     confirmations,
+    effects_performed,
     event,
     outbox_tasks,
     send,
@@ -70,6 +71,7 @@ def pay_locally(pending: Pending) -> dict[str, Any]:
 
 
 def assert_paid_once_locally(engine: sqlalchemy.Engine, pending: Pending) -> None:
+    effects_performed()
     row = order_row(engine, pending.order_id)
     assert row.status == "paid" and row.paid_at is not None
     local = checkout_provider.local_session(pending.session_id)
@@ -81,6 +83,7 @@ def assert_paid_once_locally(engine: sqlalchemy.Engine, pending: Pending) -> Non
         f"sheet_row:{pending.order_id}",
         f"order_confirmation_email:{pending.order_id}",
         f"ops_notification_email:paid:{pending.order_id}",
+        f"print_files:{pending.order_id}",  # nothing to print: done at once
     }
     assert all(task.done_at is not None and task.attempts == 1 for task in tasks.values())
 
@@ -255,6 +258,7 @@ def test_the_local_pay_page_comes_back_with_the_session_id_and_the_page_settles(
         FULFIL, {"order_id": order["id"], "session_id": session_id}
     )
     assert (response.status, answer["status"]) == (200, "paid")
+    effects_performed()
     assert len(sheet_rows(order["id"])) == 1 and confirmations(order["id"]) == 1
 
 

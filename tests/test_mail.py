@@ -138,6 +138,7 @@ def test_sendgrid_errors_during_fulfilment_are_retried_until_sent_once(
     mailer: mail.SendGridMailer,
     sendgrid: SendGridStub,
     failures: list[int],
+    worker_tries_once: None,
 ) -> None:
     monkeypatch.setattr(mail.mailer, "built", mailer)
     sendgrid.failures = list(failures)

@@ -1,10 +1,16 @@
 """Fault injection on the outbox: providers that fail during fulfilment, retries with backoff
 through the `ops` function's drain, and the on-demand sheet append. The order is always paid,
 the task always kept, and a later drain completes it exactly once.
+
+The webhook hands its tasks to the local queue, whose worker performs them through their
+consumer (the `ops` function's `tasks.perform`). Here the worker tries each message once
+(`worker_tries_once`), so that what follows a failure is the drain's; the queue's own
+redelivery, and the push route Pub/Sub calls, are tested at the end.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import secrets
@@ -18,9 +24,9 @@ from sqlalchemy import text
 
 from common.effects import outbox
 from common.infra import config
-from common.providers import mail, sheets
+from common.providers import mail, queue, sheets
 from tests.conftest import function_app
-from tests.test_checkout import order_row, pending_order
+from tests.test_checkout import Pending, order_row, pending_order
 from tests.test_webhook import (
     confirmations,
     event,
@@ -66,7 +72,9 @@ class FlakyMailer:
 
 
 @pytest.fixture(autouse=True)
-def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def local_providers(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, worker_tries_once: None
+) -> None:
     monkeypatch.setattr(sheets.sheet, "built", None)
     monkeypatch.setattr(mail.mailer, "built", None)
 
@@ -154,7 +162,7 @@ def assert_done_once(engine: sqlalchemy.Engine, order_id: str, attempts: dict[st
     assert len(sheet_rows(order_id)) == 1
     assert confirmations(order_id) == 1
     tasks = outbox_tasks(engine, order_id)
-    assert len(tasks) == 3
+    assert len(tasks) == 4  # sheet row, confirmation, ops notification, print files
     assert all(task.done_at is not None for task in tasks.values())
     assert {key: task.attempts for key, task in tasks.items()} == {
         key: attempts.get(key, 1) for key in tasks
@@ -291,14 +299,12 @@ def test_a_paid_order_survives_every_provider_failing(engine, monkeypatch) -> No
     pending = pending_order(engine)
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
     assert order_row(engine, pending.order_id).status == "paid"
-    assert all(task.done_at is None for task in outbox_tasks(engine, pending.order_id).values())
+    print_files = f"print_files:{pending.order_id}"  # nothing to print, no provider: done
+    failed = {k: t for k, t in outbox_tasks(engine, pending.order_id).items() if k != print_files}
+    assert len(failed) == 3 and all(task.done_at is None for task in failed.values())
     make_due(engine, pending.order_id)
     drain()
-    assert_done_once(
-        engine,
-        pending.order_id,
-        {key: 2 for key in outbox_tasks(engine, pending.order_id)},
-    )
+    assert_done_once(engine, pending.order_id, {key: 2 for key in failed})
 
 
 # The ops routes.
@@ -402,3 +408,114 @@ def test_every_task_kind_has_one_handler() -> None:
     from common.effects import tasks
 
     assert sorted(tasks.HANDLERS) == sorted(outbox.KINDS)
+
+
+# The queue: the webhook hands its tasks over after its commit; their consumer performs them.
+
+
+def test_failed_effects_are_delivered_again_by_the_queue_and_done_once(engine, monkeypatch) -> None:
+    monkeypatch.setattr(queue.broker, "built", queue.LocalBroker(backoff_seconds=0.05))
+    flaky_sheet, flaky_mailer = FlakySheet(failures=2), FlakyMailer(failures=1)
+    monkeypatch.setattr(sheets.sheet, "built", flaky_sheet)
+    monkeypatch.setattr(mail.mailer, "built", flaky_mailer)
+    pending = pending_order(engine)
+    response = send(event("checkout.session.completed", session_object(pending)))
+    assert (response.status_code, response.get_json()["outcome"]) == (200, "paid")
+    # The message came three times: the sheet failed twice, the first email once.
+    sheet_key = f"sheet_row:{pending.order_id}"
+    confirmation = f"order_confirmation_email:{pending.order_id}"
+    assert flaky_sheet.calls == 3
+    ops_key = f"ops_notification_email:paid:{pending.order_id}"
+    assert sorted(flaky_mailer.sent) == sorted([confirmation, ops_key])  # each once
+    assert drain()["attempted"] == 0  # nothing was left for the safety net
+    assert_done_once(engine, pending.order_id, {sheet_key: 3, confirmation: 2})
+
+
+def test_a_queue_that_refuses_the_tasks_leaves_them_for_the_drain(
+    engine, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(queue.broker, "built", queue.LocalBroker(capacity=0))  # always full
+    pending = pending_order(engine)
+    capsys.readouterr()
+    response = send(event("checkout.session.completed", session_object(pending)))
+    assert (response.status_code, response.get_json()["outcome"]) == (200, "paid")
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [refused] = [e for e in logged if e["message"].startswith("outbox tasks not queued")]
+    assert refused["severity"] == "WARNING" and len(refused["outbox_ids"]) == 4
+    assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
+    assert all(task.attempts == 0 for task in outbox_tasks(engine, pending.order_id).values())
+    assert drain()["succeeded"] >= 4
+    assert_done_once(engine, pending.order_id, {})
+
+
+def push(message: Any) -> Any:
+    """Pub/Sub's push of `message` to the ops function's outbox route, as the emulator sends
+    it (locally no push token is configured, so none is needed)."""
+    data = base64.b64encode(json.dumps(message).encode()).decode()
+    body = {"message": {"data": data, "messageId": "1"}, "subscription": "projects/p/s/x"}
+    return (
+        function_app("ops")
+        .test_client()
+        .post(queue.push_path(outbox.TOPIC), json=body, content_type="application/json")
+    )
+
+
+def committed_tasks(engine: sqlalchemy.Engine) -> tuple[Pending, list[int]]:
+    """A paid order whose tasks the queue never got: their ids, as the message names them."""
+    queue_down = queue.LocalBroker(capacity=0)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(queue.broker, "built", queue_down)
+        pending = pending_order(engine)
+        send(event("checkout.session.completed", session_object(pending)))
+    with engine.connect() as conn:
+        ids = conn.execute(
+            text("SELECT id FROM outbox WHERE payload->>'order_id' = :o ORDER BY id"),
+            {"o": pending.order_id},
+        ).scalars()
+        return pending, [int(task_id) for task_id in ids]
+
+
+def test_the_push_route_performs_the_tasks_and_a_redelivery_does_nothing(
+    engine, monkeypatch
+) -> None:
+    pending, task_ids = committed_tasks(engine)
+    flaky = FlakySheet(failures=0)
+    monkeypatch.setattr(sheets.sheet, "built", flaky)
+    first = push({"tasks": task_ids})
+    assert (first.status_code, first.data) == (204, b"")
+    again = push({"tasks": task_ids})
+    assert again.status_code == 204
+    assert flaky.calls == 1
+    assert_done_once(engine, pending.order_id, {})
+
+
+def test_a_failed_effect_answers_503_so_pubsub_delivers_it_again(engine, monkeypatch) -> None:
+    pending, task_ids = committed_tasks(engine)
+    monkeypatch.setattr(mail.mailer, "built", FlakyMailer(failures=1))
+    failed = push({"tasks": task_ids})
+    assert failed.status_code == 503
+    assert failed.get_json()["error"]["code"] == "outbox_tasks_failed"
+    assert len(sheet_rows(pending.order_id)) == 1  # the others are done, and stay done
+    assert push({"tasks": task_ids}).status_code == 204
+    confirmation = f"order_confirmation_email:{pending.order_id}"
+    assert_done_once(engine, pending.order_id, {confirmation: 2})
+
+
+@pytest.mark.parametrize(
+    "message",
+    [{}, {"tasks": []}, {"tasks": ["1"]}, {"tasks": [0]}, {"tasks": [1], "x": 1}, {"tasks": 7}],
+)
+def test_a_message_that_is_not_ours_is_acknowledged_and_logged(message, database_url, capsys):
+    capsys.readouterr()
+    assert push(message).status_code == 204  # delivering it again would not change it
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["severity"] for e in logged if e["message"] == "outbox message malformed"] == [
+        "ERROR"
+    ]
+
+
+def test_a_push_that_is_not_a_pubsub_envelope_is_a_400(database_url: str) -> None:
+    client = function_app("ops").test_client()
+    answer = client.post(queue.push_path(outbox.TOPIC), data=b"{}", content_type="text/plain")
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "bad_push"

@@ -189,6 +189,7 @@ def test_sheets_api_errors_during_fulfilment_are_retried_until_appended_once(
     google_sheet: sheets.GoogleSheet,
     stub: SheetsStub,
     failures: list[int],
+    worker_tries_once: None,
 ) -> None:
     monkeypatch.setattr(sheets.sheet, "built", google_sheet)
     stub.append_failures = list(failures)

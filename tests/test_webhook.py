@@ -3,7 +3,9 @@ deliveries signed by the stripe SDK's own signature helper.
 
 Every test ends by checking the whole outcome: the order's state, one `stripe_events` row per
 event, and (where the order was paid) exactly one sheet row and one confirmation email, from
-the local sheet and mail providers.
+the local sheet and mail providers. The webhook answers before those side effects happen: the
+local queue's worker performs them through their consumer, the `ops` function, and the tests
+wait for it (`effects_performed`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import text
 
 from common.effects import outbox, tasks
 from common.infra import config, db
-from common.providers import mail, sheets
+from common.providers import mail, queue, sheets
 from common.shop import fulfilment, order_store
 from tests.conftest import function_app
 from tests.test_checkout import Pending, checkout, order_row, pending_order
@@ -90,8 +92,20 @@ def deliver(payload: str, signature: str | None) -> Any:
     )
 
 
+def effects_performed() -> None:
+    """Wait until the local queue's worker has performed every side effect handed to it; its
+    consumer, the `ops` function, is loaded first, so that it is subscribed."""
+    function_app("ops")
+    broker = queue.broker()
+    assert isinstance(broker, queue.LocalBroker)
+    assert broker.wait_idle(30), "the queue's worker was still busy after 30 s"
+
+
 def send(body: dict[str, Any]) -> Any:
-    return deliver(*signed(body))
+    """Deliver the event, signed, and wait for the side effects it handed to the queue."""
+    response = deliver(*signed(body))
+    effects_performed()
+    return response
 
 
 def events_recorded(engine: sqlalchemy.Engine, event_id: str) -> int:
@@ -129,6 +143,7 @@ def outbox_tasks(engine: sqlalchemy.Engine, order_id: str) -> dict[str, Any]:
 
 
 def assert_paid_once(engine: sqlalchemy.Engine, pending: Pending) -> None:
+    effects_performed()
     row = order_row(engine, pending.order_id)
     assert row.status == "paid" and row.paid_at is not None
     assert row.stripe_payment_intent_id == "pi_" + pending.session_id[-12:]
@@ -139,6 +154,7 @@ def assert_paid_once(engine: sqlalchemy.Engine, pending: Pending) -> None:
         f"sheet_row:{pending.order_id}",
         f"order_confirmation_email:{pending.order_id}",
         f"ops_notification_email:paid:{pending.order_id}",
+        f"print_files:{pending.order_id}",  # nothing to print: done at once
     }
     assert all(task.done_at is not None and task.attempts == 1 for task in tasks.values())
 
@@ -159,6 +175,36 @@ def test_a_paid_checkout_marks_the_order_paid_with_one_row_and_one_email(engine)
     assert_paid_once(engine, pending)
     ops_alert = mail_file(f"ops_notification_email:paid:{pending.order_id}")
     assert "1 Main St, Austin, US" in ops_alert.read_text()
+
+
+def test_the_webhook_answers_before_the_sheet_and_emails_which_then_happen_once(
+    engine, monkeypatch
+) -> None:
+    release = threading.Event()
+
+    class HeldSheet(sheets.CsvSheet):
+        def append_once(self, order_id: str, rows: Any) -> bool:
+            assert release.wait(30)
+            return super().append_once(order_id, rows)
+
+    class HeldMailer(mail.LocalMailer):
+        def send(self, message: mail.Message, dedupe_key: str) -> None:
+            assert release.wait(30)
+            super().send(message, dedupe_key)
+
+    data = config.settings().data_dir
+    monkeypatch.setattr(sheets.sheet, "built", HeldSheet(data / "orders-sheet.csv"))
+    monkeypatch.setattr(mail.mailer, "built", HeldMailer(data / "mail"))
+    function_app("ops")  # the consumer is subscribed: the worker starts on the tasks at once
+    pending = pending_order(engine)
+    # Answered while the sheet and the mailer cannot finish anything.
+    response = deliver(*signed(event("checkout.session.completed", session_object(pending))))
+    assert response.status_code == 200
+    assert response.get_json() == {"received": True, "duplicate": False, "outcome": "paid"}
+    assert order_row(engine, pending.order_id).status == "paid"
+    assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
+    release.set()
+    assert_paid_once(engine, pending)
 
 
 def test_the_same_event_delivered_five_times_pays_once(engine) -> None:

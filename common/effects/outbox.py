@@ -2,10 +2,13 @@
 then performed, retried with backoff until done, and never performed twice.
 
 `enqueue` runs inside the caller's transaction, so a paid order and its sheet row and emails
-are committed together or not at all. `attempt` performs freshly enqueued tasks right after
-that commit; `drain` (from `POST /api/ops/outbox/drain`, e.g. Cloud Scheduler) performs every
-task that is due. A task is performed while its row is locked (`FOR UPDATE SKIP LOCKED`), so
-two workers never perform the same task at once; each provider is itself idempotent (the sheet
+are committed together or not at all. Once that transaction has committed, the route hands the
+new tasks' ids to the queue (`publish`, on TOPIC) and answers; the queue's consumer performs
+them (`attempt`, from `common.effects.tasks.perform`): the `ops` function's push route in
+production, the in-process worker locally. `drain` (from `POST /api/ops/outbox/drain`, e.g.
+Cloud Scheduler) performs every task that is due, so a task whose message never arrived is
+done anyway. A task is performed while its row is locked (`FOR UPDATE SKIP LOCKED`), so two
+workers never perform the same task at once; each provider is itself idempotent (the sheet
 looks for the order's rows first, a local mail file is named by the dedupe key), so a crash
 between "performed" and "marked done" does not repeat the effect either.
 """
@@ -23,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from common.infra import db, log
 from common.infra.config import settings
 from common.infra.db import text
+from common.providers import queue
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -42,6 +46,7 @@ MAX_ERROR_CHARS = 500
 # retried, and an ERROR log line (for a Cloud Logging alert) and the drain's answer say so.
 STUCK_AFTER_ATTEMPTS = 8
 DEFAULT_DRAIN_LIMIT = 50
+TOPIC = "outbox"  # the queue topic that carries committed task ids to their consumer
 
 # Credentials that can appear in a vendor's error text, beyond the configured secrets.
 _SECRET_PATTERNS = (
@@ -72,18 +77,54 @@ class Result:
 Handler = Callable[["Connection", Task], None]
 
 
-def enqueue(conn: Connection, kind: str, dedupe_key: str, payload: dict[str, Any]) -> int | None:
-    """Add a task in the caller's transaction; None when a task with this key already exists."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown outbox kind {kind!r}")
-    task_id = conn.execute(
-        text(
-            "INSERT INTO outbox (kind, dedupe_key, payload) VALUES (:kind, :key, CAST(:p AS JSONB))"
-            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
-        ),
-        {"kind": kind, "key": dedupe_key, "p": json.dumps(payload)},
-    ).scalar()
-    return None if task_id is None else int(task_id)
+@dataclass(frozen=True)
+class NewTask:
+    """A task to enqueue: its kind (one of KINDS), the key that makes it once, its payload."""
+
+    kind: str
+    dedupe_key: str
+    payload: dict[str, Any]
+
+
+ENQUEUE = (
+    "INSERT INTO outbox (kind, dedupe_key, payload)"
+    " SELECT kind, dedupe_key, CAST(payload AS JSONB) FROM unnest(CAST(:kinds AS TEXT[]),"
+    " CAST(:keys AS TEXT[]), CAST(:payloads AS TEXT[])) AS t(kind, dedupe_key, payload)"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+
+
+def enqueue(conn: Connection, *tasks: NewTask) -> list[int]:
+    """Add the tasks in the caller's transaction, in one statement; the ids of those added (a
+    task whose key exists already is not added again)."""
+    for task in tasks:
+        if task.kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {task.kind!r}")
+    if not tasks:
+        return []
+    added = conn.execute(
+        text(ENQUEUE),
+        {
+            "kinds": [task.kind for task in tasks],
+            "keys": [task.dedupe_key for task in tasks],
+            "payloads": [json.dumps(task.payload) for task in tasks],
+        },
+    ).scalars()
+    return sorted(int(task_id) for task_id in added)
+
+
+def publish(task_ids: Sequence[int]) -> None:
+    """Hand tasks whose transaction has committed to the queue, for its consumer to perform.
+
+    Never raises for the queue: when it cannot take them (down, full, slower than its
+    timeout) the tasks stay in the outbox for the drain, and the caller still answers.
+    """
+    if not task_ids:
+        return
+    try:
+        queue.broker().publish(TOPIC, {"tasks": list(task_ids)})
+    except queue.QueueUnavailable:
+        log.warning("outbox tasks not queued; the drain will perform them", outbox_ids=task_ids)
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -167,10 +208,9 @@ def _perform_claimed(
 
 
 def attempt(task_ids: Sequence[int], handlers: Mapping[str, Handler]) -> list[Result]:
-    """Perform these tasks now (right after the transaction that enqueued them committed),
-    with `handlers`: the effects the caller performs at once (`common.effects.tasks` has them
-    all). A task of another kind is left for the drain (slow work, such as print files), as
-    is one another worker holds; one already done is skipped.
+    """Perform these tasks now, whether due or not (the queue delivered them), with
+    `handlers`. A task of another kind is left for the drain, as is one another worker holds;
+    one already done is skipped, so a message delivered again does nothing.
     """
     results = []
     for task_id in task_ids:

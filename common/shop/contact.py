@@ -109,10 +109,13 @@ def submit(body: ContactIn) -> Submitted:
             ),
             {"id": contact_id, "name": name, "email": email, "message": message},
         )
-        task = outbox.enqueue(
-            conn, "contact_email", f"contact_email:{contact_id}", {"contact_id": contact_id}
+        tasks = outbox.enqueue(
+            conn,
+            outbox.NewTask(
+                "contact_email", f"contact_email:{contact_id}", {"contact_id": contact_id}
+            ),
         )
-    return Submitted(contact_id, [task] if task else [])
+    return Submitted(contact_id, tasks)
 
 
 def stored_message(conn: Connection, contact_id: str) -> tuple[str, str, str] | None:

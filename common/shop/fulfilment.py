@@ -4,9 +4,10 @@
 in `stripe_events` and applies the event, all in ONE transaction: a duplicate delivery finds the
 id recorded and does nothing; a delivery whose transaction fails leaves no record, so Stripe's
 retry applies it. `fulfil` marks the order of a paid Checkout Session paid and enqueues its
-sheet row, confirmation email and ops notification in the same transaction; the outbox then
-performs them. Every order row is locked (`FOR UPDATE`) while an event changes it, so any number
-of deliveries of any events, in any order, concurrently, end in the same state.
+sheet row, confirmation email, ops notification and print files in the same transaction; once it has
+committed, the caller hands them to the queue (`outbox.publish`) and answers. Every order row
+is locked (`FOR UPDATE`) while an event changes it, so any number of deliveries of any events,
+in any order, concurrently, end in the same state.
 
 A handled event's object is checked against the shape its handler reads (`SessionShape`,
 `ChargeShape`: strict types, no NUL in text, cents that fit the orders table) before the
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 @dataclass
 class Outcome:
     """What an event did (`paid`, `already_paid`, `ignored`, `duplicate`...) and the outbox
-    tasks it enqueued, to perform once its transaction has committed."""
+    tasks it enqueued, to publish once its transaction has committed."""
 
     result: str
     tasks: list[int] = field(default_factory=list)
@@ -192,11 +193,10 @@ def _lock_for_session(conn: Connection, session: Mapping[str, Any]) -> Locked | 
     return order_store.lock(conn, _order_ref(session))
 
 
-def _notify_ops(
-    conn: Connection, key: str, order_id: str, event: str, detail: str, **extra: Any
-) -> int | None:
-    return outbox.enqueue(
-        conn,
+def _ops_notification(
+    key: str, order_id: str, event: str, detail: str, **extra: Any
+) -> outbox.NewTask:
+    return outbox.NewTask(
         "ops_notification_email",
         f"ops_notification_email:{event}:{key}",
         {"order_id": order_id, "event": event, "detail": detail, **extra},
@@ -206,9 +206,10 @@ def _notify_ops(
 def _flag(conn: Connection, order: Locked, key: str, reason: str, cause: str) -> Outcome:
     """Leave the order as it is, note why, and alert ops: a person has to look at it."""
     order_store.flag(conn, order, reason, cause)
-    task = _notify_ops(conn, f"{order.public_id}:{key}", order.public_id, "flagged", reason)
+    notification = _ops_notification(f"{order.public_id}:{key}", order.public_id, "flagged", reason)
+    tasks = outbox.enqueue(conn, notification)
     log.warning("order flagged", order_id=order.public_id, reason=reason)
-    return Outcome("flagged", [task] if task else [])
+    return Outcome("flagged", tasks)
 
 
 def _shipping(session: Mapping[str, Any]) -> dict[str, str] | None:
@@ -286,22 +287,21 @@ def fulfil_in(conn: Connection, session: Mapping[str, Any], cause: str) -> Outco
     )
     payload = {"order_id": order.public_id}
     tasks = [
-        outbox.enqueue(conn, "sheet_row", f"sheet_row:{order.public_id}", payload),
-        outbox.enqueue(
-            conn, "order_confirmation_email", f"order_confirmation_email:{order.public_id}", payload
+        outbox.NewTask("sheet_row", f"sheet_row:{order.public_id}", payload),
+        outbox.NewTask(
+            "order_confirmation_email", f"order_confirmation_email:{order.public_id}", payload
         ),
-        _notify_ops(
-            conn,
+        _ops_notification(
             order.public_id,
             order.public_id,
             "paid",
             "a new order was paid",
             shipping=_shipping(session),
         ),
+        # Its task finds the lines with a design (none: it does nothing), after the answer.
+        outbox.NewTask("print_files", f"print_files:{order.public_id}", payload),
     ]
-    if order_store.print_lines(conn, order.public_id):  # lines with a design get print files
-        tasks.append(outbox.enqueue(conn, "print_files", f"print_files:{order.public_id}", payload))
-    return Outcome("paid", [task for task in tasks if task is not None])
+    return Outcome("paid", outbox.enqueue(conn, *tasks))
 
 
 def fulfil(session: Mapping[str, Any]) -> Outcome:
@@ -371,15 +371,15 @@ def _charge_refunded(conn: Connection, charge: Mapping[str, Any], event_id: str)
     if charge.get("refunded") is True or refunded >= amount:
         order_store.record_refund(conn, order, refunded, cause)
         order_store.transition(conn, order, Status.REFUNDED, cause, f"refunded {detail}")
-        task = _notify_ops(conn, key, order.public_id, "refunded", f"refunded {detail}")
-        return Outcome("refunded", [task] if task else [])
+        notification = _ops_notification(key, order.public_id, "refunded", f"refunded {detail}")
+        return Outcome("refunded", outbox.enqueue(conn, notification))
     if refunded <= order.refunded_cents:
         return Outcome("already_refunded")
     order_store.record_refund(conn, order, refunded, cause)
-    task = _notify_ops(
-        conn, key, order.public_id, "refund", f"refunded {detail}; the order is {order.status}"
+    notification = _ops_notification(
+        key, order.public_id, "refund", f"refunded {detail}; the order is {order.status}"
     )
-    return Outcome("partially_refunded", [task] if task else [])
+    return Outcome("partially_refunded", outbox.enqueue(conn, notification))
 
 
 EventHandler = Callable[["Connection", Mapping[str, Any], str], Outcome]

@@ -10,7 +10,7 @@ never in the edge's response models.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -462,39 +462,54 @@ def write_items(
 # caused it: `shopper`, `ops`, or the Stripe event (`stripe:evt_...`).
 
 
+EVENT_INSERT = "INSERT INTO order_events (order_id, kind, status, cause, detail)"
+
+
+def _event(kind: str, status: Status, cause: str, detail: str) -> dict[str, str]:
+    return {"kind": kind, "status": status.value, "cause": cause[:300], "detail": detail[:1000]}
+
+
 def record(
     conn: Connection, order_pk: int, kind: str, status: Status, cause: str, detail: str = ""
 ) -> None:
     """Append what happened to the order's history (the table refuses updates)."""
     conn.execute(
-        text(
-            "INSERT INTO order_events (order_id, kind, status, cause, detail)"
-            " VALUES (:pk, :kind, :status, :cause, :detail)"
-        ),
-        {
-            "pk": order_pk,
-            "kind": kind,
-            "status": status.value,
-            "cause": cause[:300],
-            "detail": detail[:1000],
-        },
+        text(EVENT_INSERT + " VALUES (:pk, :kind, :status, :cause, :detail)"),
+        {"pk": order_pk, **_event(kind, status, cause, detail)},
     )
 
 
 def transition(
-    conn: Connection, order: Locked, target: Status, cause: str, detail: str = ""
+    conn: Connection,
+    order: Locked,
+    target: Status,
+    cause: str,
+    detail: str = "",
+    *,
+    changes: str = "",
+    values: Mapping[str, Any] | None = None,
 ) -> None:
-    """Move a locked order to `target`, checked against the table, and record why."""
+    """Move a locked order to `target`, checked against the table, and record why, in one
+    statement with its history row; `changes` are the other `column = ...` assignments of the
+    same move (their parameters in `values`)."""
     check_transition(order.status, target)
     conn.execute(
         text(
-            "UPDATE orders SET status = :target, updated_at = now(),"
+            "WITH moved AS (UPDATE orders SET status = :target, updated_at = now(),"
             " paid_at = CASE WHEN :target = 'paid' THEN now() ELSE paid_at END"
-            " WHERE id = :pk AND status = :current"
+            + (f", {changes}" if changes else "")
+            + " WHERE id = :pk AND status = :current RETURNING id) "
+            + EVENT_INSERT
+            + " SELECT id, :kind, :status, :cause, :detail FROM moved"
         ),
-        {"pk": order.pk, "current": order.status.value, "target": target.value},
+        {
+            **(values or {}),
+            "pk": order.pk,
+            "current": order.status.value,
+            "target": target.value,
+            **_event("status", target, cause, detail),
+        },
     )
-    record(conn, order.pk, "status", target, cause, detail)
 
 
 def start_checkout(
@@ -513,21 +528,6 @@ def start_checkout(
     position).
 
     A flag stays: only ops clear it (`clear_flag`)."""
-    conn.execute(
-        text(
-            "UPDATE orders SET stripe_checkout_session_id = :sid, checkout_url = :url,"
-            " checkout_amount_cents = :amount, checkout_currency = :currency,"
-            " email = :email WHERE id = :pk"
-        ),
-        {
-            "pk": order.pk,
-            "sid": session_id,
-            "url": url,
-            "amount": amount_cents,
-            "currency": currency,
-            "email": email,
-        },
-    )
     frozen = [
         {"pk": order.pk, "position": position, "version": version}
         for position, version in enumerate(design_versions)
@@ -543,7 +543,22 @@ def start_checkout(
             ),
             frozen,
         )
-    transition(conn, order, Status.PENDING_PAYMENT, "shopper", f"checkout {session_id}")
+    transition(
+        conn,
+        order,
+        Status.PENDING_PAYMENT,
+        "shopper",
+        f"checkout {session_id}",
+        changes="stripe_checkout_session_id = :sid, checkout_url = :url,"
+        " checkout_amount_cents = :amount, checkout_currency = :currency, email = :email",
+        values={
+            "sid": session_id,
+            "url": url,
+            "amount": amount_cents,
+            "currency": currency,
+            "email": email,
+        },
+    )
 
 
 def back_to_draft(conn: Connection, order: Locked, cause: str, detail: str = "") -> None:
@@ -551,10 +566,13 @@ def back_to_draft(conn: Connection, order: Locked, cause: str, detail: str = "")
 
     Its version moves on, so the next checkout uses a new idempotency key and a new session.
     """
-    transition(conn, order, Status.DRAFT, cause, detail)
-    conn.execute(
-        text("UPDATE orders SET version = version + 1, checkout_url = NULL WHERE id = :pk"),
-        {"pk": order.pk},
+    transition(
+        conn,
+        order,
+        Status.DRAFT,
+        cause,
+        detail,
+        changes="version = version + 1, checkout_url = NULL",
     )
     conn.execute(
         text("UPDATE order_items SET design_version = NULL WHERE order_id = :pk"),
@@ -573,16 +591,16 @@ def mark_paid(
 ) -> None:
     """The order's Checkout Session was paid with PaymentIntent `payment_intent`, with the
     shipping the shopper chose there: the order's total is then its items plus shipping."""
-    conn.execute(
-        text(
-            "UPDATE orders SET stripe_payment_intent_id = :pi,"
-            " email = COALESCE(email, :email), shipping_cents = :ship,"
-            " shipping_rate = :rate, shipping_rate_name = :rate_name,"
-            " stripe_shipping_rate_id = :stripe_rate,"
-            " total_cents = subtotal_cents + COALESCE(:ship, 0) WHERE id = :pk"
-        ),
-        {
-            "pk": order.pk,
+    transition(
+        conn,
+        order,
+        Status.PAID,
+        cause,
+        changes="stripe_payment_intent_id = :pi, email = COALESCE(email, :email),"
+        " shipping_cents = :ship, shipping_rate = :rate, shipping_rate_name = :rate_name,"
+        " stripe_shipping_rate_id = :stripe_rate,"
+        " total_cents = subtotal_cents + COALESCE(:ship, 0)",
+        values={
             "pi": payment_intent,
             "email": email,
             "ship": shipping.amount_cents if shipping else None,
@@ -591,7 +609,6 @@ def mark_paid(
             "stripe_rate": shipping.stripe_rate_id if shipping else None,
         },
     )
-    transition(conn, order, Status.PAID, cause)
 
 
 def ship(
@@ -604,14 +621,15 @@ def ship(
     tracking_url: str | None,
 ) -> None:
     """The order left with this tracking number."""
-    conn.execute(
-        text(
-            "UPDATE orders SET carrier = :carrier, tracking_number = :number,"
-            " tracking_url = :url WHERE id = :pk"
-        ),
-        {"pk": order.pk, "carrier": carrier, "number": tracking_number, "url": tracking_url},
+    transition(
+        conn,
+        order,
+        Status.SHIPPED,
+        cause,
+        f"tracking {tracking_number}",
+        changes="carrier = :carrier, tracking_number = :number, tracking_url = :url",
+        values={"carrier": carrier, "number": tracking_number, "url": tracking_url},
     )
-    transition(conn, order, Status.SHIPPED, cause, f"tracking {tracking_number}")
 
 
 def record_refund(conn: Connection, order: Locked, refunded_cents: int, cause: str) -> None:

@@ -263,7 +263,7 @@ def reopen(session: Session, order_id: str) -> Order:
 @dataclass(frozen=True)
 class Settled:
     """The order after the success page's check (`result`: `paid`, `already_paid`,
-    `unchanged`...) and the outbox tasks its fulfilment enqueued, to perform once committed."""
+    `unchanged`...) and the outbox tasks its fulfilment enqueued, to publish once committed."""
 
     order: Order
     result: str

@@ -67,10 +67,10 @@ def move(
                 )
                 tracking = {"carrier": carrier, "number": tracking_number, "url": tracking_url}
                 payload = {"order_id": order.public_id, "tracking": tracking}
-                task = outbox.enqueue(
-                    conn, "shipped_email", f"shipped_email:{order.public_id}", payload
+                tasks = outbox.enqueue(
+                    conn,
+                    outbox.NewTask("shipped_email", f"shipped_email:{order.public_id}", payload),
                 )
-                tasks = [task] if task else []
             else:
                 order_store.transition(conn, order, target, "ops")
             log.info("order moved by ops", order_id=order.public_id, status=target.value)

@@ -4,13 +4,13 @@ import flask
 import functions_framework
 
 from common.core import errors
-from common.effects import contact_mail, outbox
+from common.effects import outbox
 from common.infra import config
 from common.shop import contact as contact_form
 from common.web.http import Call, Router
 from common.web.ratelimits import RateLimit
 
-config.require("SENDGRID_API_KEY")
+config.require("GOOGLE_CLOUD_PROJECT")  # the queue its message is handed to
 router = Router()
 
 
@@ -46,10 +46,10 @@ def checked_email(typed: str) -> str:
     rate_limit=RateLimit("contact", contact_form.RATE_LIMIT, contact_form.RATE_WINDOW_SECONDS),
 )
 def send_contact_message(call: Call) -> contact_form.ContactOut:
-    """Leave a message for the team; it is stored, then emailed to ops."""
+    """Leave a message for the team; it is stored, then emailed to ops (after the answer)."""
     body = call.body.model_copy(update={"email": checked_email(call.body.email)})
     submitted = contact_form.submit(body)
-    outbox.attempt(submitted.tasks, contact_mail.HANDLERS)
+    outbox.publish(submitted.tasks)
     return contact_form.ContactOut(id=submitted.contact_id)
 
 

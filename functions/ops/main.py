@@ -1,5 +1,7 @@
 """The `ops` function: ops tasks behind the ops token (the sheet, the outbox drain, moving and
-unflagging orders).
+unflagging orders), and the consumer of the outbox's queue topic: Pub/Sub pushes the ids of
+freshly committed outbox tasks to `queue.push_path(outbox.TOPIC)` (with its own OIDC token),
+locally the in-process worker hands them to the same handler (`tasks.perform`).
 
 Every route needs `Authorization: Bearer <OPS_TOKEN>` (Cloud Scheduler or a person with the
 token); there is no cookie or origin involved. A client that sent a wrong token
@@ -9,7 +11,7 @@ the limit.
 """
 
 import hmac
-from typing import Literal
+from typing import Any, Literal
 
 import flask
 import functions_framework
@@ -19,13 +21,26 @@ from common.api.orders import OrderOut, order_out
 from common.core import errors
 from common.effects import outbox, sheet
 from common.infra import config
+from common.providers import queue
 from common.web import ratelimits
-from common.web.http import Call, Router
+from common.web.http import Call, Router, read_body
 from common.web.ratelimits import RateLimit
 
-config.require("OPS_TOKEN", "SENDGRID_API_KEY", "SHEET_ID", "STRIPE_SECRET_KEY")
+config.require(
+    "OPS_TOKEN", "SENDGRID_API_KEY", "SHEET_ID", "STRIPE_SECRET_KEY", "GOOGLE_CLOUD_PROJECT"
+)
 router = Router(check_origin=False)
 OPS_FAILURES = RateLimit("ops_token_failures", 10, 600)  # failed attempts, per client
+
+
+def perform_outbox_tasks_message(message: dict[str, Any]) -> None:
+    """The handler of the outbox topic: `tasks.perform`, whose effects load on first use."""
+    from common.effects import tasks
+
+    tasks.perform(message)
+
+
+queue.subscribe(outbox.TOPIC, perform_outbox_tasks_message)
 
 
 def has_ops_token(call: Call) -> bool:
@@ -82,6 +97,26 @@ def drain_outbox(call: Call) -> outbox.DrainOut:
     return outbox.drain(tasks.HANDLERS, call.body.limit)
 
 
+@router.route(
+    "POST",
+    queue.push_path(outbox.TOPIC),
+    status=204,
+    max_body=queue.MAX_PUSH_BYTES,
+    errors=(400, 401, 403, 503),
+)
+def perform_outbox_tasks(call: Call) -> flask.Response:
+    """Pub/Sub's push of committed outbox tasks (not behind Hosting; its OIDC token, not the
+    ops token): performs those not done yet. 2xx acknowledges it; a 503 when one failed has
+    Pub/Sub deliver it again, and the drain retries it too."""
+    request = call.request
+    queue.receive_push(
+        outbox.TOPIC,
+        request.headers.get("Authorization"),
+        read_body(request, queue.MAX_PUSH_BYTES),
+    )
+    return flask.Response(status=204)
+
+
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["in_production", "shipped", "delivered"]
@@ -108,7 +143,6 @@ def move_order(call: Call) -> OrderOut:
     """Move a paid order into production, ship it (with its tracking number), or mark it
     delivered; shipping emails the shopper once."""
     require_ops_token(call)
-    from common.effects import order_mail
     from common.shop import shipping
     from common.shop.lifecycle import Status
 
@@ -120,7 +154,7 @@ def move_order(call: Call) -> OrderOut:
         tracking_number=body.tracking_number,
         tracking_url=body.tracking_url,
     )
-    outbox.attempt(moved.tasks, order_mail.HANDLERS)
+    outbox.publish(moved.tasks)
     return order_out(moved.order)
 
 
@@ -135,11 +169,10 @@ def clear_order_flag(call: Call) -> OrderOut:
     """Clear a flag after looking at the order (the reason is kept in its history); a payment
     that came while it was flagged is then settled."""
     require_ops_token(call)
-    from common.effects import order_mail
     from common.shop import shipping
 
     cleared = shipping.clear_flag(call.params["order_id"], call.body.reason)
-    outbox.attempt(cleared.tasks, order_mail.HANDLERS | sheet.HANDLERS)
+    outbox.publish(cleared.tasks)
     return order_out(cleared.order)
 
 

@@ -1,8 +1,10 @@
 """The `stripe_webhook` function: the signed Stripe webhook (POST /api/webhooks/stripe).
 
 Its answer tells Stripe whether to retry: 2xx once the event is recorded and applied (or was
-already); 2xx `malformed` for a signed event whose object has fields of unexpected types
-(recorded, logged at ERROR, not applied: a retry would carry the same bytes); 400 for a
+already), in one transaction with the side effects it enqueues (sheet row, emails, print
+files), which it then hands to the queue for the `ops` function to perform; 2xx `malformed`
+for a signed event whose object has fields of unexpected types (recorded, logged at ERROR,
+not applied: a retry would carry the same bytes); 400 for a
 delivery that is not signed by Stripe within 300 s either way of now (`invalid_signature`) or
 whose signed body is not an event (`malformed_event`); 5xx (the database is down) to retry.
 Input alone never makes it answer 5xx.
@@ -15,7 +17,7 @@ from pydantic import BaseModel, Field
 from common.infra import config
 from common.web.http import Call, Router, read_body
 
-config.require("STRIPE_WEBHOOK_SECRET", "SENDGRID_API_KEY", "SHEET_ID")
+config.require("STRIPE_WEBHOOK_SECRET", "GOOGLE_CLOUD_PROJECT")
 router = Router(check_origin=False)
 MAX_EVENT_BYTES = 512 * 1024
 
@@ -37,13 +39,14 @@ class WebhookOut(BaseModel):
     errors=(400,),
 )
 def receive_stripe_event(call: Call) -> WebhookOut:
-    """Apply a Stripe event (signed with `Stripe-Signature`), exactly once."""
-    from common.effects import order_mail, outbox, sheet  # on the first delivery
+    """Apply a Stripe event (signed with `Stripe-Signature`), exactly once; its side effects
+    happen after the answer."""
+    from common.effects import outbox  # on the first delivery
     from common.shop import fulfilment
 
     payload = read_body(call.request, MAX_EVENT_BYTES)
     outcome = fulfilment.handle_event(payload, call.request.headers.get("Stripe-Signature"))
-    outbox.attempt(outcome.tasks, order_mail.HANDLERS | sheet.HANDLERS)
+    outbox.publish(outcome.tasks)
     return WebhookOut(
         received=True, duplicate=outcome.result == "duplicate", outcome=outcome.result
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from common.providers import queue
 from tests.e2e.conftest import Site, save_screenshot
 
 SHOPPER = "dawn.patrol@example.com"
@@ -108,7 +109,11 @@ def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, pag
     expect(page.locator("#my-orders .orders-row.is-current")).to_contain_text("Paid")
     expect(page.get_by_role("link", name="My orders").first).to_be_visible()
 
-    # Ops: the sheet has the order's rows; the shopper: the confirmation email.
+    # Ops: the sheet has the order's rows; the shopper: the confirmation email (both made by
+    # the local queue's worker after the payment was answered).
+    broker = queue.broker()
+    assert isinstance(broker, queue.LocalBroker)
+    assert broker.wait_idle(30), "the queue's worker was still busy after 30 s"
     with (site.settings.data_dir / "orders-sheet.csv").open(newline="") as file:
         rows = [row for row in csv.reader(file) if row and row[0] == order_id]
     assert rows, "no sheet row for the order"
