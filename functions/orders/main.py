@@ -22,7 +22,7 @@ from common.api.orders import (
     order_out,
 )
 from common.infra import config
-from common.shop import groups, size_assistant
+from common.shop import groups
 from common.shop import orders as order_domain
 from common.shop.catalog import CatalogOut, catalog_out
 from common.shop.group_store import Entry
