@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from common.core import errors, jsondoc
 from common.core.lazy import Lazy
 from common.infra import log, state
-from common.infra.config import ConfigError, settings
+from common.infra.config import STRIPE, ConfigError, settings
+from common.providers.local import vendors
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 LOCAL_SESSIONS = "local_checkout_sessions"
@@ -81,7 +82,9 @@ class StripeCheckout:
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else None,
-            max_network_retries=2,  # safe: every create carries an idempotency key
+            # The SDK's default client waits 80 s; the function is cut long before that.
+            http_client=stripe.new_default_http_client(timeout=STRIPE.timeout_seconds),
+            max_network_retries=STRIPE.retries,  # safe: every create carries an idempotency key
         )
 
     def create_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
@@ -138,6 +141,7 @@ class LocalCheckout:
     """Stripe Checkout's stand-in: sessions kept in the state backend for the dev page."""
 
     def create_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
+        vendors.answer("stripe")
         store = state.backend()
         key = hashlib.sha256(idempotency_key.encode()).hexdigest()
         fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
@@ -170,6 +174,7 @@ class LocalCheckout:
         return CheckoutSession(session_id, local_checkout_url(session_id))
 
     def end_session(self, session_id: str) -> str:
+        vendors.answer("stripe")
         session = local_session(session_id)
         if session is None:
             return "expired"
@@ -179,6 +184,7 @@ class LocalCheckout:
         return str(session["status"])
 
     def paid_session(self, session_id: str) -> dict[str, Any] | None:
+        vendors.answer("stripe")
         session = local_session(session_id)
         if session is None or session["status"] != "complete":
             return None

@@ -14,12 +14,10 @@ from PIL import Image
 from common.core import errors
 from common.core.lazy import Lazy
 from common.infra import log
-from common.infra.config import ConfigError, settings
-from common.providers.local import artwork
+from common.infra.config import VERTEX_IMAGE, ConfigError, settings
+from common.providers.local import artwork, vendors
 from common.studio.images import decode, decoded, encode_png, remove_background
 from common.studio.prompts import ArtworkRequest
-
-GENERATION_TIMEOUT_SECONDS = 60.0
 
 
 class ImageGenerationFailed(errors.UpstreamError):
@@ -80,15 +78,19 @@ class VertexArtist:
         location: str,
         model: str,
         base_url: str | None = None,
-        timeout_seconds: float = GENERATION_TIMEOUT_SECONDS,
+        timeout_seconds: float = VERTEX_IMAGE.timeout_seconds,
+        attempts: int = VERTEX_IMAGE.attempts,
         credentials: Any = None,
+        http_client: Any = None,
     ) -> None:
         self.project = project
         self.location = location
         self.model = model
         self.base_url = base_url
         self.timeout_seconds = timeout_seconds
+        self.attempts = attempts
         self.credentials = credentials
+        self.http_client = http_client
         self.client: Lazy[Any] = Lazy(self._build_client)
 
     def _build_client(self) -> Any:
@@ -96,7 +98,13 @@ class VertexArtist:
         from google.genai import types
 
         options = types.HttpOptions(
-            base_url=self.base_url, timeout=int(self.timeout_seconds * 1000)
+            base_url=self.base_url,
+            timeout=int(self.timeout_seconds * 1000),
+            # 429 and 5xx are retried after 1 s (+ up to 1 s of jitter): VENDOR_CALLS' budget.
+            retry_options=types.HttpRetryOptions(
+                attempts=self.attempts, initial_delay=1.0, max_delay=4.0, jitter=1.0
+            ),
+            httpx_client=self.http_client,
         )
         return genai.Client(
             vertexai=True,
@@ -185,6 +193,19 @@ def build_provider() -> ImageProvider:
         )
     if cfg.production:
         raise ConfigError("AUREN_ENV=production needs GOOGLE_CLOUD_PROJECT for images")
+    if vendors.realistic():
+        from google.oauth2.credentials import Credentials
+
+        from common.providers.local import vertex_api
+
+        return VertexArtist(
+            project="auren-local",
+            location=cfg.google_cloud_location,
+            model=cfg.image_model,
+            base_url=vertex_api.BASE_URL,
+            credentials=Credentials(token="local"),
+            http_client=vertex_api.http_client(),
+        )
     return LocalArtist()
 
 
