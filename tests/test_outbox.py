@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
-from common.effects import outbox
+from common.effects import outbox, tasks
 from common.infra import config
 from common.providers import mail, sheets
 from tests.conftest import function_app
@@ -402,3 +402,17 @@ def test_every_task_kind_has_one_handler() -> None:
     from common.effects import tasks
 
     assert sorted(tasks.HANDLERS) == sorted(outbox.KINDS)
+
+
+def test_a_drain_claims_no_task_after_its_window(engine) -> None:
+    key = f"contact_email:window-{secrets.token_hex(6)}"
+    with engine.begin() as conn:
+        assert outbox.enqueue(conn, "contact_email", key, {"message_id": 0}) is not None
+    ended = outbox.drain(tasks.HANDLERS, window_seconds=0)
+    assert ended.attempted == 0 and ended.due >= 1
+    with engine.connect() as conn:
+        attempts = conn.execute(
+            text("SELECT attempts FROM outbox WHERE dedupe_key = :k"), {"k": key}
+        ).scalar_one()
+    assert attempts == 0, "left untouched for the next drain"
+    assert outbox.DRAIN_WINDOW_SECONDS + 3 * config.SHEETS.budget_seconds < 300

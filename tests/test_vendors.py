@@ -9,38 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
 
-from common.core.lazy import Lazy
 from common.infra import config
-from common.providers import assistant, imagegen, mail, sheets, sizes_openai, storage
+from common.providers import assistant, imagegen, mail, sheets
 from common.providers.local import vendors
 from common.providers.local.assistant import LocalAssistant
 from common.shop import size_assistant
 from common.studio import images
 from common.studio.briefs import Brief
 from common.studio.prompts import ArtworkRequest
+from tests import realistic as realistic_mode
 from tests.test_chat_local import REQUESTS
 
 SPEED = "1000"
-LAZIES: tuple[Lazy[Any], ...] = (
-    vendors.weather,
-    assistant.assistant,
-    imagegen.provider,
-    sizes_openai.openai_client,
-    mail.mailer,
-    sheets.sheet,
-    storage.storage,
-)
 
 
 def _reset() -> None:
-    config.settings.cache_clear()
-    for lazy in LAZIES:
-        lazy.reset()
+    realistic_mode.forget()
 
 
 @pytest.fixture
