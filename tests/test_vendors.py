@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from common.infra import config
-from common.providers import assistant, imagegen, mail, sheets
+from common.providers import assistant, checkout, imagegen, mail, sheets
 from common.providers.local import vendors
 from common.providers.local.assistant import LocalAssistant
 from common.shop import size_assistant
@@ -90,7 +90,7 @@ def test_failures_follow_the_rate_and_the_seed() -> None:
     assert 60 <= len(failed) <= 140  # 20 % of 500
     assert set(failed) == {429, 500}
     quiet = vendors.Weather(speed=1, failure_rate=0.99, seed=7, sleep=lambda _: None)
-    assert [quiet.answer("stripe") for _ in range(20)] == [None] * 20, "Stripe: latency only"
+    assert [quiet.answer("workos") for _ in range(20)] == [None] * 20, "WorkOS: latency only"
 
 
 def test_instant_is_the_default_and_production_refuses_realistic() -> None:
@@ -216,3 +216,61 @@ def test_mail_and_sheet_stand_ins_fail_like_their_adapters(
     with pytest.raises(sheets.SheetError, match=r"APIError: \[(429|500)\]"):
         sheets.sheet().append_once("ord_1", [("ord_1", "x")])
     assert sheets.sheet().append_once("ord_1", [("ord_1", "x")])
+
+
+# --- Stripe: the adapter and the stripe SDK against the local Stripe API -----------------------
+
+
+def test_checkout_goes_through_the_stripe_sdk_and_its_retry_with_the_same_key(
+    realistic: pytest.MonkeyPatch, database_url: str
+) -> None:
+    weather = with_seed(realistic, failing_first("stripe"))
+    stripe = checkout.provider()
+    assert isinstance(stripe, checkout.StripeCheckout)
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 20,
+                "price_data": {
+                    "currency": "usd",
+                    "unit_amount": 1550,
+                    "product_data": {"name": "Classic Tee · Navy", "metadata": {"n": "7"}},
+                },
+            }
+        ],
+        "shipping_options": [
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "fixed_amount": {"amount": 0, "currency": "usd"},
+                    "display_name": "Standard",
+                    "delivery_estimate": {"minimum": {"unit": "business_day", "value": 3}},
+                }
+            }
+        ],
+        "client_reference_id": "ord_1234",
+        "metadata": {"order_id": "ord_1234"},
+        "customer_email": "a@example.com",
+        "shipping_address_collection": {"allowed_countries": ["US", "CA"]},
+        "success_url": "http://127.0.0.1/confirmation?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "http://127.0.0.1/summary",
+    }
+    created = stripe.create_session(params, "auren-checkout-ord_1234-v1")
+    assert created.id.startswith("cs_local_") and created.url == f"/_dev/checkout/{created.id}"
+    assert weather.calls["stripe"] == 2 and sum(weather.failures.values()) == 1
+    stored = checkout.local_session(created.id)
+    assert stored is not None and stored["params"] == params, "the params Stripe received"
+    with_seed(realistic, seed=0, rate=0)
+    stripe = checkout.provider()
+    again = stripe.create_session(params, "auren-checkout-ord_1234-v1")
+    assert again == created, "one session per idempotency key"
+    with pytest.raises(checkout.CheckoutConflict):
+        stripe.create_session(
+            {**params, "customer_email": "b@example.com"}, "auren-checkout-ord_1234-v1"
+        )
+    assert stripe.paid_session(created.id) is None
+    checkout.set_local_session_status(stored, "complete")
+    paid = stripe.paid_session(created.id)
+    assert paid is not None and paid["amount_total"] == 31_000
+    assert stripe.end_session(created.id) == "complete"

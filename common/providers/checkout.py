@@ -4,6 +4,8 @@
 another host, e.g. a test stub). Locally without a key: a stand-in that keeps the session in
 the state backend and sends the shopper to `/_dev/checkout/<session_id>`, whose "pay" button
 posts a Stripe-shaped, Stripe-signed event to the real webhook route (`devtools.dev_checkout`).
+With `AUREN_VENDORS=realistic` that stand-in sits behind a local Stripe API, which the SDK and
+`StripeCheckout` talk to (`common.providers.local.stripe_api`).
 Either way a webhook delivery is verified by the stripe SDK's own verifier (`verify_event`).
 """
 
@@ -76,14 +78,15 @@ def _unavailable(what: str, exc: Any) -> errors.ServiceUnavailable:
 
 
 class StripeCheckout:
-    def __init__(self, api_key: str, api_base: str | None = None) -> None:
+    def __init__(self, api_key: str, api_base: str | None = None, http_client: Any = None) -> None:
         import stripe
 
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else None,
             # The SDK's default client waits 80 s; the function is cut long before that.
-            http_client=stripe.new_default_http_client(timeout=STRIPE.timeout_seconds),
+            http_client=http_client
+            or stripe.new_default_http_client(timeout=STRIPE.timeout_seconds),
             max_network_retries=STRIPE.retries,  # safe: every create carries an idempotency key
         )
 
@@ -141,7 +144,6 @@ class LocalCheckout:
     """Stripe Checkout's stand-in: sessions kept in the state backend for the dev page."""
 
     def create_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
-        vendors.answer("stripe")
         store = state.backend()
         key = hashlib.sha256(idempotency_key.encode()).hexdigest()
         fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
@@ -174,7 +176,6 @@ class LocalCheckout:
         return CheckoutSession(session_id, local_checkout_url(session_id))
 
     def end_session(self, session_id: str) -> str:
-        vendors.answer("stripe")
         session = local_session(session_id)
         if session is None:
             return "expired"
@@ -184,7 +185,6 @@ class LocalCheckout:
         return str(session["status"])
 
     def paid_session(self, session_id: str) -> dict[str, Any] | None:
-        vendors.answer("stripe")
         session = local_session(session_id)
         if session is None or session["status"] != "complete":
             return None
@@ -267,6 +267,11 @@ def build_provider() -> CheckoutProvider:
         return StripeCheckout(cfg.stripe_secret_key, cfg.stripe_api_base)
     if cfg.production:
         raise ConfigError("AUREN_ENV=production needs STRIPE_SECRET_KEY to take payments")
+    if vendors.realistic():  # the SDK and this adapter, against a local Stripe API
+        from common.providers.local import stripe_api
+
+        client = stripe_api.http_client(LocalCheckout(), STRIPE.timeout_seconds)
+        return StripeCheckout("sk_test_local", stripe_api.BASE_URL, http_client=client)
     return LocalCheckout()
 
 

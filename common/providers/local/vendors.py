@@ -8,11 +8,11 @@ vendors whose failures our code retries (`FAILING`), answers a share of the call
 seeded by `AUREN_VENDORS_SEED`, so a given seed fails the same calls of that vendor every run.
 
 A failure surfaces the way the vendor's own failure would, where our retry code meets it: the
-local OpenAI and Vertex endpoints (`openai_api`, `vertex_api`) answer the real SDKs with the
-HTTP status, so the SDKs' retries run; the local mailer and sheet raise the adapters' own
-`MailError` and `SheetError`, which the outbox retries (the SendGrid and Sheets adapters do
-not retry themselves). Stripe, WorkOS and Cloud Storage retry inside their SDKs, which the
-local checkout, sign-in and file storage never call: those stand-ins get the latency only.
+local OpenAI, Vertex and Stripe endpoints (`openai_api`, `vertex_api`, `stripe_api`) answer
+the real SDKs with the HTTP status, so the SDKs' retries run; the local mailer and sheet raise
+the adapters' own `MailError` and `SheetError`, which the outbox retries (the SendGrid and
+Sheets adapters do not retry themselves). WorkOS and Cloud Storage retry inside their SDKs,
+which the local sign-in and file storage never call: those stand-ins get the latency only.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ LATENCY: dict[str, tuple[float, float]] = {
     "storage": (0.02, 0.2),
 }
 FAILURE_LATENCY = (0.05, 0.3)  # a 429 or 500 comes back quickly
-FAILING = frozenset({"openai", "vertex", "sendgrid", "sheets"})
+FAILING = frozenset({"openai", "vertex", "stripe", "sendgrid", "sheets"})
 FAILURE_STATUSES = (429, 500)
 
 
