@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from devtools import bench_studio, bench_webhook
+from devtools import bench_jobs, bench_studio, bench_webhook
 from devtools.openapi import FUNCTIONS_DIR, REPO, function_names
 
 
@@ -402,6 +402,9 @@ def main(
             # Mockup compositor and local artwork generator (devtools/bench_studio.py), when
             # generate_image is benched.
             "studio": bench_studio.measure() if "generate_image" in targets else None,
+            # POST /api/generate-image's 202 against the design being ready
+            # (devtools/bench_jobs.py), when generate_image is benched.
+            "jobs": bench_jobs.measure(env) if "generate_image" in targets else None,
         }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
@@ -410,5 +413,7 @@ def main(
         bench_webhook.print_result(report["webhook"])
     if report["studio"]:
         bench_studio.print_result(report["studio"])
+    if report["jobs"]:
+        bench_jobs.print_result(report["jobs"])
     print(f"\nwritten to {output}")
     return report

@@ -1,7 +1,8 @@
 """`make deploy FN=<name>` and `make deploy-hosting`: ship one function, or the static site.
 
 `deploy --platform` completes what the functions rely on: the Firestore TTL policy on the
-expiry field of every state collection the code uses, and the Stripe webhook endpoint.
+expiry field of every state collection the code uses, the Pub/Sub topics and their push
+subscriptions, and the Stripe webhook endpoint.
 
 `deploy` builds the function's bundle fresh, then runs one `gcloud functions deploy` whose
 flags come from `devtools/deploy_config.py` (public or not, resources, which secrets and
@@ -23,6 +24,9 @@ Values read from the environment (defaults match docs/deploy.md):
     GCS_PRINT_BUCKET         default: PROJECT-auren-prints (private: print files)
     GOOGLE_CLOUD_LOCATION    default: REGION
     WORKOS_CLIENT_ID, SHEET_ID   required by the functions that use them
+    PUBSUB_PUSH_SERVICE_ACCOUNT  default: auren-pubsub-push@PROJECT.iam.gserviceaccount.com
+    PUBSUB_PUSH_AUDIENCE     default: SITE_URL/_queue
+    PUBSUB_TOPIC_PREFIX      default: auren-
     SECRET_VERSION           default: latest
     MIN_INSTANCES, MAX_INSTANCES override the table for this deploy
     ALLOW_DIRTY=1            deploy although the function's files have uncommitted changes
@@ -49,7 +53,9 @@ from devtools.deploy_config import (
     BASE_SETTINGS,
     FUNCTIONS,
     PASSWORD_SECRET,
+    PUSH_SETTINGS,
     SECRET_NAMES,
+    SUBSCRIPTIONS,
     FunctionSpec,
 )
 
@@ -143,9 +149,11 @@ def settings_for(name: str, env: Mapping[str, str]) -> dict[str, str]:
         "GCS_BUCKET": f"{project}-auren-media",
         "GCS_PRINT_BUCKET": f"{project}-auren-prints",
         "GOOGLE_CLOUD_LOCATION": region,
+        **_push_settings(env, project),
     }
+    consumes = name in SUBSCRIPTIONS.values()
     values: dict[str, str] = {}
-    for setting in (*BASE_SETTINGS, *spec.settings):
+    for setting in (*BASE_SETTINGS, *spec.settings, *(PUSH_SETTINGS if consumes else ())):
         value = fixed.get(setting) or env.get(setting) or defaults.get(setting)
         if not value:
             raise DeployError(f"set {setting}: {name} needs it in production")
@@ -157,6 +165,16 @@ def settings_for(name: str, env: Mapping[str, str]) -> dict[str, str]:
     if leaked:
         raise DeployError(f"{sorted(leaked)} are secrets: list them under secrets, not settings")
     return values
+
+
+def _push_settings(env: Mapping[str, str], project: str) -> dict[str, str]:
+    """Who signs Pub/Sub's push requests, and the audience their tokens carry."""
+    site = _require(env, "SITE_URL", "the shop's public origin").rstrip("/")
+    return {
+        "PUBSUB_PUSH_SERVICE_ACCOUNT": env.get("PUBSUB_PUSH_SERVICE_ACCOUNT")
+        or f"auren-pubsub-push@{project}.iam.gserviceaccount.com",
+        "PUBSUB_PUSH_AUDIENCE": env.get("PUBSUB_PUSH_AUDIENCE") or site + "/_queue",
+    }
 
 
 def secrets_for(name: str, env: Mapping[str, str]) -> list[str]:
@@ -391,6 +409,50 @@ def ttl_commands(env: Mapping[str, str]) -> list[list[str]]:
     ]
 
 
+def queue_commands(env: Mapping[str, str]) -> list[tuple[list[str], list[str]]]:
+    """Per topic of SUBSCRIPTIONS, its Pub/Sub topic and push subscription: each as (create,
+    what to run instead when it exists already), so the platform step can run again."""
+    from common.providers import queue
+
+    project = _require(env, "PROJECT", "the GCP project id")
+    prefix = env.get("PUBSUB_TOPIC_PREFIX") or "auren-"
+    push = _push_settings(env, project)
+    commands = []
+    for topic, function in sorted(SUBSCRIPTIONS.items()):
+        region = region_for(function, env)
+        endpoint = (
+            f"https://{region}-{project}.cloudfunctions.net/{function}{queue.push_path(topic)}"
+        )
+        topic_id, subscription = prefix + topic, f"{prefix}{topic}-push"
+        # Pub/Sub waits for the push answer this long, then delivers again: the function's
+        # own timeout, and a little more.
+        ack = spec_for(function).timeout_seconds + 10
+        flags = [
+            f"--push-endpoint={endpoint}",
+            f"--push-auth-service-account={push['PUBSUB_PUSH_SERVICE_ACCOUNT']}",
+            f"--push-auth-token-audience={push['PUBSUB_PUSH_AUDIENCE']}",
+            f"--ack-deadline={ack}",
+            "--min-retry-delay=10s",
+            "--max-retry-delay=600s",
+            "--message-retention-duration=1d",
+            f"--project={project}",
+        ]
+        pubsub = ["gcloud", "pubsub"]
+        commands.append(
+            (
+                [*pubsub, "topics", "create", topic_id, f"--project={project}"],
+                [*pubsub, "topics", "describe", topic_id, f"--project={project}"],
+            )
+        )
+        commands.append(
+            (
+                [*pubsub, "subscriptions", "create", subscription, f"--topic={topic_id}", *flags],
+                [*pubsub, "subscriptions", "update", subscription, *flags],
+            )
+        )
+    return commands
+
+
 def handled_events() -> list[str]:
     """The Stripe event types `stripe_webhook` handles: exactly what the endpoint is sent."""
     from common.shop.fulfilment import EVENT_HANDLERS
@@ -440,8 +502,10 @@ def _create_webhook(env: Mapping[str, str], request: Mapping[str, object]) -> st
 
 
 def deploy_platform(env: Mapping[str, str]) -> int:
-    """Firestore TTL policies and the Stripe webhook endpoint (DRY_RUN=1 prints them)."""
+    """Firestore TTL policies, Pub/Sub topics and push subscriptions, and the Stripe webhook
+    endpoint (DRY_RUN=1 prints them)."""
     commands = ttl_commands(env)
+    queues = queue_commands(env)
     request = webhook_request(env)
     project = _require(env, "PROJECT", "the GCP project id")
     store = [
@@ -455,6 +519,9 @@ def deploy_platform(env: Mapping[str, str]) -> int:
     ]
     for command in commands:
         print(shlex.join(command))
+    for create, existing in queues:
+        print(shlex.join(create))
+        print(f"#   when it exists: {shlex.join(existing)}")
     print(f"# Stripe API: {request['method']} {request['path']}")
     print(*_form(request["params"]), sep="\n")  # type: ignore[arg-type]
     print(f"# then its signing secret, from stdin: {shlex.join(store)}")
@@ -464,6 +531,11 @@ def deploy_platform(env: Mapping[str, str]) -> int:
         code = subprocess.run(command, cwd=REPO).returncode
         if code:
             return code
+    for create, existing in queues:
+        if subprocess.run(create, cwd=REPO).returncode:
+            code = subprocess.run(existing, cwd=REPO).returncode
+            if code:
+                return code
     secret = _create_webhook(env, request)
     return subprocess.run(store, cwd=REPO, input=secret, text=True).returncode
 
@@ -509,7 +581,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--platform",
         action="store_true",
-        help="Firestore TTL policies and the Stripe webhook endpoint (DRY_RUN=1 prints them)",
+        help="Firestore TTL policies, Pub/Sub push subscriptions, the Stripe webhook endpoint"
+        " (DRY_RUN=1 prints them)",
     )
     args = parser.parse_args(argv)
     try:

@@ -45,6 +45,13 @@ BASE_SETTINGS = (
 
 MAIL_SETTINGS = ("MAIL_FROM", "OPS_EMAIL", "SENDGRID_CONFIRMATION_TEMPLATE_ID")
 
+# The consumer of each queue topic (`common.providers.queue`): `deploy --platform` creates the
+# Pub/Sub topic and a push subscription to that function's `queue.push_path(topic)`, and the
+# local server loads that function at start, so its handler is subscribed.
+SUBSCRIPTIONS: dict[str, str] = {"image-jobs": "generate_image"}
+# Settings of a function that consumes a topic: who signs Pub/Sub's pushes, and for whom.
+PUSH_SETTINGS = ("PUBSUB_PUSH_SERVICE_ACCOUNT", "PUBSUB_PUSH_AUDIENCE")
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -67,27 +74,30 @@ class FunctionSpec:
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     "chat": FunctionSpec(
-        purpose="the design chat (OpenAI); a chat edit regenerates artwork and mockups in GCS",
+        purpose="the design chat (OpenAI); an edit re-renders mockups, or starts an image job",
         public=True,
         secrets=("OPENAI_API_KEY",),
         settings=("GCS_BUCKET", "GOOGLE_CLOUD_LOCATION"),
-        optional_settings=("CHAT_MODEL", "OPENAI_BASE_URL", "IMAGE_MODEL"),
-        # Like generate_image: an edit may call the image model and composite mockups.
+        optional_settings=("CHAT_MODEL", "OPENAI_BASE_URL", "IMAGE_MODEL", "PUBSUB_TOPIC_PREFIX"),
+        # An edit composites mockups; a new picture is an image job, never waited for here,
+        # so a turn (the assistant's call and a re-render) ends well inside Hosting's 60 s.
         memory="2Gi",
         cpu="2",
-        timeout_seconds=120,
+        timeout_seconds=45,
         concurrency=4,
         max_instances=10,
     ),
     "generate_image": FunctionSpec(
-        purpose="artwork (Vertex AI Gemini image model) and mockups (Pillow) stored in GCS",
+        purpose="image jobs: artwork (Vertex AI Gemini) and mockups (Pillow) stored in GCS",
         public=True,
         settings=("GCS_BUCKET", "GOOGLE_CLOUD_LOCATION"),
-        optional_settings=("IMAGE_MODEL",),
-        # Image generation takes tens of seconds and Pillow composites full-size images.
+        optional_settings=("IMAGE_MODEL", "PUBSUB_TOPIC_PREFIX"),
+        # Shoppers' requests answer at once (202, then polls); the job itself, pushed by
+        # Pub/Sub to this function, waits for the image model (config.VERTEX_IMAGE)
+        # and composites full-size images: both fit this timeout, under Hosting's 60 s.
         memory="2Gi",
         cpu="2",
-        timeout_seconds=120,
+        timeout_seconds=50,
         concurrency=4,
         max_instances=10,
     ),

@@ -21,6 +21,7 @@ import functions_framework
 import pydantic
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from common.providers import queue
 from common.web.http import Route, Router
 
 REPO = Path(__file__).resolve().parents[1]
@@ -206,7 +207,13 @@ def build_document(routers: Mapping[str, Router] | None = None) -> dict[str, Any
     """The OpenAPI 3.1 document of every route of `routers` (default: every function's)."""
     if routers is None:
         routers = {name: load_function(name)[1] for name in function_names()}
-    routes = [(function, route) for function, router in routers.items() for route in router.routes]
+    # Pub/Sub's push routes belong to the queue, at a function's own URL: not the shop's API.
+    routes = [
+        (function, route)
+        for function, router in routers.items()
+        for route in router.routes
+        if not route.path.startswith(queue.PUSH_PREFIX)
+    ]
     schemas, components = _model_schemas(routes)
     if "Error" in components:
         raise ValueError("a route model is named `Error`, which the document keeps for errors")

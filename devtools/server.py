@@ -37,6 +37,7 @@ from werkzeug.wrappers import Request, Response
 
 from common.infra.config import Settings, settings
 from devtools import hosting
+from devtools.deploy_config import SUBSCRIPTIONS
 from devtools.hosting import Hosting
 
 DEFAULT_PORT = 8080
@@ -331,6 +332,13 @@ class LocalServer:
                 )
             return self._functions[name]
 
+    def load_consumers(self) -> None:
+        """Load every function that consumes a queue topic: its handler subscribes at import,
+        so the local queue delivers work another function publishes before a request ever
+        reached the consumer."""
+        for name in sorted(set(SUBSCRIPTIONS.values())):
+            self.function_app(name)
+
     def dev_page(self, request: Request) -> WSGIApplication:
         pages = Map(
             [Rule("/_dev/", endpoint="devtools.server:dev_index")]
@@ -380,6 +388,7 @@ def main(port: int | None = None) -> None:
     seed()
     print("catalog seeded")
     app = LocalServer(cfg, hosting.load())
+    app.load_consumers()
     print(f"Auren ({cfg.env} mode) is running at http://127.0.0.1:{port}/", flush=True)
     if cfg.local:
         print(f"dev tools: http://127.0.0.1:{port}/_dev/", flush=True)

@@ -124,7 +124,9 @@ def local_site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     from devtools.server import LocalServer
 
     cfg = dataclasses.replace(config.settings(), data_dir=tmp_path_factory.mktemp("data"))
-    server = make_server("127.0.0.1", 0, LocalServer(cfg, hosting.load()), threaded=True)
+    site = LocalServer(cfg, hosting.load())
+    site.load_consumers()
+    server = make_server("127.0.0.1", 0, site, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.port

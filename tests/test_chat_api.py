@@ -10,7 +10,7 @@ import pytest
 
 from common.infra import state
 from tests.conftest import function_app
-from tests.test_generate_image_api import png_at
+from tests.test_generate_image_api import made, png_at, wait_for_jobs
 
 
 def browser(name: str) -> flask.testing.FlaskClient:
@@ -56,35 +56,53 @@ def test_the_whole_studio_flow_chat_generate_edit(shopper, database_url: str) ->
     studio = function_app("generate_image").test_client()
     studio.set_cookie("__session", shopper.get_cookie("__session").value)
     brief = first["brief"]
-    made = studio.post(
-        "/api/generate-image",
-        json={
-            "prompt": brief["image"]["prompt"],
-            "product_id": brief["product_id"],
-            "color": brief["color"],
-            "brief": brief,
-        },
-    ).get_json()
-    art = next(layer for layer in made["layers"] if layer["id"] == "art")
+    first_design = made(
+        studio,
+        studio.post(
+            "/api/generate-image",
+            json={
+                "prompt": brief["image"]["prompt"],
+                "product_id": brief["product_id"],
+                "color": brief["color"],
+                "brief": brief,
+            },
+        ),
+    )
+    art = next(layer for layer in first_design["layers"] if layer["id"] == "art")
     edited = chat(
         shopper,
         "make the tiger bigger and purple",
         conversation_id=first["conversation_id"],
-        design_id=made["design_id"],
+        design_id=first_design["design_id"],
     )
-    design = edited["design"]
-    assert edited["design_id"] == made["design_id"] and design is not None
-    assert design["version"] == made["version"] + 1
+    # A new picture: the turn answers with the job making it, and the design as it was.
+    assert edited["design_id"] == first_design["design_id"] and edited["job_id"]
+    assert edited["design"]["version"] == first_design["version"]
+    design = finished_job(studio, edited["job_id"])["design"]
+    assert design["version"] == first_design["version"] + 1
     assert design["brief"]["image"]["colors"] == ["#8e44ad"]
     new_art = next(layer for layer in design["layers"] if layer["id"] == "art")
     assert new_art["scale"] > art["scale"] and new_art["asset"] != art["asset"]
-    assert design["mockups"]["back"] != made["mockups"]["back"]
+    assert design["mockups"]["back"] != first_design["mockups"]["back"]
     assert png_at(design["mockups"]["back"]).size == (1024, 1024)
-    # The conversation remembers its design: the next edit needs no design_id.
+    # The conversation remembers its design: the next edit needs no design_id; it draws no
+    # new picture, so the design changes at once (no job).
     again = chat(shopper, "remove the text", conversation_id=first["conversation_id"])
+    assert again["job_id"] is None
+    assert again["design"]["version"] == design["version"] + 1
     assert again["design"]["brief"]["texts"] == []
     assert [layer["id"] for layer in again["design"]["layers"]] == ["art"]
     assert again["design"]["layers"][0]["asset"] == new_art["asset"]  # artwork reused
+
+
+def finished_job(client: flask.testing.FlaskClient, job_id: str) -> dict:
+    """The chat's image job, done, read through the generate_image function."""
+    wait_for_jobs()
+    answer = client.get(f"/api/generate-image/{job_id}")
+    assert answer.status_code == 200, answer.get_json()
+    finished = answer.get_json()
+    assert finished["status"] == "done", finished
+    return finished
 
 
 def test_conversations_and_designs_belong_to_their_session(shopper) -> None:

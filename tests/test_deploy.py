@@ -7,6 +7,7 @@ SQL connector when INSTANCE_CONNECTION_NAME is set.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from devtools.deploy_config import (
     BASE_SECRETS,
     FUNCTIONS,
     SECRET_NAMES,
+    SUBSCRIPTIONS,
     FunctionSpec,
 )
 
@@ -232,12 +234,24 @@ def test_each_function_gets_the_secrets_its_vendor_needs(tmp_path: Path) -> None
     assert "OPS_TOKEN" not in deployed("orders")[0]
 
 
-def test_image_generation_gets_more_time_and_memory_than_any_other_function() -> None:
-    image = FUNCTIONS["generate_image"]
-    # A chat edit regenerates artwork too, so chat is sized like generate_image.
+HOSTING_CUT_SECONDS = 60  # Firebase Hosting ends a rewritten request after this
+
+
+def test_image_functions_get_more_memory_and_fit_under_hosting_with_their_jobs() -> None:
+    from common.infra import config
+    from common.studio import jobs
+
+    image, chat = FUNCTIONS["generate_image"], FUNCTIONS["chat"]
+    # A chat edit composites mockups too, so chat is sized like generate_image.
     others = [s for n, s in FUNCTIONS.items() if n not in ("generate_image", "chat", "ops")]
     assert all(memory_bytes(image.memory) > memory_bytes(o.memory) for o in others)
-    assert all(image.timeout_seconds > o.timeout_seconds for o in others)
+    # No shopper's request waits for the image model: both answer well inside Hosting's cut.
+    assert image.timeout_seconds <= HOSTING_CUT_SECONDS - 10
+    assert chat.timeout_seconds <= HOSTING_CUT_SECONDS - 10
+    # The job, pushed to generate_image, waits for the model and then renders the mockups.
+    assert image.timeout_seconds >= config.VERTEX_IMAGE.timeout_seconds + 5
+    # A job still running after its lease was left by an instance cut at its timeout.
+    assert image.timeout_seconds < jobs.LEASE_SECONDS
 
 
 def test_min_instances_db_password_and_commas_are_configurable(tmp_path: Path) -> None:
@@ -518,11 +532,12 @@ def _state_constants() -> dict[str, str]:
     """The collection constants of the modules that call the state backend, read at runtime."""
     from common.providers import checkout, identity
     from common.shop import accounts
-    from common.studio import chat
+    from common.studio import chat, jobs
     from common.web import sessions
 
     return {
         "chat.COLLECTION": chat.COLLECTION,
+        "jobs.COLLECTION": jobs.COLLECTION,
         "accounts.STATES": accounts.STATES,
         "sessions.REVOCATIONS": sessions.REVOCATIONS,
         "checkout.LOCAL_SESSIONS": checkout.LOCAL_SESSIONS,
@@ -607,6 +622,36 @@ def test_platform_dry_run_prints_ttl_policies_and_the_webhook_request(
     assert any(r.get("source") == deploy.WEBHOOK_PATH for r in rewrites)
 
 
+def test_platform_pushes_each_topic_to_its_consumer_authenticated(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from common.providers import queue
+
+    assert deploy.deploy_platform({**DEPLOY_ENV, "DRY_RUN": "1"}) == 0
+    lines = capsys.readouterr().out.splitlines()
+    creates = [
+        shlex.split(line) for line in lines if line.startswith("gcloud pubsub subscriptions")
+    ]
+    assert len(creates) == len(SUBSCRIPTIONS)
+    for (topic, function), command in zip(sorted(SUBSCRIPTIONS.items()), creates, strict=True):
+        flags = dict(flag.split("=", 1) for flag in command if flag.startswith("--"))
+        region = deploy.region_for(function, DEPLOY_ENV)
+        assert flags["--topic"] == f"auren-{topic}"
+        assert flags["--push-endpoint"] == (
+            f"https://{region}-auren-test.cloudfunctions.net/{function}{queue.push_path(topic)}"
+        )
+        # the function checks each push's token against exactly these two
+        settings = deploy.settings_for(function, DEPLOY_ENV)
+        assert flags["--push-auth-service-account"] == settings["PUBSUB_PUSH_SERVICE_ACCOUNT"]
+        assert flags["--push-auth-token-audience"] == settings["PUBSUB_PUSH_AUDIENCE"]
+        assert int(flags["--ack-deadline"]) > FUNCTIONS[function].timeout_seconds
+        # outside every Hosting rewrite: a shopper's browser cannot reach the push route
+        assert not any(
+            fnmatch.fnmatch(queue.push_path(topic), rule["source"].replace("{,/**}", "*"))
+            for rule in json.loads((REPO / "firebase.json").read_text())["hosting"]["rewrites"]
+        )
+
+
 def test_platform_creates_the_endpoint_through_the_stripe_sdk(
     monkeypatch: pytest.MonkeyPatch, httpserver: Any
 ) -> None:
@@ -637,9 +682,27 @@ def test_platform_creates_the_endpoint_through_the_stripe_sdk(
     assert form["url"] == ["https://auren.example/api/webhooks/stripe"]
     assert request.headers["Authorization"] == f"Bearer {SECRET_VALUES['STRIPE_SECRET_KEY']}"
     gcloud = [(command, given) for command, given in ran if command[0] == "gcloud"]
-    *ttl, (store, secret) = gcloud
+    *ttl, (store, secret) = [(c, given) for c, given in gcloud if c[1] != "pubsub"]
+    pubsub = [command[:4] for command, _ in gcloud if command[1] == "pubsub"]
+    assert pubsub == [
+        ["gcloud", "pubsub", "topics", "create"],
+        ["gcloud", "pubsub", "subscriptions", "create"],
+    ] * len(SUBSCRIPTIONS)
     assert [command[6] for command, _ in ttl] == [
         f"--collection-group={collection}" for collection in deploy.state_collections()
     ]
     assert store[:5] == ["gcloud", "secrets", "versions", "add", "STRIPE_WEBHOOK_SECRET"]
     assert secret == "whsec_new"
+
+
+def test_the_storefront_waits_as_long_as_each_function_may_take_and_no_longer() -> None:
+    """hosting/js/lib/api.js's FUNCTION_TIMEOUT_MS: a function's timeout and 5 s of network,
+    so the browser never gives up on a request its function is still answering."""
+    source = (REPO / "hosting" / "js" / "lib" / "api.js").read_text()
+    found = re.search(r"export const FUNCTION_TIMEOUT_MS = \{([^}]*)\};", source)
+    assert found, "FUNCTION_TIMEOUT_MS is missing from api.js"
+    waits = {name: int(ms) for name, ms in re.findall(r"(\w+): (\d+)", found.group(1))}
+    assert waits == {
+        name: (FUNCTIONS[name].timeout_seconds + 5) * 1000 for name in ("chat", "generate_image")
+    }
+    assert all(wait < HOSTING_CUT_SECONDS * 1000 for wait in waits.values())

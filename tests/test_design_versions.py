@@ -17,8 +17,9 @@ from common.infra import db
 from common.studio import designs
 from common.web import sessions
 from tests.conftest import function_app
-from tests.test_chat_api import chat
+from tests.test_chat_api import chat, finished_job
 from tests.test_generate_image_api import client, generate, stored_path
+from tests.test_generate_image_api import made as job_design
 
 SNAPSHOT = (
     "product_id",
@@ -130,7 +131,9 @@ def ok(response: Any) -> dict[str, Any]:
 def test_every_edit_is_a_new_version_and_old_versions_never_change(
     studio: flask.testing.FlaskClient, engine: sqlalchemy.Engine
 ) -> None:
-    made = ok(generate(studio, prompt="a bold tiger", product_id="classic-tee", color="White"))
+    made = job_design(
+        studio, generate(studio, prompt="a bold tiger", product_id="classic-tee", color="White")
+    )
     assert made["version"] == 1
     history = check_contract(engine, made, {})
     design_id = made["design_id"]
@@ -151,10 +154,11 @@ def test_every_edit_is_a_new_version_and_old_versions_never_change(
     assert history[2]["mockup_front_url"] != history[1]["mockup_front_url"]
 
     # POST /api/generate-image: new artwork, and the colour changed again.
-    redrawn = ok(
+    redrawn = job_design(
+        studio,
         generate(
             studio, prompt="a bold rose", product_id="hoodie", color="Black", design_id=design_id
-        )
+        ),
     )
     assert redrawn["version"] == 3
     history = check_contract(engine, redrawn, history)
@@ -167,8 +171,9 @@ def test_every_edit_is_a_new_version_and_old_versions_never_change(
     cookie = studio.get_cookie(sessions.COOKIE_NAME)
     assert cookie is not None
     talker.set_cookie(sessions.COOKIE_NAME, cookie.value)
-    edited = chat(talker, "make the rose bigger and purple", design_id=design_id)["design"]
-    assert edited is not None and edited["version"] == 4
+    turn = chat(talker, "make the rose bigger and purple", design_id=design_id)
+    edited = finished_job(studio, turn["job_id"])["design"]
+    assert edited["version"] == 4
     history = check_contract(engine, edited, history)
     assert history[4]["brief"]["image"]["colors"] == ["#8e44ad"]
     assert history[3]["brief"]["image"]["colors"] != ["#8e44ad"]
@@ -207,7 +212,9 @@ def test_a_new_design_from_layers_is_version_one(
 def test_failed_writes_record_no_version(
     studio: flask.testing.FlaskClient, engine: sqlalchemy.Engine
 ) -> None:
-    made = ok(generate(studio, prompt="a minimal wave", product_id="tote", color="Natural"))
+    made = job_design(
+        studio, generate(studio, prompt="a minimal wave", product_id="tote", color="Natural")
+    )
     design_id = made["design_id"]
     history = check_contract(engine, made, {})
     outside = {**made["layers"][0], "x": 0.95, "scale": 1.0}
@@ -230,10 +237,11 @@ def test_failed_writes_record_no_version(
     assert session is not None
     with db.engine().connect() as conn:
         stale = designs.load(conn, session, design_id)
-    newer = ok(
+    newer = job_design(
+        studio,
         generate(
             studio, prompt="a minimal sun", product_id="tote", color="Natural", design_id=design_id
-        )
+        ),
     )
     history = check_contract(engine, newer, history)
     again = designs._Made(
@@ -258,15 +266,18 @@ def test_failed_writes_record_no_version(
 @pytest.fixture
 def a_design(studio: flask.testing.FlaskClient, engine: sqlalchemy.Engine) -> tuple[str, int]:
     """(public id, pk) of a new design with two versions."""
-    made = ok(generate(studio, prompt="a bold star", product_id="classic-tee", color="Black"))
-    ok(
+    made = job_design(
+        studio, generate(studio, prompt="a bold star", product_id="classic-tee", color="Black")
+    )
+    job_design(
+        studio,
         generate(
             studio,
             prompt="a bold moon",
             product_id="classic-tee",
             color="Black",
             design_id=made["design_id"],
-        )
+        ),
     )
     with engine.connect() as conn:
         pk = conn.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_generate_image_api import client, generate, png_at
+from tests.test_generate_image_api import client, generate, made, png_at
 
 
 @pytest.fixture
@@ -40,8 +40,9 @@ def test_text_only_designs_are_created_from_layers(shopper) -> None:
 
 
 def test_edited_layers_replace_the_old_ones_and_re_render(shopper) -> None:
-    design = generate(shopper, prompt="a minimal mountain", product_id="tote", color="Natural")
-    design = design.get_json()
+    design = made(
+        shopper, generate(shopper, prompt="a minimal mountain", product_id="tote", color="Natural")
+    )
     art = design["layers"][0]
     moved = {**art, "x": 0.4, "y": 0.45, "scale": 0.5, "rotation": 12}
     response = save(
@@ -70,15 +71,17 @@ def test_edited_layers_replace_the_old_ones_and_re_render(shopper) -> None:
     ],
 )
 def test_invalid_layers_are_422(shopper, layer: dict, code: str) -> None:
-    made = generate(shopper, prompt="a star", product_id="classic-tee", color="White").get_json()
-    base = {**made["layers"][0], "x": 0.5, "y": 0.5, "scale": 0.5}
+    design = made(
+        shopper, generate(shopper, prompt="a star", product_id="classic-tee", color="White")
+    )
+    base = {**design["layers"][0], "x": 0.5, "y": 0.5, "scale": 0.5}
     response = save(shopper, product_id="classic-tee", color="White", layers=[{**base, **layer}])
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == code
 
 
 def test_only_the_owner_can_save_a_design(shopper, database_url: str) -> None:
-    design = generate(shopper, prompt="a bold heart").get_json()
+    design = made(shopper, generate(shopper, prompt="a bold heart"))
     stranger = client()
     response = save(
         stranger,
@@ -91,8 +94,9 @@ def test_only_the_owner_can_save_a_design(shopper, database_url: str) -> None:
 
 
 def test_only_the_sides_that_changed_are_rendered_again(shopper) -> None:
-    design = generate(shopper, prompt="a bold crown", product_id="classic-tee", color="Navy")
-    design = design.get_json()
+    design = made(
+        shopper, generate(shopper, prompt="a bold crown", product_id="classic-tee", color="Navy")
+    )
     title = {
         "id": "title",
         "type": "text",
@@ -114,7 +118,7 @@ def test_only_the_sides_that_changed_are_rendered_again(shopper) -> None:
 
 
 def test_the_owner_reopens_a_design_and_nobody_else_sees_it(shopper, database_url: str) -> None:
-    design = generate(shopper, prompt="a bold heart").get_json()
+    design = made(shopper, generate(shopper, prompt="a bold heart"))
     reopened = shopper.get(f"/api/designs/{design['design_id']}")
     assert reopened.status_code == 200
     assert reopened.get_json() == design

@@ -1,5 +1,9 @@
 """`POST /api/generate-image` and `POST /api/designs` through the `generate_image` function,
-with the local artwork generator and local storage, against real Postgres."""
+with the local artwork generator and local storage, against real Postgres.
+
+A generation is an image job: the POST checks the request and answers 202 with the job's id;
+the local queue's worker makes the design; `made` waits for it and reads the finished job.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from PIL import Image
 
 from common.core import errors
 from common.infra import config
-from common.providers import imagegen
+from common.providers import imagegen, queue
 from common.studio import images
 from common.studio.prompts import ArtworkRequest
 from tests.conftest import function_app
@@ -58,10 +62,41 @@ def generate(client, **body):
     return client.post("/api/generate-image", json=body)
 
 
+def wait_for_jobs(timeout: float = 60) -> None:
+    """Let the local queue's worker finish every job published so far."""
+    function_app("generate_image")  # its main.py subscribes the image jobs' handler
+    broker = queue.broker()
+    assert isinstance(broker, queue.LocalBroker)
+    assert broker.wait_idle(timeout), f"the image jobs did not finish within {timeout} s"
+
+
+def job(client, started) -> dict:
+    """The job a POST started (202), once the local worker has run it."""
+    assert started.status_code == 202, started.get_json()
+    wait_for_jobs()
+    answer = client.get(f"/api/generate-image/{started.get_json()['job_id']}")
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.headers["Cache-Control"] == "private, no-store"
+    return answer.get_json()
+
+
+def made(client, started) -> dict:
+    """The design the job a POST started made."""
+    finished = job(client, started)
+    assert finished["status"] == "done", finished
+    return finished["design"]
+
+
 def test_a_prompt_becomes_artwork_and_front_and_back_mockups(shopper) -> None:
     response = generate(shopper, prompt="a neon purple tiger")
-    assert response.status_code == 200, response.get_json()
-    design = response.get_json()
+    assert response.status_code == 202, response.get_json()
+    assert response.headers["Cache-Control"] == "private, no-store"
+    finished = job(shopper, response)
+    assert finished["status"] == "done" and finished["error"] is None
+    design = finished["design"]
+    assert finished["design_id"] == design["design_id"]
+    assert finished["artwork_url"] == design["artwork_url"]
+    assert finished["mockups"] == design["mockups"] and finished["warnings"] == design["warnings"]
     assert design["design_id"].startswith("dsn_")
     assert design["product_id"] == "hoodie" and design["color"] == "Black"
     assert design["mockup_url"] == design["mockups"]["front"]
@@ -79,7 +114,6 @@ def test_a_prompt_becomes_artwork_and_front_and_back_mockups(shopper) -> None:
     [layer] = design["layers"]
     assert layer["type"] == "image" and layer["area"] == "front"
     assert layer["url"] == design["artwork_url"]
-    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def stored_files() -> set[Path]:
@@ -94,9 +128,7 @@ def upload(client, data: bytes, filename: str = "photo.png", **fields: str):
 
 
 def test_an_upload_is_re_encoded_and_printed(shopper) -> None:
-    response = upload(shopper, encoded(photo((640, 480)), "JPEG"), "holiday.jpg")
-    assert response.status_code == 200, response.get_json()
-    design = response.get_json()
+    design = made(shopper, upload(shopper, encoded(photo((640, 480)), "JPEG"), "holiday.jpg"))
     art = png_at(design["artwork_url"])
     assert art.format == "PNG" and art.size == (640, 480)
     assert design["brief"]["image"]["upload"].startswith("uploads/")
@@ -179,8 +211,8 @@ def test_bad_requests_are_422_naming_the_field(shopper, body: dict, field: str) 
 
 
 def test_a_design_is_updated_in_place_and_only_by_its_owner(shopper, other_shopper) -> None:
-    first = generate(shopper, prompt="a bold skull").get_json()
-    second = generate(shopper, prompt="a bold rose", design_id=first["design_id"]).get_json()
+    first = made(shopper, generate(shopper, prompt="a bold skull"))
+    second = made(shopper, generate(shopper, prompt="a bold rose", design_id=first["design_id"]))
     assert second["design_id"] == first["design_id"]
     assert second["version"] == first["version"] + 1
     assert second["artwork_url"] != first["artwork_url"]
@@ -203,8 +235,7 @@ def test_a_brief_from_the_chat_lays_out_image_and_text(shopper) -> None:
         "/api/generate-image",
         json={"prompt": "tiger", "product_id": "hoodie", "color": "Black", "brief": brief},
     )
-    assert response.status_code == 200, response.get_json()
-    design = response.get_json()
+    design = made(shopper, response)
     layers = {layer["id"]: layer for layer in design["layers"]}
     assert layers["art"]["area"] == "back"
     assert layers["text-1"]["area"] == "front" and layers["text-1"]["text"] == "Night Shift"
@@ -213,16 +244,16 @@ def test_a_brief_from_the_chat_lays_out_image_and_text(shopper) -> None:
 
 
 @pytest.mark.parametrize(
-    ("failure", "status"),
+    "failure",
     [
-        (errors.UpstreamError("nope", code="image_generation_failed"), 502),
-        (errors.UpstreamTimeout("slow", code="image_generation_timeout"), 504),
+        errors.UpstreamError("nope", code="image_generation_failed"),
+        errors.UpstreamTimeout("slow", code="image_generation_timeout"),
     ],
 )
 def test_generation_failures_leave_the_previous_design_intact(
-    shopper, monkeypatch: pytest.MonkeyPatch, failure: errors.ApiError, status: int
+    shopper, monkeypatch: pytest.MonkeyPatch, failure: errors.ApiError
 ) -> None:
-    design = generate(shopper, prompt="a retro sun").get_json()
+    design = made(shopper, generate(shopper, prompt="a retro sun"))
 
     class Broken:
         name = "broken"
@@ -231,11 +262,11 @@ def test_generation_failures_leave_the_previous_design_intact(
             raise failure
 
     monkeypatch.setattr(imagegen.provider, "built", Broken())
-    response = generate(shopper, prompt="a retro moon", design_id=design["design_id"])
-    assert response.status_code == status
-    assert response.get_json()["error"]["code"] == failure.code
+    failed = job(shopper, generate(shopper, prompt="a retro moon", design_id=design["design_id"]))
+    assert failed["status"] == "failed" and failed["design"] is None
+    assert failed["error"] == {"code": failure.code, "message": failure.message}
     monkeypatch.undo()
-    again = generate(shopper, prompt="a retro sun", design_id=design["design_id"]).get_json()
+    again = made(shopper, generate(shopper, prompt="a retro sun", design_id=design["design_id"]))
     assert again["version"] == design["version"] + 1  # the failed attempt changed nothing
     assert again["artwork_url"] == design["artwork_url"]  # same recipe: artwork reused
 
@@ -261,16 +292,19 @@ def test_a_bare_upload_is_printed_as_is_and_a_prompt_makes_art_from_it(
             return Image.new("RGBA", (300, 300), (200, 0, 200, 255))
 
     monkeypatch.setattr(imagegen.provider, "built", Recording())
-    bare = upload(shopper, encoded(photo((400, 300)), "PNG")).get_json()
+    bare = made(shopper, upload(shopper, encoded(photo((400, 300)), "PNG")))
     assert seen == []
     assert png_at(bare["artwork_url"]).size == (400, 300)
     assert bare["brief"]["image"]["prompt"] == "your uploaded image"
-    styled = upload(
+    styled = made(
         shopper,
-        encoded(photo((400, 300)), "PNG"),
-        prompt="my photo as a neon sign",
-        design_id=bare["design_id"],
-    ).get_json()
+        upload(
+            shopper,
+            encoded(photo((400, 300)), "PNG"),
+            prompt="my photo as a neon sign",
+            design_id=bare["design_id"],
+        ),
+    )
     [request] = seen
     assert request.prompt == "my photo as a neon sign" and request.style == "neon"
     assert request.reference is not None

@@ -14,7 +14,7 @@ from common.studio import images, mockups, print_files, print_names
 from common.studio.briefs import Brief, ImageBrief
 from common.studio.layers import ImageLayer, Side, TextLayer
 from common.studio.layout import UPLOADED
-from tests.test_generate_image_api import client, generate, upload
+from tests.test_generate_image_api import client, generate, made, upload
 from tests.test_generate_image_uploads import encoded, photo
 
 ART = "artwork/" + "p" * 24 + ".png"
@@ -216,9 +216,7 @@ def shopper(database_url: str):
 
 
 def test_an_uploaded_image_printed_large_warns_in_the_design(shopper) -> None:
-    response = upload(shopper, encoded(photo((600, 600)), "PNG"))
-    assert response.status_code == 200, response.get_json()
-    design = response.get_json()
+    design = made(shopper, upload(shopper, encoded(photo((600, 600)), "PNG")))
     [art] = design["layers"]
     [warning] = design["warnings"]
     assert warning["code"] == "low_resolution" and warning["layer"] == art["id"]
@@ -235,7 +233,7 @@ def test_the_warning_appears_under_150_dpi_and_not_at_or_over_it(
 ) -> None:
     """A 600 px square upload on the classic tee's 12.2 in wide front: 150 DPI is 4 in wide,
     a scale of 0.327869 (600 x 300 / 3660 / 150)."""
-    made = upload(shopper, encoded(photo((600, 600)), "PNG")).get_json()
+    design = made(shopper, upload(shopper, encoded(photo((600, 600)), "PNG")))
     layer = {
         "id": "photo",
         "type": "image",
@@ -243,12 +241,12 @@ def test_the_warning_appears_under_150_dpi_and_not_at_or_over_it(
         "x": 0.5,
         "y": 0.5,
         "scale": scale,
-        "asset": made["brief"]["image"]["upload"],
+        "asset": design["brief"]["image"]["upload"],
     }
     response = shopper.post(
         "/api/designs",
         json={
-            "design_id": made["design_id"],
+            "design_id": design["design_id"],
             "product_id": "classic-tee",
             "color": "White",
             "layers": [layer],
@@ -263,9 +261,8 @@ def test_the_warning_appears_under_150_dpi_and_not_at_or_over_it(
 
 
 def test_generated_artwork_carries_no_warning(shopper) -> None:
-    design = generate(shopper, prompt="a bold tiger", product_id="classic-tee", color="White")
-    assert design.status_code == 200, design.get_json()
-    assert design.get_json()["warnings"] == []
+    started = generate(shopper, prompt="a bold tiger", product_id="classic-tee", color="White")
+    assert made(shopper, started)["warnings"] == []
 
 
 def test_generated_artwork_prints_sharp_across_every_print_area(

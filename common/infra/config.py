@@ -127,6 +127,13 @@ class Settings:
     business_holidays: frozenset[date] = field(default_factory=frozenset)
     shop_timezone: str = "America/New_York"  # where "today" and business days are counted
     shop_today: date | None = None  # a fixed "today" (local only: tests, browser tests)
+    # The queue (common.providers.queue): Pub/Sub in production, an in-process worker locally.
+    queue_backend: str = "local"
+    pubsub_topic_prefix: str = "auren-"  # Pub/Sub topic id = prefix + the code's topic name
+    pubsub_push_service_account: str | None = None  # who signs the push requests we accept
+    pubsub_push_audience: str | None = None  # the audience those push tokens must carry
+    pubsub_push_certs_url: str | None = None  # Google's OAuth2 certificates unless set
+    image_delay_seconds: float = 0.0  # local only: the image stand-in takes this long
     # Realistic vendor stand-ins (local only, `common.providers.local.vendors`): with
     # AUREN_VENDORS=realistic every local provider takes a vendor's time and sometimes fails.
     vendors: str = "instant"  # AUREN_VENDORS: instant | realistic
@@ -193,6 +200,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
             _require_in_production(environ, "INSTANCE_CONNECTION_NAME", "DB_NAME", "DB_USER")
         if environ.get("STATE_BACKEND", "firestore") != "firestore":
             raise ConfigError("AUREN_ENV=production needs STATE_BACKEND=firestore")
+        if environ.get("QUEUE_BACKEND", "pubsub") != "pubsub":
+            raise ConfigError("AUREN_ENV=production needs QUEUE_BACKEND=pubsub")
 
     def secret(name: str) -> str:
         """The secret from the environment; locally, one generated once when it is unset.
@@ -252,6 +261,12 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         business_holidays=_dates(environ, "BUSINESS_HOLIDAYS"),
         shop_timezone=environ.get("SHOP_TIMEZONE") or "America/New_York",
         shop_today=_shop_today(environ, production),
+        queue_backend=environ.get("QUEUE_BACKEND", "pubsub" if production else "local"),
+        pubsub_topic_prefix=environ.get("PUBSUB_TOPIC_PREFIX", "auren-"),
+        pubsub_push_service_account=environ.get("PUBSUB_PUSH_SERVICE_ACCOUNT") or None,
+        pubsub_push_audience=environ.get("PUBSUB_PUSH_AUDIENCE") or None,
+        pubsub_push_certs_url=environ.get("PUBSUB_PUSH_CERTS_URL") or None,
+        image_delay_seconds=_image_delay(environ, production),
         **_vendors(environ, production),
     )
 
@@ -320,6 +335,24 @@ def _dates(environ: dict[str, str], name: str) -> frozenset[date]:
         )
     except ValueError:
         raise ConfigError(f"{name} must list ISO dates (2026-12-25,2027-01-01)") from None
+
+
+def _image_delay(environ: dict[str, str], production: bool) -> float:
+    """`AUREN_IMAGE_DELAY_S`: seconds the local image stand-in takes (0 to 120)."""
+    raw = (environ.get("AUREN_IMAGE_DELAY_S") or "").strip()
+    if not raw:
+        return 0.0
+    if production:
+        raise ConfigError(
+            "AUREN_IMAGE_DELAY_S slows the local image stand-in; production refuses it"
+        )
+    try:
+        delay = float(raw)
+    except ValueError:
+        delay = -1.0
+    if not 0 <= delay <= 120:
+        raise ConfigError(f"AUREN_IMAGE_DELAY_S must be seconds from 0 to 120, not {raw!r}")
+    return delay
 
 
 def _shop_today(environ: dict[str, str], production: bool) -> date | None:

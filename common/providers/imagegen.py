@@ -7,6 +7,7 @@ upload's stored PNG, sent as a reference, with `stored=True`).
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 from PIL import Image
@@ -36,11 +37,18 @@ class ImageProvider(Protocol):
 
 
 class LocalArtist:
-    """The procedural generator. With an uploaded reference it prints the upload itself."""
+    """The procedural generator. With an uploaded reference it prints the upload itself.
+
+    It answers after `delay_seconds` (`AUREN_IMAGE_DELAY_S`), to show locally what a shopper
+    sees while the image model works."""
 
     name = "local"
 
+    def __init__(self, delay_seconds: float = 0.0) -> None:
+        self.delay_seconds = delay_seconds
+
     def generate(self, request: ArtworkRequest) -> Image.Image:
+        time.sleep(self.delay_seconds)
         if request.reference is not None:
             return decode(request.reference, what="the uploaded image", stored=True)
         return artwork.generate(request)
@@ -206,7 +214,7 @@ def build_provider() -> ImageProvider:
             credentials=Credentials(token="local"),
             http_client=vertex_api.http_client(),
         )
-    return LocalArtist()
+    return LocalArtist(delay_seconds=cfg.image_delay_seconds)
 
 
 provider = Lazy(build_provider)  # the instance's image provider

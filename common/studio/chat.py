@@ -4,7 +4,8 @@ With `OPENAI_API_KEY` the brief comes from OpenAI (`gpt-4o` by default) through 
 outputs; without, from a deterministic local design assistant. Either way the shopper's text
 is normalised and passed as data (never spliced into instructions), and the brief is accepted
 only after validation against the catalog. Conversations live in the state backend; when a
-conversation is about a design, the design is changed to match the new brief.
+conversation is about a design, the design is changed to match the new brief: at once, or,
+when that needs a new picture, by an image job (`common.studio.jobs`) whose id the turn answers.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from common.core.caller import Session
 from common.core.text import normalize_text
 from common.infra import state
 from common.providers.assistant import assistant
-from common.studio import designs
+from common.studio import designs, jobs
 from common.studio.briefs import (
     Brief,
     ready,
 )
-from common.studio.designs import DesignOut
+from common.studio.designs import DesignOut, GenerateIn
 
 MAX_MESSAGE_CHARS = 500  # the one limit of a message: ChatIn refuses longer, nothing cuts
 CONVERSATION_TTL_SECONDS = 7 * 24 * 3600
@@ -64,6 +65,11 @@ class ChatOut(BaseModel):
     design: DesignOut | None = Field(
         description="the design this conversation edits, as it is after this message"
     )
+    job_id: str | None = Field(
+        default=None,
+        description="the image job making the design's new picture (poll "
+        "GET /api/generate-image/<job_id>); `design` then is the design before it",
+    )
 
 
 # --- conversations ----------------------------------------------------------------------------
@@ -100,9 +106,13 @@ def converse(session: Session, request: ChatIn) -> ChatOut:
         brief = Brief.model_validate(stored.get("brief") or {})
     history = [m for m in stored.get("messages", []) if m.get("role") in ("user", "assistant")]
     turn = assistant().respond(history, message, brief, stored.get("focus"))
-    design = None
+    design, job = None, None
     if design_id and ready(turn.brief) and turn.brief != brief:
-        design = designs.apply_brief(session, design_id, turn.brief)
+        if designs.draws_artwork(session, design_id, turn.brief):
+            job = _start_job(session, design_id, turn.brief)
+            design = designs.read(session, design_id)
+        else:
+            design = designs.apply_brief(session, design_id, turn.brief)
     elif design_id:
         design = designs.read(session, design_id)
     history = [
@@ -129,4 +139,14 @@ def converse(session: Session, request: ChatIn) -> ChatOut:
         ready=ready(turn.brief),
         design_id=design_id,
         design=design,
+        job_id=job.job_id if job else None,
     )
+
+
+def _start_job(session: Session, design_id: str, brief: Brief) -> jobs.JobStarted:
+    """An image job changing the caller's design to `brief` (ready: it names both)."""
+    assert brief.product_id is not None and brief.color is not None
+    request = GenerateIn(
+        product_id=brief.product_id, color=brief.color, design_id=design_id, brief=brief
+    )
+    return jobs.start(session, designs.accept_generation(session, request))

@@ -183,9 +183,11 @@ def _record_version(conn: Connection, pk: int) -> None:
     )
 
 
-def _write(conn: Connection, session: Session, previous: Stored | None, made: _Made) -> str:
-    """Create the design or move it to its next version (409 when `previous` is stale), and
-    record that version, in the caller's transaction."""
+def _write(
+    conn: Connection, session: Session, previous: Stored | None, made: _Made, new_id: str | None
+) -> str:
+    """Create the design (as `new_id`, when given) or move it to its next version (409 when
+    `previous` is stale), and record that version, in the caller's transaction."""
     values = {
         "product": made.product_id,
         "color": made.color,
@@ -197,7 +199,7 @@ def _write(conn: Connection, session: Session, previous: Stored | None, made: _M
         "back": made.back_url,
     }
     if previous is None:
-        design_id = new_design_id()
+        design_id = new_id or new_design_id()
         pk = conn.execute(
             text(
                 "INSERT INTO designs (public_id, user_id, owner_session, product_id, color,"
@@ -328,17 +330,32 @@ def artwork_request(image: ImageBrief, garment_hex: str) -> prompts.ArtworkReque
     return prompts.ArtworkRequest(image.prompt, image.style, colors, reference)
 
 
+def _kept_artwork(brief: Brief, previous: Stored | None) -> tuple[str, float] | None:
+    """The previous artwork's (asset key, aspect) when `brief` draws the same picture."""
+    if brief.image is None or previous is None or previous.brief.image is None:
+        return None
+    if previous.brief.image.artwork_key() != brief.image.artwork_key():
+        return None
+    old = next((layer for layer in previous.layers if layer.id == ART_LAYER), None)
+    if not isinstance(old, ImageLayer):
+        return None
+    aspect = aspect_of(old.asset)
+    return (old.asset, aspect) if aspect is not None else None
+
+
+def draws_artwork(session: Session, design_id: str, brief: Brief) -> bool:
+    """Whether changing the caller's design to `brief` makes a new picture (the slow part)."""
+    previous = _previous(session, design_id)
+    return brief.image is not None and _kept_artwork(brief, previous) is None
+
+
 def _artwork(brief: Brief, previous: Stored | None, garment_hex: str) -> tuple[str, float] | None:
     """The artwork's (asset key, aspect): the previous one when its recipe is unchanged."""
     if brief.image is None:
         return None
-    if previous is not None and previous.brief.image is not None:
-        same = previous.brief.image.artwork_key() == brief.image.artwork_key()
-        old = next((layer for layer in previous.layers if layer.id == ART_LAYER), None)
-        if same and isinstance(old, ImageLayer):
-            aspect = aspect_of(old.asset)
-            if aspect is not None:
-                return old.asset, aspect
+    kept = _kept_artwork(brief, previous)
+    if kept is not None:
+        return kept
     request = artwork_request(brief.image, garment_hex)
     if request.reference is not None and brief.image.prompt == UPLOADED:
         # printed as it is: decoded, trimmed and encoded within one decode reservation
@@ -441,11 +458,13 @@ def _previous(session: Session, design_id: str | None) -> Stored | None:
         return load(conn, session, design_id)
 
 
-def _save(session: Session, previous: Stored | None, made: _Made) -> DesignOut:
+def _save(
+    session: Session, previous: Stored | None, made: _Made, new_id: str | None = None
+) -> DesignOut:
     """Write the new state in a short transaction: it fails with a 409 when the design
     changed since `previous` was read (its version moved on)."""
     with db.transaction() as conn:
-        design_id = _write(conn, session, previous, made)
+        design_id = _write(conn, session, previous, made, new_id)
         return _out(conn, session, design_id)
 
 
@@ -462,19 +481,21 @@ def _image_brief(prompt: str, upload: str | None, base: ImageBrief | None) -> Im
     )
 
 
-def generate(session: Session, request: GenerateIn, upload: bytes | None = None) -> DesignOut:
-    """Create a design, or update the caller's (`design_id`), from a prompt, brief or upload."""
-    product, color = product_and_color(request.product_id, request.color)
-    upload_key = None
-    if upload is not None:
-        # decoded at most ARTWORK_SIZE a side and re-encoded within one decode reservation,
-        # and let go before the artwork and mockups are made
-        with images.decoded(upload, what="the uploaded image") as image:
-            png = images.encode_png(image)
-        upload_key = storage.new_key("uploads")
-        storage.storage().put(upload_key, png)
+class Generation(BaseModel):
+    """A generation request, checked and with its upload stored: what a job runs later."""
+
+    request: GenerateIn
+    upload: str | None = Field(default=None, description="the stored upload's key")
+    design_id: str = Field(description="the design it changes, or the id of the one it makes")
+    creates: bool
+
+
+def _generation_brief(
+    request: GenerateIn, upload_key: str | None, previous: Stored | None
+) -> Brief:
+    """The brief a generation makes real: the request's, or the design's with the prompt's (or
+    the upload's) image in it."""
     prompt = normalize_text(request.prompt, max_chars=300)
-    previous = _previous(session, request.design_id)
     brief = request.brief or (previous.brief if previous else Brief())
     from_brief = request.brief is not None and request.brief.image is not None
     if upload_key or (prompt and not from_brief):
@@ -486,7 +507,48 @@ def generate(session: Session, request: GenerateIn, upload: bytes | None = None)
             code="nothing_to_generate",
             field="prompt",
         )
-    return _save(session, previous, _make(previous, product, color, brief))
+    return brief
+
+
+def accept_generation(
+    session: Session, request: GenerateIn, upload: bytes | None = None
+) -> Generation:
+    """Check a request to create a design, or update the caller's (`design_id`), from a prompt,
+    brief or upload (400/404/413/415/422 now, not later), and store its upload."""
+    product_and_color(request.product_id, request.color)
+    previous = _previous(session, request.design_id)
+    upload_key = None
+    if upload is not None:
+        # decoded at most ARTWORK_SIZE a side and re-encoded within one decode reservation,
+        # and let go before the artwork and mockups are made
+        with images.decoded(upload, what="the uploaded image") as image:
+            png = images.encode_png(image)
+        upload_key = storage.new_key("uploads")
+        storage.storage().put(upload_key, png)
+    _generation_brief(request, upload_key, previous)
+    return Generation(
+        request=request,
+        upload=upload_key,
+        design_id=request.design_id or new_design_id(),
+        creates=request.design_id is None,
+    )
+
+
+def generate(session: Session, generation: Generation) -> DesignOut:
+    """Make the artwork and mockups of an accepted generation and save the design. Run again
+    for the same generation, it makes no second design: a design it created is returned."""
+    product, color = product_and_color(generation.request.product_id, generation.request.color)
+    if generation.creates:
+        with db.engine().connect() as conn:
+            try:
+                return _out(conn, session, generation.design_id)
+            except errors.NotFound:
+                previous = None
+    else:
+        previous = _previous(session, generation.design_id)
+    brief = _generation_brief(generation.request, generation.upload, previous)
+    made = _make(previous, product, color, brief)
+    return _save(session, previous, made, generation.design_id if generation.creates else None)
 
 
 def apply_brief(session: Session, design_id: str, brief: Brief) -> DesignOut:

@@ -1,24 +1,30 @@
-"""The `generate_image` function: artwork from a prompt or an upload, and the design's mockups
-(POST /api/generate-image), and saving a design's edited layers (POST /api/designs)."""
+"""The `generate_image` function: artwork from a prompt or an upload, and the design's mockups,
+made as an image job (POST /api/generate-image, GET /api/generate-image/<job_id>, and the
+queue's push of the job), and saving a design's edited layers (POST /api/designs)."""
 
 import flask
 import functions_framework
 
 from common.core import errors
 from common.infra import config
-from common.studio import designs
+from common.providers import queue
+from common.studio import designs, jobs
 from common.studio.designs import DesignIn, DesignOut, GenerateIn
 from common.studio.images import MAX_UPLOAD_BYTES
 from common.web import sessions
 from common.web.http import Call, Router, parse_json, read_body, validate
 from common.web.ratelimits import RateLimit
 
-config.require("GCS_BUCKET", "GOOGLE_CLOUD_PROJECT")
+config.require(
+    "GCS_BUCKET", "GOOGLE_CLOUD_PROJECT", "PUBSUB_PUSH_SERVICE_ACCOUNT", "PUBSUB_PUSH_AUDIENCE"
+)
 router = Router()
+queue.subscribe(jobs.TOPIC, jobs.run)
 
 JSON_BODY_LIMIT = 64 * 1024
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024  # the image plus the form's other fields
 GENERATIONS_PER_MINUTE = 10
+JOB_READS_PER_MINUTE = 120  # a studio polls about every 2 s; a few tabs at once
 SAVES_PER_MINUTE = 60
 
 
@@ -43,14 +49,16 @@ def _multipart(request: flask.Request) -> tuple[GenerateIn, bytes | None]:
 @router.route(
     "POST",
     "/api/generate-image",
-    response=DesignOut,
+    response=jobs.JobStarted,
+    status=202,
     max_body=UPLOAD_BODY_LIMIT,
-    errors=(400, 413, 415, 422, 502, 504),
+    errors=(400, 404, 413, 415, 422, 503),
     rate_limit=RateLimit("generate_image", GENERATIONS_PER_MINUTE, 60),
 )
-def generate_artwork(call: Call) -> DesignOut:
-    """Make artwork from a prompt (or an uploaded PNG/JPEG/WebP as `image`, multipart) and
-    render the design's front and back mockups; updates the caller's design with `design_id`."""
+def generate_artwork(call: Call) -> jobs.JobStarted:
+    """Start making artwork from a prompt (or an uploaded PNG/JPEG/WebP as `image`, multipart)
+    and the design's front and back mockups; updates the caller's design with `design_id`.
+    Answers 202 with the job to poll at GET /api/generate-image/<job_id>."""
     request = call.request
     if request.mimetype == "application/json":
         data = parse_json(read_body(request, JSON_BODY_LIMIT))
@@ -61,7 +69,31 @@ def generate_artwork(call: Call) -> DesignOut:
         raise errors.UnsupportedMediaType(
             "send application/json, or multipart/form-data with the image as `image`"
         )
-    return designs.generate(sessions.ensure(call), body, upload)
+    session = sessions.ensure(call)
+    return jobs.start(session, designs.accept_generation(session, body, upload))
+
+
+@router.route(
+    "GET",
+    "/api/generate-image/<job_id>",
+    response=jobs.JobOut,
+    rate_limit=RateLimit("image_job", JOB_READS_PER_MINUTE, 60),
+)
+def image_job(call: Call) -> jobs.JobOut:
+    """One of the caller's image jobs: `queued`, `running`, `done` (with the design) or
+    `failed` (with the error)."""
+    return jobs.read(sessions.current(call.request), call.params["job_id"])
+
+
+@router.route("POST", queue.push_path(jobs.TOPIC), status=204, max_body=queue.MAX_PUSH_BYTES)
+def run_image_job(call: Call) -> flask.Response:
+    """Pub/Sub's push of an image job (its own OIDC token; not behind Hosting): runs the job.
+    2xx acknowledges it; any other answer has Pub/Sub deliver it again."""
+    request = call.request
+    queue.receive_push(
+        jobs.TOPIC, request.headers.get("Authorization"), read_body(request, queue.MAX_PUSH_BYTES)
+    )
+    return flask.Response(status=204)
 
 
 @router.route(

@@ -93,6 +93,7 @@ def site(database_url: str) -> Iterator[Site]:
     origin = f"http://127.0.0.1:{server.port}"
     with site_url(origin):
         holder["app"] = LocalServer(config.settings(), hosting.load())
+        holder["app"].load_consumers()
         cfg = config.settings()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

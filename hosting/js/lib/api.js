@@ -2,6 +2,9 @@
 // and every failure turned into an ApiError carrying the server's {"error": {code, message}}.
 
 const DEFAULT_TIMEOUT_MS = 20000;
+// The routes that can take longer: their function's timeout (devtools/deploy_config.py) and
+// 5 s for the network, so the browser never gives up on a request the server still answers.
+export const FUNCTION_TIMEOUT_MS = { chat: 50000, generate_image: 55000 };
 
 export class ApiError extends Error {
   constructor({ status, code, message, retryAfter = null, requestId = null, field = null }) {

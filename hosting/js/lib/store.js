@@ -6,6 +6,7 @@ const KEYS = {
   designIndex: 'auren.design-index',
   designPrefix: 'auren.design.',
   studio: 'auren.studio',
+  imageJob: 'auren.image-job',
   user: 'auren.user',
 };
 const MAX_DESIGNS = 30;
@@ -83,6 +84,16 @@ export const studioState = {
   get: () => read(KEYS.studio, {}),
   set: (state) => write(KEYS.studio, state),
   clear: () => write(KEYS.studio, null),
+};
+
+/**
+ * The image job the studio is waiting for (`job_id`, the `design_id` it changes, null for a new
+ * design, and the request to send again if it fails), so leaving and coming back resumes it.
+ */
+export const pendingImageJob = {
+  get: () => read(KEYS.imageJob),
+  set: (job) => write(KEYS.imageJob, job),
+  clear: () => write(KEYS.imageJob, null),
 };
 
 /**

@@ -4,17 +4,20 @@
 // The studio works on one design, named in its URL (/studio?design=<id>): every edit is saved
 // to it on the server (POST /api/designs; the chat's brief becomes artwork through
 // POST /api/generate-image, and later chat messages change the design on the server directly).
+// Making a picture is an image job: the server answers at once, and the studio shows progress
+// and polls until the design is ready (lib/jobs.js); leaving and coming back resumes it.
 // This browser keeps each design's last saved state and its conversation by design id, so a
 // reload, Back and Forward, and a second tab all show the same design. Starting from a product
 // (/studio?product=tote&color=Natural) makes a new design once and puts its id in the URL.
 
-import { ApiError, api, describeError, getJSON, postJSON } from '../lib/api.js';
+import { ApiError, FUNCTION_TIMEOUT_MS, api, describeError, getJSON, postJSON } from '../lib/api.js';
 import { createChat } from '../lib/chat.js';
 import { el } from '../lib/dom.js';
 import { FONT_LABELS, createEditor, layerName } from '../lib/editor.js';
+import { JobFailed, waitForJob } from '../lib/jobs.js';
 import { findColor, firstBulkTier, loadCatalog, swatches } from '../lib/products.js';
 import { wireShare } from '../lib/share.js';
-import { currentOrder, designStore, studioState } from '../lib/store.js';
+import { currentOrder, designStore, pendingImageJob, studioState } from '../lib/store.js';
 import '../lib/site.js';
 
 const SAVE_DELAY_MS = 700;
@@ -60,6 +63,7 @@ const state = {
 let saveTimer = 0;
 let saving = null;
 let colorTimer = 0;
+let following = null; // the id of the image job the studio waits for
 
 const editor = createEditor(stageRoot, {
   onCommit: () => {
@@ -98,12 +102,16 @@ async function sendToAssistant(message) {
     conversation_id: state.conversationId ?? undefined,
     design_id: state.design?.design_id ?? undefined,
     message,
-  });
+  }, { timeoutMs: FUNCTION_TIMEOUT_MS.chat });
   state.conversationId = answer.conversation_id;
   persist();
-  if (answer.design) {
+  if (answer.job_id) {
+    // A new picture is being drawn: the reply shows now, the design when it is ready.
+    const { product_id, color } = answer.brief;
+    followImageJob({ job_id: answer.job_id, design_id: answer.design_id, retry: { product_id, color, design_id: answer.design_id, brief: answer.brief } });
+  } else if (answer.design) {
     applyDesign(answer.design, { adoptColor: true });
-  } else if (!state.design && !isEmpty(answer.brief)) {
+  } else if (!state.design && !following && !isEmpty(answer.brief)) {
     await createFromBrief(answer.brief);
   } else if (answer.brief?.product_id && !state.design) {
     chooseProduct(answer.brief.product_id, answer.brief.color ?? state.wantedColor);
@@ -123,13 +131,89 @@ async function createFromBrief(brief) {
   const color = (brief.color && findColor(product, brief.color)) || findColor(product, state.wantedColor) || (product === state.product ? state.color : product.colors[0]);
   chooseProduct(product.id, color.name);
   setStatus('Creating your design…', 'busy');
-  const design = await postJSON('/api/generate-image', {
+  const started = await startImageJob({
     prompt: brief.image?.prompt ?? '',
     product_id: product.id,
     color: color.name,
     brief: { ...brief, product_id: product.id, color: color.name },
-  }, { timeoutMs: 60000 });
-  applyDesign(design, { adoptColor: true });
+  });
+  followImageJob(started);
+}
+
+// ---- image jobs ----------------------------------------------------------------------------
+
+/**
+ * POST /api/generate-image (JSON, or the upload's form): the server checks it and answers 202
+ * with the job making the design. Resolves with what `followImageJob` needs.
+ */
+async function startImageJob(body) {
+  const { job_id } = await api('/api/generate-image', { method: 'POST', body, timeoutMs: FUNCTION_TIMEOUT_MS.generate_image });
+  const form = body instanceof FormData;
+  return { job_id, design_id: (form ? body.get('design_id') : body.design_id) ?? null, retry: form ? null : body };
+}
+
+/** Start an image job and follow it; a request the server refuses shows its error at once. */
+async function requestImageJob(body, options) {
+  try {
+    await followImageJob(await startImageJob(body), options);
+  } catch (error) {
+    showError(error, options.failure);
+    setStatus('Not saved.', 'error');
+  }
+}
+
+/**
+ * Wait for an image job (`{job_id, design_id, retry}`) and show its design; meanwhile, what is
+ * being made and for how long. Kept in this browser until it ends, so the studio resumes it.
+ * A failed job shows why, and a button to try again (`retry`: the request to send again).
+ */
+async function followImageJob(job, { label = 'Drawing your design…', failure = 'Your design was not made', done } = {}) {
+  pendingImageJob.set(job);
+  following = job.job_id;
+  let since = Date.now();
+  const tick = () => showProgress(label, Math.max(0, Math.floor((Date.now() - since) / 1000)));
+  tick();
+  const ticker = setInterval(tick, 1000);
+  try {
+    const design = await waitForJob(job.job_id, {
+      onProgress: (seen) => {
+        since = Date.now() - seen.elapsed_seconds * 1000;
+      },
+    });
+    if (following !== job.job_id) return;
+    hideNotice();
+    applyDesign(design, { adoptColor: true });
+    done?.(design);
+  } catch (error) {
+    if (following !== job.job_id) return;
+    showJobFailure(error, failure, job.retry);
+    setStatus('Not saved.', 'error');
+  } finally {
+    clearInterval(ticker);
+    if (following === job.job_id) {
+      following = null;
+      pendingImageJob.clear();
+    }
+  }
+}
+
+function showProgress(label, seconds) {
+  notice.className = 'notice notice-info notice-compact job-progress';
+  notice.setAttribute('role', 'status');
+  notice.replaceChildren(el('div', {}, el('p', { class: 'notice-title', text: label }), el('p', { class: 'notice-detail', text: `${seconds} s so far: a new picture takes up to a minute.` })));
+  notice.hidden = false;
+  setStatus(`${label} ${seconds} s`, 'busy');
+}
+
+function showJobFailure(error, heading, retry) {
+  const shown = error instanceof JobFailed ? new ApiError({ status: 422, code: error.code, message: error.message }) : error;
+  showError(shown, heading);
+  const again = () => {
+    hideNotice();
+    if (retry) requestImageJob(retry, { failure: heading });
+    else uploadInput.click(); // an upload: choose the image again
+  };
+  notice.append(el('button', { class: 'btn btn-secondary btn-sm', type: 'button', text: 'Try again', on: { click: again } }));
 }
 
 // ---- the design ----------------------------------------------------------------------------
@@ -388,19 +472,12 @@ async function recolor() {
   }
   await flushSave().catch(() => {});
   setStatus('Updating your design…', 'busy');
-  try {
-    const design = await postJSON('/api/generate-image', {
-      product_id: state.product.id,
-      color: state.color.name,
-      design_id: state.design.design_id,
-      brief: { ...state.design.brief, product_id: state.product.id, color: state.color.name },
-    }, { timeoutMs: 60000 });
-    applyDesign(design);
-    hideNotice();
-  } catch (error) {
-    showError(error, 'We could not change the product');
-    setStatus('Not saved.', 'error');
-  }
+  await requestImageJob({
+    product_id: state.product.id,
+    color: state.color.name,
+    design_id: state.design.design_id,
+    brief: { ...state.design.brief, product_id: state.product.id, color: state.color.name },
+  }, { label: 'Updating your design…', failure: 'We could not change the product' });
 }
 
 // Another product keeps the color the shopper picked when it comes in it; when it does not,
@@ -683,14 +760,11 @@ uploadInput.addEventListener('change', async () => {
   form.append('color', state.color.name);
   if (state.design) form.append('design_id', state.design.design_id);
   setStatus('Uploading your image…', 'busy');
-  try {
-    applyDesign(await api('/api/generate-image', { method: 'POST', body: form, timeoutMs: 60000 }));
-    hideNotice();
-    chat.say('I placed your image on the design. Drag it, resize it, or ask me to change it.');
-  } catch (error) {
-    showError(error, 'Your image was not added');
-    setStatus('Not saved.', 'error');
-  }
+  await requestImageJob(form, {
+    label: 'Placing your image…',
+    failure: 'Your image was not added',
+    done: () => chat.say('I placed your image on the design. Drag it, resize it, or ask me to change it.'),
+  });
 });
 
 undoButton.addEventListener('click', () => editor.undo());
@@ -860,6 +934,9 @@ async function start() {
     }
   }
   renderLayerList();
+  // An image job still being made for this design (or for the new one) when the shopper left.
+  const job = pendingImageJob.get();
+  if (job && (job.design_id ?? null) === (state.design?.design_id ?? null)) followImageJob(job);
 }
 
 start();
