@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.infra.db import POOL_OPTIONS
-from devtools import bundle
+from devtools import budgets, bundle
 from devtools.deploy_config import (
     BASE_SECRETS,
     BASE_SETTINGS,
@@ -589,7 +589,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.platform:
             sys.exit(deploy_platform(os.environ))
         if args.matrix:
-            print(resources_table(), secrets_matrix(), sep="\n\n")
+            print(resources_table(), budgets.table(), secrets_matrix(), sep="\n\n")
             return
         if args.hosting:
             sys.exit(deploy_hosting(os.environ))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.effects.outbox import DRAIN_WINDOW_SECONDS
+
 # Names that are secrets: only ever mounted from Secret Manager, never passed as plain values.
 SECRET_NAMES = frozenset(
     {
@@ -115,7 +117,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         secrets=("STRIPE_SECRET_KEY", "SENDGRID_API_KEY"),
         settings=("SHEET_ID",),
         optional_settings=MAIL_SETTINGS,
-        timeout_seconds=30,
+        timeout_seconds=50,
     ),
     "stripe_webhook": FunctionSpec(
         purpose="signed Stripe events; marks orders paid, then sheet row and confirmation email",
@@ -123,7 +125,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         secrets=("STRIPE_WEBHOOK_SECRET", "SENDGRID_API_KEY"),
         settings=("SHEET_ID",),
         optional_settings=MAIL_SETTINGS,
-        timeout_seconds=60,
+        timeout_seconds=45,
     ),
     "auth": FunctionSpec(
         purpose="WorkOS AuthKit sign-in (Google, Apple) and the session cookie",
@@ -151,4 +153,74 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         concurrency=2,
         max_instances=2,
     ),
+}
+
+
+# --- time budgets (docs/deploy.md; devtools.budgets adds them up) ------------------------------
+
+# Firebase Hosting cuts a rewritten request after this long, whatever the function's timeout.
+HOSTING_TIMEOUT_SECONDS = 60
+HOSTING_MARGIN_SECONDS = 5  # what a request through Hosting leaves for the way there and back
+
+
+@dataclass(frozen=True)
+class Request:
+    """The slowest request of one kind a function answers, and the vendor calls it makes one
+    after another at worst: each a name in `common.infra.config.VENDOR_CALLS` and how many
+    times."""
+
+    route: str
+    vendor_calls: tuple[tuple[str, int], ...]
+    through_hosting: bool = True  # False: called at the function's own URL (a scheduler)
+    waits_seconds: float = 0.0  # time the request spends on purpose (the drain's window)
+
+
+# Each function's slowest requests. A sheet row is up to 3 Sheets requests (the spreadsheet,
+# its first column, the append).
+REQUESTS: dict[str, tuple[Request, ...]] = {
+    "auth": (Request("GET /api/auth/callback", (("workos", 1),)),),
+    "chat": (
+        # The design's mockups re-rendered: the artwork read, two mockups stored.
+        Request("POST /api/chat (an edit of the design)", (("openai_chat", 1), ("gcs", 3))),
+        Request(
+            "POST /api/chat (an edit that draws: an image job)", (("openai_chat", 1), ("pubsub", 1))
+        ),
+    ),
+    "checkout": (
+        Request("POST /api/checkout/session", (("stripe", 1),)),
+        # The open session expired, or (paid meanwhile) looked up.
+        Request("POST /api/checkout/reopen", (("stripe", 2),)),
+        Request("POST /api/checkout/fulfil", (("stripe", 1), ("sheets", 3), ("sendgrid", 2))),
+    ),
+    "contact": (Request("POST /api/contact", (("sendgrid", 1),)),),
+    "generate_image": (
+        Request(
+            "POST /api/generate-image (an upload stored, a job queued)", (("gcs", 1), ("pubsub", 1))
+        ),
+        Request("POST /api/designs (the mockups re-rendered)", (("gcs", 3),)),
+        # Pub/Sub's push of an image job: the upload read, the picture drawn, the artwork
+        # stored, read back for the mockups, and the two mockups stored.
+        Request(
+            "image job (pushed by Pub/Sub)",
+            (("gcs", 1), ("vertex_image", 1), ("gcs", 4)),
+            through_hosting=False,
+        ),
+    ),
+    "ops": (
+        Request("POST /api/sheets/append", (("sheets", 3),)),
+        # A paid session found for the order, then its sheet row and two emails.
+        Request(
+            "POST /api/ops/orders/<id>/clear-flag",
+            (("stripe", 1), ("sheets", 3), ("sendgrid", 2)),
+        ),
+        # Claims no task after its window; then the slowest task (a sheet row) finishes.
+        Request(
+            "POST /api/ops/outbox/drain (Cloud Scheduler)",
+            (("sheets", 3),),
+            through_hosting=False,
+            waits_seconds=DRAIN_WINDOW_SECONDS,
+        ),
+    ),
+    "orders": (Request("POST /api/orders/assistant", (("openai_sizes", 1),)),),
+    "stripe_webhook": (Request("POST /api/webhooks/stripe", (("sheets", 3), ("sendgrid", 2))),),
 }

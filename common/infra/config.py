@@ -55,19 +55,24 @@ class VendorCall:
 # schedules for these retry counts, jitter at its widest.
 VENDOR_CALLS: dict[str, VendorCall] = {
     # openai: min(0.5 s x 2^n, 8 s) less up to 25 %, before retry n+1
-    "openai_chat": VendorCall(timeout_seconds=15, attempts=2, backoff_seconds=0.5),
+    "openai_chat": VendorCall(timeout_seconds=12, attempts=2, backoff_seconds=0.5),
     "openai_sizes": VendorCall(timeout_seconds=8, attempts=2, backoff_seconds=0.5),
-    # google-genai (HttpRetryOptions): 1 s x 2^n plus up to 1 s of jitter
-    "vertex_image": VendorCall(timeout_seconds=40, attempts=2, backoff_seconds=2.0),
+    # One attempt (an image takes up to 25 s): the image job runs inside generate_image's
+    # timeout, and the queue delivers it again when Vertex was busy (`common.studio.jobs`).
+    # More attempts would wait google-genai's 1 s x 2^n plus up to 1 s of jitter between them.
+    "vertex_image": VendorCall(timeout_seconds=28),
     # stripe: 0.5 s x 2^n, jittered down to half but never under 0.5 s
-    "stripe": VendorCall(timeout_seconds=8, attempts=3, backoff_seconds=1.5),
+    "stripe": VendorCall(timeout_seconds=5, attempts=3, backoff_seconds=1.5),
     # workos: 1 s x 2^n x (0.5 to 1.5)
     "workos": VendorCall(timeout_seconds=8, attempts=2, backoff_seconds=1.5),
     # The SendGrid and Sheets adapters do not retry: a failed side effect stays in the outbox.
-    "sendgrid": VendorCall(timeout_seconds=10),
-    "sheets": VendorCall(timeout_seconds=8),  # one Sheets API request
-    # google-cloud-storage: DEFAULT_RETRY until the deadline; 3 s of the timeout to connect
-    "gcs": VendorCall(timeout_seconds=10, deadline_seconds=8),
+    "sendgrid": VendorCall(timeout_seconds=6),
+    "sheets": VendorCall(timeout_seconds=4),  # one Sheets API request
+    # google-cloud-storage: DEFAULT_RETRY (1 s, then doubling) until the deadline; of each
+    # attempt's timeout, 1 s is for connecting
+    "gcs": VendorCall(timeout_seconds=3, deadline_seconds=1),
+    # google-cloud-pubsub: the publish, and the wait for its message id (`providers.queue`)
+    "pubsub": VendorCall(timeout_seconds=10),
 }
 OPENAI_CHAT = VENDOR_CALLS["openai_chat"]
 OPENAI_SIZES = VENDOR_CALLS["openai_sizes"]
@@ -77,6 +82,7 @@ WORKOS = VENDOR_CALLS["workos"]
 SENDGRID = VENDOR_CALLS["sendgrid"]
 SHEETS = VENDOR_CALLS["sheets"]
 GCS = VENDOR_CALLS["gcs"]
+PUBSUB = VENDOR_CALLS["pubsub"]
 
 
 class ConfigError(RuntimeError):

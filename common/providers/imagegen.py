@@ -25,6 +25,11 @@ class ImageGenerationFailed(errors.UpstreamError):
     code = "image_generation_failed"
 
 
+class ImageServiceBusy(ImageGenerationFailed):
+    """The image service was busy (429), failed (5xx) or could not be reached: the same
+    request may well succeed later, so an image job is tried again (`common.studio.jobs`)."""
+
+
 # --- providers --------------------------------------------------------------------------
 
 
@@ -153,7 +158,8 @@ class VertexArtist:
             )
         except genai_errors.APIError as exc:
             log.warning("image generation failed", status=exc.code, detail=str(exc.message))
-            raise ImageGenerationFailed(
+            busy = exc.code == 429 or exc.code >= 500
+            raise (ImageServiceBusy if busy else ImageGenerationFailed)(
                 "the image service could not make this artwork; try again or rephrase"
             ) from None
         except httpx2.TimeoutException:
@@ -161,9 +167,7 @@ class VertexArtist:
                 "the image service took too long; try again", code="image_generation_timeout"
             ) from None
         except httpx2.TransportError:
-            raise ImageGenerationFailed(
-                "the image service is unreachable; try again shortly"
-            ) from None
+            raise ImageServiceBusy("the image service is unreachable; try again shortly") from None
         data = _first_image(response)
         if data is None:
             raise errors.UpstreamError(

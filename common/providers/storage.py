@@ -27,7 +27,7 @@ KEY = re.compile(r"^(artwork|uploads|mockups)/[A-Za-z0-9_-]{20,40}\.png$")
 PRIVATE_KEY = re.compile(r"^print/[A-Za-z0-9_-]{20,80}\.png$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRIVATE = "private, no-store"
-CONNECT_SECONDS = 3.0  # of each attempt's GCS.timeout_seconds
+CONNECT_SECONDS = 1.0  # of each attempt's GCS.timeout_seconds
 TIMEOUT = (CONNECT_SECONDS, GCS.timeout_seconds - CONNECT_SECONDS)  # connect, read
 RETRY_SECONDS = GCS.deadline_seconds  # retried until then: a shopper is waiting
 

@@ -9,7 +9,8 @@ seeded by `AUREN_VENDORS_SEED`, so a given seed fails the same calls of that ven
 
 A failure surfaces the way the vendor's own failure would, where our retry code meets it: the
 local OpenAI, Vertex and Stripe endpoints (`openai_api`, `vertex_api`, `stripe_api`) answer
-the real SDKs with the HTTP status, so the SDKs' retries run; the local mailer and sheet raise
+the real SDKs with the HTTP status, so the SDKs' retries run (and a Vertex failure the image
+job's: the queue delivers it again); the local mailer and sheet raise
 the adapters' own `MailError` and `SheetError`, which the outbox retries (the SendGrid and
 Sheets adapters do not retry themselves). WorkOS and Cloud Storage retry inside their SDKs,
 which the local sign-in and file storage never call: those stand-ins get the latency only.
@@ -62,8 +63,9 @@ class Weather:
         self.calls: Counter[str] = Counter()  # by vendor
         self.failures: Counter[tuple[str, int]] = Counter()  # by (vendor, status)
 
-    def answer(self, vendor: str) -> int | None:
-        """Wait as long as `vendor` takes; the status it fails with, or None for success."""
+    def answer(self, vendor: str, spent_seconds: float = 0.0) -> int | None:
+        """Wait as long as `vendor` takes, less `spent_seconds` the stand-in already took
+        doing the work; the status it fails with, or None for success."""
         low, high = LATENCY[vendor]
         with self._lock:
             draw = self._randoms.setdefault(vendor, random.Random(f"{self._seed}:{vendor}"))
@@ -74,7 +76,7 @@ class Weather:
                 low, high = FAILURE_LATENCY
                 self.failures[vendor, status] += 1
             seconds = draw.uniform(low, high)
-        self._sleep(seconds / self.speed)
+        self._sleep(max(0.0, seconds / self.speed - spent_seconds))
         if status is not None:
             log.warning("vendor stand-in answered with a failure", vendor=vendor, status=status)
         return status
@@ -96,8 +98,8 @@ def realistic() -> bool:
     return weather() is not None
 
 
-def answer(vendor: str) -> int | None:
+def answer(vendor: str, spent_seconds: float = 0.0) -> int | None:
     """What the stand-in of `vendor` answers this call: None (success, after the vendor's
     latency when realistic) or the HTTP status of an injected failure."""
     current = weather()
-    return None if current is None else current.answer(vendor)
+    return None if current is None else current.answer(vendor, spent_seconds)
