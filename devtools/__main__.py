@@ -45,6 +45,12 @@ def bundle(args: argparse.Namespace) -> None:
     bundle_main([*args.names, *(["--report"] if args.report else [])])
 
 
+def lock(args: argparse.Namespace) -> None:
+    from devtools.lock import main as lock_main
+
+    lock_main(["--upgrade"] if args.upgrade else [])
+
+
 def deploy(args: argparse.Namespace) -> None:
     from devtools.deploy import main as deploy_main
 
@@ -85,6 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     bundle_cmd.add_argument("names", nargs="*")
     bundle_cmd.add_argument("--report", action="store_true", help="install and measure each")
     bundle_cmd.set_defaults(run=bundle)
+    lock_cmd = commands.add_parser("lock", help="compile every hashed lock from its input")
+    lock_cmd.add_argument("--upgrade", action="store_true", help="move every pin to the newest")
+    lock_cmd.set_defaults(run=lock)
     deploy_cmd = commands.add_parser("deploy", help="deploy one function (DRY_RUN=1 prints it)")
     deploy_cmd.add_argument("name", nargs="?")
     deploy_cmd.set_defaults(run=deploy)

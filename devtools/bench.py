@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from devtools import bench_jobs, bench_studio, bench_webhook
+from devtools import bench_groups, bench_jobs, bench_studio, bench_webhook
 from devtools.openapi import FUNCTIONS_DIR, REPO, function_names
 
 
@@ -405,6 +405,8 @@ def main(
             # POST /api/generate-image's 202 against the design being ready
             # (devtools/bench_jobs.py), when generate_image is benched.
             "jobs": bench_jobs.measure(env) if "generate_image" in targets else None,
+            # Group orders of 200 entries (devtools/bench_groups.py), when orders is benched.
+            "groups": bench_groups.measure() if "orders" in targets else None,
         }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
@@ -415,5 +417,7 @@ def main(
         bench_studio.print_result(report["studio"])
     if report["jobs"]:
         bench_jobs.print_result(report["jobs"])
+    if report["groups"]:
+        bench_groups.print_result(report["groups"])
     print(f"\nwritten to {output}")
     return report

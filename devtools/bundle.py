@@ -1,14 +1,16 @@
 """`make bundle`: one self-contained deploy source per function, under `build/functions/<name>/`.
 
 A bundle is what `gcloud functions deploy --source` uploads: the function's own folder
-(`main.py`, its `requirements.txt`, any sibling module), a copy of `common/` under the same
-package name (imports are never rewritten) and a `.gcloudignore`. Nothing from `devtools/`,
-`tests/` or the repo root goes in, and a bundle whose code imports them is refused.
+(`main.py`, its `requirements.txt` lock, any sibling module; not the `requirements.in` the lock
+is compiled from), a copy of `common/` under the same package name (imports are never
+rewritten) and a `.gcloudignore`. Nothing from `devtools/`, `tests/` or the repo root goes
+in, and a bundle whose code imports them is refused.
 
 Everything is read from the files at build time: which functions exist (the folders under
-`functions/`), what each one needs (its `requirements.txt`, which must be pinned) and what its
-code imports. `--report` also installs each bundle into a fresh virtualenv from its
-`requirements.txt` alone and measures it: bundle size, dependency count, import time.
+`functions/`), what each one needs (its `requirements.txt`, every package pinned and hashed)
+and what its code imports. `--report` also installs each bundle into a fresh virtualenv from
+its `requirements.txt` alone (`--require-hashes`: pip checks every file, as in Cloud Build)
+and measures it: bundle size, dependency count, import time.
 """
 
 from __future__ import annotations
@@ -40,7 +42,16 @@ DEFAULT_OUT = Path("build") / "functions"  # relative to the repo, as `--source`
 # First-party packages that are tooling, not runtime: a bundle never contains or imports them.
 TOOLING_PACKAGES = frozenset({"devtools", "tests", "bench"})
 # Left out of a bundle wherever they appear under the function folder or `common/`.
-EXCLUDED = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", "test_*.py", ".env")
+EXCLUDED = (
+    "requirements.in",
+    "__pycache__",
+    "*.pyc",
+    "*.pyo",
+    ".pytest_cache",
+    ".mypy_cache",
+    "test_*.py",
+    ".env",
+)
 GCLOUDIGNORE = """\
 # Written by `make bundle`: what `gcloud functions deploy` must not upload.
 .gcloudignore
@@ -86,19 +97,40 @@ class Pin:
     version: str
 
 
-def pinned_requirements(path: Path) -> list[Pin]:
-    """The requirements of a function, refusing any line that is not pinned to one version."""
-    pins: list[Pin] = []
-    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, line) with `\\` continuations joined and comments left out."""
+    start = 0
+    parts: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        found = PINNED.match(line)
+        if line.startswith("#"):
+            line = ""
+        if not parts:
+            start = number
+        parts.append(line.removesuffix("\\").strip())
+        if not line.endswith("\\"):
+            joined = " ".join(part for part in parts if part)
+            parts = []
+            if joined:
+                yield start, joined
+
+
+def pinned_requirements(path: Path) -> list[Pin]:
+    """The packages a function's lock installs, refusing a line not pinned to one version
+    and hashed (`make lock` writes it so; pip then installs it with --require-hashes)."""
+    pins: list[Pin] = []
+    for number, line in _logical_lines(path.read_text()):
+        words = line.split()
+        hashes = [word for word in words if word.startswith("--hash=")]
+        requirement = " ".join(word for word in words if not word.startswith("--hash="))
+        found = PINNED.match(requirement)
         if not found:
             raise BundleError(
-                f"{path}:{number}: {line!r} is not pinned; write it as name==version "
+                f"{path}:{number}: {requirement!r} is not pinned; write it as name==version "
                 "so every deploy installs exactly what was tested"
             )
+        if not hashes:
+            raise BundleError(f"{path}:{number}: {requirement!r} has no --hash; run make lock")
         extras = frozenset(e.strip() for e in (found["extras"] or "").split(",") if e.strip())
         pins.append(Pin(normalize(found["name"]), extras, found["version"]))
     if "functions-framework" not in {pin.name for pin in pins}:
@@ -314,7 +346,7 @@ def _locked(folder: Path, mode: int) -> Iterator[None]:
 
 
 def create_venv(bundle: Path, venv: Path, wheels: Path | None = None) -> Path:
-    """A fresh virtualenv with only the bundle's `requirements.txt` installed; its python.
+    """A fresh virtualenv with only the bundle's lock installed (`--require-hashes`); its python.
 
     The venv has no pip of its own: this interpreter's pip installs into it (`--python`), so
     nothing but the requirements and what they pull in lands there. Distribution files come
@@ -328,12 +360,13 @@ def create_venv(bundle: Path, venv: Path, wheels: Path | None = None) -> Path:
     requirements = str(bundle / "requirements.txt")
     pip = [sys.executable, "-m", "pip", "--python", str(python)]
     # --no-compile: bytecode is written at first import, for the modules actually imported.
+    hashed = ["--require-hashes", "-r", requirements]
     offline = [*pip, "install", "--quiet", "--no-compile", "--no-index", "--find-links"]
 
     def install() -> subprocess.CompletedProcess[str]:
         with _locked(wheels, fcntl.LOCK_SH):
             return subprocess.run(
-                [*offline, str(wheels), "-r", requirements],
+                [*offline, str(wheels), *hashed],
                 capture_output=True,
                 text=True,
                 timeout=600,
@@ -343,7 +376,7 @@ def create_venv(bundle: Path, venv: Path, wheels: Path | None = None) -> Path:
     if result.returncode != 0:
         with _locked(wheels, fcntl.LOCK_EX):
             download = subprocess.run(
-                [*pip, "download", "--quiet", "--dest", str(wheels), "-r", requirements],
+                [*pip, "download", "--quiet", "--dest", str(wheels), *hashed],
                 capture_output=True,
                 text=True,
                 timeout=600,
@@ -489,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             size = sum(p.stat().st_size for p in files)
             print(f"{target}: {len(files)} files, {size:,} bytes")
             for problem in undeclared_imports(name):
-                print(f"  warning: {problem}, not in functions/{name}/requirements.txt")
+                print(f"  warning: {problem}, not in functions/{name}/requirements.in")
     except BundleError as exc:
         sys.exit(f"bundle: {exc}")
 

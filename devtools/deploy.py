@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.infra.db import POOL_OPTIONS
-from devtools import budgets, bundle
+from devtools import budgets, bundle, lock
 from devtools.deploy_config import (
     BASE_SECRETS,
     BASE_SETTINGS,
@@ -61,7 +61,6 @@ from devtools.deploy_config import (
 
 REPO = bundle.REPO
 FIREBASE_JSON = REPO / "firebase.json"
-RUNTIME = "python312"
 DEFAULT_REGION = "us-central1"
 TRUE = ("1", "true", "yes")
 
@@ -242,7 +241,7 @@ def plan(name: str, env: Mapping[str, str]) -> Plan:
         "--gen2",
         f"--project={project}",
         f"--region={region}",
-        f"--runtime={RUNTIME}",
+        f"--runtime={lock.runtime()}",  # pyproject.toml requires-python names it
         f"--source={source}",
         f"--entry-point={name}",
         "--trigger-http",
@@ -277,9 +276,12 @@ def _dry_run(env: Mapping[str, str]) -> bool:
 def deploy(name: str, env: Mapping[str, str]) -> int:
     """Bundle and deploy one function (or print the command with DRY_RUN=1)."""
     deployment = plan(name, env)
+    stale = lock.stale(name)
+    if stale:
+        raise DeployError("; ".join(stale) + ": run make lock")
     target = bundle.build(name, REPO / deployment.source.parent)
     for problem in bundle.undeclared_imports(name):
-        print(f"warning: {problem}, not in functions/{name}/requirements.txt", file=sys.stderr)
+        print(f"warning: {problem}, not in functions/{name}/requirements.in", file=sys.stderr)
     if deployment.commit.endswith("-dirty"):
         message = f"functions/{name} or common/ has uncommitted changes"
         if not _dry_run(env) and (env.get("ALLOW_DIRTY") or "").lower() not in TRUE:

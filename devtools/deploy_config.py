@@ -104,9 +104,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         max_instances=10,
     ),
     "orders": FunctionSpec(
-        purpose="catalog, bulk drafts, the size assistant (OpenAI structured outputs)",
+        purpose="catalog, bulk drafts, the size assistant (OpenAI structured outputs), group"
+        " orders (a member's back preview in GCS)",
         public=True,
         secrets=("OPENAI_API_KEY",),
+        settings=("GCS_BUCKET",),
         optional_settings=("SIZES_MODEL", "OPENAI_BASE_URL"),
         timeout_seconds=30,
         max_instances=10,
@@ -221,6 +223,10 @@ REQUESTS: dict[str, tuple[Request, ...]] = {
             waits_seconds=DRAIN_WINDOW_SECONDS,
         ),
     ),
-    "orders": (Request("POST /api/orders/assistant", (("openai_sizes", 1),)),),
+    "orders": (
+        Request("POST /api/orders/assistant", (("openai_sizes", 1),)),
+        # A personalized entry's back preview: the design's artwork read, the preview stored.
+        Request("POST /api/groups/<token>/members", (("gcs", 2),)),
+    ),
     "stripe_webhook": (Request("POST /api/webhooks/stripe", (("sheets", 3), ("sendgrid", 2))),),
 }

@@ -1,4 +1,4 @@
-"""Every function's bundle boots alone: a fresh venv with only its requirements.txt, its own
+"""Every function's bundle boots alone: a fresh venv with only its hashed lock, its own
 `functions-framework` process on a loopback port, and a real request to one of its routes.
 
 The functions and their routes are read when the tests run (the folders under `functions/`,
@@ -183,12 +183,26 @@ def test_bundle_boots_alone_from_its_requirements_and_answers(
             assert method in refused.headers["allow"], refused
 
 
+def lock_blocks(text: str) -> dict[str, str]:
+    """{normalized name: its lines} of each package of a hashed lock, the header left out."""
+    blocks: dict[str, str] = {}
+    name = None
+    for line in text.splitlines(keepends=True):
+        if line[:1].isalnum():
+            name = bundle.normalize(line.split("==", 1)[0])
+        if name:
+            blocks[name] = blocks.get(name, "") + line
+    return blocks
+
+
 def test_a_bundle_missing_a_dependency_does_not_boot(tmp_path: Path) -> None:
     name = FUNCTION_NAMES[0]
     target = bundle.build(name, tmp_path / "bundles")
     requirements = target / "requirements.txt"
-    kept = [line for line in requirements.read_text().splitlines() if "functions-framework" in line]
-    requirements.write_text("\n".join(kept) + "\n")
+    blocks = lock_blocks(requirements.read_text())
+    framework = bundle._installed_closure([("functions-framework", frozenset())])
+    assert set(blocks) > framework, "the function needs more than functions-framework"
+    requirements.write_text("".join(blocks[n] for n in sorted(framework)))  # still hashed
     python = bundle.create_venv(target, tmp_path / "venv")
     env = bundle.bundle_env(tmp_path / "data")
 
@@ -214,7 +228,7 @@ def test_bundle_holds_the_function_common_and_pinned_requirements_only(
         }
 
     shipped = relative_files(target)
-    expected = relative_files(source) | {
+    expected = (relative_files(source) - {"requirements.in"}) | {
         f"common/{f}" for f in relative_files(bundle.COMMON_DIR) if not f.startswith("test_")
     }
     assert shipped == expected | {".gcloudignore"}
@@ -226,17 +240,30 @@ def test_bundle_holds_the_function_common_and_pinned_requirements_only(
     assert "__pycache__/" in (target / ".gcloudignore").read_text()
 
 
-def test_unpinned_requirements_are_refused(tmp_path: Path) -> None:
+HASH = "--hash=sha256:" + "0" * 64
+
+
+def hashed(*pins: str) -> str:
+    return "".join(f"{pin} {HASH}\n" for pin in pins)
+
+
+def test_unpinned_or_unhashed_requirements_are_refused(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("functions-framework==3.10.2\nflask>=3.0\n")
+    requirements.write_text(hashed("functions-framework==3.10.2", "flask>=3.0"))
     with pytest.raises(bundle.BundleError, match="not pinned"):
         bundle.pinned_requirements(requirements)
-    requirements.write_text("flask==3.1.3\n")
+    requirements.write_text(hashed("flask==3.1.3"))
     with pytest.raises(bundle.BundleError, match="functions-framework"):
         bundle.pinned_requirements(requirements)
+    requirements.write_text(hashed("functions-framework==3.10.2") + "flask==3.1.3\n")
+    with pytest.raises(
+        bundle.BundleError, match=r"requirements.txt:2: 'flask==3.1.3' has no --hash"
+    ):
+        bundle.pinned_requirements(requirements)
     requirements.write_text(
-        "# runtime\nfunctions-framework==3.10.2\n"
-        "cloud-sql-python-connector[pg8000]==1.23.0  # the connector\n"
+        "# runtime\nfunctions-framework==3.10.2 \\\n"
+        f"    {HASH} \\\n    {HASH}\n    # via -r requirements.in\n"
+        f"cloud-sql-python-connector[pg8000]==1.23.0 {HASH}  # the connector\n"
     )
     pins = bundle.pinned_requirements(requirements)
     assert [(p.name, p.version, p.extras) for p in pins] == [
@@ -257,11 +284,13 @@ def test_a_function_importing_tooling_is_not_bundled(
 ) -> None:
     monkeypatch.setattr(bundle, "FUNCTIONS_DIR", tmp_path / "functions")
     source = "from devtools import seed\n\ndef leaky(request):\n    return seed\n"
-    write_function(tmp_path / "functions", "leaky", source, "functions-framework==3.10.2\n")
+    write_function(tmp_path / "functions", "leaky", source, hashed("functions-framework==3.10.2"))
     with pytest.raises(bundle.BundleError, match="devtools"):
         bundle.build("leaky", tmp_path / "out")
     no_entry = "def something_else(request):\n    return 'ok'\n"
-    write_function(tmp_path / "functions", "nameless", no_entry, "functions-framework==3.10.2\n")
+    write_function(
+        tmp_path / "functions", "nameless", no_entry, hashed("functions-framework==3.10.2")
+    )
     with pytest.raises(bundle.BundleError, match="def nameless"):
         bundle.build("nameless", tmp_path / "out")
 
@@ -277,14 +306,14 @@ def test_lazy_imports_missing_from_requirements_are_reported(
         "    from google.cloud import firestore\n"
         "    return flask.jsonify(stripe.api_version, firestore.__name__)\n"
     )
-    write_function(tmp_path / "functions", "pay", source, "functions-framework==3.10.2\n")
+    write_function(tmp_path / "functions", "pay", source, hashed("functions-framework==3.10.2"))
     problems = bundle.undeclared_imports("pay")
     assert any("stripe" in p for p in problems), problems
     assert any("google-cloud-firestore" in p for p in problems), problems
     assert not any("flask" in p for p in problems), problems  # functions-framework brings it
 
     (tmp_path / "functions" / "pay" / "requirements.txt").write_text(
-        "functions-framework==3.10.2\nstripe==1.0\ngoogle-cloud-firestore==2.0\n"
+        hashed("functions-framework==3.10.2", "stripe==1.0", "google-cloud-firestore==2.0")
     )
     assert bundle.undeclared_imports("pay") == []
 

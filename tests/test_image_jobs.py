@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy
 from PIL import Image
 
-from common.infra import state
+from common.infra import config, state
 from common.providers import imagegen, queue
 from common.studio import jobs
 from common.studio.prompts import ArtworkRequest
@@ -24,6 +24,7 @@ from tests.conftest import function_app
 from tests.test_generate_image_api import client, generate, job, wait_for_jobs
 from tests.test_queue import pubsub as pubsub
 from tests.test_queue import pubsub_emulator, push_subscription, serve  # noqa: F401
+from tests.test_state_firestore import emulator as emulator
 
 
 @pytest.fixture
@@ -321,3 +322,29 @@ def test_a_job_published_to_pub_sub_is_pushed_to_generate_image_and_made(
     assert pushed == [204]
     design = read(shopper, job_id).get_json()["design"]
     assert design["brief"]["image"]["prompt"] == "a vintage lighthouse"
+
+
+def test_a_job_keeps_its_shape_in_firestore(
+    shopper, emulator: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production's state backend: the job's documents (its request, then its design) are
+    written to and read from Google's Firestore emulator as they are to Postgres."""
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", emulator)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "auren-emulated")
+    config.settings.cache_clear()
+    monkeypatch.setattr(imagegen.provider, "built", imagegen.LocalArtist())
+    monkeypatch.setattr(state.backend, "built", state.FirestoreState())
+    brief = {
+        "product_id": "hoodie",
+        "color": "Black",
+        "image": {"prompt": "tiger", "style": "neon", "colors": ["#8e44ad"], "area": "back"},
+        "texts": [{"text": "Night Shift", "area": "front", "font": "Aileron Bold"}],
+    }
+    started = generate(shopper, prompt="tiger", brief=brief)
+    finished = job(shopper, started)
+    assert finished["status"] == "done", finished
+    assert {layer["id"] for layer in finished["design"]["layers"]} == {"art", "text-1"}
+    stored = state.backend().get(jobs.COLLECTION, finished["job_id"])
+    assert stored is not None and stored["generation"]["request"]["brief"]["texts"]
+    monkeypatch.undo()
+    config.settings.cache_clear()

@@ -387,8 +387,9 @@ def test_a_paid_order_gets_its_print_files_once_and_only_ops_open_them(engine) -
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
 
     [row] = sheet_rows(order["id"])
-    assert len(row) == 10
-    front, back = row[8], row[9]
+    assert len(row) == 11
+    front, back, roster = row[8], row[9], row[10]
+    assert roster == ""  # not an order of a group
     assert front.startswith(config.settings().site_url + "/api/ops/print-files/")
     assert back == ""  # nothing is printed on the back
     [line] = shopper_view(pending)["items"]

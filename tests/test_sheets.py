@@ -253,8 +253,8 @@ def test_sheet_rows_are_one_per_order_line() -> None:
         ["ord_x", "2030-01-02T03:04:05Z", "a@example.com", "Cap (Black)", 3, "OS:3",
          "34.56 USD", "paid"],
     ]  # fmt: skip
-    assert rows[0][8:] == ["", ""]  # no design, nothing to print
-    front, back = rows[1][8:]
+    assert rows[0][8:] == ["", "", ""]  # no design, nothing to print, not of a group
+    front, back, _ = rows[1][8:]
     site = config.settings().site_url
     assert str(front).startswith(f"{site}/api/ops/print-files/{DESIGN}-v2-front.png?expires=")
     assert back == ""
@@ -273,3 +273,16 @@ def test_production_refuses_the_csv_sheet(monkeypatch) -> None:
     monkeypatch.setattr(sheets, "settings", lambda: production)
     with pytest.raises(config.ConfigError, match="SHEET_ID"):
         sheets.build_sheet()
+
+
+def test_the_roster_of_a_group_order_fits_in_one_cell() -> None:
+    def piece(position: int) -> order_store.Piece:
+        return order_store.Piece(
+            position, f"Member {position}", "XL", 1, "NAME", "99", "Aileron", "#ffffff", "medium"
+        )
+
+    assert sheet.roster_label([piece(0)]) == "Member 0 XL [NAME #99]"
+    roster = [piece(position) for position in range(5000)]
+    label = sheet.roster_label(roster)
+    assert len(label) <= sheet.MAX_ROSTER_CHARS
+    assert label.endswith(" more (see the order)") and label.startswith("Member 0 XL [NAME #99]; ")

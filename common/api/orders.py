@@ -170,6 +170,19 @@ class EventOut(BaseModel):
     detail: str
 
 
+class RosterPieceOut(BaseModel):
+    """An entry of the group an order was made from: who it is for and what its back prints."""
+
+    member_name: str
+    size: str
+    quantity: int
+    print_name: str | None
+    print_number: str | None
+    print_file: str | None = Field(
+        description="the piece's own back print (opens with the ops token), once made"
+    )
+
+
 class OrderOut(BaseModel):
     id: str
     number: str = Field(description="the order's number as people read it: AUR-10482")
@@ -195,6 +208,9 @@ class OrderOut(BaseModel):
         description="the rates Checkout offers, while the order is not paid (none when empty)"
     )
     shipping: ShippingOut | None = Field(description="the rate chosen on Checkout, once paid")
+    roster: list[RosterPieceOut] = Field(
+        description="an order made from a group order: its entries (none otherwise)"
+    )
 
 
 class OrderListOut(BaseModel):
@@ -303,6 +319,17 @@ def order_out(order: Order, now: datetime | None = None) -> OrderOut:
             for option in orders.shipping_options(order, now)
         ],
         shipping=_shipping_out(order),
+        roster=[
+            RosterPieceOut(
+                member_name=piece.member_name,
+                size=piece.size,
+                quantity=piece.quantity,
+                print_name=piece.print_name,
+                print_number=piece.print_number,
+                print_file=print_links.path_of(piece.object_key) if piece.object_key else None,
+            )
+            for piece in order.roster
+        ],
     )
 
 

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+HexColor = Annotated[
+    str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", to_lower=True, strip_whitespace=True)
+]
+
 
 def rgb(hex_value: str) -> tuple[int, int, int]:
     """`#1f2a3b` (or `1f2a3b`) as its red, green and blue, 0-255."""

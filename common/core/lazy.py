@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
-
-T = TypeVar("T")
 
 
-class Lazy(Generic[T]):
+class Lazy[T]:
     """Calling it returns the value, building it on the first call (thread-safe).
 
     `built` holds the value once built; tests may set it to substitute a provider.

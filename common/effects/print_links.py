@@ -48,7 +48,12 @@ def signed(name: str, expires: str | None, signature: str | None) -> bool:
 
 def path(design_id: str, version: int, side: str) -> str:
     """Where ops open a print file with the ops token."""
-    return PATH + print_names.file_name(print_names.print_key(design_id, version, side))
+    return path_of(print_names.print_key(design_id, version, side))
+
+
+def path_of(key: str) -> str:
+    """Where ops open the print file `key` (a design's side, a group's piece) with the token."""
+    return PATH + print_names.file_name(key)
 
 
 def of_line(line: PaidLine) -> dict[str, str]:

@@ -2,6 +2,9 @@
 the print area's physical size, rendered from the design version frozen at checkout and kept
 privately (`common.studio.print_files`, `common.providers.storage`).
 
+An order made from a group also gets one print file per personalized piece: the back print of
+its name and number (`common.studio.personalization`), named by its place in the roster.
+
 A file's name follows from the line's design version (`common.studio.print_names`), so the
 sheet row and the ops email link to it before it exists. The `print_files` task renders them
 (the drain performs it, not the webhook: Stripe gets its answer before any slow work); a link
@@ -21,7 +24,7 @@ from common.infra import db, log
 from common.providers import storage
 from common.shop import catalog, order_store
 from common.shop.order_store import PrintLine
-from common.studio import print_files, print_names
+from common.studio import personalization, print_files, print_names
 from common.studio.layers import Layer
 
 LAYERS = TypeAdapter(list[Layer])
@@ -53,8 +56,29 @@ def _lock(conn: Connection, name: str) -> None:
     )
 
 
+def make_pieces(conn: Connection, order_id: str) -> list[str]:
+    """The missing print files of the paid order's personalized pieces (its lock held): the
+    keys of those made."""
+    files = storage.storage()
+    made = []
+    for piece in order_store.paid_pieces(conn, order_id):
+        if not piece.personalized or piece.object_key is not None:
+            continue
+        product = catalog.catalog().product(piece.product_id)
+        if product is None:
+            raise LookupError(f"product {piece.product_id} of a paid order is no longer sold")
+        key = print_names.piece_key(order_id, piece.position)
+        box = print_files.print_box(print_files.area_of(product, personalization.SIDE))
+        if not files.exists(key):
+            files.put(key, personalization.piece_print(product, piece))
+            made.append(key)
+        order_store.record_piece_file(conn, order_id, piece.position, key, box.width, box.height)
+    return made
+
+
 def make_for_order(conn: Connection, order_id: str) -> dict[int, dict[str, str]]:
-    """Every missing print file of the paid order: line item id -> side -> key made."""
+    """Every missing print file of the paid order: line item id -> side -> key made (and its
+    personalized pieces' files)."""
     _lock(conn, order_id)
     lines = order_store.print_lines(conn, order_id)
     for version in sorted({f"{line.design_id}-v{line.design_version}" for line in lines}):
@@ -64,6 +88,8 @@ def make_for_order(conn: Connection, order_id: str) -> dict[int, dict[str, str]]
         if keys := _make(conn, line):
             made[line.item_pk] = keys
             log.info("print files made", order_id=order_id, sides=sorted(keys))
+    if pieces := make_pieces(conn, order_id):
+        log.info("piece print files made", order_id=order_id, pieces=len(pieces))
     return made
 
 
@@ -77,6 +103,9 @@ HANDLERS: dict[str, outbox.Handler] = {"print_files": perform_print_files}
 def read(file_name: str) -> bytes | None:
     """The print file called `file_name`, made now if its paid line's task has not run yet;
     None when no paid line prints it."""
+    piece = print_names.parse_piece(file_name)
+    if piece is not None:
+        return _read_piece(*piece)
     parsed = print_names.parse(file_name)
     if parsed is None:
         return None
@@ -91,4 +120,16 @@ def read(file_name: str) -> bytes | None:
         if line is None:
             return None
         _make(conn, line)
+    return storage.storage().get(key)
+
+
+def _read_piece(order_id: str, position: int) -> bytes | None:
+    """A personalized piece's print file, made now if its order's task has not run yet."""
+    key = print_names.piece_key(order_id, position)
+    stored = storage.storage().get(key)
+    if stored is not None:
+        return stored
+    with db.transaction() as conn:
+        _lock(conn, order_id)
+        make_pieces(conn, order_id)
     return storage.storage().get(key)

@@ -7,7 +7,7 @@ provider looks for the order's rows first, so the rows are never there twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +19,9 @@ from common.effects import outbox, print_links
 from common.infra import db, log
 from common.providers import sheets
 from common.shop.lifecycle import ORDER_ID, OrderNotFound
-from common.shop.order_store import PaidOrder, paid_order
+from common.shop.order_store import PaidOrder, Piece, paid_order
+
+MAX_ROSTER_CHARS = 40_000  # a Google Sheets cell holds 50,000
 
 
 def sizes_label(sizes: Mapping[str, int]) -> str:
@@ -32,10 +34,33 @@ def decimal_amount(cents: int, currency: str) -> str:
     return f"{cents // 100}.{cents % 100:02d} {currency.upper()}"
 
 
+def roster_label(roster: Sequence[Piece]) -> str:
+    """`Ana López M [ANA #7]; Cleo 2xS`: who each piece of a group's order is for, its size
+    and what its back prints; the end is cut (saying how many are left out) to fit a cell."""
+    label = ""
+    for index, piece in enumerate(roster):
+        printed = " ".join(
+            part
+            for part in (piece.print_name, f"#{piece.print_number}" if piece.print_number else None)
+            if part
+        )
+        entry = (
+            piece.member_name
+            + " "
+            + (f"{piece.quantity}x{piece.size}" if piece.quantity > 1 else piece.size)
+        )
+        entry += f" [{printed}]" if printed else ""
+        if len(label) + len(entry) + 40 > MAX_ROSTER_CHARS:
+            return label + f"; and {len(roster) - index} more (see the order)"
+        label = f"{label}; {entry}" if label else entry
+    return label
+
+
 def sheet_rows(order: PaidOrder) -> list[list[str | int]]:
     """`OrderID | Date | UserEmail | ProductName | Quantity | Sizes | Total | Status`, one row
     per order line; Total is the line's total, so the column adds up to the orders' totals.
-    Then `PrintFront | PrintBack`: signed links to the line's print files (empty: no print)."""
+    Then `PrintFront | PrintBack`: signed links to the line's print files (empty: no print),
+    and `Roster`: for an order made from a group, who each piece is for (`roster_label`)."""
     date = order.paid_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [
         [
@@ -48,6 +73,7 @@ def sheet_rows(order: PaidOrder) -> list[list[str | int]]:
             decimal_amount(line.line_total_cents, order.currency),
             order.status,
             *(print_links.of_line(line).get(side, "") for side in ("front", "back")),
+            roster_label(order.roster),
         ]
         for line in order.lines
     ]

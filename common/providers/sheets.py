@@ -34,6 +34,7 @@ HEADER = (
     "Status",
     "PrintFront",
     "PrintBack",
+    "Roster",
 )
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 

@@ -9,6 +9,7 @@ never in the edge's response models.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,6 +128,7 @@ class Order:
     events: tuple[Event, ...]
     number: str = ""  # AUR-10482, beside the id
     shipping: ShippingCharge | None = None  # once paid, when Checkout reported it
+    roster: tuple[Piece, ...] = ()  # made from a group: who each piece is for, what it prints
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,7 @@ def _read(conn: Connection, order_id: str, owner_sql: str, params: dict[str, Any
         shipping=None
         if shipping_cents is None
         else ShippingCharge(rate_id, rate_name, shipping_cents),
+        roster=tuple(pieces(conn, order_id)),
     )
 
 
@@ -683,6 +686,7 @@ class PaidOrder:
     number: str = ""
     shipping_cents: int | None = None  # None: Checkout reported no shipping
     shipping_name: str | None = None
+    roster: tuple[Piece, ...] = ()  # an order made from a group: who each piece is for
 
     @property
     def items_cents(self) -> int:
@@ -750,6 +754,7 @@ def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
         number=order_number(row.order_number),
         shipping_cents=row.shipping_cents,
         shipping_name=row.shipping_rate_name,
+        roster=tuple(pieces(conn, order_id)),
     )
 
 
@@ -813,4 +818,117 @@ def record_print_file(
             " VALUES (:item, :side, :key, :w, :h) ON CONFLICT DO NOTHING"
         ),
         {"item": item_pk, "side": side, "key": key, "w": width_px, "h": height_px},
+    )
+
+
+# The roster of an order made from a closed group: who each entry is for, and what it prints on
+# the back (a personalized entry has a print file of its own).
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A roster entry of the order: its member, size and pieces, and the name and number on
+    its back in the group's style (none: only the order's own design)."""
+
+    position: int
+    member_name: str
+    size: str
+    quantity: int
+    print_name: str | None
+    print_number: str | None
+    font: str
+    text_color: str
+    text_size: str
+    product_id: str = ""  # the product of the order's line, when read back
+    object_key: str | None = None  # its print file, once made
+
+    @property
+    def personalized(self) -> bool:
+        return self.print_name is not None or self.print_number is not None
+
+
+def write_pieces(conn: Connection, order_pk: int, pieces: Sequence[Piece]) -> None:
+    """Keep the roster of the draft `order_pk` (written once, when it is made), in one
+    statement: a roster of hundreds is one round trip, not hundreds."""
+    if not pieces:
+        return
+    rows = [
+        {
+            "position": piece.position,
+            "member_name": piece.member_name,
+            "size": piece.size,
+            "quantity": piece.quantity,
+            "print_name": piece.print_name,
+            "print_number": piece.print_number,
+            "font": piece.font,
+            "text_color": piece.text_color,
+            "text_size": piece.text_size,
+        }
+        for piece in pieces
+    ]
+    conn.execute(
+        text(
+            "INSERT INTO order_pieces (order_id, position, member_name, size, quantity,"
+            " print_name, print_number, font, text_color, text_size)"
+            " SELECT :o, r.position, r.member_name, r.size, r.quantity, r.print_name,"
+            " r.print_number, r.font, r.text_color, r.text_size"
+            " FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(position INTEGER,"
+            " member_name TEXT, size TEXT, quantity INTEGER, print_name TEXT, print_number TEXT,"
+            " font TEXT, text_color TEXT, text_size TEXT)"
+        ),
+        {"o": order_pk, "rows": json.dumps(rows)},
+    )
+
+
+PIECES_SQL = """
+SELECT p.position, p.member_name, p.size, p.quantity, p.print_name, p.print_number, p.font,
+       p.text_color, p.text_size, p.object_key,
+       (SELECT i.product_id FROM order_items i WHERE i.order_id = o.id ORDER BY i.position
+        LIMIT 1) AS product_id
+FROM orders o JOIN order_pieces p ON p.order_id = o.id
+WHERE o.public_id = :pid AND {where}
+ORDER BY p.position
+"""
+
+
+def pieces(conn: Connection, order_id: str) -> list[Piece]:
+    """The roster of the order `order_id`, in its order (none for an order not of a group)."""
+    return _pieces(conn, order_id, "true")
+
+
+def paid_pieces(conn: Connection, order_id: str) -> list[Piece]:
+    """The roster of the order `order_id` once it is paid (what its print files are made of)."""
+    return _pieces(conn, order_id, "o.paid_at IS NOT NULL")
+
+
+def _pieces(conn: Connection, order_id: str, where: str) -> list[Piece]:
+    return [
+        Piece(
+            position=row.position,
+            member_name=row.member_name,
+            size=row.size,
+            quantity=row.quantity,
+            print_name=row.print_name,
+            print_number=row.print_number,
+            font=row.font,
+            text_color=row.text_color,
+            text_size=row.text_size,
+            product_id=row.product_id or "",
+            object_key=row.object_key,
+        )
+        for row in conn.execute(text(PIECES_SQL.format(where=where)), {"pid": order_id})
+    ]
+
+
+def record_piece_file(
+    conn: Connection, order_id: str, position: int, key: str, width_px: int, height_px: int
+) -> None:
+    conn.execute(
+        text(
+            "UPDATE order_pieces p SET object_key = :key, width_px = :w, height_px = :h"
+            " FROM orders o WHERE o.id = p.order_id AND o.public_id = :pid"
+            " AND p.position = :pos AND o.paid_at IS NOT NULL"
+            " AND (p.print_name IS NOT NULL OR p.print_number IS NOT NULL)"
+        ),
+        {"pid": order_id, "pos": position, "key": key, "w": width_px, "h": height_px},
     )

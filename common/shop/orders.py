@@ -125,14 +125,36 @@ def save_draft(
             if expected_version is not None and draft.version != expected_version:
                 raise OrderChanged("the order changed meanwhile; look at it again and retry")
             order_pk = draft.pk
-        new_lines = [
-            NewLine(choice, _design_pk(conn, session, choice, index), line_price)
-            for index, ((_, choice), line_price) in enumerate(zip(lines, priced.lines, strict=True))
-        ]
-        order_store.write_items(conn, order_pk, new_lines, priced, currency)
+        _write_lines(conn, session, order_pk, lines, priced)
         order = order_store.read(conn, session, order_id)
     assert order is not None
     return order
+
+
+def _write_lines(
+    conn: Connection,
+    session: Session,
+    order_pk: int,
+    lines: Sequence[tuple[catalog.Product, Choice]],
+    priced: pricing.OrderPrice,
+) -> None:
+    new_lines = [
+        NewLine(choice, _design_pk(conn, session, choice, index), line_price)
+        for index, ((_, choice), line_price) in enumerate(zip(lines, priced.lines, strict=True))
+    ]
+    currency = lines[0][0].currency if lines else None
+    order_store.write_items(conn, order_pk, new_lines, priced, currency)
+
+
+def new_draft(conn: Connection, session: Session, choices: Sequence[Choice]) -> tuple[str, int]:
+    """A new draft of the caller's `choices`, in the caller's transaction: (id, row id)."""
+    lines = _validated(choices)
+    if not lines:
+        raise errors.Unprocessable("a draft needs an item", code="empty_order", field="items")
+    order_id = new_order_id()
+    order_pk = order_store.create_draft(conn, session, order_id, lines[0][0].currency)
+    _write_lines(conn, session, order_pk, lines, price(lines))
+    return order_id, order_pk
 
 
 def get_order(session: Session | None, order_id: str) -> Order:

@@ -27,25 +27,21 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     field_validator,
 )
 
 from common.core import errors
+from common.core.colors import HexColor
+from common.core.fonts import Font
 from common.core.text import normalize_text
 
 Side = Literal["front", "back"]
 SIDES: tuple[Side, ...] = ("front", "back")
-Font = Literal["Aileron", "Aileron Bold", "Aileron Black"]
 FONT_WEIGHTS: dict[str, float] = {"Aileron": 0.0, "Aileron Bold": 0.035, "Aileron Black": 0.065}
 MAX_LAYERS = 8
 MAX_TEXT_CHARS = 40
 INSIDE_TOLERANCE = 0.02  # of the area's size: a rounding margin, not a licence to bleed
 ASSET_KEY = r"^(artwork|uploads)/[A-Za-z0-9_-]{20,40}\.png$"
-
-HexColor = Annotated[
-    str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", to_lower=True, strip_whitespace=True)
-]
 
 
 class UnknownAsset(errors.Unprocessable):

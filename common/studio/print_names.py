@@ -1,5 +1,7 @@
 """The names of print files: one per printed side of a design version, so the same version
-always names the same private object (`print/<design>-v<version>-<side>.png`)."""
+always names the same private object (`print/<design>-v<version>-<side>.png`), and one per
+personalized piece of a group's order, by its place in the roster
+(`print/<order>-p<position>-back.png`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,25 @@ import re
 NAME = re.compile(
     r"^(?P<design>dsn_[A-Za-z0-9_-]{20,40})-v(?P<version>[1-9][0-9]{0,8})-(?P<side>front|back)$"
 )
+
+
+PIECE = re.compile(r"^(?P<order>ord_[A-Za-z0-9_-]{20,40})-p(?P<position>0|[1-9][0-9]{0,3})-back$")
+
+
+def piece_key(order_id: str, position: int) -> str:
+    """The private object of the back print of a personalized piece of an order."""
+    name = f"{order_id}-p{position}-back"
+    if not PIECE.match(name):
+        raise ValueError(f"no piece print file for {order_id!r} position {position}")
+    return f"print/{name}.png"
+
+
+def parse_piece(file_name: str) -> tuple[str, int] | None:
+    """(order id, roster position) of a piece's print file name (`<name>.png`), or None."""
+    found = PIECE.match(file_name.removesuffix(".png"))
+    if found is None:
+        return None
+    return found["order"], int(found["position"])
 
 
 def print_key(design_id: str, version: int, side: str) -> str:

@@ -1,8 +1,17 @@
-"""The `orders` function: the catalog, bulk order drafts and the size assistant."""
+"""The `orders` function: the catalog, bulk order drafts, the size assistant and group orders."""
 
 import flask
 import functions_framework
 
+from common.api.groups import (
+    GroupIn,
+    GroupOut,
+    GroupRead,
+    MemberIn,
+    RosterOut,
+    group_out,
+    roster_out,
+)
 from common.api.orders import (
     AssistantIn,
     AssistantOut,
@@ -13,16 +22,23 @@ from common.api.orders import (
     order_out,
 )
 from common.infra import config
+from common.shop import groups, size_assistant
 from common.shop import orders as order_domain
-from common.shop import size_assistant
 from common.shop.catalog import CatalogOut, catalog_out
+from common.shop.group_store import Entry
 from common.web import sessions
 from common.web.http import PUBLIC_CACHE, Call, Router
 from common.web.ratelimits import RateLimit
 
-config.require()
+config.require("GCS_BUCKET")  # a group entry's back preview is stored there
 router = Router()
 ASSISTANT_LIMIT = 30  # messages a minute per client: each may call the language model
+# Group orders, per client: a few groups an hour, a roster polled every few seconds, entries
+# at a person's pace (each personalized one draws a mockup).
+GROUP_CREATE_LIMIT = RateLimit("groups_create", 20, 3600)
+GROUP_READ_LIMIT = RateLimit("groups_read", 120, 60)
+GROUP_ENTRY_LIMIT = RateLimit("groups_entries", 30, 60)
+GROUP_CLOSE_LIMIT = RateLimit("groups_close", 10, 60)
 
 
 @router.route("GET", "/api/catalog", response=CatalogOut, cache=PUBLIC_CACHE)
@@ -80,6 +96,101 @@ def reorder(call: Call) -> OrderOut:
     latest version, at today's prices."""
     order = order_domain.reorder(sessions.current(call.request), call.params["order_id"])
     return order_out(order)
+
+
+@router.route(
+    "POST",
+    "/api/groups",
+    body=GroupIn,
+    response=RosterOut,
+    status=201,
+    errors=(429,),
+    rate_limit=GROUP_CREATE_LIMIT,
+)
+def create_group(call: Call) -> RosterOut:
+    """Start a group order from one of the signed-in caller's designs; its share link is
+    `share_url`."""
+    return roster_out(groups.create(sessions.require_user(call), call.body.spec()))
+
+
+@router.route(
+    "GET", "/api/groups/<ref>", response=GroupRead, errors=(404, 429), rate_limit=GROUP_READ_LIMIT
+)
+def read_group(call: Call) -> RosterOut | GroupOut:
+    """By its id (`grp_...`), the organizer's roster; by its share token, a member's view."""
+    ref = call.params["ref"]
+    session = sessions.current(call.request)
+    if groups.GROUP_ID.match(ref):
+        return roster_out(groups.roster(session, ref))
+    return group_out(groups.view(session, ref))
+
+
+@router.route(
+    "POST",
+    "/api/groups/<group_id>/close",
+    response=RosterOut,
+    errors=(404, 409, 429),
+    rate_limit=GROUP_CLOSE_LIMIT,
+)
+def close_group(call: Call) -> RosterOut:
+    """Close the organizer's group: its roster becomes a draft order (`order_id`)."""
+    return roster_out(groups.close(sessions.current(call.request), call.params["group_id"]))
+
+
+def _preview(target: groups.Target, entry: Entry) -> str | None:
+    if not entry.personalized:
+        return None
+    from common.studio import personalization  # the imaging stack, only for a print to draw
+
+    return personalization.back_preview(target, entry)
+
+
+@router.route(
+    "POST",
+    "/api/groups/<token>/members",
+    body=MemberIn,
+    response=GroupOut,
+    status=201,
+    errors=(404, 409, 429),
+    rate_limit=GROUP_ENTRY_LIMIT,
+)
+def join_group(call: Call) -> GroupOut:
+    """Add the caller's entry (name, size, quantity, and a name and number to print)."""
+    session = sessions.ensure(call)
+    token = call.params["token"]
+    target = groups.target(session, token)
+    entry = call.body.entry(target)
+    return group_out(groups.join(session, token, entry, _preview(target, entry)))
+
+
+@router.route(
+    "PATCH",
+    "/api/groups/<token>/members/<member_id>",
+    body=MemberIn,
+    response=GroupOut,
+    errors=(404, 409, 429),
+    rate_limit=GROUP_ENTRY_LIMIT,
+)
+def edit_group_entry(call: Call) -> GroupOut:
+    """Change one of the caller's own entries."""
+    session = sessions.current(call.request)
+    token, member_id = call.params["token"], call.params["member_id"]
+    target = groups.target(session, token, member_id)
+    entry = call.body.entry(target)
+    return group_out(groups.edit(session, token, member_id, entry, _preview(target, entry)))
+
+
+@router.route(
+    "DELETE",
+    "/api/groups/<token>/members/<member_id>",
+    response=GroupOut,
+    errors=(404, 409, 429),
+    rate_limit=GROUP_ENTRY_LIMIT,
+)
+def remove_group_entry(call: Call) -> GroupOut:
+    """Remove one of the caller's own entries."""
+    session = sessions.current(call.request)
+    return group_out(groups.remove(session, call.params["token"], call.params["member_id"]))
 
 
 @functions_framework.http

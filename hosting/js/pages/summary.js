@@ -66,6 +66,13 @@ function editButton(order) {
   return button;
 }
 
+/** A group order of the item's design: everyone picks their own size from one link. */
+function groupLink(item, name) {
+  if (!item.design_id) return null;
+  const query = new URLSearchParams({ design: item.design_id, product: item.product_id, color: item.color });
+  return el('a', { class: 'text-link', href: `/group/new?${query}`, text: 'Start a group order', 'aria-label': `Start a group order of ${name}` });
+}
+
 function itemActions(order, item) {
   const name = `${item.product_name}, ${item.color}`;
   const share = item.design_id ? shareControl(item.design_id, { name }) : null;
@@ -75,6 +82,7 @@ function itemActions(order, item) {
     { class: 'summary-item-actions' },
     el('a', { class: 'text-link', href: `/quantity?order=${encodeURIComponent(order.id)}`, text: 'Change sizes', 'aria-label': `Change sizes of ${name}` }),
     editDesignLink(item),
+    groupLink(item, name),
     share,
   );
 }
