@@ -1,13 +1,24 @@
-"""`make bench`: import time, cold start and warm latency of each function.
+"""`make bench`: each function against a bare baseline measured in the same run (issue 16).
 
 Each function runs the way Cloud Functions runs it: its own `functions-framework` process
-(gunicorn) on a loopback port. Cold start is the time from starting that process to the first
-HTTP response to the function's probe request; import time is the wall time of
-`functions_framework.create_app(target, source)` in a fresh interpreter. A bare hello-world
-function is measured the same way in the same run, as the baseline.
+(gunicorn) on a loopback port.
 
-Results are printed as a table and written to `bench/results/latest.json`. Nothing here
-asserts on timings: the numbers are for people, not for tests.
+- (a) cold start: from starting that process to the first HTTP response to the function's
+  probe request, against a bare hello-world function (goal: at most `COLD_START_GOAL` x);
+  import time is the wall time of `functions_framework.create_app(target, source)`.
+- (b) webhook distinct events/s against a bare route doing one INSERT and commit through the
+  same engine: `devtools/bench_webhook.py` (its `x_bare_insert`; "not run" without it).
+- (c) warm p50 of reading and rewriting a bulk draft, sequential requests to one warm
+  instance, against a bare functions-framework route doing one indexed SELECT through the
+  same engine (goal: at most `WARM_GOAL` x).
+- (d) a load of concurrent clients on catalog, order reads, draft writes and the webhook
+  (`devtools/bench_load.py`), then a count of what it did in the database.
+- the mockup compositor and local artwork (`devtools/bench_studio.py`) and the landing page's
+  weight in a real browser (`devtools/bench_pages.py`).
+
+Results are printed as one table and written to `bench/results/latest.json`. The machine may
+be shared: the ratios against the same run's baselines are what count. Nothing here asserts
+on timings: the numbers are for people, not for tests.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -33,7 +45,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from devtools import bench_groups, bench_jobs, bench_studio, bench_webhook
+from devtools import bench_groups, bench_jobs, bench_load, bench_pages, bench_studio, bench_webhook
+from devtools.deploy_config import RUNTIME_SETTINGS
 from devtools.openapi import FUNCTIONS_DIR, REPO, function_names
 
 
@@ -83,6 +96,10 @@ WARM_ROUTES: tuple[WarmRoute, ...] = (
     ),
 )
 WARM_REQUESTS = 200
+COLD_START_GOAL = 1.5  # x the bare function's cold start, at most
+WARM_GOAL = 1.5  # x the bare SELECT route's p50, at most
+WEBHOOK_GOAL = 0.5  # x the bare INSERT route's distinct events/s, at least
+MOCKUP_REFERENCE_MS = 27.0  # the mockup's p50 at 1024 px when issue 16 was filed
 
 DEFAULT_RUNS = 5
 DEFAULT_OUTPUT = REPO / "bench" / "results" / "latest.json"
@@ -96,6 +113,23 @@ import functions_framework
 @functions_framework.http
 def hello(request):
     return "ok"
+'''
+
+# (c)'s baseline: one indexed SELECT of an order through the shop's engine, on a bare route.
+BARE_SELECT_SOURCE = '''"""One indexed SELECT through the shop's engine: (c)'s baseline."""
+import functions_framework
+
+from common.infra import db
+
+
+@functions_framework.http
+def select_order(request):
+    with db.engine().connect() as conn:
+        row = conn.execute(
+            db.text("SELECT public_id, status FROM orders WHERE public_id = :id"),
+            {"id": request.args.get("id", "")},
+        ).first()
+    return {"id": row.public_id if row else None, "status": row.status if row else None}
 '''
 
 IMPORT_TIMER = """
@@ -280,6 +314,18 @@ def warm_latency(
     }
 
 
+def as_deployed() -> dict[str, str]:
+    """The environment a deployed function starts in, as far as start-up goes: the runtime
+    settings `make deploy` gives every function, and the shop's modules without bytecode, as a
+    deployed bundle has them (devtools/bundle.py ships no `__pycache__`), so every cold start
+    compiles them as a new instance does: any `__pycache__` under common/ and functions/ is
+    dropped, and the functions write none."""
+    for folder in (REPO / "common", FUNCTIONS_DIR):
+        for cache in list(folder.rglob("__pycache__")):
+            shutil.rmtree(cache)
+    return {"PYTHONDONTWRITEBYTECODE": "1", **RUNTIME_SETTINGS}
+
+
 def prepare_database() -> tuple[str, str]:
     """Migrate and seed the bench database; return its URL and where it is."""
     from common.infra import db
@@ -320,37 +366,180 @@ def measure(functions: Sequence[Function], env: dict[str, str], runs: int) -> li
     ]
 
 
-def print_report(report: dict[str, Any]) -> None:
-    bare_cold = report["bare"]["cold_start_ms"]["p50"]
-    header = ("function", "import ms p50/max", "cold start ms p50/max", "x bare", "probe")
-    rows = [header]
-    for result in (report["bare"], *report["functions"]):
-        imp, cold, probe = result["import_ms"], result["cold_start_ms"], result["probe"]
+def bare_select_latency(env: dict[str, str], requests: int) -> dict[str, Any]:
+    """(c)'s baseline: `requests` sequential requests to a warm bare route that SELECTs the
+    newest order by its (unique, indexed) public id through the shop's engine."""
+    from common.infra import db
+
+    with db.engine().connect() as db_conn:
+        order_id = db_conn.execute(
+            db.text("SELECT public_id FROM orders ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "main.py"
+        source.write_text(BARE_SELECT_SOURCE)
+        path = f"/?id={order_id}"
+        bare = Function("bare SELECT", "select_order", source, Probe("GET", path))
+        port = free_port()
+        with running(bare, port, env) as process:
+            first_response(process, port, bare.probe)
+            conn = http.client.HTTPConnection(HOST, port, timeout=START_TIMEOUT_SECONDS)
+            samples: list[float] = []
+            statuses: Counter[int] = Counter()
+            for _ in range(requests):
+                started = time.perf_counter()
+                statuses[send(conn, "GET", path, None)] += 1
+                samples.append((time.perf_counter() - started) * 1000)
+            conn.close()
+    return {
+        "requests": requests,
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(percentile(samples, 0.95), 2),
+        "statuses": {str(status): count for status, count in sorted(statuses.items())},
+    }
+
+
+def _ratio(value: float, baseline: float) -> float:
+    return round(value / baseline, 2)
+
+
+def comparisons(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every measure with its same-run baseline, ratio and goal: the table's rows."""
+    rows: list[dict[str, Any]] = []
+    bare = report["bare"]["cold_start_ms"]["p50"]
+    for result in report["functions"]:
+        cold = result["cold_start_ms"]["p50"]
         rows.append(
-            (
-                result["name"],
-                f"{imp['p50']:.1f} / {imp['max']:.1f}",
-                f"{cold['p50']:.0f} / {cold['max']:.0f}",
-                f"{cold['p50'] / bare_cold:.2f}",
-                f"{probe['method']} {probe['path']} -> {'/'.join(map(str, probe['statuses']))}",
-            )
+            {
+                "what": f"(a) cold start {result['name']}",
+                "value": f"{cold:.0f} ms",
+                "baseline": f"bare {bare:.0f} ms",
+                "ratio": _ratio(cold, bare),
+                "goal": f"<= {COLD_START_GOAL}",
+                "met": cold <= COLD_START_GOAL * bare,
+            }
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    webhook = report["webhook"]
+    if webhook is None or "x_bare_insert" not in webhook:
+        rows.append({"what": "(b) webhook events/s vs bare INSERT", "value": "not run"})
+    else:
+        rows.append(
+            {
+                "what": "(b) webhook events/s vs bare INSERT",
+                "value": f"{webhook['events_per_second']:.1f}/s",
+                "baseline": f"bare {webhook['bare_insert']['events_per_second']:.1f}/s",
+                "ratio": webhook["x_bare_insert"],
+                "goal": f">= {WEBHOOK_GOAL}",
+                "met": webhook["x_bare_insert"] >= WEBHOOK_GOAL,
+            }
+        )
+    select = report["bare_select"]
+    for warm in report["warm"]:
+        if select is None or warm["path"] == "/api/catalog":
+            continue
+        rows.append(
+            {
+                "what": f"(c) warm {warm['method']} {warm['path']} p50",
+                "value": f"{warm['p50_ms']:.2f} ms",
+                "baseline": f"bare SELECT {select['p50_ms']:.2f} ms",
+                "ratio": _ratio(warm["p50_ms"], select["p50_ms"]),
+                "goal": f"<= {WARM_GOAL}",
+                "met": warm["p50_ms"] <= WARM_GOAL * select["p50_ms"],
+            }
+        )
+    load = report["load"]
+    if load is not None:
+        for kind, measured in (*load["kinds"].items(), ("total", load["total"])):
+            rows.append(
+                {
+                    "what": f"(d) load {kind}",
+                    "value": (
+                        f"{measured['per_second']:.1f} req/s, p50 {measured['p50_ms']} ms,"
+                        f" p99 {measured['p99_ms']} ms"
+                    ),
+                    "baseline": f"{load['clients']} clients, {load['seconds']:.0f} s",
+                    "goal": "0 errors",
+                    "met": measured["errors"] == 0,
+                    "note": f"{measured['errors']} errors",
+                }
+            )
+        problems = load["lost_or_doubled"]
+        rows.append(
+            {
+                "what": "(d) load: lost or doubled",
+                "value": "; ".join(problems) or "nothing",
+                "baseline": f"{load['payments']['orders_paid']} orders paid",
+                "goal": "nothing",
+                "met": not problems,
+            }
+        )
+    studio = report["studio"]
+    if studio is not None:
+        mockup = studio["mockup_1024"]["p50_ms"]
+        rows.append(
+            {
+                "what": "mockup render 1024 px p50",
+                "value": f"{mockup:.1f} ms",
+                "baseline": f"issue 16: {MOCKUP_REFERENCE_MS:.0f} ms",
+                "ratio": _ratio(mockup, MOCKUP_REFERENCE_MS),
+                "note": "a reference from another run, not a same-run baseline",
+            }
+        )
+    landing = report["landing"]
+    if landing is not None:
+        if "skipped" in landing:
+            rows.append({"what": "landing page weight", "value": f"not run: {landing['skipped']}"})
+        else:
+            total, budget = landing["bytes_with_images"], landing["budget_bytes"]
+            rows.append(
+                {
+                    "what": "landing page weight, with images",
+                    "value": f"{total / 1024:.0f} KiB",
+                    "baseline": f"{landing['bytes_without_product_images'] / 1024:.0f} KiB"
+                    " without product photos",
+                    "goal": f"< {budget // 1024} KiB",
+                    "met": total < budget,
+                }
+            )
+    return rows
+
+
+def print_report(report: dict[str, Any]) -> None:
     machine = report["machine"]
     print(
         f"{report['runs']} runs, {machine['cpu_count']} CPUs, Python {machine['python']}, "
         f"database: {report['database']}"
     )
+    header = ("measure", "value", "baseline (same run)", "ratio", "goal", "met")
+    rows = [header]
+    for row in report["comparisons"]:
+        met = row.get("met")
+        rows.append(
+            (
+                row["what"],
+                row["value"],
+                row.get("baseline", ""),
+                f"{row['ratio']:.2f}" if "ratio" in row else "",
+                row.get("goal", ""),
+                ("yes" if met else "NO") if met is not None else "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    if report["warm"]:
-        print("\nwarm latency (sequential requests to one warm instance)")
-        for warm in report["warm"]:
-            statuses = ", ".join(f"{n} answered {s}" for s, n in warm["statuses"].items())
-            print(
-                f"{warm['function']} | {warm['method']} {warm['path']} | {warm['requests']} req"
-                f" | p50 {warm['p50_ms']:.2f} ms | p95 {warm['p95_ms']:.2f} ms | {statuses}"
-            )
+    print("\nimport ms p50 (create_app in a fresh interpreter), probes:")
+    for result in (report["bare"], *report["functions"]):
+        probe = result["probe"]
+        print(
+            f"  {result['name']}: {result['import_ms']['p50']:.1f} ms,"
+            f" {probe['method']} {probe['path']} -> {'/'.join(map(str, probe['statuses']))}"
+        )
+    for warm in report["warm"]:
+        statuses = ", ".join(f"{n} answered {s}" for s, n in warm["statuses"].items())
+        print(
+            f"warm {warm['method']} {warm['path']}: {warm['requests']} req, p50"
+            f" {warm['p50_ms']:.2f} ms, p95 {warm['p95_ms']:.2f} ms, {statuses}"
+        )
 
 
 def main(
@@ -358,6 +547,8 @@ def main(
     functions: Sequence[str] | None = None,
     output: Path = DEFAULT_OUTPUT,
     warm_requests: int = WARM_REQUESTS,
+    load_seconds: float = bench_load.LOAD_SECONDS,
+    pages: bool = True,
 ) -> dict[str, Any]:
     """Measure `functions` (default: all) `runs` times (default: BENCH_RUNS, else 5)."""
     runs = runs or int(os.environ.get("BENCH_RUNS", DEFAULT_RUNS))
@@ -365,7 +556,7 @@ def main(
         raise ValueError("BENCH_RUNS must be at least 1")
     names = list(functions or function_names())
     url, database = prepare_database()
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, **as_deployed()}
     with tempfile.TemporaryDirectory() as bare_dir:
         bare_source = Path(bare_dir) / "main.py"
         bare_source.write_text(BARE_SOURCE)
@@ -380,34 +571,45 @@ def main(
             for name in names
         }
         bare_result, *results = measure([bare, *targets.values()], env, runs)
-        report: dict[str, Any] = {
-            "machine": {
-                "cpu_count": os.cpu_count(),
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-                "functions_framework": metadata.version("functions-framework"),
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            },
-            "runs": runs,
-            "database": database,
-            "bare": bare_result,
-            "functions": results,
-            "warm": [
-                warm_latency(targets[route.function], route, env, warm_requests)
-                for route in WARM_ROUTES
-                if route.function in targets
-            ],
-            # Webhook throughput (devtools/bench_webhook.py), when stripe_webhook is benched.
-            "webhook": bench_webhook.measure(env) if "stripe_webhook" in targets else None,
-            # Mockup compositor and local artwork generator (devtools/bench_studio.py), when
-            # generate_image is benched.
-            "studio": bench_studio.measure() if "generate_image" in targets else None,
-            # POST /api/generate-image's 202 against the design being ready
-            # (devtools/bench_jobs.py), when generate_image is benched.
-            "jobs": bench_jobs.measure(env) if "generate_image" in targets else None,
-            # Group orders of 200 entries (devtools/bench_groups.py), when orders is benched.
-            "groups": bench_groups.measure() if "orders" in targets else None,
-        }
+    warm = [
+        warm_latency(targets[route.function], route, env, warm_requests)
+        for route in WARM_ROUTES
+        if route.function in targets
+    ]
+    report: dict[str, Any] = {
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "functions_framework": metadata.version("functions-framework"),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+        "runs": runs,
+        "database": database,
+        "bytecode": "none for common/ and functions/: each start compiles them, as deployed",
+        "bare": bare_result,
+        "functions": results,
+        "warm": warm,
+        "bare_select": bare_select_latency(env, warm_requests) if warm else None,
+        # Webhook throughput (devtools/bench_webhook.py), when stripe_webhook is benched;
+        # (b) once it times the bare INSERT route too (`x_bare_insert`).
+        "webhook": bench_webhook.measure(env) if "stripe_webhook" in targets else None,
+        "load": (
+            bench_load.measure(env, seconds=load_seconds)
+            if {"orders", "stripe_webhook"} <= targets.keys()
+            else None
+        ),
+        # Mockup compositor and local artwork generator (devtools/bench_studio.py), when
+        # generate_image is benched.
+        "studio": bench_studio.measure() if "generate_image" in targets else None,
+        # POST /api/generate-image's 202 against the design being ready
+        # (devtools/bench_jobs.py), when generate_image is benched.
+        "jobs": bench_jobs.measure(env) if "generate_image" in targets else None,
+        # Group orders of 200 entries (devtools/bench_groups.py), when orders is benched.
+        "groups": bench_groups.measure() if "orders" in targets else None,
+        "landing": bench_pages.measure() if pages else None,
+    }
+    report["comparisons"] = comparisons(report)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
     print_report(report)

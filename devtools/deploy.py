@@ -29,6 +29,8 @@ Values read from the environment (defaults match docs/deploy.md):
     PUBSUB_TOPIC_PREFIX      default: auren-
     SECRET_VERSION           default: latest
     MIN_INSTANCES, MAX_INSTANCES override the table for this deploy
+    DB_CONNECTION_BUDGET     default: CONNECTION_BUDGET; the deploy refuses a table (with this
+                             deploy's MAX_INSTANCES) whose connections at full scale-out exceed it
     ALLOW_DIRTY=1            deploy although the function's files have uncommitted changes
 """
 
@@ -46,14 +48,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.infra.db import POOL_OPTIONS
 from devtools import budgets, bundle, lock
 from devtools.deploy_config import (
     BASE_SECRETS,
     BASE_SETTINGS,
+    CONNECTION_BUDGET,
     FUNCTIONS,
     PASSWORD_SECRET,
     PUSH_SETTINGS,
+    RUNTIME_SETTINGS,
     SECRET_NAMES,
     SUBSCRIPTIONS,
     FunctionSpec,
@@ -140,6 +143,9 @@ def settings_for(name: str, env: Mapping[str, str]) -> dict[str, str]:
         "GOOGLE_CLOUD_PROJECT": project,
         "DB_IAM_AUTH": "true" if iam else "false",
         "THREADS": str(spec.concurrency),
+        "DB_POOL_SIZE": str(spec.pool_size),
+        "DB_MAX_OVERFLOW": str(spec.max_overflow),
+        **RUNTIME_SETTINGS,
     }
     defaults = {
         "INSTANCE_CONNECTION_NAME": f"{project}:{region}:auren",
@@ -214,6 +220,40 @@ def source_commit(name: str) -> str:
     return f"{head}-dirty" if status else head
 
 
+def connection_budget(env: Mapping[str, str]) -> int:
+    raw = (env.get("DB_CONNECTION_BUDGET") or "").strip()
+    if not raw:
+        return CONNECTION_BUDGET
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise DeployError(
+            f"DB_CONNECTION_BUDGET must be a whole number of connections, not {raw!r}"
+        )
+    return int(raw)
+
+
+def check_connections(name: str, max_instances: int, env: Mapping[str, str]) -> None:
+    """Refuse a deploy after which every instance of every function, each holding its whole
+    pool, would need more database connections than the budget.
+
+    `name` is counted at `max_instances` (this deploy's MAX_INSTANCES), the others at the
+    table's max_instances."""
+    instances = {f: max_instances if f == name else s.max_instances for f, s in FUNCTIONS.items()}
+    total = sum(s.connections(instances[f]) for f, s in FUNCTIONS.items())
+    budget = connection_budget(env)
+    if total <= budget:
+        return
+    parts = ", ".join(
+        f"{f} {s.connections(instances[f])} ({instances[f]} x {s.pool_size}+{s.max_overflow})"
+        for f, s in sorted(FUNCTIONS.items())
+    )
+    raise DeployError(
+        f"at full scale-out the functions would hold {total} database connections, over the"
+        f" budget of {budget} (DB_CONNECTION_BUDGET): {parts}. Lower max_instances, pool_size"
+        " or max_overflow in devtools/deploy_config.py (or MAX_INSTANCES), or raise the budget"
+        " with the database's max_connections or a pooler (docs/deploy.md, Capacity)"
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     command: list[str]
@@ -233,6 +273,9 @@ def plan(name: str, env: Mapping[str, str]) -> Plan:
     commit = source_commit(name)
     min_instances = env.get("MIN_INSTANCES") or str(spec.min_instances)
     max_instances = env.get("MAX_INSTANCES") or str(spec.max_instances)
+    if not max_instances.isdigit() or int(max_instances) < 1:
+        raise DeployError(f"MAX_INSTANCES must be a whole number from 1, not {max_instances!r}")
+    check_connections(name, int(max_instances), env)
     command = [
         "gcloud",
         "functions",
@@ -557,20 +600,23 @@ def secrets_matrix() -> str:
 def resources_table() -> str:
     """Each function's resources and exposure (markdown), as docs/deploy.md shows them."""
     lines = [
-        "| function | public | memory | cpu | timeout | concurrency | instances | does |",
-        "|---|---|---|---|---|---|---|---|",
+        "| function | public | memory | cpu | timeout | concurrency | instances | db pool"
+        " | db connections | does |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, spec in sorted(FUNCTIONS.items()):
         lines.append(
             f"| `{name}` | {'yes' if spec.public else 'no'} | {spec.memory} | {spec.cpu} "
             f"| {spec.timeout_seconds}s | {spec.concurrency} "
-            f"| {spec.min_instances}-{spec.max_instances} | {spec.purpose} |"
+            f"| {spec.min_instances}-{spec.max_instances} | {spec.pool_size}+{spec.max_overflow}"
+            f" | {spec.connections()} | {spec.purpose} |"
         )
-    per_instance = POOL_OPTIONS["pool_size"] + POOL_OPTIONS["max_overflow"]
-    most = per_instance * sum(spec.max_instances for spec in FUNCTIONS.values())
+    most = sum(spec.connections() for spec in FUNCTIONS.values())
     lines.append(
-        f"\nAt full scale-out the functions hold at most {most} database connections "
-        f"({per_instance} per instance, `common.infra.db.POOL_OPTIONS`)."
+        f"\nAt full scale-out the functions hold at most {most} database connections (max"
+        " instances x (pool_size + max_overflow), set as DB_POOL_SIZE and DB_MAX_OVERFLOW),"
+        f" within the budget of {CONNECTION_BUDGET} (`CONNECTION_BUDGET`; `make deploy` refuses"
+        " more)."
     )
     return "\n".join(lines)
 

@@ -43,9 +43,24 @@ BASE_SETTINGS = (
     "DB_IAM_AUTH",
     "STATE_BACKEND",
     "THREADS",
+    "DB_POOL_SIZE",
+    "DB_MAX_OVERFLOW",
+    "PYDANTIC_DISABLE_PLUGINS",
 )
 
+# Settings of the runtime itself, the same for every function. The shop has no pydantic plugin:
+# without this, the first model of each new instance scans every installed package's entry
+# points for one (about 10 ms of a cold start).
+RUNTIME_SETTINGS = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+
 MAIL_SETTINGS = ("MAIL_FROM", "OPS_EMAIL", "SENDGRID_CONFIRMATION_TEMPLATE_ID")
+
+# Database connections all functions may hold at once, every instance of every function at its
+# max_instances (docs/deploy.md, "Capacity"): the runbook's Cloud SQL instance is created with
+# max_connections=300, of which 30 stay free for Cloud SQL's own and superuser connections,
+# migrations and psql. `make deploy` refuses a table whose total is larger; DB_CONNECTION_BUDGET
+# in the deploying shell replaces it (another tier, or a pooler in front of the database).
+CONNECTION_BUDGET = 270
 
 # The consumer of each queue topic (`common.providers.queue`): `deploy --platform` creates the
 # Pub/Sub topic and a push subscription to that function's `queue.push_path(topic)`, and the
@@ -67,11 +82,20 @@ class FunctionSpec:
     memory: str = "512Mi"
     cpu: str = "1"
     timeout_seconds: int = 60
-    # Requests one instance serves at once; gunicorn gets as many threads (THREADS). Each
-    # instance holds at most 5 database connections (common.infra.db.POOL_OPTIONS).
+    # Requests one instance serves at once; gunicorn gets as many threads (THREADS).
     concurrency: int = 8
     min_instances: int = 0
     max_instances: int = 5
+    # Its database pool (DB_POOL_SIZE, DB_MAX_OVERFLOW, read by common.infra.config): the
+    # connections an instance keeps open, and how many more it may open at a peak. A request
+    # holds one connection at a time, so more than `concurrency` in all would never be used.
+    pool_size: int = 2
+    max_overflow: int = 3
+
+    def connections(self, max_instances: int | None = None) -> int:
+        """The most database connections its instances hold at once (at `max_instances`,
+        default the table's)."""
+        return (max_instances or self.max_instances) * (self.pool_size + self.max_overflow)
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {

@@ -12,6 +12,7 @@ from common.providers import storage
 from common.shop import catalog
 from common.studio import images, mockups, print_files, print_names
 from common.studio.briefs import Brief, ImageBrief
+from common.studio.garments import Box
 from common.studio.layers import ImageLayer, Side, TextLayer
 from common.studio.layout import UPLOADED
 from tests.test_generate_image_api import client, generate, made, upload
@@ -130,8 +131,8 @@ def test_text_is_set_at_print_resolution_not_upscaled(products: dict[str, catalo
     assert soft_edge(printed) * 4 < soft_edge(upscaled)
 
 
-def _at_origin(area: catalog.PrintArea) -> print_files.Box:
-    return print_files.Box(0, 0, area.width, area.height)
+def _at_origin(area: catalog.PrintArea) -> Box:
+    return Box(0, 0, area.width, area.height)
 
 
 def test_print_files_are_deterministic_srgb_pngs_at_300_dpi(

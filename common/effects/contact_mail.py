@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 from common.effects import outbox
 from common.effects.messages import render
 from common.infra.config import settings
 from common.providers import mail
 from common.shop.contact import stored_message
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def contact_message(contact_id: str, name: str, email: str, message: str) -> mail.Message:

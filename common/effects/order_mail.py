@@ -7,9 +7,7 @@ rendered from the order as it is when the email is sent.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING, Any
 
 from common.effects import outbox, print_links
 from common.effects.messages import absolute_url, render
@@ -18,6 +16,9 @@ from common.infra.config import settings
 from common.providers import mail
 from common.shop.order_store import OrderNotPaid, PaidLine, PaidOrder, paid_order
 from common.shop.pricing import money
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def _load(conn: Connection, order_id: str) -> PaidOrder:

@@ -17,14 +17,16 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from common.infra import db, log
 from common.infra.config import settings
+from common.infra.db import text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 KINDS = (
     "sheet_row",
@@ -71,7 +73,7 @@ class Result:
     error: str | None = None
 
 
-Handler = Callable[[Connection, Task], None]
+Handler = Callable[["Connection", Task], None]
 
 
 def enqueue(conn: Connection, kind: str, dedupe_key: str, payload: dict[str, Any]) -> int | None:

@@ -15,24 +15,29 @@ files are made by one worker at a time (an advisory lock).
 
 from __future__ import annotations
 
-from pydantic import TypeAdapter
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
+from pydantic import TypeAdapter
+
+from common.core.lazy import Lazy
 from common.effects import outbox
 from common.infra import db, log
+from common.infra.db import text
 from common.providers import storage
 from common.shop import catalog, order_store
 from common.shop.order_store import PrintLine
 from common.studio import personalization, print_files, print_names
 from common.studio.layers import Layer
 
-LAYERS = TypeAdapter(list[Layer])
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+LAYERS = Lazy(lambda: TypeAdapter(list[Layer]))  # its schema: built on the first print file
 
 
 def _make(conn: Connection, line: PrintLine) -> dict[str, str]:
     """Render and record the line's missing print files; side -> key of those made."""
-    layers = LAYERS.validate_python(line.layers)
+    layers = LAYERS().validate_python(line.layers)
     product = catalog.catalog().product(line.product_id)
     if product is None:
         raise LookupError(f"product {line.product_id} of a paid line is no longer sold")

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from common.core import errors
 from common.effects import outbox, print_links
 from common.infra import db, log
+from common.infra.db import text
 from common.providers import sheets
 from common.shop.lifecycle import ORDER_ID, OrderNotFound
 from common.shop.order_store import PaidOrder, Piece, paid_order
 
 MAX_ROSTER_CHARS = 40_000  # a Google Sheets cell holds 50,000
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def sizes_label(sizes: Mapping[str, int]) -> str:

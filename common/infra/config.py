@@ -133,6 +133,10 @@ class Settings:
     business_holidays: frozenset[date] = field(default_factory=frozenset)
     shop_timezone: str = "America/New_York"  # where "today" and business days are counted
     shop_today: date | None = None  # a fixed "today" (local only: tests, browser tests)
+    # The instance's database pool (issue 16): connections kept open, and how many more it may
+    # open at a peak. `make deploy` sets both per function from devtools/deploy_config.py.
+    db_pool_size: int = 2
+    db_max_overflow: int = 3
     # The queue (common.providers.queue): Pub/Sub in production, an in-process worker locally.
     queue_backend: str = "local"
     pubsub_topic_prefix: str = "auren-"  # Pub/Sub topic id = prefix + the code's topic name
@@ -267,6 +271,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         business_holidays=_dates(environ, "BUSINESS_HOLIDAYS"),
         shop_timezone=environ.get("SHOP_TIMEZONE") or "America/New_York",
         shop_today=_shop_today(environ, production),
+        db_pool_size=_connections(environ.get("DB_POOL_SIZE"), "DB_POOL_SIZE", 2, least=1),
+        db_max_overflow=_connections(environ.get("DB_MAX_OVERFLOW"), "DB_MAX_OVERFLOW", 3),
         queue_backend=environ.get("QUEUE_BACKEND", "pubsub" if production else "local"),
         pubsub_topic_prefix=environ.get("PUBSUB_TOPIC_PREFIX", "auren-"),
         pubsub_push_service_account=environ.get("PUBSUB_PUSH_SERVICE_ACCOUNT") or None,
@@ -303,6 +309,21 @@ def _vendors(environ: dict[str, str], production: bool) -> dict[str, Any]:
         "vendors_failure_rate": rate,
         "vendors_seed": seed,
     }
+
+
+MAX_POOL_CONNECTIONS = 50  # per instance, DB_POOL_SIZE or DB_MAX_OVERFLOW
+
+
+def _connections(raw: str | None, name: str, default: int, least: int = 0) -> int:
+    """A number of database connections, `least` to MAX_POOL_CONNECTIONS."""
+    raw = (raw or "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not least <= int(raw) <= MAX_POOL_CONNECTIONS:
+        raise ConfigError(
+            f"{name} must be a whole number from {least} to {MAX_POOL_CONNECTIONS}, not {raw!r}"
+        )
+    return int(raw)
 
 
 def _cents(environ: dict[str, str], name: str, default: int | None) -> int | None:

@@ -26,6 +26,7 @@ from common.core.lazy import Lazy
 from common.infra.config import ConfigError, Settings, settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import TextClause
     from sqlalchemy.engine import Connection, Engine
 
 # Deadlines (issue 14). A database that accepts connections and never answers must not hold
@@ -71,14 +72,35 @@ UNAVAILABLE_SQLSTATES = frozenset(
     }
 )
 
+# Every engine's pool; its size comes from the settings (`pool_options`).
 POOL_OPTIONS: dict[str, Any] = {
-    "pool_size": 2,
-    "max_overflow": 3,
     "pool_timeout": POOL_TIMEOUT,
     "pool_recycle": 1800,
     "pool_pre_ping": True,
 }
-MAX_CONNECTIONS = POOL_OPTIONS["pool_size"] + POOL_OPTIONS["max_overflow"]
+
+
+def max_connections(cfg: Settings) -> int:
+    """The most connections the instance's engine holds: DB_POOL_SIZE + DB_MAX_OVERFLOW."""
+    return cfg.db_pool_size + cfg.db_max_overflow
+
+
+def pool_options(cfg: Settings) -> dict[str, Any]:
+    """The pool of the instance's engine: DB_POOL_SIZE connections kept open, DB_MAX_OVERFLOW
+    more at a peak (devtools/deploy_config.py sets both per function; `make deploy` holds
+    their total over every instance to the database's connection budget)."""
+    return {"pool_size": cfg.db_pool_size, "max_overflow": cfg.db_max_overflow, **POOL_OPTIONS}
+
+
+def text(sql: str) -> TextClause:
+    """A SQL statement with `:name` parameters (`sqlalchemy.text`).
+
+    The one way the shop writes SQL: SQLAlchemy is imported on the first statement, not when a
+    module that holds statements is imported (it is most of a cold start otherwise).
+    """
+    import sqlalchemy
+
+    return sqlalchemy.text(sql)
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -143,14 +165,14 @@ def _socket_timeout(dbapi_connection: Any, seconds: float | None) -> float | Non
     return previous
 
 
-def _url_engine(url: str) -> Engine:
+def _url_engine(url: str, cfg: Settings) -> Engine:
     import sqlalchemy
     from sqlalchemy import event
 
     eng = sqlalchemy.create_engine(
         sqlalchemy_url(url),
         connect_args={"timeout": SOCKET_TIMEOUT, "startup_params": dict(SESSION_SETTINGS)},
-        **POOL_OPTIONS,
+        **pool_options(cfg),
     )
 
     @event.listens_for(eng, "do_connect")
@@ -166,14 +188,13 @@ class _Attempt:
     The Cloud SQL connector's `timeout` does not bound a pg8000 connection: the connector opens
     its TCP and TLS socket without a timeout and hands it to pg8000 (`sock=`), for which pg8000
     sets none. An attempt given up on runs on until the server answers or closes; a connection
-    it makes then is closed. At most MAX_CONNECTIONS attempts run at once, so a database that
-    never answers costs at most that many threads.
+    it makes then is closed. At most `running` attempts (the engine's `max_connections`) run at
+    once, so a database that never answers costs at most that many threads.
     """
 
-    running = threading.BoundedSemaphore(MAX_CONNECTIONS)
-
-    def __init__(self, connect: Callable[[], Any]) -> None:
+    def __init__(self, connect: Callable[[], Any], running: threading.BoundedSemaphore) -> None:
         self._connect = connect
+        self.running = running
         self._lock = threading.Lock()
         self._finished = threading.Event()
         self._given_up = False
@@ -250,6 +271,7 @@ def _cloud_sql_engine(cfg: Settings, instance: str) -> Engine:
     from google.cloud.sql.connector import Connector
 
     connector = Connector(refresh_strategy="lazy")
+    attempts = threading.BoundedSemaphore(max_connections(cfg))
 
     def attempt() -> Any:
         try:
@@ -269,7 +291,7 @@ def _cloud_sql_engine(cfg: Settings, instance: str) -> Engine:
     def connect() -> Any:
         import pg8000.dbapi
 
-        connection = _Attempt(attempt).result(SOCKET_TIMEOUT)
+        connection = _Attempt(attempt, attempts).result(SOCKET_TIMEOUT)
         # The connector made a plain pg8000 connection on a socket without a timeout: give it
         # the read deadline and the DB-API errors of the URL engines' connections.
         if type(connection) is pg8000.dbapi.Connection:
@@ -277,17 +299,17 @@ def _cloud_sql_engine(cfg: Settings, instance: str) -> Engine:
         _socket_timeout(connection, SOCKET_TIMEOUT)
         return connection
 
-    return sqlalchemy.create_engine("postgresql+pg8000://", creator=connect, **POOL_OPTIONS)
+    return sqlalchemy.create_engine("postgresql+pg8000://", creator=connect, **pool_options(cfg))
 
 
 def build_engine(cfg: Settings) -> Engine:
     if cfg.database_url:
-        return _url_engine(cfg.database_url)
+        return _url_engine(cfg.database_url, cfg)
     if cfg.instance_connection_name:
         return _cloud_sql_engine(cfg, cfg.instance_connection_name)
     if cfg.production:
         raise ConfigError("AUREN_ENV=production needs DATABASE_URL or INSTANCE_CONNECTION_NAME")
-    return _url_engine(embedded_url(cfg))
+    return _url_engine(embedded_url(cfg), cfg)
 
 
 engine: Lazy[Engine] = Lazy(lambda: build_engine(settings()))  # the instance's engine

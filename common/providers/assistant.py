@@ -19,7 +19,6 @@ from common.core.text import normalize_text
 from common.infra import log
 from common.infra.config import OPENAI_CHAT, settings
 from common.providers.local import vendors
-from common.providers.local.assistant import LocalAssistant
 from common.shop import catalog
 from common.studio.briefs import (
     Assistant,
@@ -211,6 +210,8 @@ class OpenAIAssistant:
 def build_assistant() -> Assistant:
     """OpenAI when `OPENAI_API_KEY` is set, else the local rule-based assistant: on its own,
     or with `AUREN_VENDORS=realistic` behind this adapter and the local OpenAI endpoint."""
+    from common.providers.local.assistant import LocalAssistant  # local mode only
+
     cfg = settings()
     if cfg.openai_api_key:
         return OpenAIAssistant(

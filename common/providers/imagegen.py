@@ -16,7 +16,7 @@ from common.core import errors
 from common.core.lazy import Lazy
 from common.infra import log
 from common.infra.config import VERTEX_IMAGE, ConfigError, settings
-from common.providers.local import artwork, vendors
+from common.providers.local import vendors
 from common.studio.images import decode, decoded, encode_png, remove_background
 from common.studio.prompts import ArtworkRequest
 
@@ -56,6 +56,8 @@ class LocalArtist:
         time.sleep(self.delay_seconds)
         if request.reference is not None:
             return decode(request.reference, what="the uploaded image", stored=True)
+        from common.providers.local import artwork  # local mode only
+
         return artwork.generate(request)
 
 

@@ -10,13 +10,12 @@ import secrets
 from dataclasses import dataclass
 
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from common.core import caller, errors
 from common.core.caller import Session
 from common.infra import db, state
+from common.infra.db import text
 from common.providers import identity
-from common.shop import order_store
 
 STATES = "oauth_states"
 STATE_SECONDS = 600
@@ -87,6 +86,8 @@ def finish(browser: Session | None, code: str, token: str) -> SignedIn:
             },
         ).one()
         if browser.anonymous:
+            from common.shop import order_store  # the order store: only when drafts move
+
             order_store.claim(conn, user.id, browser.subject)
             conn.execute(
                 text(

@@ -123,10 +123,8 @@ _lock = threading.Lock()
 
 
 def load_catalog() -> Catalog:
-    from sqlalchemy import text
-
     with db.engine().connect() as conn:
-        rows = conn.execute(text(CATALOG_SQL)).scalars().all()
+        rows = conn.execute(db.text(CATALOG_SQL)).scalars().all()
     return Catalog(products=[Product.model_validate(row) for row in rows])
 
 

@@ -17,15 +17,18 @@ import re
 import secrets
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from common.core import errors
 from common.core.text import normalize_text
 from common.effects import outbox
 from common.infra import db, log
+from common.infra.db import text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 MAX_NAME = 200
 MAX_EMAIL = 254  # the longest address SMTP carries (RFC 5321's 256-character path, less <>)

@@ -20,18 +20,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from common.effects import outbox
 from common.infra import db, log
+from common.infra.db import text
 from common.providers import checkout
 from common.shop import delivery, order_store, pricing
 from common.shop.lifecycle import ORDER_ID, PAID_STATES, Status
 from common.shop.order_store import Locked
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 @dataclass
@@ -380,7 +382,7 @@ def _charge_refunded(conn: Connection, charge: Mapping[str, Any], event_id: str)
     return Outcome("partially_refunded", [task] if task else [])
 
 
-EventHandler = Callable[[Connection, Mapping[str, Any], str], Outcome]
+EventHandler = Callable[["Connection", Mapping[str, Any], str], Outcome]
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-
 from common.core import errors
 from common.core.caller import Session
 from common.infra.config import settings
+from common.infra.db import text
 from common.shop import owners
 from common.shop.delivery import ShippingCharge
 from common.shop.lifecycle import (
@@ -32,6 +30,8 @@ from common.shop.lifecycle import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from common.shop import pricing
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Hashable, Sequence
 from datetime import datetime
-
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 from common.core import errors
 from common.core.caller import Session
@@ -18,6 +17,9 @@ from common.infra import db
 from common.shop import catalog, delivery, order_store, pricing
 from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
 from common.shop.order_store import Choice, NewLine, Order, Summary
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 MAX_ITEMS = 20
 MAX_PER_SIZE = 10_000

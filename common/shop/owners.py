@@ -6,13 +6,14 @@ sees them.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING, Any
 
 from common.core import errors
 from common.core.caller import Session
+from common.infra.db import text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def owner_clause(session: Session, alias: str) -> tuple[str, dict[str, Any]]:

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import text
-
 from common.core import errors
 from common.core.caller import Session
 from common.infra import db, log
 from common.infra.config import settings
+from common.infra.db import text
 from common.providers import checkout
 from common.shop import catalog, fulfilment, order_store, orders
 from common.shop.lifecycle import OrderChanged, OrderNotFound, Status

@@ -11,26 +11,25 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from PIL import Image
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
 )
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from common.core import errors
 from common.core.caller import Session
+from common.core.lazy import Lazy
 from common.core.text import normalize_text
 from common.infra import db
 from common.infra.config import settings
-from common.providers import imagegen, storage
+from common.infra.db import text
+from common.providers import storage
 from common.shop import catalog, owners
-from common.studio import images, mockups, print_files, prompts
+from common.studio import print_files, prompts
 from common.studio.briefs import Brief, ImageBrief, Style
 from common.studio.layers import (
     MAX_LAYERS,
@@ -43,6 +42,10 @@ from common.studio.layers import (
     check_layers,
 )
 from common.studio.layout import ART_LAYER, UPLOADED, contrast_ink, layout, merge
+
+if TYPE_CHECKING:
+    from PIL import Image
+    from sqlalchemy.engine import Connection
 
 DESIGN_ID = re.compile(r"^dsn_[A-Za-z0-9_-]{20,40}$")
 
@@ -113,7 +116,7 @@ class Stored:
     version: int
 
 
-_LAYERS = TypeAdapter(list[Layer])
+_LAYERS = Lazy(lambda: TypeAdapter(list[Layer]))  # its schema: built on the first stored design
 
 
 def new_design_id() -> str:
@@ -144,7 +147,7 @@ def load(conn: Connection, session: Session | None, design_id: str) -> Stored:
         public_id=row.public_id,
         product_id=row.product_id,
         color=row.color,
-        layers=list(_LAYERS.validate_python(row.layers)),
+        layers=list(_LAYERS().validate_python(row.layers)),
         brief=Brief.model_validate(row.brief) if row.brief else Brief(),
         prompt=row.prompt,
         artwork_url=row.artwork_url,
@@ -298,6 +301,8 @@ def _asset_image(key: str) -> Image.Image | None:
 
     At most 8 are kept: a decoded 2048 px upload is 16 MB.
     """
+    from PIL import Image  # Pillow: on the first image
+
     data = storage.storage().get(key)
     if data is None:
         return None
@@ -312,6 +317,8 @@ def aspect_of(key: str) -> float | None:
 
 
 def _store_png(kind: str, image: Image.Image) -> str:
+    from common.studio import images
+
     key = storage.new_key(kind)
     storage.storage().put(key, images.encode_png(image))
     return key
@@ -356,6 +363,9 @@ def _artwork(brief: Brief, previous: Stored | None, garment_hex: str) -> tuple[s
     kept = _kept_artwork(brief, previous)
     if kept is not None:
         return kept
+    from common.providers import imagegen
+    from common.studio import images
+
     request = artwork_request(brief.image, garment_hex)
     if request.reference is not None and brief.image.prompt == UPLOADED:
         # printed as it is: decoded, trimmed and encoded within one decode reservation
@@ -383,6 +393,7 @@ def _render(
 ) -> tuple[str, str]:
     """The front and back mockups' URLs: a side whose product, color and layers are as they
     were keeps its mockup; the others are rendered and stored."""
+    from common.studio import mockups  # the compositor and garment templates: on first render
 
     areas = areas_of(product)
     assets: dict[str, Image.Image] = {}
@@ -519,6 +530,8 @@ def accept_generation(
     previous = _previous(session, request.design_id)
     upload_key = None
     if upload is not None:
+        from common.studio import images
+
         # decoded at most ARTWORK_SIZE a side and re-encoded within one decode reservation,
         # and let go before the artwork and mockups are made
         with images.decoded(upload, what="the uploaded image") as image:

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from PIL import Image, PngImagePlugin
 from pydantic import BaseModel, Field
 
 from common.providers import storage
 from common.shop import catalog
-from common.studio import mockups
 from common.studio.briefs import Brief
-from common.studio.garments import Box
 from common.studio.layers import SIDES, ImageLayer, Side, TextLayer, image_box
 from common.studio.layout import ART_LAYER, UPLOADED
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from common.studio.garments import Box
 
 DPI = 300
 MIN_DPI = 150  # below this an image prints visibly soft
@@ -60,6 +62,8 @@ def area_of(product: catalog.Product, side: str) -> catalog.PrintArea:
 
 def print_box(area: catalog.PrintArea) -> Box:
     """The print file's own pixels: the area at its physical size, at `DPI`."""
+    from common.studio.garments import Box  # the garment templates: on the first print file
+
     return Box(0, 0, round(area.width_in * DPI), round(area.height_in * DPI))
 
 
@@ -74,6 +78,8 @@ def render_print(
 ) -> Image.Image:
     """The print file of one side: RGBA, transparent where nothing is printed, 300 DPI of the
     print area's physical size. `assets` holds the decoded source image of each image layer."""
+    from common.studio import mockups
+
     box = print_box(area_of(product, side))
     return mockups.paint_layers((box.width, box.height), side, box, layers, assets)
 
@@ -81,6 +87,8 @@ def render_print(
 def encode_print(image: Image.Image) -> bytes:
     """The print file as a PNG marked sRGB at 300 DPI, with no other metadata: the same
     image always gives the same bytes."""
+    from PIL import PngImagePlugin
+
     info = PngImagePlugin.PngInfo()
     info.add(b"sRGB", b"\x00")  # perceptual rendering intent: the pixels are sRGB
     out = io.BytesIO()
@@ -99,6 +107,8 @@ def print_png(
 def load_assets(layers: Layers) -> dict[str, Image.Image]:
     """The stored source image of every image layer; a missing one is a LookupError, since a
     print without its artwork is not what was paid for."""
+    from PIL import Image
+
     files = storage.storage()
     assets: dict[str, Image.Image] = {}
     for layer in layers:

@@ -18,7 +18,6 @@ import time
 from typing import Any
 
 import flask
-import jwt
 
 from common.core import errors
 from common.core.caller import ANONYMOUS_PREFIX, USER_LIFETIME, Session, new_anonymous
@@ -48,11 +47,15 @@ def encode(session: Session) -> str:
     }
     if not session.anonymous:
         claims.update(email=session.email, name=session.name, provider=session.provider)
+    import jwt  # PyJWT and cryptography: on first use, not at start-up
+
     return jwt.encode(claims, settings().session_secret, algorithm=ALGORITHM)
 
 
 def decode(token: str) -> Session | None:
     """The session in `token`, or None when it is forged, expired or otherwise invalid."""
+    import jwt
+
     try:
         claims = jwt.decode(
             token,

@@ -6,9 +6,7 @@ import functions_framework
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.api.orders import OrderIdIn, OrderOut, order_out
-from common.effects import order_mail, outbox, sheet
 from common.infra import config
-from common.shop import payments
 from common.web import sessions
 from common.web.http import Call, Router
 
@@ -24,6 +22,8 @@ class CheckoutOut(BaseModel):
 @router.route("POST", "/api/checkout/session", body=OrderIdIn, response=CheckoutOut)
 def create_checkout_session(call: Call) -> CheckoutOut:
     """Start paying the signed-in shopper's draft: `{url, session_id}` of a Checkout Session."""
+    from common.shop import payments  # payments and Stripe: on the first checkout
+
     started = payments.start_checkout(sessions.require_user(call), call.body.order_id)
     return CheckoutOut(url=started.url, session_id=started.session_id)
 
@@ -31,6 +31,8 @@ def create_checkout_session(call: Call) -> CheckoutOut:
 @router.route("POST", "/api/checkout/reopen", body=OrderIdIn, response=OrderOut)
 def reopen_order(call: Call) -> OrderOut:
     """Take an order that waits for payment back to an editable draft (its session ends)."""
+    from common.shop import payments
+
     return order_out(payments.reopen(sessions.require_user(call), call.body.order_id))
 
 
@@ -46,6 +48,9 @@ class SuccessIn(BaseModel):
 def fulfil_from_success_page(call: Call) -> OrderOut:
     """Back from Checkout: mark the order paid when its session is paid, without waiting for
     the webhook (either way it is paid once); any other session leaves it as it is."""
+    from common.effects import order_mail, outbox, sheet
+    from common.shop import payments
+
     settled = payments.settle(sessions.require_user(call), call.body.order_id, call.body.session_id)
     outbox.attempt(settled.tasks, order_mail.HANDLERS | sheet.HANDLERS)
     return order_out(settled.order)

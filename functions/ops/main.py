@@ -17,10 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from common.api.orders import OrderOut, order_out
 from common.core import errors
-from common.effects import order_mail, outbox, print_links, production, sheet, tasks
+from common.effects import outbox, sheet
 from common.infra import config
-from common.shop import shipping
-from common.shop.lifecycle import Status
 from common.web import ratelimits
 from common.web.http import Call, Router
 from common.web.ratelimits import RateLimit
@@ -79,6 +77,8 @@ def append_order_to_sheet(call: Call) -> sheet.SheetAppendOut:
 def drain_outbox(call: Call) -> outbox.DrainOut:
     """Perform the side effects that are due (sheet rows, emails), retrying with backoff."""
     require_ops_token(call)
+    from common.effects import tasks  # every handler, print files included: on first drain
+
     return outbox.drain(tasks.HANDLERS, call.body.limit)
 
 
@@ -108,6 +108,10 @@ def move_order(call: Call) -> OrderOut:
     """Move a paid order into production, ship it (with its tracking number), or mark it
     delivered; shipping emails the shopper once."""
     require_ops_token(call)
+    from common.effects import order_mail
+    from common.shop import shipping
+    from common.shop.lifecycle import Status
+
     body = call.body
     moved = shipping.move(
         call.params["order_id"],
@@ -131,6 +135,9 @@ def clear_order_flag(call: Call) -> OrderOut:
     """Clear a flag after looking at the order (the reason is kept in its history); a payment
     that came while it was flagged is then settled."""
     require_ops_token(call)
+    from common.effects import order_mail
+    from common.shop import shipping
+
     cleared = shipping.clear_flag(call.params["order_id"], call.body.reason)
     outbox.attempt(cleared.tasks, order_mail.HANDLERS | sheet.HANDLERS)
     return order_out(cleared.order)
@@ -139,6 +146,8 @@ def clear_order_flag(call: Call) -> OrderOut:
 @router.route("GET", "/api/ops/print-files/<name>", errors=(403, 404))
 def print_file(call: Call) -> flask.Response:
     """A paid order's 300 DPI print file (PNG): with the ops token, or a signed link."""
+    from common.effects import print_links, production
+
     name = call.params["name"]
     query = call.request.args
     if not (

@@ -22,7 +22,7 @@ from common.api.orders import (
     order_out,
 )
 from common.infra import config
-from common.shop import groups, size_assistant
+from common.shop import groups
 from common.shop import orders as order_domain
 from common.shop.catalog import CatalogOut, catalog_out
 from common.shop.group_store import Entry
@@ -66,6 +66,8 @@ def save_draft(call: Call) -> OrderOut:
 )
 def ask_assistant(call: Call) -> AssistantOut:
     """Set an item's sizes from free text ("10 M, 5 L and 3 XL"), or ask back."""
+    from common.shop import size_assistant  # the size parser: on its first message
+
     body = call.body
     answer = size_assistant.ask(
         sessions.current(call.request), body.order_id, body.item, body.message

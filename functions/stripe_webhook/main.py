@@ -12,9 +12,7 @@ import flask
 import functions_framework
 from pydantic import BaseModel, Field
 
-from common.effects import order_mail, outbox, sheet
 from common.infra import config
-from common.shop import fulfilment
 from common.web.http import Call, Router, read_body
 
 config.require("STRIPE_WEBHOOK_SECRET", "SENDGRID_API_KEY", "SHEET_ID")
@@ -40,6 +38,9 @@ class WebhookOut(BaseModel):
 )
 def receive_stripe_event(call: Call) -> WebhookOut:
     """Apply a Stripe event (signed with `Stripe-Signature`), exactly once."""
+    from common.effects import order_mail, outbox, sheet  # on the first delivery
+    from common.shop import fulfilment
+
     payload = read_body(call.request, MAX_EVENT_BYTES)
     outcome = fulfilment.handle_event(payload, call.request.headers.get("Stripe-Signature"))
     outbox.attempt(outcome.tasks, order_mail.HANDLERS | sheet.HANDLERS)
