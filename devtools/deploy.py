@@ -48,7 +48,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools import bundle, lock
+from devtools import budgets, bundle, lock
 from devtools.deploy_config import (
     BASE_SECRETS,
     BASE_SETTINGS,
@@ -637,7 +637,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.platform:
             sys.exit(deploy_platform(os.environ))
         if args.matrix:
-            print(resources_table(), secrets_matrix(), sep="\n\n")
+            print(resources_table(), budgets.table(), secrets_matrix(), sep="\n\n")
             return
         if args.hosting:
             sys.exit(deploy_hosting(os.environ))

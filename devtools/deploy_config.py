@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.effects.outbox import DRAIN_WINDOW_SECONDS
+
 # Names that are secrets: only ever mounted from Secret Manager, never passed as plain values.
 SECRET_NAMES = frozenset(
     {
@@ -117,7 +119,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         settings=("GCS_BUCKET", "GOOGLE_CLOUD_LOCATION"),
         optional_settings=("IMAGE_MODEL", "PUBSUB_TOPIC_PREFIX"),
         # Shoppers' requests answer at once (202, then polls); the job itself, pushed by
-        # Pub/Sub to this function, waits for the image model (GENERATION_TIMEOUT_SECONDS)
+        # Pub/Sub to this function, waits for the image model (config.VERTEX_IMAGE)
         # and composites full-size images: both fit this timeout, under Hosting's 60 s.
         memory="2Gi",
         cpu="2",
@@ -139,13 +141,13 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         purpose="Stripe Checkout sessions; fulfils a paid one from the success page",
         public=True,
         secrets=("STRIPE_SECRET_KEY",),
-        timeout_seconds=30,
+        timeout_seconds=50,
     ),
     "stripe_webhook": FunctionSpec(
         purpose="signed Stripe events; marks orders paid, queues the sheet row and emails",
         public=True,
         secrets=("STRIPE_WEBHOOK_SECRET",),
-        timeout_seconds=60,
+        timeout_seconds=45,
     ),
     "auth": FunctionSpec(
         purpose="WorkOS AuthKit sign-in (Google, Apple) and the session cookie",
@@ -171,4 +173,82 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         concurrency=2,
         max_instances=2,
     ),
+}
+
+
+# --- time budgets (docs/deploy.md; devtools.budgets adds them up) ------------------------------
+
+# Firebase Hosting cuts a rewritten request after this long, whatever the function's timeout.
+HOSTING_TIMEOUT_SECONDS = 60
+HOSTING_MARGIN_SECONDS = 5  # what a request through Hosting leaves for the way there and back
+
+
+@dataclass(frozen=True)
+class Request:
+    """The slowest request of one kind a function answers, and the vendor calls it makes one
+    after another at worst: each a name in `common.infra.config.VENDOR_CALLS` and how many
+    times."""
+
+    route: str
+    vendor_calls: tuple[tuple[str, int], ...]
+    through_hosting: bool = True  # False: called at the function's own URL (a scheduler)
+    waits_seconds: float = 0.0  # time the request spends on purpose (the drain's window)
+
+
+# Each function's slowest requests. A sheet row is up to 3 Sheets requests (the spreadsheet,
+# its first column, the append).
+REQUESTS: dict[str, tuple[Request, ...]] = {
+    "auth": (Request("GET /api/auth/callback", (("workos", 1),)),),
+    "chat": (
+        # The design's mockups re-rendered: the artwork read, two mockups stored.
+        Request("POST /api/chat (an edit of the design)", (("openai_chat", 1), ("gcs", 3))),
+        Request(
+            "POST /api/chat (an edit that draws: an image job)", (("openai_chat", 1), ("pubsub", 1))
+        ),
+    ),
+    "checkout": (
+        Request("POST /api/checkout/session", (("stripe", 1),)),
+        # The open session expired, or (paid meanwhile) looked up.
+        Request("POST /api/checkout/reopen", (("stripe", 2),)),
+        # The paid session retrieved; its side effects handed to the queue.
+        Request("POST /api/checkout/fulfil", (("stripe", 1), ("pubsub", 1))),
+    ),
+    "contact": (Request("POST /api/contact (the email queued)", (("pubsub", 1),)),),
+    "generate_image": (
+        Request(
+            "POST /api/generate-image (an upload stored, a job queued)", (("gcs", 1), ("pubsub", 1))
+        ),
+        Request("POST /api/designs (the mockups re-rendered)", (("gcs", 3),)),
+        # Pub/Sub's push of an image job: the upload read, the picture drawn, the artwork
+        # stored, read back for the mockups, and the two mockups stored.
+        Request(
+            "image job (pushed by Pub/Sub)",
+            (("gcs", 1), ("vertex_image", 1), ("gcs", 4)),
+            through_hosting=False,
+        ),
+    ),
+    "ops": (
+        Request("POST /api/sheets/append", (("sheets", 3),)),
+        # A paid session found for the order; its sheet row and emails handed to the queue.
+        Request("POST /api/ops/orders/<id>/clear-flag", (("stripe", 1), ("pubsub", 1))),
+        # Pub/Sub's push of a transaction's tasks: a sheet row and two emails.
+        Request(
+            "outbox tasks (pushed by Pub/Sub)",
+            (("sheets", 3), ("sendgrid", 2)),
+            through_hosting=False,
+        ),
+        # Claims no task after its window; then the slowest task (a sheet row) finishes.
+        Request(
+            "POST /api/ops/outbox/drain (Cloud Scheduler)",
+            (("sheets", 3),),
+            through_hosting=False,
+            waits_seconds=DRAIN_WINDOW_SECONDS,
+        ),
+    ),
+    "orders": (
+        Request("POST /api/orders/assistant", (("openai_sizes", 1),)),
+        # A personalized entry's back preview: the design's artwork read, the preview stored.
+        Request("POST /api/groups/<token>/members", (("gcs", 2),)),
+    ),
+    "stripe_webhook": (Request("POST /api/webhooks/stripe (effects queued)", (("pubsub", 1),)),),
 }

@@ -15,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from common.core import errors
+from common.infra import config
 from common.infra.config import DEFAULT_IMAGE_MODEL
 from common.providers import imagegen
 from common.studio.prompts import ArtworkRequest
@@ -65,6 +66,7 @@ def artist(httpserver: HTTPServer) -> imagegen.VertexArtist:
         model=MODEL,
         base_url=httpserver.url_for("/"),
         timeout_seconds=2,
+        attempts=1,
         credentials=Credentials(token="test-token"),
     )
 
@@ -116,6 +118,37 @@ def test_service_errors_are_a_clear_502(artist, httpserver: HTTPServer, status: 
         artist.generate(ArtworkRequest("a tiger"))
     assert raised.value.status == 502
     assert raised.value.code == "image_generation_failed"
+    # Busy or failing (not a refused request): an image job is tried again later.
+    busy = isinstance(raised.value, imagegen.ImageServiceBusy)
+    assert busy == (status != 400)
+
+
+def test_one_attempt_fits_the_image_job() -> None:
+    artist = imagegen.VertexArtist(project=PROJECT, location=LOCATION, model=MODEL)
+    assert artist.attempts == config.VERTEX_IMAGE.attempts == 1
+    assert artist.timeout_seconds == config.VERTEX_IMAGE.timeout_seconds
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_with_more_attempts_the_sdk_retries_a_busy_service(
+    httpserver: HTTPServer, status: int
+) -> None:
+    artist = imagegen.VertexArtist(
+        project=PROJECT,
+        location=LOCATION,
+        model=MODEL,
+        base_url=httpserver.url_for("/"),
+        attempts=2,
+        credentials=Credentials(token="test-token"),
+    )
+    error = {"error": {"code": status, "message": "busy", "status": "RESOURCE_EXHAUSTED"}}
+    httpserver.expect_ordered_request(PATH).respond_with_json(error, status=status)
+    httpserver.expect_ordered_request(PATH).respond_with_json(answer(png()))
+    started = time.monotonic()
+    image = artist.generate(ArtworkRequest("a tiger"))
+    assert image.mode == "RGBA" and len(httpserver.log) == 2
+    # The SDK waited its backoff: 1 s plus up to 1 s of jitter.
+    assert time.monotonic() - started < 4
 
 
 def test_a_slow_service_is_a_504(artist, httpserver: HTTPServer) -> None:

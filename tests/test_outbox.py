@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
-from common.effects import outbox
+from common.effects import outbox, tasks
 from common.infra import config
 from common.providers import mail, queue, sheets
 from tests.conftest import function_app
@@ -519,3 +519,17 @@ def test_a_push_that_is_not_a_pubsub_envelope_is_a_400(database_url: str) -> Non
     answer = client.post(queue.push_path(outbox.TOPIC), data=b"{}", content_type="text/plain")
     assert answer.status_code == 400
     assert answer.get_json()["error"]["code"] == "bad_push"
+
+
+def test_a_drain_claims_no_task_after_its_window(engine) -> None:
+    key = f"contact_email:window-{secrets.token_hex(6)}"
+    with engine.begin() as conn:
+        assert outbox.enqueue(conn, outbox.NewTask("contact_email", key, {"message_id": 0}))
+    ended = outbox.drain(tasks.HANDLERS, window_seconds=0)
+    assert ended.attempted == 0 and ended.due >= 1
+    with engine.connect() as conn:
+        attempts = conn.execute(
+            text("SELECT attempts FROM outbox WHERE dedupe_key = :k"), {"k": key}
+        ).scalar_one()
+    assert attempts == 0, "left untouched for the next drain"
+    assert outbox.DRAIN_WINDOW_SECONDS + 3 * config.SHEETS.budget_seconds < 300

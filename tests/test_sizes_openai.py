@@ -7,6 +7,7 @@ malformed or failed answer ends in the local parser's result or a question, neve
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -280,7 +281,11 @@ def test_a_timeout_falls_back_to_the_local_parser(
         )
 
     stub.expect_request(ENDPOINT, method="POST").respond_with_handler(slow)
-    monkeypatch.setattr(sizes_openai, "TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(
+        sizes_openai,
+        "OPENAI_SIZES",
+        dataclasses.replace(sizes_openai.OPENAI_SIZES, timeout_seconds=0.2),
+    )
     started = time.monotonic()
 
     update = interpret_with_openai("3 L", available=HOODIE, current={})
@@ -288,9 +293,12 @@ def test_a_timeout_falls_back_to_the_local_parser(
     assert update.sizes == {"L": 3}
     assert time.monotonic() - started < 4
     released.set()  # let the stub answer the abandoned attempts before the next test
-    while len(stub.log) < 1 + sizes_openai.MAX_RETRIES and time.monotonic() - started < 10:
+    while (
+        len(stub.log) < 1 + sizes_openai.OPENAI_SIZES.attempts - 1
+        and time.monotonic() - started < 10
+    ):
         time.sleep(0.05)
-    assert len(stub.log) == 1 + sizes_openai.MAX_RETRIES
+    assert len(stub.log) == 1 + sizes_openai.OPENAI_SIZES.attempts - 1
 
 
 def test_an_unreachable_server_falls_back_to_the_local_parser(

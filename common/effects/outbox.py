@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,9 @@ MAX_ERROR_CHARS = 500
 STUCK_AFTER_ATTEMPTS = 8
 DEFAULT_DRAIN_LIMIT = 50
 TOPIC = "outbox"  # the queue topic that carries committed task ids to their consumer
+# A drain claims no task after this long, so that it ends within the ops function's timeout
+# (docs/deploy.md, time budgets); what is left is due for the next drain.
+DRAIN_WINDOW_SECONDS = 240.0
 
 # Credentials that can appear in a vendor's error text, beyond the configured secrets.
 _SECRET_PATTERNS = (
@@ -233,10 +237,16 @@ class DrainOut(BaseModel):
     stuck: int = Field(description=f"tasks not done after {STUCK_AFTER_ATTEMPTS} tries")
 
 
-def drain(handlers: Mapping[str, Handler], limit: int = DEFAULT_DRAIN_LIMIT) -> DrainOut:
-    """Perform up to `limit` due tasks, oldest first; each failure is rescheduled with backoff."""
+def drain(
+    handlers: Mapping[str, Handler],
+    limit: int = DEFAULT_DRAIN_LIMIT,
+    window_seconds: float = DRAIN_WINDOW_SECONDS,
+) -> DrainOut:
+    """Perform up to `limit` due tasks, oldest first, claiming none after `window_seconds`;
+    each failure is rescheduled with backoff."""
     results: list[Result] = []
-    while len(results) < limit:
+    ends = time.monotonic() + window_seconds
+    while len(results) < limit and time.monotonic() < ends:
         # A performed task is done or rescheduled into the future: the next claim is another.
         result = _perform_claimed(CLAIM_DUE, {}, handlers)
         if result is None:

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +23,66 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHAT_MODEL = "gpt-6.1-terra"  # fast, clear natural writing: the design chat
 DEFAULT_SIZES_MODEL = "gpt-6-luna"  # cheapest, for focused extraction: the size assistant
 DEFAULT_IMAGE_MODEL = "gemini-nano-banana-2.1"  # Vertex AI Gemini image model, 1K/2K/4K output
+
+
+@dataclass(frozen=True)
+class VendorCall:
+    """How long one vendor call may take: each attempt's timeout, the attempts (the first and
+    the SDK's retries), and the most all the SDK's waits between attempts add up to. With a
+    deadline (google-api-core) the SDK retries until the deadline instead, and an attempt
+    started just before it may take its whole timeout."""
+
+    timeout_seconds: float
+    attempts: int = 1
+    backoff_seconds: float = 0.0
+    deadline_seconds: float | None = None
+
+    @property
+    def retries(self) -> int:
+        return self.attempts - 1
+
+    @property
+    def budget_seconds(self) -> float:
+        """The longest the call can take, all attempts and waits included."""
+        if self.deadline_seconds is not None:
+            return self.deadline_seconds + self.timeout_seconds
+        return self.timeout_seconds * self.attempts + self.backoff_seconds
+
+
+# Every vendor call's timeout and retries, in this one place: the adapters hand them to the
+# SDKs, and docs/deploy.md's time budget per function adds them up (tests/test_time_budgets.py
+# fails when a function's sum exceeds its deployed timeout). Backoffs are the SDKs' own
+# schedules for these retry counts, jitter at its widest.
+VENDOR_CALLS: dict[str, VendorCall] = {
+    # openai: min(0.5 s x 2^n, 8 s) less up to 25 %, before retry n+1
+    "openai_chat": VendorCall(timeout_seconds=12, attempts=2, backoff_seconds=0.5),
+    "openai_sizes": VendorCall(timeout_seconds=8, attempts=2, backoff_seconds=0.5),
+    # One attempt (an image takes up to 25 s): the image job runs inside generate_image's
+    # timeout, and the queue delivers it again when Vertex was busy (`common.studio.jobs`).
+    # More attempts would wait google-genai's 1 s x 2^n plus up to 1 s of jitter between them.
+    "vertex_image": VendorCall(timeout_seconds=28),
+    # stripe: 0.5 s x 2^n, jittered down to half but never under 0.5 s
+    "stripe": VendorCall(timeout_seconds=5, attempts=3, backoff_seconds=1.5),
+    # workos: 1 s x 2^n x (0.5 to 1.5)
+    "workos": VendorCall(timeout_seconds=8, attempts=2, backoff_seconds=1.5),
+    # The SendGrid and Sheets adapters do not retry: a failed side effect stays in the outbox.
+    "sendgrid": VendorCall(timeout_seconds=6),
+    "sheets": VendorCall(timeout_seconds=4),  # one Sheets API request
+    # google-cloud-storage: DEFAULT_RETRY (1 s, then doubling) until the deadline; of each
+    # attempt's timeout, 1 s is for connecting
+    "gcs": VendorCall(timeout_seconds=3, deadline_seconds=1),
+    # google-cloud-pubsub: the publish, and the wait for its message id (`providers.queue`)
+    "pubsub": VendorCall(timeout_seconds=10),
+}
+OPENAI_CHAT = VENDOR_CALLS["openai_chat"]
+OPENAI_SIZES = VENDOR_CALLS["openai_sizes"]
+VERTEX_IMAGE = VENDOR_CALLS["vertex_image"]
+STRIPE = VENDOR_CALLS["stripe"]
+WORKOS = VENDOR_CALLS["workos"]
+SENDGRID = VENDOR_CALLS["sendgrid"]
+SHEETS = VENDOR_CALLS["sheets"]
+GCS = VENDOR_CALLS["gcs"]
+PUBSUB = VENDOR_CALLS["pubsub"]
 
 
 class ConfigError(RuntimeError):
@@ -83,6 +144,12 @@ class Settings:
     pubsub_push_audience: str | None = None  # the audience those push tokens must carry
     pubsub_push_certs_url: str | None = None  # Google's OAuth2 certificates unless set
     image_delay_seconds: float = 0.0  # local only: the image stand-in takes this long
+    # Realistic vendor stand-ins (local only, `common.providers.local.vendors`): with
+    # AUREN_VENDORS=realistic every local provider takes a vendor's time and sometimes fails.
+    vendors: str = "instant"  # AUREN_VENDORS: instant | realistic
+    vendors_speed: float = 1.0  # AUREN_VENDORS_SPEED: every latency is divided by it
+    vendors_failure_rate: float = 0.1  # AUREN_VENDORS_FAILURES: calls answered 429 or 500
+    vendors_seed: int = 0  # AUREN_VENDORS_SEED: the same seed, the same failures
 
     @property
     def production(self) -> bool:
@@ -212,7 +279,36 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         pubsub_push_audience=environ.get("PUBSUB_PUSH_AUDIENCE") or None,
         pubsub_push_certs_url=environ.get("PUBSUB_PUSH_CERTS_URL") or None,
         image_delay_seconds=_image_delay(environ, production),
+        **_vendors(environ, production),
     )
+
+
+def _vendors(environ: dict[str, str], production: bool) -> dict[str, Any]:
+    """AUREN_VENDORS and its knobs; production has no stand-ins to slow down."""
+    mode = (environ.get("AUREN_VENDORS") or "instant").strip()
+    if mode not in ("instant", "realistic"):
+        raise ConfigError(f"AUREN_VENDORS must be 'instant' or 'realistic', not {mode!r}")
+    if production and mode != "instant":
+        raise ConfigError(
+            "AUREN_VENDORS=realistic slows the local stand-ins; production refuses it"
+        )
+    try:
+        speed = float(environ.get("AUREN_VENDORS_SPEED") or 1)
+        rate = float(environ.get("AUREN_VENDORS_FAILURES") or 0.1)
+        seed = int(environ.get("AUREN_VENDORS_SEED") or 0)
+    except ValueError:
+        raise ConfigError(
+            "AUREN_VENDORS_SPEED and AUREN_VENDORS_FAILURES are numbers, AUREN_VENDORS_SEED a"
+            " whole number"
+        ) from None
+    if not (0 < speed <= 1000 and 0 <= rate < 1):
+        raise ConfigError("AUREN_VENDORS_SPEED must be above 0, AUREN_VENDORS_FAILURES in [0, 1)")
+    return {
+        "vendors": mode,
+        "vendors_speed": speed,
+        "vendors_failure_rate": rate,
+        "vendors_seed": seed,
+    }
 
 
 MAX_POOL_CONNECTIONS = 50  # per instance, DB_POOL_SIZE or DB_MAX_OVERFLOW

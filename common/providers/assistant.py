@@ -17,7 +17,8 @@ from common.core import errors
 from common.core.lazy import Lazy
 from common.core.text import normalize_text
 from common.infra import log
-from common.infra.config import settings
+from common.infra.config import OPENAI_CHAT, settings
+from common.providers.local import vendors
 from common.shop import catalog
 from common.studio.briefs import (
     Assistant,
@@ -132,13 +133,18 @@ class OpenAIAssistant:
         api_key: str,
         model: str,
         base_url: str | None = None,
-        timeout_seconds: float = 30.0,
-        max_retries: int = 1,
+        timeout_seconds: float = OPENAI_CHAT.timeout_seconds,
+        max_retries: int = OPENAI_CHAT.retries,
+        http_client: Any = None,
     ) -> None:
         from openai import OpenAI
 
         self.client = OpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout_seconds, max_retries=max_retries
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout_seconds,
+            max_retries=max_retries,
+            http_client=http_client,
         )
         self.model = model
 
@@ -202,13 +208,23 @@ class OpenAIAssistant:
 
 
 def build_assistant() -> Assistant:
-    """OpenAI when `OPENAI_API_KEY` is set, else the local rule-based assistant."""
+    """OpenAI when `OPENAI_API_KEY` is set, else the local rule-based assistant: on its own,
+    or with `AUREN_VENDORS=realistic` behind this adapter and the local OpenAI endpoint."""
     from common.providers.local.assistant import LocalAssistant  # local mode only
 
     cfg = settings()
     if cfg.openai_api_key:
         return OpenAIAssistant(
             api_key=cfg.openai_api_key, model=cfg.chat_model, base_url=cfg.openai_base_url
+        )
+    if vendors.realistic():
+        from common.providers.local import openai_api
+
+        return OpenAIAssistant(
+            api_key="sk-local",
+            model=cfg.chat_model,
+            base_url=openai_api.BASE_URL,
+            http_client=openai_api.http_client(),
         )
     return LocalAssistant()
 

@@ -4,6 +4,8 @@
 another host, e.g. a test stub). Locally without a key: a stand-in that keeps the session in
 the state backend and sends the shopper to `/_dev/checkout/<session_id>`, whose "pay" button
 posts a Stripe-shaped, Stripe-signed event to the real webhook route (`devtools.dev_checkout`).
+With `AUREN_VENDORS=realistic` that stand-in sits behind a local Stripe API, which the SDK and
+`StripeCheckout` talk to (`common.providers.local.stripe_api`).
 Either way a webhook delivery is verified by the stripe SDK's own verifier (`verify_event`).
 """
 
@@ -20,7 +22,8 @@ from typing import Any, Protocol
 from common.core import errors, jsondoc
 from common.core.lazy import Lazy
 from common.infra import log, state
-from common.infra.config import ConfigError, settings
+from common.infra.config import STRIPE, ConfigError, settings
+from common.providers.local import vendors
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 LOCAL_SESSIONS = "local_checkout_sessions"
@@ -75,13 +78,16 @@ def _unavailable(what: str, exc: Any) -> errors.ServiceUnavailable:
 
 
 class StripeCheckout:
-    def __init__(self, api_key: str, api_base: str | None = None) -> None:
+    def __init__(self, api_key: str, api_base: str | None = None, http_client: Any = None) -> None:
         import stripe
 
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else None,
-            max_network_retries=2,  # safe: every create carries an idempotency key
+            # The SDK's default client waits 80 s; the function is cut long before that.
+            http_client=http_client
+            or stripe.new_default_http_client(timeout=STRIPE.timeout_seconds),
+            max_network_retries=STRIPE.retries,  # safe: every create carries an idempotency key
         )
 
     def create_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
@@ -261,6 +267,11 @@ def build_provider() -> CheckoutProvider:
         return StripeCheckout(cfg.stripe_secret_key, cfg.stripe_api_base)
     if cfg.production:
         raise ConfigError("AUREN_ENV=production needs STRIPE_SECRET_KEY to take payments")
+    if vendors.realistic():  # the SDK and this adapter, against a local Stripe API
+        from common.providers.local import stripe_api
+
+        client = stripe_api.http_client(LocalCheckout(), STRIPE.timeout_seconds)
+        return StripeCheckout("sk_test_local", stripe_api.BASE_URL, http_client=client)
     return LocalCheckout()
 
 

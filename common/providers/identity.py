@@ -15,7 +15,8 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from common.core import errors
 from common.core.lazy import Lazy
 from common.infra import state
-from common.infra.config import ConfigError, settings
+from common.infra.config import WORKOS, ConfigError, settings
+from common.providers.local import vendors
 
 PROVIDERS = {"google": "GoogleOAuth", "apple": "AppleOAuth"}
 LOCAL_CODES = "local_sign_in_codes"
@@ -55,8 +56,8 @@ class WorkOSIdentity:
             api_key=cfg.workos_api_key,
             client_id=cfg.workos_client_id,
             base_url=cfg.workos_base_url,
-            request_timeout=10,
-            max_retries=1,
+            request_timeout=int(WORKOS.timeout_seconds),
+            max_retries=WORKOS.retries,
         )
 
     def authorization_url(self, provider: str, state: str) -> str:
@@ -89,6 +90,7 @@ class LocalIdentity:
         return "/_dev/sign-in?" + urlencode({"state": state, "provider": provider})
 
     def authenticate(self, code: str) -> Identity:
+        vendors.answer("workos")
         found = state.backend().take(LOCAL_CODES, code)
         if found is None:
             raise SignInFailed("this sign-in code is unknown, used or expired")

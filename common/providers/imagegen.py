@@ -15,16 +15,19 @@ from PIL import Image
 from common.core import errors
 from common.core.lazy import Lazy
 from common.infra import log
-from common.infra.config import ConfigError, settings
+from common.infra.config import VERTEX_IMAGE, ConfigError, settings
+from common.providers.local import vendors
 from common.studio.images import decode, decoded, encode_png, remove_background
 from common.studio.prompts import ArtworkRequest
-
-# Inside generate_image's 50 s timeout (devtools/deploy_config.py), with the mockups after it.
-GENERATION_TIMEOUT_SECONDS = 40.0
 
 
 class ImageGenerationFailed(errors.UpstreamError):
     code = "image_generation_failed"
+
+
+class ImageServiceBusy(ImageGenerationFailed):
+    """The image service was busy (429), failed (5xx) or could not be reached: the same
+    request may well succeed later, so an image job is tried again (`common.studio.jobs`)."""
 
 
 # --- providers --------------------------------------------------------------------------
@@ -90,15 +93,19 @@ class VertexArtist:
         location: str,
         model: str,
         base_url: str | None = None,
-        timeout_seconds: float = GENERATION_TIMEOUT_SECONDS,
+        timeout_seconds: float = VERTEX_IMAGE.timeout_seconds,
+        attempts: int = VERTEX_IMAGE.attempts,
         credentials: Any = None,
+        http_client: Any = None,
     ) -> None:
         self.project = project
         self.location = location
         self.model = model
         self.base_url = base_url
         self.timeout_seconds = timeout_seconds
+        self.attempts = attempts
         self.credentials = credentials
+        self.http_client = http_client
         self.client: Lazy[Any] = Lazy(self._build_client)
 
     def _build_client(self) -> Any:
@@ -106,7 +113,13 @@ class VertexArtist:
         from google.genai import types
 
         options = types.HttpOptions(
-            base_url=self.base_url, timeout=int(self.timeout_seconds * 1000)
+            base_url=self.base_url,
+            timeout=int(self.timeout_seconds * 1000),
+            # 429 and 5xx are retried after 1 s (+ up to 1 s of jitter): VENDOR_CALLS' budget.
+            retry_options=types.HttpRetryOptions(
+                attempts=self.attempts, initial_delay=1.0, max_delay=4.0, jitter=1.0
+            ),
+            httpx_client=self.http_client,
         )
         return genai.Client(
             vertexai=True,
@@ -147,7 +160,8 @@ class VertexArtist:
             )
         except genai_errors.APIError as exc:
             log.warning("image generation failed", status=exc.code, detail=str(exc.message))
-            raise ImageGenerationFailed(
+            busy = exc.code == 429 or exc.code >= 500
+            raise (ImageServiceBusy if busy else ImageGenerationFailed)(
                 "the image service could not make this artwork; try again or rephrase"
             ) from None
         except httpx2.TimeoutException:
@@ -155,9 +169,7 @@ class VertexArtist:
                 "the image service took too long; try again", code="image_generation_timeout"
             ) from None
         except httpx2.TransportError:
-            raise ImageGenerationFailed(
-                "the image service is unreachable; try again shortly"
-            ) from None
+            raise ImageServiceBusy("the image service is unreachable; try again shortly") from None
         data = _first_image(response)
         if data is None:
             raise errors.UpstreamError(
@@ -195,6 +207,19 @@ def build_provider() -> ImageProvider:
         )
     if cfg.production:
         raise ConfigError("AUREN_ENV=production needs GOOGLE_CLOUD_PROJECT for images")
+    if vendors.realistic():
+        from google.oauth2.credentials import Credentials
+
+        from common.providers.local import vertex_api
+
+        return VertexArtist(
+            project="auren-local",
+            location=cfg.google_cloud_location,
+            model=cfg.image_model,
+            base_url=vertex_api.BASE_URL,
+            credentials=Credentials(token="local"),
+            http_client=vertex_api.http_client(),
+        )
     return LocalArtist(delay_seconds=cfg.image_delay_seconds)
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from common.core.lazy import Lazy
-from common.infra.config import ConfigError, settings
+from common.infra.config import SENDGRID, ConfigError, settings
+from common.providers.local import vendors
 
-TIMEOUT_SECONDS = 20.0
 SENDGRID_HOST = "https://api.sendgrid.com"
 
 
@@ -47,7 +47,7 @@ class SendGridMailer:
         from sendgrid import SendGridAPIClient
 
         self._client = SendGridAPIClient(api_key=api_key, host=host)
-        self._client.client.timeout = TIMEOUT_SECONDS
+        self._client.client.timeout = SENDGRID.timeout_seconds
 
     def send(self, message: Message, dedupe_key: str) -> None:
         from python_http_client.exceptions import HTTPError
@@ -87,6 +87,9 @@ class LocalMailer:
         self.folder = folder
 
     def send(self, message: Message, dedupe_key: str) -> None:
+        status = vendors.answer("sendgrid")
+        if status is not None:
+            raise MailError(f"SendGrid answered {status}")  # as SendGridMailer says it
         self.folder.mkdir(parents=True, exist_ok=True)
         email = EmailMessage()
         email["From"] = settings().mail_from

@@ -34,14 +34,14 @@ from typing import Any, Protocol
 from common.core import errors
 from common.core.lazy import Lazy
 from common.infra import log
-from common.infra.config import ConfigError, settings
+from common.infra.config import PUBSUB, ConfigError, settings
 
 Handler = Callable[[dict[str, Any]], None]
 
 MAX_MESSAGE_BYTES = 32 * 1024  # a message names its work; the work's data lives elsewhere
 MAX_PUSH_BYTES = 2 * MAX_MESSAGE_BYTES  # the message in base64, in Pub/Sub's envelope
 PUSH_PREFIX = "/_queue/"  # outside every Hosting rewrite: only the function's own URL has it
-PUBLISH_TIMEOUT_SECONDS = 10.0
+PUBLISH_TIMEOUT_SECONDS = PUBSUB.timeout_seconds  # common.infra.config.VENDOR_CALLS
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from common.core.lazy import Lazy
-from common.infra.config import ConfigError, settings
+from common.infra.config import SHEETS, ConfigError, settings
+from common.providers.local import vendors
 
 if TYPE_CHECKING:
     import requests
@@ -36,7 +37,6 @@ HEADER = (
     "Roster",
 )
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
-TIMEOUT_SECONDS = 20.0
 
 Row = Sequence[str | int]
 
@@ -73,7 +73,7 @@ class GoogleSheet:
         self._client = gspread.Client(
             auth=credentials, session=session or AuthorizedSession(credentials)
         )
-        self._client.set_timeout(TIMEOUT_SECONDS)
+        self._client.set_timeout(SHEETS.timeout_seconds)
         self._sheet_id = sheet_id
         self._worksheet: Any = None
 
@@ -123,6 +123,9 @@ class CsvSheet:
         self._lock = threading.Lock()
 
     def append_once(self, order_id: str, rows: Sequence[Row]) -> bool:
+        status = vendors.answer("sheets")
+        if status is not None:  # as GoogleSheet says gspread's APIError
+            raise SheetError(f"Google Sheets: APIError: [{status}]")
         try:
             return self._append_once(order_id, rows)
         except OSError as exc:

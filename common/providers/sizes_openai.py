@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from common.core.lazy import Lazy
 from common.core.text import DEFAULT_MAX_CHARS, normalize_text
 from common.infra import log
-from common.infra.config import settings
+from common.infra.config import OPENAI_SIZES, settings
+from common.providers.local import vendors
 from common.shop.sizes import (
     MAX_PER_SIZE,
     SIZE_ORDER,
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
     from openai import OpenAI
     from openai.types.chat import ChatCompletionMessageParam
 
-TIMEOUT_SECONDS = 8.0
-MAX_RETRIES = 1
 MAX_MESSAGE_CHARS = DEFAULT_MAX_CHARS  # the local parser's cap; the route refuses longer
 MAX_QUESTION_CHARS = 300
 MAX_COMPLETION_TOKENS = 300
@@ -156,12 +155,17 @@ def _apply(change: SizeChange, current: Mapping[str, int]) -> dict[str, int] | N
 def build_client() -> OpenAI:
     from openai import OpenAI
 
+    from common.providers.local import openai_api
+
     config = settings()
+    # Without a key, AUREN_VENDORS=realistic answers from the local OpenAI endpoint.
+    local = config.openai_api_key is None and vendors.realistic()
     return OpenAI(
-        api_key=config.openai_api_key,
-        base_url=config.openai_base_url,
-        timeout=TIMEOUT_SECONDS,
-        max_retries=MAX_RETRIES,
+        api_key="sk-local" if local else config.openai_api_key,
+        base_url=openai_api.BASE_URL if local else config.openai_base_url,
+        timeout=OPENAI_SIZES.timeout_seconds,
+        max_retries=OPENAI_SIZES.retries,
+        http_client=openai_api.http_client() if local else None,
     )
 
 

@@ -20,14 +20,16 @@ from typing import Any, Protocol
 
 from common.core import errors
 from common.core.lazy import Lazy
-from common.infra.config import ConfigError, settings
+from common.infra.config import GCS, ConfigError, settings
+from common.providers.local import vendors
 
 KEY = re.compile(r"^(artwork|uploads|mockups)/[A-Za-z0-9_-]{20,40}\.png$")
 PRIVATE_KEY = re.compile(r"^print/[A-Za-z0-9_-]{20,80}\.png$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRIVATE = "private, no-store"
-TIMEOUT = (5.0, 20.0)  # connect, read (seconds) per attempt
-RETRY_SECONDS = 20.0  # all attempts together: a shopper is waiting
+CONNECT_SECONDS = 1.0  # of each attempt's GCS.timeout_seconds
+TIMEOUT = (CONNECT_SECONDS, GCS.timeout_seconds - CONNECT_SECONDS)  # connect, read
+RETRY_SECONDS = GCS.deadline_seconds  # retried until then: a shopper is waiting
 
 
 def new_key(kind: str) -> str:
@@ -98,6 +100,7 @@ class LocalStorage:
         return (self.private_root if is_private(key) else self.root) / key
 
     def put(self, key: str, data: bytes, content_type: str = "image/png") -> None:
+        vendors.answer("storage")
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
@@ -105,10 +108,12 @@ class LocalStorage:
         partial.replace(path)
 
     def get(self, key: str) -> bytes | None:
+        vendors.answer("storage")
         path = self._path(key)
         return path.read_bytes() if path.is_file() else None
 
     def exists(self, key: str) -> bool:
+        vendors.answer("storage")
         return self._path(key).is_file()
 
     def url(self, key: str) -> str:

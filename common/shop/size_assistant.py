@@ -1,7 +1,8 @@
 """The size assistant: what a shopper types about an item's sizes, turned into its new sizes.
 
-OpenAI interprets the message when `OPENAI_API_KEY` is set (falling back to the local parser
-on any failure); otherwise the local parser alone (`common.shop.sizes.interpret`). Only a
+OpenAI interprets the message when `OPENAI_API_KEY` is set, or the local OpenAI endpoint with
+`AUREN_VENDORS=realistic` (falling back to the local parser on any failure); otherwise the
+local parser alone (`common.shop.sizes.interpret`). Only a
 draft's item changes, and only when the message was understood.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from common.core import errors
 from common.core.caller import Session
 from common.infra.config import settings
+from common.providers.local import vendors
 from common.providers.sizes_openai import interpret_with_openai
 from common.shop import catalog, orders
 from common.shop.lifecycle import OrderNotEditable, Status
@@ -24,7 +26,7 @@ from common.shop.sizes import SizeUpdate, interpret
 def assistant(message: str, *, available: Sequence[str], current: Mapping[str, int]) -> SizeUpdate:
     """The size assistant: OpenAI when `OPENAI_API_KEY` is set (falling back to the local
     parser on any failure), else the local parser."""
-    if settings().openai_api_key:
+    if settings().openai_api_key or vendors.realistic():
         return interpret_with_openai(message, available=available, current=current)
     return interpret(message, available=available, current=current)
 

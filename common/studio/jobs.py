@@ -15,6 +15,9 @@ session that started it:
 A delivery of a done or failed job does nothing. A delivery of a running job waits (503, the
 queue delivers it again later) until the running one's lease ends: the instance running it
 may have died, so a job whose lease ran out is taken over, at most MAX_ATTEMPTS times in all.
+A job the image service was too busy for (429, 5xx) goes back to `queued` and the queue
+delivers it again, with its backoff: that is the image model's retry (one attempt fits a
+delivery).
 Running a job twice makes one design (`designs.generate`).
 """
 
@@ -31,7 +34,7 @@ from pydantic import BaseModel, Field, ValidationError
 from common.core import errors
 from common.core.caller import Session
 from common.infra import log, state
-from common.providers import queue
+from common.providers import imagegen, queue
 from common.studio import designs, print_files
 from common.studio.designs import DesignOut, Generation, Mockups
 
@@ -145,6 +148,11 @@ def run(message: dict[str, Any]) -> None:
         design = designs.generate(
             Session(subject=job["owner"]), Generation.model_validate(job["generation"])
         )
+    except imagegen.ImageServiceBusy:
+        # Vertex was busy (429), failed (5xx) or unreachable: the queue delivers the job
+        # again, with its backoff. Too slow is final: another wait would be as long.
+        _put(job_id, {**job, "status": "queued"})
+        raise
     except errors.ApiError as exc:
         _finish(job_id, job, error=_error(exc))
         return

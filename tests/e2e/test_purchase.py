@@ -7,14 +7,23 @@ import csv
 import email
 import email.policy
 import re
+import time
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import text
 
+from common.infra import db
 from common.providers import queue
 from tests.e2e.conftest import Site, save_screenshot
+from tests.realistic import vendors_mode
 
 SHOPPER = "dawn.patrol@example.com"
+# With this seed the first chat completion, the first image, the first Stripe request and the
+# first email fail (429 or 500) and are retried: by the openai SDK, google-genai, the stripe
+# SDK and the outbox.
+REALISTIC_SEED = "1140"
 
 
 def confirmation_mails(mail_dir: Path, order_id: str) -> list[email.message.EmailMessage]:
@@ -28,6 +37,16 @@ def confirmation_mails(mail_dir: Path, order_id: str) -> list[email.message.Emai
 
 
 def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, page: Page) -> None:
+    order_id = buy_20_shirts(site, page)
+    assert_fulfilled_once(site, order_id)
+
+
+def buy_20_shirts(site: Site, page: Page, *, slow_vendors: bool = False) -> str:
+    """The whole purchase, up to the confirmation page showing it paid; the order's id.
+
+    With `slow_vendors`, the artwork takes as long as Vertex does (8-25 s, and a retry), and
+    the studio must say it is working on it meanwhile.
+    """
     page.goto(site.url("/"))
     page.get_by_role("link", name="Start designing").first.click()
 
@@ -42,7 +61,12 @@ def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, pag
     log = page.get_by_role("log", name="Describe your design: conversation")
     expect(log).to_contain_text("Dawn Patrol")
     proof = page.get_by_role("img", name="Print proof of your design, front")
-    expect(proof).to_have_attribute("src", re.compile(r"^/storage/"), timeout=30_000)
+    if slow_vendors:  # the image job's progress, while Vertex takes its time
+        progress = page.get_by_role("status").filter(has_text="Drawing your design")
+        expect(progress).to_be_visible(timeout=20_000)
+        expect(page.locator("#save-status")).to_have_text(re.compile(r"Drawing your design… \d+ s"))
+    generating_ms = 90_000 if slow_vendors else 30_000
+    expect(proof).to_have_attribute("src", re.compile(r"^/storage/"), timeout=generating_ms)
     expect(proof).to_have_js_property("complete", True)
     assert proof.evaluate("image => image.naturalWidth") > 0
     expect(page.locator("#studio-product")).to_have_text("Classic Tee · Navy")
@@ -108,18 +132,75 @@ def test_a_shopper_designs_by_chat_and_buys_20_shirts_in_3_sizes(site: Site, pag
     expect(page.locator("#confirmation-order .totals-grand dd")).to_have_text("$310.00")
     expect(page.locator("#my-orders .orders-row.is-current")).to_contain_text("Paid")
     expect(page.get_by_role("link", name="My orders").first).to_be_visible()
+    return order_id
 
-    # Ops: the sheet has the order's rows; the shopper: the confirmation email (both made by
-    # the local queue's worker after the payment was answered).
+
+def assert_fulfilled_once(site: Site, order_id: str) -> None:
+    """Ops: the sheet has the order's rows; the shopper: one confirmation email."""
+    # Made by the local queue's worker after the payment was answered.
     broker = queue.broker()
     assert isinstance(broker, queue.LocalBroker)
     assert broker.wait_idle(30), "the queue's worker was still busy after 30 s"
     with (site.settings.data_dir / "orders-sheet.csv").open(newline="") as file:
         rows = [row for row in csv.reader(file) if row and row[0] == order_id]
-    assert rows, "no sheet row for the order"
+    assert len(rows) == 1, "one sheet row for the order's one line"
     assert any(SHOPPER in cell for row in rows for cell in row)
     mails = confirmation_mails(site.settings.data_dir / "mail", order_id)
     assert [m["To"] for m in mails].count(SHOPPER) == 1, "one confirmation to the shopper"
+
+
+@pytest.mark.slow
+def test_the_purchase_with_vendors_as_slow_and_unreliable_as_the_real_ones(
+    site: Site, page: Page
+) -> None:
+    """The same purchase with `AUREN_VENDORS=realistic`: Vertex takes 8-25 s, OpenAI 1-6 s,
+    mail and the sheet up to 2 s, and a quarter of their calls answer 429 or 500 first."""
+    started = time.monotonic()
+    with vendors_mode(FAILURES="0.25", SEED=REALISTIC_SEED) as weather:
+        order_id = buy_20_shirts(site, page, slow_vendors=True)
+        drain_outbox(site, page)  # what Cloud Scheduler does every five minutes
+        calls, failures = dict(weather.calls), dict(weather.failures)
+    took = time.monotonic() - started
+    print(f"realistic purchase: {took:.0f} s; calls {calls}; injected failures {failures}")
+
+    assert failures, "at least one 429 or 500 was injected"
+    for vendor, status in failures:
+        assert status in (429, 500)
+        assert calls[vendor] > weather.failures[vendor, 429] + weather.failures[vendor, 500], (
+            f"{vendor} was called again after failing"
+        )
+    assert {vendor for vendor, _ in failures} >= {"openai", "vertex", "stripe", "sendgrid"}
+    assert calls["vertex"] >= 1 and calls["openai"] >= 2, "chat, artwork and sizes went through"
+    order = page.request.get(site.url(f"/api/orders/{order_id}")).json()
+    assert order["status"] == "paid"
+    assert [event["status"] for event in order["events"]].count("paid") == 1, "paid once"
+    assert_fulfilled_once(site, order_id)
+    mails = confirmation_mails(site.settings.data_dir / "mail", order_id)
+    assert sorted(m["To"] for m in mails) == sorted([SHOPPER, site.settings.ops_email])
+
+
+def drain_outbox(site: Site, page: Page, within_seconds: float = 240) -> None:
+    """Drain the outbox with the ops token, waiting out each retry's backoff, until every
+    side effect is done."""
+    deadline = time.monotonic() + within_seconds
+    while True:
+        with db.engine().connect() as conn:
+            left, wait = conn.execute(
+                text(
+                    "SELECT count(*), EXTRACT(EPOCH FROM min(next_attempt_at) - now())"
+                    " FROM outbox WHERE done_at IS NULL"
+                )
+            ).one()
+        if left == 0:
+            return
+        assert time.monotonic() + float(wait) < deadline, f"{left} side effects still waiting"
+        time.sleep(max(0.0, float(wait)) + 0.1)
+        drained = page.request.post(
+            site.url("/api/ops/outbox/drain"),
+            data={},
+            headers={"Authorization": f"Bearer {site.settings.ops_token}"},
+        )
+        assert drained.ok, drained.text()
 
 
 def test_a_shopper_who_leaves_the_checkout_can_still_change_the_order(
