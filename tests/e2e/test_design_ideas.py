@@ -29,6 +29,7 @@ def test_a_product_page_shows_ideas_and_one_opens_the_studio(site: Site, page: P
     ideas = todays_ideas(site, page, "tote")
     page.goto(site.url("/catalog?product=tote"))
     shown = page.locator("#product-ideas")
+    shown.scroll_into_view_if_needed()  # the ideas are asked for once they are seen
     expect(shown.get_by_role("heading", name="Ideas for your Canvas Tote")).to_be_visible()
     cards = shown.get_by_role("link")
     expect(cards).to_have_count(3)
@@ -53,6 +54,7 @@ def test_the_empty_studio_offers_ideas_for_its_product(site: Site, page: Page) -
     ideas = todays_ideas(site, page, "classic-tee")
     page.goto(site.url("/studio?new=1"))
     expect(page.locator("#studio-product")).to_contain_text("Classic Tee")
+    page.locator("#studio-ideas").scroll_into_view_if_needed()
     offered = page.locator("#studio-ideas").get_by_role("button")
     expect(offered).to_have_count(3)
     picked = ideas[1]

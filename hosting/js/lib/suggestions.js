@@ -33,11 +33,40 @@ export function ideaFromUrl(params) {
 }
 
 /**
- * Show `productId`'s ideas in `root`: each its mockup and title, as a link to the studio
- * (`onPick` absent) or a button calling `onPick(brief, idea)`. Nothing shows when none load.
+ * Resolves once `root` is on screen (or nearly): ideas are asked for only when someone can see
+ * them, because the day's first request of a product makes them, which takes seconds.
  */
-export async function showIdeas(root, productId, { heading = 'Ideas to start from', onPick = null } = {}) {
+function whenSeen(root) {
+  return new Promise((resolve) => {
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) {
+        observer.disconnect();
+        resolve();
+      }
+    }, { rootMargin: '200px' });
+    observer.observe(root);
+  });
+}
+
+/**
+ * Show `productId`'s ideas in `root` once it is seen (and still shown `settleMs` later): each
+ * its mockup and title, as a link to the studio (`onPick` absent) or a button calling
+ * `onPick(brief, idea)`. When none load, `root` hides and `root.dataset.empty` is set.
+ */
+export async function showIdeas(root, productId, { heading = 'Ideas to start from', onPick = null, settleMs = 0 } = {}) {
   root.dataset.product = productId;
+  delete root.dataset.empty;
+  const headingId = `${root.id || 'ideas'}-title`;
+  root.setAttribute('aria-labelledby', headingId);
+  root.replaceChildren(el('h2', { class: 'option-title', id: headingId, text: heading }), el('p', { class: 'field-hint', text: 'Loading ideas…' }));
+  root.hidden = false;
+  await whenSeen(root);
+  if (settleMs) await new Promise((resolve) => setTimeout(resolve, settleMs));
+  if (root.dataset.product !== productId) return; // another product was picked meanwhile
+  if (root.hidden) {
+    delete root.dataset.product; // not wanted now (the design filled up): asked again later
+    return;
+  }
   let ideas = [];
   try {
     ({ suggestions: ideas } = await loadIdeas(productId));
@@ -45,9 +74,11 @@ export async function showIdeas(root, productId, { heading = 'Ideas to start fro
     ideas = [];
   }
   if (root.dataset.product !== productId) return; // another product was picked meanwhile
-  root.hidden = !ideas.length;
-  const headingId = `${root.id || 'ideas'}-title`;
-  root.setAttribute('aria-labelledby', headingId);
+  if (!ideas.length) {
+    root.dataset.empty = '1';
+    root.hidden = true;
+    return;
+  }
   root.replaceChildren(
     el('h2', { class: 'option-title', id: headingId, text: heading }),
     el(

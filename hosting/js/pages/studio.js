@@ -450,10 +450,11 @@ function chooseProduct(productId, colorName, { silent = false } = {}) {
 function showIdeasWhileEmpty() {
   const productId = editor.layers.length ? null : state.product?.id;
   if (!productId || ideasRoot.dataset.product === productId) {
-    ideasRoot.hidden = !productId || !ideasRoot.querySelector('li');
+    ideasRoot.hidden = !productId || ideasRoot.dataset.empty === '1';
     return;
   }
-  showIdeas(ideasRoot, productId, { onPick: (brief, idea) => startFromIdea(brief, idea.title) });
+  // Asked for once the empty studio has been looked at for a moment, not by every quick start.
+  showIdeas(ideasRoot, productId, { onPick: (brief, idea) => startFromIdea(brief, idea.title), settleMs: 1500 });
 }
 
 /** A design made from an idea's brief (picked here, or on a product page: ?idea=...). */
