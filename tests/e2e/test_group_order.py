@@ -11,6 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from common.providers import queue
 from tests.e2e.conftest import (
     BLOCKING_IMPACTS,
     VIEWPORTS,
@@ -168,7 +169,11 @@ def test_a_group_order_from_share_link_to_print_files(
     assert blocking(ana) == []
     save_screenshot(ana, "group-closed-phone")
 
-    # Ops: one print file per personalized piece, once the drain has run.
+    # Ops: one print file per personalized piece, made by the queue's worker after the payment
+    # was answered (the drain after it finds nothing left).
+    broker = queue.broker()
+    assert isinstance(broker, queue.LocalBroker)
+    assert broker.wait_idle(60), "the queue's worker was still busy after 60 s"
     ops = {"Authorization": f"Bearer {site.settings.ops_token}", "Origin": site.origin}
     drained = page.request.post(
         site.url("/api/ops/outbox/drain"),
