@@ -51,6 +51,14 @@ def measure() -> dict[str, Any]:
             page.wait_for_selector(
                 "#featured-grid .product-card:not(.is-skeleton)", timeout=TIMEOUT_MS
             )
+            # The cards' photos start once the catalog has answered: wait for them too, so a
+            # slow machine does not report the page without its photos.
+            page.wait_for_function(
+                f"() => performance.getEntriesByType('resource')"
+                f".some((entry) => entry.name.includes('{PRODUCT_IMAGES}'))",
+                timeout=TIMEOUT_MS,
+            )
+            page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
             entries: list[tuple[str, int]] = page.evaluate(
                 """() => [...performance.getEntriesByType('navigation'),
                           ...performance.getEntriesByType('resource')]
