@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import text
 
 from common.core import caller
-from common.infra import config
+from common.infra import config, state
 from common.providers import identity
 from common.web import sessions
 from tests.conftest import function_app, new_user, user_cookie
@@ -458,6 +458,28 @@ def test_sign_out_everywhere_needs_a_signed_in_same_site_caller(engine) -> None:
     )
     assert forged.status_code == 403
     assert browser_with(cookie).get("/api/auth/me").status_code == 200
+
+
+def test_a_sign_out_on_another_instance_takes_effect_within_the_live_window(
+    engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sessions, "LIVE_FOR_SECONDS", 0.5)
+    public_id, email = new_user(engine)
+    laptop, phone = user_cookie(public_id, email), user_cookie(public_id, email)
+    copy, other = browser_with(laptop, "orders"), browser_with(phone, "orders")
+    assert copy.get("/api/orders").status_code == 200
+    assert other.get("/api/orders").status_code == 200
+    # Another instance signs the laptop out, and then the user everywhere: it writes the
+    # records, and this instance, which checked both sessions a moment ago, is not told.
+    laptop_session, phone_session = sessions.decode(laptop), sessions.decode(phone)
+    assert laptop_session is not None and phone_session is not None
+    state.backend().put(sessions.REVOCATIONS, f"session:{laptop_session.session_id}", {})
+    state.backend().put(sessions.REVOCATIONS, f"user:{public_id}", {"not_before": time.time()})
+    assert copy.get("/api/orders").status_code == 200  # still trusted: read once per window
+    time.sleep(0.6)
+    for browser in (copy, other):
+        refused = browser.get("/api/orders")
+        assert refused.status_code == 401, refused.get_json()
 
 
 def test_revocation_records_expire_with_the_session(engine) -> None:

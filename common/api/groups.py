@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, StrictInt
+from pydantic import AwareDatetime, ConfigDict, Field, RootModel, StrictInt
 
+from common.api.model import Model
 from common.core.colors import HexColor
 from common.core.fonts import Font
 from common.shop import groups
@@ -19,7 +20,7 @@ from common.shop.group_store import Entry, Group, Member
 from common.shop.groups import GroupSpec, Roster, View
 
 
-class PersonalizationIn(BaseModel):
+class PersonalizationIn(Model):
     """What members may have printed on the back, and how (the organizer's choice)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -30,7 +31,7 @@ class PersonalizationIn(BaseModel):
     size: Literal["small", "medium", "large"] = "medium"
 
 
-class GroupIn(BaseModel):
+class GroupIn(Model):
     model_config = ConfigDict(extra="forbid")
     design_id: str = Field(min_length=1, max_length=64)
     product_id: str = Field(min_length=1, max_length=64)
@@ -55,13 +56,13 @@ class GroupIn(BaseModel):
         )
 
 
-class MemberPrintIn(BaseModel):
+class MemberPrintIn(Model):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, max_length=60, description="printed on the back")
     number: str | None = Field(default=None, max_length=8, description="0 to 99")
 
 
-class MemberIn(BaseModel):
+class MemberIn(Model):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     size: str = Field(min_length=1, max_length=16)
@@ -81,7 +82,7 @@ class MemberIn(BaseModel):
         )
 
 
-class PersonalizationOut(BaseModel):
+class PersonalizationOut(Model):
     name: bool
     number: bool
     font: str
@@ -89,17 +90,17 @@ class PersonalizationOut(BaseModel):
     size: str
 
 
-class MockupsOut(BaseModel):
+class MockupsOut(Model):
     front: str | None
     back: str | None
 
 
-class MemberPrintOut(BaseModel):
+class MemberPrintOut(Model):
     name: str | None
     number: str | None
 
 
-class EntryOut(BaseModel):
+class EntryOut(Model):
     """An entry in full: the organizer sees every one, a member their own."""
 
     id: str
@@ -111,14 +112,14 @@ class EntryOut(BaseModel):
     created_at: datetime
 
 
-class NextTierOut(BaseModel):
+class NextTierOut(Model):
     min_quantity: int
     unit_price_cents: int
     pieces_to_go: int = Field(description="N more pieces reach the next price")
     saving_per_piece_cents: int
 
 
-class RosterOut(BaseModel):
+class RosterOut(Model):
     id: str
     token: str
     share_url: str = Field(description="the members' page: /group/<token>")
@@ -145,18 +146,18 @@ class RosterOut(BaseModel):
     order_id: str | None = Field(description="the draft the roster became, once closed")
 
 
-class OtherMemberOut(BaseModel):
+class OtherMemberOut(Model):
     first_name: str
     size: str
 
 
-class ProductOut(BaseModel):
+class ProductOut(Model):
     id: str
     name: str
     sizes: list[str]
 
 
-class GroupOut(BaseModel):
+class GroupOut(Model):
     token: str
     title: str
     status: Literal["open", "closed"]
@@ -174,6 +175,8 @@ class GroupOut(BaseModel):
 
 class GroupRead(RootModel[RosterOut | GroupOut]):
     """`GET /api/groups/<ref>`: the organizer's roster by id, a member's view by token."""
+
+    model_config = Model.model_config
 
 
 def _personalization(group: Group) -> PersonalizationOut:

@@ -20,8 +20,9 @@ import sys
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
+from common.api.model import Model
 from common.core.text import DEFAULT_MAX_CHARS, normalize_text
 from common.effects import print_links
 from common.shop import catalog, delivery, orders
@@ -33,7 +34,7 @@ SizeCode = Annotated[str, StringConstraints(min_length=1, max_length=16)]
 Quantity = Annotated[StrictInt, Field(ge=1, le=orders.MAX_PER_SIZE)]
 
 
-class DraftItemIn(BaseModel):
+class DraftItemIn(Model):
     model_config = ConfigDict(extra="forbid")
     product_id: str = Field(min_length=1, max_length=64)
     design_id: str | None = Field(default=None, min_length=1, max_length=64)
@@ -44,7 +45,7 @@ class DraftItemIn(BaseModel):
         return Choice(self.product_id, self.design_id, self.color, dict(self.sizes))
 
 
-class DraftIn(BaseModel):
+class DraftIn(Model):
     model_config = ConfigDict(extra="forbid")
     order_id: str | None = Field(default=None, max_length=64)
     items: list[DraftItemIn] = Field(max_length=orders.MAX_ITEMS)
@@ -56,7 +57,7 @@ class DraftIn(BaseModel):
 MAX_ASSISTANT_MESSAGE = DEFAULT_MAX_CHARS
 
 
-class AssistantIn(BaseModel):
+class AssistantIn(Model):
     model_config = ConfigDict(extra="forbid")
     order_id: str = Field(max_length=64)
     item: StrictInt = Field(ge=0, lt=orders.MAX_ITEMS, description="index of the item")
@@ -75,12 +76,12 @@ class AssistantIn(BaseModel):
         return message
 
 
-class OrderIdIn(BaseModel):
+class OrderIdIn(Model):
     model_config = ConfigDict(extra="forbid")
     order_id: str = Field(min_length=1, max_length=64)
 
 
-class SizePriceOut(BaseModel):
+class SizePriceOut(Model):
     size: str
     quantity: int
     upcharge_cents: int = Field(description="per piece, on top of the tier price")
@@ -88,19 +89,19 @@ class SizePriceOut(BaseModel):
     total_cents: int = Field(description="quantity x unit_price_cents")
 
 
-class NextTierOut(BaseModel):
+class NextTierOut(Model):
     min_quantity: int
     unit_price_cents: int
     pieces_to_go: int
     saving_per_piece_cents: int
 
 
-class MockupsOut(BaseModel):
+class MockupsOut(Model):
     front: str | None
     back: str | None
 
 
-class OrderItemOut(BaseModel):
+class OrderItemOut(Model):
     product_id: str
     product_name: str
     design_id: str | None
@@ -133,12 +134,12 @@ class OrderItemOut(BaseModel):
     )
 
 
-class ArrivalOut(BaseModel):
+class ArrivalOut(Model):
     earliest: date
     latest: date
 
 
-class ShippingOptionOut(BaseModel):
+class ShippingOptionOut(Model):
     """A rate the order may choose on Checkout, priced for it by the server."""
 
     id: str = Field(description="standard or rush")
@@ -148,7 +149,7 @@ class ShippingOptionOut(BaseModel):
     arrives: ArrivalOut = Field(description="if paid today: production, then transit")
 
 
-class ShippingOut(BaseModel):
+class ShippingOut(Model):
     """The rate the shopper chose on Checkout, once paid."""
 
     id: str | None = Field(description="standard or rush; null when it is none of ours")
@@ -157,20 +158,20 @@ class ShippingOut(BaseModel):
     arrives: ArrivalOut | None = Field(description="counted from the day it was paid")
 
 
-class TrackingOut(BaseModel):
+class TrackingOut(Model):
     carrier: str | None
     number: str
     url: str | None
 
 
-class EventOut(BaseModel):
+class EventOut(Model):
     at: datetime
     status: Status
     cause: str = Field(description="shopper, ops, or the Stripe event (stripe:evt_...)")
     detail: str
 
 
-class RosterPieceOut(BaseModel):
+class RosterPieceOut(Model):
     """An entry of the group an order was made from: who it is for and what its back prints."""
 
     member_name: str
@@ -183,7 +184,7 @@ class RosterPieceOut(BaseModel):
     )
 
 
-class OrderOut(BaseModel):
+class OrderOut(Model):
     id: str
     number: str = Field(description="the order's number as people read it: AUR-10482")
     status: Status
@@ -213,11 +214,11 @@ class OrderOut(BaseModel):
     )
 
 
-class OrderListOut(BaseModel):
+class OrderListOut(Model):
     orders: list[Summary]
 
 
-class AssistantOut(BaseModel):
+class AssistantOut(Model):
     reply: str
     understood: bool
     order: OrderOut

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING, Any
 
 from common.core.caller import Session
+from common.infra.db import text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 @dataclass(frozen=True)

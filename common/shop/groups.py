@@ -15,9 +15,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING, Any
 
 from common.core import colors, errors
 from common.core.caller import Session
@@ -27,6 +25,9 @@ from common.infra.config import settings
 from common.shop import catalog, group_store, order_store, orders, owners, pricing
 from common.shop.group_store import Entry, Group, Member, NewGroup, Style
 from common.shop.order_store import Choice, Piece
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 GROUP_ID = re.compile(r"^grp_[A-Za-z0-9_-]{24}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")

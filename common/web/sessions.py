@@ -9,6 +9,11 @@ issued until then are over. Both records live in the state backend (collection
 `REVOCATIONS`) until the sessions they end would have expired anyway. Each request that
 presents a cookie reads them once, in one round trip: `session:<jti>`, plus `user:<subject>`
 for a signed-in user. Anonymous sessions are checked too: their cookie is what owns a draft.
+
+An instance that found a session live trusts that answer for `LIVE_FOR_SECONDS`, so a
+shopper's requests in a row read the records once, not on each request. Signing out takes
+effect at once on the instance that did it (it forgets what it knew), and within
+`LIVE_FOR_SECONDS` on every other instance.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
 REVOCATIONS = "session_revocations"
 _CHECKED = "auren.session"  # request.environ key: (cookie, session) once checked
+LIVE_FOR_SECONDS = 5.0  # how long an instance trusts that a session it checked is not revoked
+LIVE_KEPT = 10_000  # sessions an instance remembers as live at most; forgotten all at once
+_live_until: dict[str, float] = {}  # session id -> time.monotonic() until which it is trusted
 
 
 def encode(session: Session) -> str:
@@ -98,7 +106,19 @@ def _user_key(session: Session) -> str:
 
 
 def revoked(session: Session) -> bool:
-    """Whether `session` was signed out, or its user signed out everywhere since it began."""
+    """Whether `session` was signed out, or its user signed out everywhere since it began
+    (as of at most `LIVE_FOR_SECONDS` ago)."""
+    if _live_until.get(session.session_id, 0.0) > time.monotonic():
+        return False
+    if _revoked(session):
+        return True
+    if len(_live_until) >= LIVE_KEPT:
+        _live_until.clear()
+    _live_until[session.session_id] = time.monotonic() + LIVE_FOR_SECONDS
+    return False
+
+
+def _revoked(session: Session) -> bool:
     keys = [_session_key(session)]
     if not session.anonymous:
         keys.append(_user_key(session))
@@ -110,7 +130,8 @@ def revoked(session: Session) -> bool:
 
 
 def revoke(session: Session) -> None:
-    """End this one session: its cookie is no session from now on, wherever it is sent."""
+    """End this one session: its cookie is no session from now on on this instance, and
+    within `LIVE_FOR_SECONDS` on every other."""
     remaining = session.expires_at + LEEWAY_SECONDS - time.time()
     if remaining > 0:
         state.backend().put(
@@ -119,6 +140,7 @@ def revoke(session: Session) -> None:
             {"subject": session.subject},
             ttl_seconds=math.ceil(remaining),
         )
+    _live_until.pop(session.session_id, None)  # after the record: no check can trust it again
 
 
 def revoke_everywhere(session: Session) -> None:
@@ -132,6 +154,7 @@ def revoke_everywhere(session: Session) -> None:
         # Every session begun before now has expired by then (its lifetime, and the leeway).
         ttl_seconds=USER_LIFETIME + 2 * LEEWAY_SECONDS,
     )
+    _live_until.clear()  # which sessions here are the user's is not known: none is trusted
 
 
 def current(request: flask.Request) -> Session | None:
