@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 
 from devtools import bundle
+from tests.emulators import free_port
 
 FUNCTION_NAMES = bundle.function_names()
 HOST = "127.0.0.1"
@@ -71,12 +71,6 @@ def request(port: int, method: str, path: str, body: Any = None) -> Answer:
         return Answer(response.status, found, response.read())
     finally:
         conn.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def start(

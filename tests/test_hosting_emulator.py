@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from devtools import hosting
+from tests.emulators import free_port
 
 GLOBS = [
     "**",
@@ -80,12 +80,6 @@ KNOWN = {("/blog/?(index.html)", "/blog/"), ("/@(a|b/c)", "/a")}
 
 def firebase_bin() -> str | None:
     return os.environ.get("FIREBASE_BIN") or shutil.which("firebase")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(port: int, path: str) -> tuple[int, set[str]]:

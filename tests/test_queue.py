@@ -10,15 +10,10 @@ import base64
 import contextlib
 import datetime
 import json
-import os
-import shutil
-import socket
-import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import flask
@@ -34,6 +29,7 @@ from werkzeug.serving import make_server
 from common.core import errors
 from common.infra import config
 from common.providers import queue
+from tests import emulators
 
 PROJECT = "auren-emulated"
 PUSHER = "pubsub-push@auren-emulated.iam.gserviceaccount.com"
@@ -247,48 +243,14 @@ def test_production_accepts_no_unauthenticated_push(monkeypatch: pytest.MonkeyPa
 # --- Pub/Sub: the real SDK against Google's emulator -------------------------------------------
 
 
-def emulator_command(port: int) -> list[str] | None:
-    gcloud = shutil.which("gcloud")
-    roots = [Path(os.path.realpath(gcloud)).parents[1]] if gcloud else []
-    roots.append(Path("/usr/lib/google-cloud-sdk"))
-    for root in roots:
-        script = root / "platform" / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
-        if script.is_file():
-            return [str(script), "--host=127.0.0.1", f"--port={port}"]
-    return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def pubsub_emulator() -> Iterator[str]:
     """Google's Pub/Sub emulator on a free loopback port (the Cloud SDK's, needs Java)."""
-    port = free_port()
-    command = emulator_command(port)
-    if command is None or shutil.which("java") is None:
-        pytest.skip("the Cloud SDK's Pub/Sub emulator (and Java) is not installed here")
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    yield from emulators.emulator(
+        "Pub/Sub",
+        "platform/pubsub-emulator/bin/cloud-pubsub-emulator",
+        lambda port: ["--host=127.0.0.1", f"--port={port}"],
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        os.killpg(process.pid, 9)
-        pytest.fail("the Pub/Sub emulator did not start within 60 s")
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
 
 
 @pytest.fixture

@@ -7,15 +7,9 @@ set or delete one document (rate-limit counters, one-time takes) — all impleme
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import flask
 import pytest
@@ -24,51 +18,18 @@ from common.core import errors
 from common.infra import config, state
 from common.web import ratelimits
 from common.web.ratelimits import RateLimit
+from tests import emulators
 
 PROJECT = "auren-emulated"
 
 
-def emulator_command(port: int) -> list[str] | None:
-    gcloud = shutil.which("gcloud")
-    roots = [Path(os.path.realpath(gcloud)).parents[1]] if gcloud else []
-    roots.append(Path("/usr/lib/google-cloud-sdk"))
-    for root in roots:
-        script = root / "platform" / "cloud-firestore-emulator" / "cloud_firestore_emulator"
-        if script.is_file():
-            return [str(script), "start", "--host=127.0.0.1", f"--port={port}"]
-    return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[str]:
-    port = free_port()
-    command = emulator_command(port)
-    if command is None or shutil.which("java") is None:
-        pytest.skip("the Cloud SDK's Firestore emulator (and Java) is not installed here")
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    yield from emulators.emulator(
+        "Firestore",
+        "platform/cloud-firestore-emulator/cloud_firestore_emulator",
+        lambda port: ["start", "--host=127.0.0.1", f"--port={port}"],
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the Firestore emulator did not start within 60 s")
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
 
 
 @pytest.fixture

@@ -13,14 +13,9 @@ from pathlib import Path
 import pytest
 
 from common.providers import storage
+from tests.emulators import free_port
 
 PNG = b"\x89PNG\r\n\x1a\n fake but opaque bytes"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_new_keys_are_unguessable_and_kind_checked() -> None:
