@@ -22,8 +22,9 @@ from common.core import colors
 from common.studio.briefs import Assistant, Brief
 
 CORPUS = Path(__file__).parent / "corpus"
-SPLITS = ("train", "heldout")
-# The splits whose failures may be read and tuned on (`heldout` was retired to training).
+SPLITS = ("train", "heldout", "heldout2")
+# The splits whose failures may be read and tuned on (`heldout` was retired to training);
+# `heldout2` is the blind one, read in aggregate only.
 TRAINING = ("train", "heldout")
 # The fields of the table, in order; `placement` is all four placement fields of a turn.
 FIELDS = (
