@@ -48,7 +48,7 @@ TEXT_END = re.compile(
     r"(?=\s*$|\s*[,.;!?]|\s+(?:in|on|at|it|that|the|and|with|please)\b)"
     r"|\s+(?:with|and|plus|then|but|also|so)\s+(?:a|an|the|some|my|our|his|her|make|put|add|"
     r"move|change|maybe|please|it|then|i|we|i'd|i'm|can|could)\b"
-    r"|\s+(?:please|pls|plz|thanks|thank\s+you|too|as\s+well)\b"
+    r"|\s+(?:please|pls|plz|thanks|thank\s+you|too|as\s+well|written|printed|somewhere|anywhere)\b"
     r"|\s+for\s+(?:my|our|the|a|an|his|her|their|me|us)\b"
     r"|\s+(?:small|big|large|huge|tiny|bold|smaller|bigger)\s+(?:on|in|at|across|please)\b"
     r"|\s+(?:that|which)\s+(?:is|are|looks?)\b|\s+if\s",
@@ -258,7 +258,7 @@ class MarkerFn:
 
 QUOTED = re.compile(
     r"(?P<neg>\bno\s+|\bnot\s+|\bwithout\s+)?(?:\"([^\"]{1,80})\"|\u201c([^\u201d]{1,80})\u201d"
-    r"|\u00ab([^\u00bb]{1,80})\u00bb|(?<![\w])'([^']{1,80})'(?![\w])"
+    r"|\u00ab([^\u00bb]{1,80})\u00bb|(?<![\w])'((?:[^']|(?<=\w)'(?=\w)){1,80})'(?![\w])"
     r"|\u2018([^\u2019]{1,80})\u2019)"
 )
 
