@@ -207,7 +207,8 @@ CLAUSE_SPLIT = re.compile(
 )
 # "instead of the tiger", "replace the tiger with": the words of what goes away.
 REPLACED = re.compile(
-    r"\b(?:instead\s+of|rather\s+than|not\s+(?:a|an|the))\s.*$"
+    r"\b(?:instead\s+of|rather\s+than|not\s+(?:a|an|the))\s.*?(?=\s(?:do|draw|use|put|make|"
+    r"have|try|give|add|let's|maybe|how\s+about|go\s+with)\b|$)"
     r"|\b(?:replace|swap|switch|change|trade)\s+(?:out\s+)?(?:the\s+|that\s+|this\s+)?"
     r"(?!it\b|them\b)[\w\s-]*?\b(?:with|for|to|into)\b"
 )
@@ -215,7 +216,7 @@ REPLACED = re.compile(
 ART_CUE = re.compile(
     r"\b(?:with|w)\s+(?:a|an|the|some|two|three|four|\d+|our|my|little|tiny|big|cute)\b"
     r"|\b(?:add|put|draw|featuring|showing|picture\s+of|drawing\s+of|image\s+of)\b"
-    r"|\b(?:want|like|love|need|get)\s+(?:a|an|some)\s+(?!few\b|bit\b|lot\b)"
+    r"|\b(?:want|like|love|need|get|to\s+have)\s+(?:a|an|some)\s+(?!few\b|bit\b|lot\b)"
     r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
     r"|^(?:(?:and|plus|then|maybe|also|front|back|(?:on\s+)?the\s+(?:front|back))\s*:?\s+)?"
     r"(?:a|an|some|two|three|four|one)\s"
@@ -266,6 +267,8 @@ PURPOSE = re.compile(
     r"\bfor\b.*?"
     rf"(?=\b(?:with|that|which|saying|says|featuring|showing)\b|\bq\d+\b|[:;]|\b(?:{PRODUCT_PATTERN})\b|$)"
 )
+# "nothing on the back": a side left empty, not one to print on.
+NOTHING_THERE = re.compile(r"\bnothing\s+(?:else\s+)?(?:on|at|across)\s+the\s+\w+")
 # Where things go and how big: said about a layer, never part of what it shows.
 PLACEMENT = re.compile(
     r"\b(?:on|onto|at|to|across|in|over)\s+(?:the\s+|its\s+|my\s+)?(?:front|back|chest|pocket|"
@@ -290,7 +293,8 @@ classic hooded dad baseball shopping new looking look go going so too ok okay ye
 thanks thank hey hi hello filling fills fill whole entire subtle more less even rear behind
 pocket mid size heather royal forest dusty natural khaki sand beige cream tan navy maroon
 burgundy olive wine sky line version kind sort vibe vibes feel start scratch reset not sure
-hmm oh ah maybe think idea unsure don't dont know either whatever anything about try trying how's
+hmm oh ah else take takes taking maybe think idea unsure don't dont know either whatever
+anything about try trying how's
 what's rather prefer actually underneath beneath atop across around beside next left right club
 team crew squad no nope wait sorry oops meant mean hmmm um umm uh well great perfect lovely
 good fine thing stuff something somewhere cute-ish ideally probably definitely super simple
@@ -617,7 +621,7 @@ class _Clause:
             rf"|^\s*(?:(?:in|and|or|maybe|colou?r:?|base|actually|no|nope|wait|ok|okay|then|oh|"
             rf"hmm|sorry|so|let's\s+(?:go|do)(?:\s+with)?|go\s+with|how\s+about|what\s+about)\s+)*"
             rf"(?:an?\s+|the\s+)?(?P<e>{COLOR_PATTERN})(?:\s+(?:ones?|colou?r|colou?red|canvas|fabric|"
-            rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+be\s+\w+|"
+            rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+(?:be|go|look|work)\b.*|"
             rf"(?:if|when)\b.*|for\s+(?:the|all|everyone)\b.*|is\s+\w+))*\s*$"
             rf"|^\s*(?:(?:in|and|maybe|probably|ideally|just|so|then|ok|okay)\s+)*(?:an?\s+)?"
             rf"(?P<g>{COLOR_PATTERN})(?:\s+(?:one|ones))?\s+(?:with|w)\s"
@@ -650,7 +654,7 @@ class _Clause:
             words=clause,
             original=original,
             markers=markers,
-            side=_first(SIDES_SAID, clause),
+            side=_first(SIDES_SAID, NOTHING_THERE.sub(" ", clause)),
             size=_first(SIZES_SAID, clause),
             up=BIGGER.search(clause) is not None,
             down=SMALLER.search(clause) is not None,
@@ -695,12 +699,14 @@ def _subject(clause: str) -> str:
         )
         clause = after if _words_of(after) or not drawn_before else before
     clause = PLACEMENT.sub(" ", clause)
+    tokens = re.findall(r"[a-z0-9_]+(?:-[a-z0-9_]+)*", clause)
     kept = [
         word.replace("_", " ")
-        for word in re.findall(r"[a-z0-9_]+(?:-[a-z0-9_]+)*", clause)
-        if word not in prompts.COLOR_WORDS
-        and word not in prompts.STYLE_WORDS
-        and word not in GARMENT_COLORS
+        for index, word in enumerate(tokens)
+        # a colour word after a verb is a thing: "a skeleton drinking wine", "holding a rose"
+        if not (word in prompts.COLOR_WORDS or word in GARMENT_COLORS)
+        or (index > 0 and re.fullmatch(r"[a-z]{3,}ing", tokens[index - 1]) is not None)
+        if word not in prompts.STYLE_WORDS
         and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s)?|[0-9a-f]{6}", word)
         and (word not in FILLER or word in ("of", "and", "with", "on", "in", "a", "the"))
     ]
