@@ -686,6 +686,10 @@ def _subject(clause: str) -> str:
     clause = REASON.sub(" ", PURPOSE.sub(" ", clause))
     clause = re.sub(r"\bbear\s+with\s+(?:me|us)\b", " ", clause)
     clause = re.sub(DRAWN_PRODUCTS, lambda m: m.group().replace(" ", "_"), clause)
+    # A colour word after a verb is a thing: "a skeleton drinking wine".
+    clause = re.sub(
+        rf"\b[a-z]{{3,}}ing\s+(?:{COLOR_PATTERN})\b", lambda m: m.group().replace(" ", "_"), clause
+    )
     named = list(re.finditer(rf"\b(?:{PRODUCT_PATTERN})\b", clause))
     if named:
         before, after = clause[: named[-1].start()], clause[named[-1].end() :]
@@ -699,14 +703,12 @@ def _subject(clause: str) -> str:
         )
         clause = after if _words_of(after) or not drawn_before else before
     clause = PLACEMENT.sub(" ", clause)
-    tokens = re.findall(r"[a-z0-9_]+(?:-[a-z0-9_]+)*", clause)
     kept = [
         word.replace("_", " ")
-        for index, word in enumerate(tokens)
-        # a colour word after a verb is a thing: "a skeleton drinking wine", "holding a rose"
-        if not (word in prompts.COLOR_WORDS or word in GARMENT_COLORS)
-        or (index > 0 and re.fullmatch(r"[a-z]{3,}ing", tokens[index - 1]) is not None)
-        if word not in prompts.STYLE_WORDS
+        for word in re.findall(r"[a-z0-9_]+(?:-[a-z0-9_]+)*", clause)
+        if word not in prompts.COLOR_WORDS
+        and word not in prompts.STYLE_WORDS
+        and word not in GARMENT_COLORS
         and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s)?|[0-9a-f]{6}", word)
         and (word not in FILLER or word in ("of", "and", "with", "on", "in", "a", "the"))
     ]
@@ -857,7 +859,12 @@ class LocalAssistant:
             if carried_side and not facts.side:
                 facts.side = carried_side
             carried_side = None
-            if after_text and re.fullmatch(rf"in\s+(?:{COLOR_PATTERN})", clause):
+            if after_text and re.fullmatch(
+                rf"in\s+(?:{COLOR_PATTERN})|(?:{COLOR_PATTERN})"
+                if draft.color
+                else rf"in\s+(?:{COLOR_PATTERN})",
+                clause,
+            ):
                 facts.garment_word, facts.about_text = None, True  # "'Anna', in navy"
                 facts.colors = prompts.colors_in(clause)
             if joined and facts.subject and draft.image and id(draft.image) in reading.added:
