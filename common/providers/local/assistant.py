@@ -710,7 +710,7 @@ def _subject(clause: str) -> str:
         and word not in prompts.STYLE_WORDS
         and word not in GARMENT_COLORS
         and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s)?|[0-9a-f]{6}", word)
-        and (word not in FILLER or word in ("of", "and", "with", "on", "in", "a", "the"))
+        and (word not in FILLER or word in ("of", "and", "with", "on", "in", "at", "a", "the"))
     ]
     while kept and kept[0] in LEADING_FILLER:
         kept.pop(0)
@@ -719,7 +719,7 @@ def _subject(clause: str) -> str:
     # Inner articles stay ("a cat reading a book"), doubled connectives do not.
     words: list[str] = []
     for word in kept:
-        if word in ("of", "and", "with", "on", "in") and words and words[-1] in EDGE_FILLER:
+        if word in ("of", "and", "with", "on", "in", "at") and words and words[-1] in EDGE_FILLER:
             continue
         words.append(word)
     return " ".join(word for word in words if len(word) > 1 or word == "a")
@@ -859,12 +859,8 @@ class LocalAssistant:
             if carried_side and not facts.side:
                 facts.side = carried_side
             carried_side = None
-            if after_text and re.fullmatch(
-                rf"in\s+(?:{COLOR_PATTERN})|(?:{COLOR_PATTERN})"
-                if draft.color
-                else rf"in\s+(?:{COLOR_PATTERN})",
-                clause,
-            ):
+            lead = r"(?:in\s+)?" if draft.color else r"in\s+"  # "..., white" once it has one
+            if after_text and re.fullmatch(rf"{lead}(?:{COLOR_PATTERN})", clause):
                 facts.garment_word, facts.about_text = None, True  # "'Anna', in navy"
                 facts.colors = prompts.colors_in(clause)
             if joined and facts.subject and draft.image and id(draft.image) in reading.added:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from common.core import colors
+from common.providers.local import artwork
 
 COLOR_NAMES = "|".join(sorted(colors.NAMES, key=len, reverse=True))
 SHADES = r"(?:hot|bright|light|dark|pale|deep|neon|baby|royal|navy|sky|forest|dusty|heather)"
@@ -116,6 +117,7 @@ PRINTED_BEFORE = re.compile(
     r"front|back)|[:,+\u2014\u2013-])\s*$",
     re.IGNORECASE,
 )
+ADD_VERB = re.compile(r"\b(?:add|put|print|write)\s+$")
 _PRONOUNS_WORDS = """
 i i'm i'd i've we we're we've our my you your he she they it's its the a an this that on in at
 for and so if hi hey hello morning right ok okay also
@@ -232,9 +234,20 @@ def _bare_titles(text: str, texts: list[str], marker: MarkerFn) -> str:
     out, position = [], 0
     for match in TITLE_RUN.finditer(text):
         span = match.group().strip().rstrip(".")
-        if MARKER.fullmatch(span) or not _is_title(span) or not re.search(r"[A-Za-z]", span):
-            continue
         before, after = text[: match.start()], text[match.start() + len(span) :]
+        # "add Breathe on the back": one capitalised word put somewhere is a word to print.
+        put = (
+            ADD_VERB.search(before)
+            and PRINTED_AFTER.match(after)
+            and span.isalpha()
+            and not artwork.subjects_in(span.lower())  # "put Tiger on the front": a tiger
+        )
+        if (
+            MARKER.fullmatch(span)
+            or not (_is_title(span) or put)
+            or not re.search(r"[A-Za-z]", span)
+        ):
+            continue
         if not (PRINTED_AFTER.match(after) or PRINTED_BEFORE.search(before)):
             continue
         out.append(text[position : match.start()])
