@@ -395,3 +395,14 @@ def test_one_capitalised_word_put_on_a_side_is_printed_and_a_motif_is_drawn(
     assert tiger.texts == [] and tiger.image is not None and tiger.image.prompt == "tiger"
     wolf = say("black hoodie with a wolf howling at the moon", Brief()).brief
     assert wolf.image is not None and wolf.image.prompt == "wolf howling at the moon"
+
+
+def test_number_words_are_not_misspellings_and_across_the_chest_is_not_full_size(
+    database_url: str,
+) -> None:
+    ducks = say("classic tee in white with three little ducks in a row", Brief()).brief
+    assert ducks.image is not None and ducks.image.prompt.startswith("three ducks")
+    owl = say("black tee, Night Owls in purple across the chest with an owl", Brief()).brief
+    assert owl.image is not None and owl.image.size == "large"
+    sloth = say("a tee with a sloth hanging from a branch", Brief()).brief
+    assert sloth.image is not None and sloth.image.prompt == "sloth hanging from a branch"

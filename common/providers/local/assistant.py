@@ -133,7 +133,7 @@ BIGGER = re.compile(
 )
 SMALLER = re.compile(r"\b(?:smaller|shrink|reduce|scale\s+down|less\s+space|tone\s+it\s+down)\b")
 SIZES_SAID: list[tuple[str, str]] = [
-    (r"\b(?:full|fill(?:s|ing)?|whole|entire|oversized|all\s+over|across\s+the)\b", "full"),
+    (r"\b(?:full|fill(?:s|ing)?|whole|entire|oversized|all\s+over)\b", "full"),
     (r"\b(?:big|large|huge|giant|massive|bold\s+and\s+big)\b", "large"),
     (r"\b(?:medium|mid-?size[d]?|normal\s+size|regular\s+size)\b", "medium"),
     (r"\b(?:small|tiny|little|subtle|discreet|pocket)\b", "small"),
@@ -321,6 +321,8 @@ OCCASIONS = re.compile(
     r"tournament|season|meeting|anniversary|birthday|holiday|vacation|conference|offsite|retreat|"
     r"marathon|race|walk|game|match|appreciation|fundraiser|gala|stag|hen|bachelorette)\b"
 )
+# Small words kept inside a subject: "a wolf howling at the moon", "a sloth hanging from a tree".
+CONNECTIVES = ("of", "and", "with", "on", "in", "at", "from")
 # Trailing words a subject never ends on ("a robot arm logo" -> "robot arm").
 EDGE_FILLER = FILLER | frozenset({"of", "and", "with", "reading", "holding", "on", "in"})
 # Words a subject never starts with, though it may end with them ("a watering can").
@@ -406,6 +408,9 @@ SHORTHAND = {
 }
 
 
+NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve twenty hundred"
+
+
 def _vocabulary() -> frozenset[str]:
     """The words the assistant knows: a misspelling is one letter off one of them."""
     known = set(FILLER) | set(prompts.COLOR_WORDS) | set(prompts.STYLE_WORDS)
@@ -417,6 +422,7 @@ def _vocabulary() -> frozenset[str]:
         ["the", "with", "white", "write", "letters", "little", "front", "back", "chest", "please"]
     )
     known |= set(re.findall(r"[a-z]{3,}", wording.GROUPS))
+    known |= set(NUMBER_WORDS.split())  # "three ducks" is not "tree ducks"
     return frozenset(known)
 
 
@@ -710,7 +716,7 @@ def _subject(clause: str) -> str:
         and word not in prompts.STYLE_WORDS
         and word not in GARMENT_COLORS
         and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s)?|[0-9a-f]{6}", word)
-        and (word not in FILLER or word in ("of", "and", "with", "on", "in", "at", "a", "the"))
+        and (word not in FILLER or word in (*CONNECTIVES, "a", "the"))
     ]
     while kept and kept[0] in LEADING_FILLER:
         kept.pop(0)
@@ -719,7 +725,7 @@ def _subject(clause: str) -> str:
     # Inner articles stay ("a cat reading a book"), doubled connectives do not.
     words: list[str] = []
     for word in kept:
-        if word in ("of", "and", "with", "on", "in", "at") and words and words[-1] in EDGE_FILLER:
+        if word in CONNECTIVES and words and words[-1] in EDGE_FILLER:
             continue
         words.append(word)
     return " ".join(word for word in words if len(word) > 1 or word == "a")
