@@ -406,3 +406,18 @@ def test_number_words_are_not_misspellings_and_across_the_chest_is_not_full_size
     assert owl.image is not None and owl.image.size == "large"
     sloth = say("a tee with a sloth hanging from a branch", Brief()).brief
     assert sloth.image is not None and sloth.image.prompt == "sloth hanging from a branch"
+
+
+def test_a_title_may_open_with_a_greeting_word_when_it_is_not_said_to_us(
+    database_url: str,
+) -> None:
+    tote = say("sand colored tote with a sun and Hello Sunshine in orange", Brief()).brief
+    assert [t.text for t in tote.texts] == ["Hello Sunshine"] and tote.image is not None
+    assert tote.image.prompt == "sun"
+    hello = say("white tee that says Hello", Brief()).brief
+    assert [t.text for t in say("sorry I meant Hi There", hello).brief.texts] == ["Hi There"]
+    club = say(
+        "for the Riverside Robotics Club: navy hoodies, robot on the front, club name on the back",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area) for t in club.texts] == [("Riverside Robotics Club", "back")]

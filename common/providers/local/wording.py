@@ -113,7 +113,7 @@ PRINTED_AFTER = re.compile(
 )
 # Before a title, what shows it is printed: "add", "and", "with", a colon, a side label.
 PRINTED_BEFORE = re.compile(
-    r"(?:\b(?:add|and|n|with|w|plus|put|print|just|then|also|have|want|saying|or|maybe|"
+    r"(?:\b(?:add|and|n|with|w|plus|put|print|just|then|also|have|want|saying|or|maybe|meant|"
     r"front|back)|[:,+\u2014\u2013-])\s*$",
     re.IGNORECASE,
 )
@@ -123,10 +123,11 @@ i i'm i'd i've we we're we've our my you your he she they it's its the a an this
 for and so if hi hey hello morning right ok okay also
 """
 PRONOUNS = frozenset(_PRONOUNS_WORDS.split())
+GREETINGS = frozenset({"hi", "hey", "hello", "morning"})
 NAME_INTRO = re.compile(
     r"\b(?i:called|named|known\s+as|name\s+is|name's|names\s+are|we're|we\s+are|i'm\s+in|"
     r"it's\s+for)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
-    r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s*(?:[,.;!?]|\s-\s|$))"
+    r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s*(?:[,.;:!?]|\s-\s|$))"
     rf"|\b(?:{GROUPS})\b(?:\s+(?:name|shirts?|tees?|t-shirts?|hoodies?|merch)"
     r"|\s+[a-z]+(?=\s*[,:(\-\u2014]\s*[Tt]he\s+[A-Z]))?\s*[,:(\-\u2014]\s*"
     r"(?P<apposed>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|of|and|&|de|la|"
@@ -178,10 +179,14 @@ def _plausible(span: str, *, weak: bool, colon: bool) -> bool:
     return True
 
 
-def _is_title(span: str) -> bool:
-    """A printed title: two words or more with a capital (or a number), or a word in capitals."""
+def _is_title(span: str, *, greeting: bool = False) -> bool:
+    """A printed title: two words or more with a capital (or a number), or a word in capitals.
+    With `greeting`, it may open with one ("and Hello Sunshine": not said to us)."""
     words = span.split()
-    if not words or (words[0].lower() in PRONOUNS and not span.isupper()):
+    if not words:
+        return False
+    first = words[0].lower()
+    if first in PRONOUNS and not span.isupper() and not (greeting and first in GREETINGS):
         return False
     bare = [w.lstrip("#@") or w for w in words]  # "#1 Dad", "@maple.bakes"
     capitals = [w for w in bare if w[0].isupper() or w[0].isdigit() or w[0] == "'"]
@@ -244,7 +249,7 @@ def _bare_titles(text: str, texts: list[str], marker: MarkerFn) -> str:
         )
         if (
             MARKER.fullmatch(span)
-            or not (_is_title(span) or put)
+            or not (_is_title(span, greeting=bool(PRINTED_BEFORE.search(before))) or put)
             or not re.search(r"[A-Za-z]", span)
         ):
             continue
@@ -308,7 +313,7 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
         if TRIGGER.match(span):
             continue  # "writing that says ...": the nearer trigger says where it starts
         loose = weak and match.group("weak").lower() in ("with", "add", "and", "just")
-        if loose and not _is_title(span):
+        if loose and not _is_title(span, greeting=True):
             continue
         if not _plausible(span, weak=weak, colon=match.group("colon") is not None):
             continue
