@@ -421,3 +421,10 @@ def test_a_title_may_open_with_a_greeting_word_when_it_is_not_said_to_us(
         Brief(),
     ).brief
     assert [(t.text, t.area) for t in club.texts] == [("Riverside Robotics Club", "back")]
+
+
+def test_colours_before_a_text_are_the_artworks_and_after_it_the_texts(database_url: str) -> None:
+    brief = say("black tee with a yellow star and the words Shine On below it in white", Brief())
+    image, texts = brief.brief.image, brief.brief.texts
+    assert image is not None and image.prompt == "star" and image.colors == ["#ffd60a"]
+    assert [(t.text, t.color) for t in texts] == [("Shine On", "#ffffff")]

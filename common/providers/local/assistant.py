@@ -1034,15 +1034,12 @@ class LocalAssistant:
         drawing = facts.drawing(image_words)
         new_subject = drawing == "strong" or (drawing == "weak" and not reading.strong_subject)
         if new_texts:
-            focus = self._texts(
-                facts, new_texts, quotes, draft, reading, share_colors=not new_subject
-            )
+            text_colors, image_colors = _share_colors(facts, new_subject)
+            focus = self._texts(facts, new_texts, quotes, draft, reading, text_colors)
             if not new_subject:
                 return focus
             facts.position = facts.font = None
-            facts.colors = [
-                c for c in facts.colors if not re.search(r"\bq\d+\s+in\s+", facts.words)
-            ]
+            facts.colors = image_colors
         if new_subject and facts.join_to:
             assert draft.image is not None
             draft.image.prompt = f"{facts.join_to} and {facts.subject}"[:120]
@@ -1119,10 +1116,8 @@ class LocalAssistant:
         quotes: list[str],
         draft: Brief,
         reading: _Reading,
-        *,
-        share_colors: bool,
+        colors: list[str],
     ) -> str:
-        colors = facts.colors if share_colors or re.search(r"\bq\d+\s+in\s+", facts.words) else []
         replacing = REPLACE.search(facts.words) or (
             reading.correcting and not re.search(r"\b(?:add|also|too|another|plus)\b", facts.words)
         )
@@ -1324,6 +1319,22 @@ class LocalAssistant:
         else:
             parts.append(next_step(after, reading.name))
         return " ".join(dict.fromkeys(parts))
+
+
+def _share_colors(facts: _Clause, new_subject: bool) -> tuple[list[str], list[str]]:
+    """The colours of a clause with a text in it, split between the text and the artwork it
+    also asks for: "q0 in red" is the text's; in "a red rose, the words q0 in black" the
+    words before the text are the artwork's and those after it the text's."""
+    if not new_subject:
+        return facts.colors, []
+    marker = re.search(r"\bq\d+\b", facts.words)
+    head = facts.subject.split()[0] if facts.subject else ""
+    if marker and head and re.search(rf"\b{re.escape(head)}", facts.words[: marker.start()]):
+        after = prompts.colors_in(facts.words[marker.end() :])
+        return after, [c for c in facts.colors if c not in after]
+    if re.search(r"\bq\d+\s+in\s+", facts.words):
+        return facts.colors, []
+    return [], facts.colors
 
 
 def _edit_quietly(facts: _Clause, image: ImageBrief) -> None:
