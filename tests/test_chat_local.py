@@ -428,3 +428,13 @@ def test_colours_before_a_text_are_the_artworks_and_after_it_the_texts(database_
     image, texts = brief.brief.image, brief.brief.texts
     assert image is not None and image.prompt == "star" and image.colors == ["#ffd60a"]
     assert [(t.text, t.color) for t in texts] == [("Shine On", "#ffffff")]
+
+
+def test_a_bare_colour_said_of_an_earlier_design_asks_whether_garment_or_design(
+    database_url: str,
+) -> None:
+    cap = say("cap with the text Surf Club", Brief()).brief
+    turn = say("oh and in navy", cap)
+    assert turn.brief == cap
+    assert turn.reply == "Should the Dad Cap be Navy, or the text “Surf Club”?"
+    assert say("navy cap with the text Surf Club", Brief()).brief.color == "Navy"

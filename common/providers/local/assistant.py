@@ -1025,6 +1025,8 @@ class LocalAssistant:
         ):
             facts.garment_word = None  # "make it purple": not a colour it comes in, an ink
             facts.colors = prompts.colors_in(facts.words)
+        if self._garment_or_design(facts, draft, product, reading):
+            return focus
         if facts.garment_word:
             self._garment(facts.garment_word, draft, product, reading)
             if not (facts.markers or facts.subject or facts.colors or facts.up or facts.down):
@@ -1049,6 +1051,26 @@ class LocalAssistant:
         if new_subject:
             return self._new_image(facts, draft, reading)
         return self._edit(facts, draft, focus, reading)
+
+    @staticmethod
+    def _garment_or_design(
+        facts: _Clause, draft: Brief, product: catalog.Product | None, reading: _Reading
+    ) -> bool:
+        """ "and in navy", all a message says of a design made earlier: the garment or the
+        design could be meant, so ask which. Whether it asked."""
+        only_color = re.fullmatch(
+            rf"(?:\w+\s+)*?in\s+(?:{COLOR_PATTERN})(?:\s+(?:please|then|instead))*", facts.words
+        )
+        layers_before = bool(draft.texts or draft.image) and not reading.understood
+        if not (facts.garment_word and only_color and layers_before and product is not None):
+            return False
+        readings = _readings(facts.garment_word, product)
+        if not readings:
+            return False  # "make it purple" on a tee without purple: an ink
+        thing = draft.image.prompt if draft.image else f"text \u201c{draft.texts[0].text}\u201d"
+        reading.ask(f"Should the {product.name} be {readings[0]}, or the {thing}?")
+        reading.ambiguous = True
+        return True
 
     def _garment(
         self, word: str, draft: Brief, product: catalog.Product | None, reading: _Reading
