@@ -438,3 +438,16 @@ def test_a_bare_colour_said_of_an_earlier_design_asks_whether_garment_or_design(
     assert turn.brief == cap
     assert turn.reply == "Should the Dad Cap be Navy, or the text “Surf Club”?"
     assert say("navy cap with the text Surf Club", Brief()).brief.color == "Navy"
+
+
+def test_removing_one_part_of_the_artwork_keeps_the_rest_and_the_product(
+    database_url: str,
+) -> None:
+    sky = say("hoodie with a moon and stars", Brief()).brief
+    moon = say("remove the stars", sky).brief
+    assert moon.product_id == "hoodie" and moon.image is not None and moon.image.prompt == "moon"
+    dog = say("tee with a dog wearing a hat", Brief()).brief
+    assert dog.image is not None and dog.image.prompt == "dog wearing a hat"
+    bare = say("remove the hat", dog).brief
+    assert bare.product_id == "classic-tee" and bare.image is not None
+    assert bare.image.prompt == "dog"

@@ -62,6 +62,7 @@ PRODUCT_PATTERN = "|".join(pattern for pattern, _ in PRODUCT_WORDS)
 DRAWN_PRODUCTS = (
     r"\b(?:graduation|grad|party|cowboy|top|sun|santa|witch|wizard|chef'?s?|bottle|thinking|"
     r"sleeping|tea|punching|ice|birthday|pirate|bowler|straw)\s+(?:caps?|hats?|bags?)\b"
+    r"|\bwearing\s+(?:a|an|the|his|her|its)\s+(?:\w+\s+)?(?:caps?|hats?|hoodies?|sweaters?)\b"
 )
 # Misspellings a shopper makes of product words (one letter off): matched by `_spelled`.
 PRODUCT_SPELLINGS = ("hoodie", "hoodies", "tshirt", "tshirts", "sweater", "sweatshirt", "crewneck")
@@ -269,6 +270,11 @@ PURPOSE = re.compile(
 )
 # "nothing on the back": a side left empty, not one to print on.
 NOTHING_THERE = re.compile(r"\bnothing\s+(?:else\s+)?(?:on|at|across)\s+the\s+\w+")
+# What a removal names: "remove the hat" is the drawn hat, never a change of product.
+REMOVED_THING = re.compile(
+    r"\b(?:remove|delete|erase|get\s+rid\s+of|take\s+(?:off|out|away)|ditch|lose)\s+"
+    r"(?:the|that|this|his|her|its)\s+\w+"
+)
 # Where things go and how big: said about a layer, never part of what it shows.
 PLACEMENT = re.compile(
     r"\b(?:on|onto|at|to|across|in|over)\s+(?:the\s+|its\s+|my\s+)?(?:front|back|chest|pocket|"
@@ -831,7 +837,7 @@ class LocalAssistant:
         if RESET.search(lower):
             draft, focus = Brief(), None
             reading.note("Starting over with a blank design.")
-        products = _products_in(lower)
+        products = _products_in(REMOVED_THING.sub(" ", lower))  # "remove the hat": not a cap
         if len(products) > 1 and re.search(r"\bor\b|not\s+sure|either", lower):
             names = " or ".join(shop.product(p).name for p in products)  # type: ignore[union-attr]
             return Turn(reply=f"Which shall we make: {names}?", brief=brief, focus=focus)
@@ -1125,6 +1131,14 @@ class LocalAssistant:
         if (
             target == "image" or everything or (target is None and not draft.texts)
         ) and draft.image:
+            parts = re.split(r"\s+(?:and|with|wearing|holding)\s+(?:an?\s+)?", draft.image.prompt)
+            said = {w.rstrip("s") for w in prompts.words(facts.words)} - set(CONNECTIVES)
+            gone = [p for p in parts if {w.rstrip("s") for w in p.split()} & said - {"the", "a"}]
+            if not everything and len(parts) > 1 and len(gone) == 1:
+                # "a moon and stars", "remove the stars": the rest of the artwork stays
+                draft.image.prompt = " and ".join(p for p in parts if p not in gone)
+                reading.note(f"Removed the {gone[0]}.")
+                return "image"
             reading.note(f"Removed the {draft.image.prompt}.")
             draft.image = None
         if not reading.understood:
