@@ -451,3 +451,15 @@ def test_removing_one_part_of_the_artwork_keeps_the_rest_and_the_product(
     bare = say("remove the hat", dog).brief
     assert bare.product_id == "classic-tee" and bare.image is not None
     assert bare.image.prompt == "dog"
+
+
+def test_changed_words_take_the_case_of_the_words_they_replace(database_url: str) -> None:
+    first = say("white tee that says Coffee First", Brief()).brief
+    assert [t.text for t in say("change coffee to tea", first).brief.texts] == ["Tea First"]
+    loud = say("white tee that says COFFEE FIRST", Brief()).brief
+    assert [t.text for t in say("change coffee to tea", loud).brief.texts] == ["TEA FIRST"]
+
+
+def test_they_are_red_is_the_garments_colour(database_url: str) -> None:
+    turn = say("shirts for my team. they are red. can we put a lightning bolt on them?", Brief())
+    assert turn.brief.color == "Red" and turn.brief.image is not None

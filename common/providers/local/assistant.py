@@ -631,6 +631,7 @@ class _Clause:
             rf"|\b(?:{PRODUCT_PATTERN})\b:?(?:\s+\w+)?\s+(?:in\s+(?:a\s+)?|to\s+|into\s+|as\s+)?"
             rf"(?P<d>{COLOR_PATTERN})\b(?!\s+(?:q\d|text|letters|lettering|writing|font|ink))"
             rf"|^\s*(?:(?:in|and|or|maybe|colou?r:?|base|actually|no|nope|wait|ok|okay|then|oh|"
+            rf"they\s+are|they're|theyre|they\s+should\s+be|it\s+should\s+be|"
             rf"hmm|sorry|so|let's\s+(?:go|do)(?:\s+with)?|go\s+with|how\s+about|what\s+about)\s+)*"
             rf"(?:an?\s+|the\s+)?(?P<e>{COLOR_PATTERN})(?:\s+(?:ones?|colou?r|colou?red|canvas|fabric|"
             rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+(?:be|go|look|work)\b.*|"
@@ -941,6 +942,11 @@ class LocalAssistant:
             return False
         target = holding[0]
         start = target.text.lower().index(old.lower())
+        replaced = target.text[start : start + len(old)]
+        if new.islower() and replaced.isupper() and len(replaced) > 1:
+            new = new.upper()  # "change cafe to bistro" in "CAFE LUNA": BISTRO
+        elif new.islower() and replaced[:1].isupper():
+            new = new[:1].upper() + new[1:]  # "change coffee to tea" in "Coffee First": Tea
         try:
             target.text = layers.clean_text(
                 target.text[:start] + new + target.text[start + len(old) :]
