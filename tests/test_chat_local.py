@@ -463,3 +463,9 @@ def test_changed_words_take_the_case_of_the_words_they_replace(database_url: str
 def test_they_are_red_is_the_garments_colour(database_url: str) -> None:
     turn = say("shirts for my team. they are red. can we put a lightning bolt on them?", Brief())
     assert turn.brief.color == "Red" and turn.brief.image is not None
+
+
+def test_the_reply_names_the_artwork_with_the_right_article(database_url: str) -> None:
+    assert "Added a unicorn" in say("hoodie with a unicorn", Brief()).reply
+    assert "Added a cactus" in say("tee with a cactus", Brief()).reply
+    assert "Added an owl" in say("tee with an owl", Brief()).reply
