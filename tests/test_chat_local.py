@@ -469,3 +469,16 @@ def test_the_reply_names_the_artwork_with_the_right_article(database_url: str) -
     assert "Added a unicorn" in say("hoodie with a unicorn", Brief()).reply
     assert "Added a cactus" in say("tee with a cactus", Brief()).reply
     assert "Added an owl" in say("tee with an owl", Brief()).reply
+
+
+def test_a_text_placed_above_or_under_a_thing_asks_for_that_thing_drawn(
+    database_url: str,
+) -> None:
+    camp = say("khaki cap with the text CAMP in navy above a tent", Brief()).brief
+    assert [(t.text, t.position) for t in camp.texts] == [("CAMP", "top")]
+    assert camp.image is not None and camp.image.prompt == "tent"
+    night = say("white tee, the words Good Night under a crescent moon", Brief()).brief
+    assert [t.text for t in night.texts] == ["Good Night"]
+    assert night.image is not None and night.image.prompt == "crescent moon"
+    song = say("tee that says Somewhere Over A Rainbow", Brief()).brief
+    assert [t.text for t in song.texts] == ["Somewhere Over A Rainbow"] and song.image is None

@@ -609,7 +609,10 @@ class _Clause:
         if self.narrative and not ART_CUE.search(self.words):
             return None  # "I'm organising a charity walk", "we're off to the mountains"
         drawn = bool(artwork.subjects_in(self.subject)) or IMAGE_WORDS.search(self.words)
-        with_article = re.search(r"\b(?:with|of)\s+(?:a|an)\b", self.words) is not None
+        with_article = (  # "q0 above a tent": the tent is drawn
+            re.search(r"\b(?:with|of|above|below|under|over|beside)\s+(?:a|an)\b", self.words)
+            is not None
+        )
         if self.markers and not (drawn or with_article):
             return None  # words about a text: "lyric from our song: 'we were never here'"
         if self.art_cue or self.names_product or drawn:

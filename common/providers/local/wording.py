@@ -43,6 +43,7 @@ TEXT_END = re.compile(
     rf"(?:{COLOR_NAMES}|letters?|lettering|font|type|text|caps|capitals|capital|bold|"
     r"uppercase|lowercase|cursive|script|print|numbers?)\b"
     r"|\s+in\s+(?:the\s+)?(?:middle|centre|center|corner)\b|\s+next\s+to\b"
+    r"|\s+(?-i:under|underneath|beneath|below|above|over|beside)\s+(?-i:an?)\s"
     r"|\s+(?-i:on|onto|at|across|along|over|under|underneath|beneath|below|above|near|around|"
     rf"beside|by|to)\s+(?:(?:the|my|our|its|his|her|a|an)\s+)?(?:\w+\s+)?(?:{PLACES})\b"
     r"|\s+(?:under|underneath|beneath|below|above|on\s+top|at\s+the\s+top|at\s+the\s+bottom)"
