@@ -482,3 +482,18 @@ def test_a_text_placed_above_or_under_a_thing_asks_for_that_thing_drawn(
     assert night.image is not None and night.image.prompt == "crescent moon"
     song = say("tee that says Somewhere Over A Rainbow", Brief()).brief
     assert [t.text for t in song.texts] == ["Somewhere Over A Rainbow"] and song.image is None
+
+
+def test_titles_may_open_with_a_capital_a_the_or_i_after_with_or_and(database_url: str) -> None:
+    tote = say("Natural tote w/ A Place For Books in black", Brief()).brief
+    assert [t.text for t in tote.texts] == ["A Place For Books"]
+    heart = say("white tee with a red heart and I Love NY in black", Brief()).brief
+    assert [t.text for t in heart.texts] == ["I Love NY"] and heart.image is not None
+    dog = say("white tee with a dog and I want it big", Brief()).brief
+    assert dog.texts == [] and dog.image is not None and dog.image.prompt == "dog"
+
+
+def test_a_quantity_is_not_drawn_and_royal_is_royal_blue(database_url: str) -> None:
+    oak = say("tees x12 in forest green with an oak tree", Brief()).brief
+    assert oak.image is not None and oak.image.prompt == "oak tree"
+    assert say("a shirt in royal with a crown", Brief()).brief.color == "Royal Blue"

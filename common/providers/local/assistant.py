@@ -71,6 +71,7 @@ GARMENT_COLORS: dict[str, tuple[str, ...]] = {
     "heather grey": ("Heather Grey",),
     "heather gray": ("Heather Grey",),
     "royal blue": ("Royal Blue",),
+    "royal": ("Royal Blue",),
     "forest green": ("Forest Green",),
     "dark green": ("Forest Green", "Olive"),
     "bottle green": ("Forest Green",),
@@ -725,7 +726,7 @@ def _subject(clause: str) -> str:
         if word not in prompts.COLOR_WORDS
         and word not in prompts.STYLE_WORDS
         and word not in GARMENT_COLORS
-        and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s)?|[0-9a-f]{6}", word)
+        and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s|x)?|x\d+|[0-9a-f]{6}", word)
         and (word not in FILLER or word in (*CONNECTIVES, "a", "the"))
     ]
     while kept and kept[0] in LEADING_FILLER:

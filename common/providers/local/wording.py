@@ -182,12 +182,16 @@ def _plausible(span: str, *, weak: bool, colon: bool) -> bool:
 
 def _is_title(span: str, *, greeting: bool = False) -> bool:
     """A printed title: two words or more with a capital (or a number), or a word in capitals.
-    With `greeting`, it may open with one ("and Hello Sunshine": not said to us)."""
+    With `greeting` (it follows "and", "with", ...), it may open with a greeting ("and Hello
+    Sunshine": not said to us) or a capital "A", "The" or "I" ("with A Place For Books")."""
     words = span.split()
     if not words:
         return False
     first = words[0].lower()
-    if first in PRONOUNS and not span.isupper() and not (greeting and first in GREETINGS):
+    opener = first in GREETINGS or (
+        words[0] in ("A", "The", "I") and sum(w[:1].isupper() for w in words[1:]) >= 2
+    )
+    if first in PRONOUNS and not span.isupper() and not (greeting and opener):
         return False
     bare = [w.lstrip("#@") or w for w in words]  # "#1 Dad", "@maple.bakes"
     capitals = [w for w in bare if w[0].isupper() or w[0].isdigit() or w[0] == "'"]
