@@ -1358,9 +1358,9 @@ class LocalAssistant:
             )
         elif not reading.understood:
             parts.append(
-                "I didn't catch a change. Try \u201cmake the tiger bigger\u201d, \u201cmake the"
-                " text purple\u201d, \u201cmove the text to the back\u201d or \u201cremove the"
-                " text\u201d."
+                "I didn't catch a change: what should I change? For example \u201cmake the"
+                " tiger bigger\u201d, \u201cmake the text purple\u201d, \u201cmove the text to the"
+                " back\u201d or \u201cremove the text\u201d."
             )
         else:
             parts.append(next_step(after, reading.name))
