@@ -393,6 +393,8 @@ def test_one_capitalised_word_put_on_a_side_is_printed_and_a_motif_is_drawn(
     assert [(t.text, t.area) for t in hope.texts] == [("Hope", "back")] and hope.image is None
     tiger = say("put Tiger on the front", tee).brief
     assert tiger.texts == [] and tiger.image is not None and tiger.image.prompt == "tiger"
+    dragon = say("a black tee with a massive dragon covering the whole back", Brief()).brief
+    assert dragon.image is not None and dragon.image.prompt == "dragon"
     wolf = say("black hoodie with a wolf howling at the moon", Brief()).brief
     assert wolf.image is not None and wolf.image.prompt == "wolf howling at the moon"
 

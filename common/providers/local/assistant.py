@@ -300,8 +300,8 @@ classic hooded dad baseball shopping new looking look go going so too ok okay ye
 thanks thank hey hi hello filling fills fill whole entire subtle more less even rear behind
 pocket mid size heather royal forest dusty natural khaki sand beige cream tan navy maroon
 burgundy olive wine sky line version kind sort vibe vibes feel start scratch reset not sure
-hmm oh ah else take takes taking maybe think idea unsure don't dont know either whatever
-anything about try trying how's
+hmm oh ah else take takes taking covering covers maybe think idea unsure don't dont know either
+whatever anything about try trying how's
 what's rather prefer actually underneath beneath atop across around beside next left right club
 team crew squad no nope wait sorry oops meant mean hmmm um umm uh well great perfect lovely
 good fine thing stuff something somewhere cute-ish ideally probably definitely super simple
