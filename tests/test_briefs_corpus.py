@@ -54,20 +54,21 @@ FLOORS: dict[str, dict[str, int]] = {
         "ask": 4,
         "fully right": 73,
     },
-    # The blind split: its baseline, measured at commit 74d5136 (60 of 82 turns fully right).
+    # The blind split, measured twice: a baseline at 74d5136 (60 of 82 turns fully right) and
+    # at the end of the round at 7094e33 (65 of 82), short of the bar of 90% (74).
     "heldout2": {
-        "product": 75,
-        "color": 76,
+        "product": 77,
+        "color": 78,
         "texts": 57,
         "text_color": 35,
-        "subject": 61,
+        "subject": 66,
         "text_area": 11,
         "image_area": 16,
         "text_position": 8,
         "image_size": 22,
         "placement": 33,
         "ask": 4,
-        "fully right": 60,
+        "fully right": 65,
     },
 }
 
