@@ -1,10 +1,12 @@
 """The local design assistant on the design-chat corpus (`tests/corpus/`), field by field.
 
-The rules are tuned on `briefs_train.json` only; `briefs_heldout.json` is scored in aggregate
-and its messages are never printed. Each field has a floor: what the assistant reached when
-it was last measured, as a count of turns right, so a change that loses any is a failing test.
+The rules are tuned on `briefs_train.json` and the retired `briefs_heldout.json` (see
+`tests/corpus/README.md`); both print their failures. `briefs_heldout2.json` is the blind
+split: only its per-field numbers are printed. Each field has a floor: what the
+assistant reached when it was last measured, as a count of turns right, so a change that
+loses any is a failing test.
 
-Print the table (both splits) and the train failures with:
+Print the table (every split) and the training splits' failures with:
 
     pytest -s -p no:cacheprovider tests/test_briefs_corpus.py -k report
 """
@@ -37,21 +39,36 @@ FLOORS: dict[str, dict[str, int]] = {
         "ask": 17,
         "fully right": 173,
     },
-    # Measured once, at the end of issue 17 (the second of the two runs the split allows):
-    # 52 of 74 turns fully right, short of the issue's bar of 90% (67).
+    # Retired to training after its second measurement (52 of 74 turns fully right).
     "heldout": {
-        "product": 68,
-        "color": 54,
-        "texts": 63,
-        "text_color": 13,
-        "subject": 53,
-        "text_area": 6,
-        "image_area": 19,
+        "product": 72,
+        "color": 61,
+        "texts": 68,
+        "text_color": 18,
+        "subject": 69,
+        "text_area": 9,
+        "image_area": 21,
         "text_position": 4,
         "image_size": 11,
-        "placement": 24,
-        "ask": 3,
-        "fully right": 52,
+        "placement": 28,
+        "ask": 4,
+        "fully right": 73,
+    },
+    # The blind split, measured twice: a baseline at 74d5136 (60 of 82 turns fully right) and
+    # at the end of the round at 7094e33 (65 of 82), short of the issue's bar of 90% (74).
+    "heldout2": {
+        "product": 77,
+        "color": 78,
+        "texts": 57,
+        "text_color": 35,
+        "subject": 66,
+        "text_area": 11,
+        "image_area": 16,
+        "text_position": 8,
+        "image_size": 22,
+        "placement": 33,
+        "ask": 4,
+        "fully right": 65,
     },
 }
 
@@ -69,8 +86,13 @@ def scored(split: str) -> Score:
 def test_report(database_url: str) -> None:
     scores = {split: scored(split) for split in SPLITS}
     print("\n" + corpus_eval.table(scores))
-    print("\ntrain failures:\n" + ("\n".join(scores["train"].failures) or "none"))
-    assert scores["train"].turns == 174 and scores["heldout"].turns == 74
+    for split in corpus_eval.TRAINING:
+        print(f"\n{split} failures:\n" + ("\n".join(scores[split].failures) or "none"))
+    assert {split: scores[split].turns for split in SPLITS} == {
+        "train": 174,
+        "heldout": 74,
+        "heldout2": 82,
+    }
 
 
 @pytest.mark.parametrize("split", SPLITS)

@@ -52,7 +52,7 @@ PRODUCT_WORDS: list[tuple[str, str]] = [
         r"crew\s*-?\s*necks?|crews|sweat\s?shirts?|jumpers?|sweaters?|pullovers?|sweats",
         "crewneck",
     ),
-    (r"(?:tote|canvas|shopping|cloth|grocery|market|book)\s+bags?|totes?|bags?", "tote"),
+    (r"(?:tote|canvas|shopping|cloth|grocery|market|book)\s?bags?|totes?|bags?", "tote"),
     (r"(?:baseball|trucker|dad)\s+(?:caps?|hats?)|caps?|hats?|snapbacks?", "cap"),
     (rf"(?:classic|basic|plain|regular|cotton|normal)\s+(?:{TEE})|{TEE}", "classic-tee"),
     (r"premium", "premium-tee"),
@@ -62,6 +62,7 @@ PRODUCT_PATTERN = "|".join(pattern for pattern, _ in PRODUCT_WORDS)
 DRAWN_PRODUCTS = (
     r"\b(?:graduation|grad|party|cowboy|top|sun|santa|witch|wizard|chef'?s?|bottle|thinking|"
     r"sleeping|tea|punching|ice|birthday|pirate|bowler|straw)\s+(?:caps?|hats?|bags?)\b"
+    r"|\bwearing\s+(?:a|an|the|his|her|its)\s+(?:\w+\s+)?(?:caps?|hats?|hoodies?|sweaters?)\b"
 )
 # Misspellings a shopper makes of product words (one letter off): matched by `_spelled`.
 PRODUCT_SPELLINGS = ("hoodie", "hoodies", "tshirt", "tshirts", "sweater", "sweatshirt", "crewneck")
@@ -70,6 +71,7 @@ GARMENT_COLORS: dict[str, tuple[str, ...]] = {
     "heather grey": ("Heather Grey",),
     "heather gray": ("Heather Grey",),
     "royal blue": ("Royal Blue",),
+    "royal": ("Royal Blue",),
     "forest green": ("Forest Green",),
     "dark green": ("Forest Green", "Olive"),
     "bottle green": ("Forest Green",),
@@ -133,7 +135,7 @@ BIGGER = re.compile(
 )
 SMALLER = re.compile(r"\b(?:smaller|shrink|reduce|scale\s+down|less\s+space|tone\s+it\s+down)\b")
 SIZES_SAID: list[tuple[str, str]] = [
-    (r"\b(?:full|fill(?:s|ing)?|whole|entire|oversized|all\s+over|across\s+the)\b", "full"),
+    (r"\b(?:full|fill(?:s|ing)?|whole|entire|oversized|all\s+over)\b", "full"),
     (r"\b(?:big|large|huge|giant|massive|bold\s+and\s+big)\b", "large"),
     (r"\b(?:medium|mid-?size[d]?|normal\s+size|regular\s+size)\b", "medium"),
     (r"\b(?:small|tiny|little|subtle|discreet|pocket)\b", "small"),
@@ -172,7 +174,9 @@ INSTRUCTION = re.compile(
     r"|\b(?:system\s+prompt|system\s+override|developer\s+mode|admin\s+mode|jailbreak|"
     r"you\s+are\s+now|act\s+as|pretend\s+(?:to|you|you're|you\s+are)|reveal\s+your|"
     r"your\s+(?:hidden\s+)?(?:instructions|prompt|rules)|hidden\s+instructions?|"
-    r"new\s+instructions?|from\s+the\s+developer|as\s+the\s+developer)\b"
+    r"new\s+instructions?|from\s+the\s+developer|as\s+the\s+developer|"
+    r"(?:no|without)\s+(?:restrictions?|limits?)|unrestricted|for\s+free|"
+    r"whatever\s+(?:i|we)\s+(?:say|ask|want|type))\b"
     r"|\b(?:give|send|make)\s+(?:me|us)\s+(?:a\s+|an\s+|the\s+)?(?:free|discount|refund|"
     r"coupon|100%)|\b(?:free\s+(?:order|shirts?|stuff|hoodies?)|discount\s+codes?|coupons?|"
     r"set\s+(?:all\s+)?(?:the\s+)?prices?|discounts?|promo\s+codes?|\d+\s*%\s*off|admin|"
@@ -205,7 +209,8 @@ CLAUSE_SPLIT = re.compile(
 )
 # "instead of the tiger", "replace the tiger with": the words of what goes away.
 REPLACED = re.compile(
-    r"\b(?:instead\s+of|rather\s+than|not\s+(?:a|an|the))\s.*$"
+    r"\b(?:instead\s+of|rather\s+than|not\s+(?:a|an|the))\s.*?(?=\s(?:do|draw|use|put|make|"
+    r"have|try|give|add|let's|maybe|how\s+about|go\s+with)\b|$)"
     r"|\b(?:replace|swap|switch|change|trade)\s+(?:out\s+)?(?:the\s+|that\s+|this\s+)?"
     r"(?!it\b|them\b)[\w\s-]*?\b(?:with|for|to|into)\b"
 )
@@ -213,7 +218,7 @@ REPLACED = re.compile(
 ART_CUE = re.compile(
     r"\b(?:with|w)\s+(?:a|an|the|some|two|three|four|\d+|our|my|little|tiny|big|cute)\b"
     r"|\b(?:add|put|draw|featuring|showing|picture\s+of|drawing\s+of|image\s+of)\b"
-    r"|\b(?:want|like|love|need|get)\s+(?:a|an|some)\s+(?!few\b|bit\b|lot\b)"
+    r"|\b(?:want|like|love|need|get|to\s+have)\s+(?:a|an|some)\s+(?!few\b|bit\b|lot\b)"
     r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
     r"|^(?:(?:and|plus|then|maybe|also|front|back|(?:on\s+)?the\s+(?:front|back))\s*:?\s+)?"
     r"(?:a|an|some|two|three|four|one)\s"
@@ -222,7 +227,7 @@ ART_CUE = re.compile(
 )
 # Someone telling, not asking: "I'm organising", "he's a huge gamer", "the kids voted".
 NARRATIVE = re.compile(
-    r"^(?:so\s+|and\s+|but\s+)?[a-z]+ing\b(?!\s+(?:cat|dog|bird|man|woman|girl|boy))"
+    r"^(?:so\s+|and\s+|but\s+)?[a-z]+ing\b(?!\s+(?:cat|dog|bird|man|woman|girl|boy)|\s+[a-z]+\s*$)"
     r"|^(?:so\s+|and\s+|but\s+|right\s+so\s+|oh\s+|well\s+)?(?:i|i'm|im|i've|i'd|i\s+was|we|"
     r"we're|we've|he|he's|she|she's|they|it's|its|there's|that's|someone|somebody|everyone|"
     r"the\s+kids|my\s+\w+\s+(?:is|are|was|has|just|loves|wants)|our\s+\w+\s+(?:is|are|was|"
@@ -264,6 +269,13 @@ PURPOSE = re.compile(
     r"\bfor\b.*?"
     rf"(?=\b(?:with|that|which|saying|says|featuring|showing)\b|\bq\d+\b|[:;]|\b(?:{PRODUCT_PATTERN})\b|$)"
 )
+# "nothing on the back": a side left empty, not one to print on.
+NOTHING_THERE = re.compile(r"\bnothing\s+(?:else\s+)?(?:on|at|across)\s+the\s+\w+")
+# What a removal names: "remove the hat" is the drawn hat, never a change of product.
+REMOVED_THING = re.compile(
+    r"\b(?:remove|delete|erase|get\s+rid\s+of|take\s+(?:off|out|away)|ditch|lose)\s+"
+    r"(?:the|that|this|his|her|its)\s+\w+"
+)
 # Where things go and how big: said about a layer, never part of what it shows.
 PLACEMENT = re.compile(
     r"\b(?:on|onto|at|to|across|in|over)\s+(?:the\s+|its\s+|my\s+)?(?:front|back|chest|pocket|"
@@ -288,7 +300,8 @@ classic hooded dad baseball shopping new looking look go going so too ok okay ye
 thanks thank hey hi hello filling fills fill whole entire subtle more less even rear behind
 pocket mid size heather royal forest dusty natural khaki sand beige cream tan navy maroon
 burgundy olive wine sky line version kind sort vibe vibes feel start scratch reset not sure
-hmm maybe think idea unsure don't dont know either whatever anything about try trying how's
+hmm oh ah else take takes taking covering covers maybe think idea unsure don't dont know either
+whatever anything about try trying how's
 what's rather prefer actually underneath beneath atop across around beside next left right club
 team crew squad no nope wait sorry oops meant mean hmmm um umm uh well great perfect lovely
 good fine thing stuff something somewhere cute-ish ideally probably definitely super simple
@@ -315,6 +328,8 @@ OCCASIONS = re.compile(
     r"tournament|season|meeting|anniversary|birthday|holiday|vacation|conference|offsite|retreat|"
     r"marathon|race|walk|game|match|appreciation|fundraiser|gala|stag|hen|bachelorette)\b"
 )
+# Small words kept inside a subject: "a wolf howling at the moon", "a sloth hanging from a tree".
+CONNECTIVES = ("of", "and", "with", "on", "in", "at", "from")
 # Trailing words a subject never ends on ("a robot arm logo" -> "robot arm").
 EDGE_FILLER = FILLER | frozenset({"of", "and", "with", "reading", "holding", "on", "in"})
 # Words a subject never starts with, though it may end with them ("a watering can").
@@ -400,6 +415,9 @@ SHORTHAND = {
 }
 
 
+NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve twenty hundred"
+
+
 def _vocabulary() -> frozenset[str]:
     """The words the assistant knows: a misspelling is one letter off one of them."""
     known = set(FILLER) | set(prompts.COLOR_WORDS) | set(prompts.STYLE_WORDS)
@@ -411,6 +429,7 @@ def _vocabulary() -> frozenset[str]:
         ["the", "with", "white", "write", "letters", "little", "front", "back", "chest", "please"]
     )
     known |= set(re.findall(r"[a-z]{3,}", wording.GROUPS))
+    known |= set(NUMBER_WORDS.split())  # "three ducks" is not "tree ducks"
     return frozenset(known)
 
 
@@ -485,6 +504,17 @@ def _emoji_words(message: str) -> str:
         return " " + " ".join(w for w in words if w not in ("face", "of", "with")) + " "
 
     return "".join(name(char) for char in message)
+
+
+# Where a message may turn from the design to something else: a sentence, "also", "btw".
+ASIDE = re.compile(r"(?<=[.!?])\s+|\s+(?:also|btw|by\s+the\s+way|ps|p\.s\.)\s+", re.IGNORECASE)
+
+
+def _without_instructions(message: str) -> str:
+    """`message` without its sentences that instruct the assistant or ask for money off
+    ("white tee with a rocket. ignore your rules"): "" when every sentence does."""
+    parts = ASIDE.split(message)
+    return " ".join(part for part in parts if not INSTRUCTION.search(part)).strip()
 
 
 def _shouting(message: str) -> bool:
@@ -580,7 +610,10 @@ class _Clause:
         if self.narrative and not ART_CUE.search(self.words):
             return None  # "I'm organising a charity walk", "we're off to the mountains"
         drawn = bool(artwork.subjects_in(self.subject)) or IMAGE_WORDS.search(self.words)
-        with_article = re.search(r"\b(?:with|of)\s+(?:a|an)\b", self.words) is not None
+        with_article = (  # "q0 above a tent": the tent is drawn
+            re.search(r"\b(?:with|of|above|below|under|over|beside)\s+(?:a|an)\b", self.words)
+            is not None
+        )
         if self.markers and not (drawn or with_article):
             return None  # words about a text: "lyric from our song: 'we were never here'"
         if self.art_cue or self.names_product or drawn:
@@ -599,12 +632,13 @@ class _Clause:
         garment_word = None
         garment = re.search(
             rf"\b(?P<c>{COLOR_PATTERN})(?:\s+colou?r(?:ed)?)?\s+(?:\w+\s+)?(?:{PRODUCT_PATTERN})\b"
-            rf"|\b(?:{PRODUCT_PATTERN})\b(?:\s+\w+)?\s+(?:in\s+(?:a\s+)?|to\s+|into\s+|as\s+)?"
+            rf"|\b(?:{PRODUCT_PATTERN})\b:?(?:\s+\w+)?\s+(?:in\s+(?:a\s+)?|to\s+|into\s+|as\s+)?"
             rf"(?P<d>{COLOR_PATTERN})\b(?!\s+(?:q\d|text|letters|lettering|writing|font|ink))"
             rf"|^\s*(?:(?:in|and|or|maybe|colou?r:?|base|actually|no|nope|wait|ok|okay|then|oh|"
+            rf"they\s+are|they're|theyre|they\s+should\s+be|it\s+should\s+be|"
             rf"hmm|sorry|so|let's\s+(?:go|do)(?:\s+with)?|go\s+with|how\s+about|what\s+about)\s+)*"
             rf"(?:an?\s+|the\s+)?(?P<e>{COLOR_PATTERN})(?:\s+(?:ones?|colou?r|colou?red|canvas|fabric|"
-            rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+be\s+\w+|"
+            rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+(?:be|go|look|work)\b.*|"
             rf"(?:if|when)\b.*|for\s+(?:the|all|everyone)\b.*|is\s+\w+))*\s*$"
             rf"|^\s*(?:(?:in|and|maybe|probably|ideally|just|so|then|ok|okay)\s+)*(?:an?\s+)?"
             rf"(?P<g>{COLOR_PATTERN})(?:\s+(?:one|ones))?\s+(?:with|w)\s"
@@ -637,7 +671,7 @@ class _Clause:
             words=clause,
             original=original,
             markers=markers,
-            side=_first(SIDES_SAID, clause),
+            side=_first(SIDES_SAID, NOTHING_THERE.sub(" ", clause)),
             size=_first(SIZES_SAID, clause),
             up=BIGGER.search(clause) is not None,
             down=SMALLER.search(clause) is not None,
@@ -669,6 +703,10 @@ def _subject(clause: str) -> str:
     clause = REASON.sub(" ", PURPOSE.sub(" ", clause))
     clause = re.sub(r"\bbear\s+with\s+(?:me|us)\b", " ", clause)
     clause = re.sub(DRAWN_PRODUCTS, lambda m: m.group().replace(" ", "_"), clause)
+    # A colour word after a verb is a thing: "a skeleton drinking wine".
+    clause = re.sub(
+        rf"\b[a-z]{{3,}}ing\s+(?:{COLOR_PATTERN})\b", lambda m: m.group().replace(" ", "_"), clause
+    )
     named = list(re.finditer(rf"\b(?:{PRODUCT_PATTERN})\b", clause))
     if named:
         before, after = clause[: named[-1].start()], clause[named[-1].end() :]
@@ -688,8 +726,8 @@ def _subject(clause: str) -> str:
         if word not in prompts.COLOR_WORDS
         and word not in prompts.STYLE_WORDS
         and word not in GARMENT_COLORS
-        and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s)?|[0-9a-f]{6}", word)
-        and (word not in FILLER or word in ("of", "and", "with", "on", "in", "a", "the"))
+        and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s|x)?|x\d+|[0-9a-f]{6}", word)
+        and (word not in FILLER or word in (*CONNECTIVES, "a", "the"))
     ]
     while kept and kept[0] in LEADING_FILLER:
         kept.pop(0)
@@ -698,7 +736,7 @@ def _subject(clause: str) -> str:
     # Inner articles stay ("a cat reading a book"), doubled connectives do not.
     words: list[str] = []
     for word in kept:
-        if word in ("of", "and", "with", "on", "in") and words and words[-1] in EDGE_FILLER:
+        if word in CONNECTIVES and words and words[-1] in EDGE_FILLER:
             continue
         words.append(word)
     return " ".join(word for word in words if len(word) > 1 or word == "a")
@@ -770,13 +808,17 @@ class LocalAssistant:
         if answered is not None:
             # The answer to "which colour?": the request it was asked about, in that colour.
             return self.respond(history[:-2], answered, brief, focus)
-        question = self._not_a_design(message, product)
+        design = _without_instructions(message)
+        question = self._not_a_design(design or message, product)
         if question:
             return Turn(reply=question, brief=brief, focus=focus)
         reading = _Reading(
             awaiting_color=bool(brief.product_id) and brief.color is None,
             editing=brief.product_id is not None,
         )
+        if design != message:
+            reading.notes.append("I can only help with the design, so I left the rest aside.")
+            message = design
         message = _emoji_words(message.lower() if _shouting(message) else message)
         known_names = [
             name
@@ -800,7 +842,7 @@ class LocalAssistant:
         if RESET.search(lower):
             draft, focus = Brief(), None
             reading.note("Starting over with a blank design.")
-        products = _products_in(lower)
+        products = _products_in(REMOVED_THING.sub(" ", lower))  # "remove the hat": not a cap
         if len(products) > 1 and re.search(r"\bor\b|not\s+sure|either", lower):
             names = " or ".join(shop.product(p).name for p in products)  # type: ignore[union-attr]
             return Turn(reply=f"Which shall we make: {names}?", brief=brief, focus=focus)
@@ -834,7 +876,8 @@ class LocalAssistant:
             if carried_side and not facts.side:
                 facts.side = carried_side
             carried_side = None
-            if after_text and re.fullmatch(rf"in\s+(?:{COLOR_PATTERN})", clause):
+            lead = r"(?:in\s+)?" if draft.color else r"in\s+"  # "..., white" once it has one
+            if after_text and re.fullmatch(rf"{lead}(?:{COLOR_PATTERN})", clause):
                 facts.garment_word, facts.about_text = None, True  # "'Anna', in navy"
                 facts.colors = prompts.colors_in(clause)
             if joined and facts.subject and draft.image and id(draft.image) in reading.added:
@@ -903,6 +946,11 @@ class LocalAssistant:
             return False
         target = holding[0]
         start = target.text.lower().index(old.lower())
+        replaced = target.text[start : start + len(old)]
+        if new.islower() and replaced.isupper() and len(replaced) > 1:
+            new = new.upper()  # "change cafe to bistro" in "CAFE LUNA": BISTRO
+        elif new.islower() and replaced[:1].isupper():
+            new = new[:1].upper() + new[1:]  # "change coffee to tea" in "Coffee First": Tea
         try:
             target.text = layers.clean_text(
                 target.text[:start] + new + target.text[start + len(old) :]
@@ -993,6 +1041,8 @@ class LocalAssistant:
         ):
             facts.garment_word = None  # "make it purple": not a colour it comes in, an ink
             facts.colors = prompts.colors_in(facts.words)
+        if self._garment_or_design(facts, draft, product, reading):
+            return focus
         if facts.garment_word:
             self._garment(facts.garment_word, draft, product, reading)
             if not (facts.markers or facts.subject or facts.colors or facts.up or facts.down):
@@ -1002,15 +1052,12 @@ class LocalAssistant:
         drawing = facts.drawing(image_words)
         new_subject = drawing == "strong" or (drawing == "weak" and not reading.strong_subject)
         if new_texts:
-            focus = self._texts(
-                facts, new_texts, quotes, draft, reading, share_colors=not new_subject
-            )
+            text_colors, image_colors = _share_colors(facts, new_subject)
+            focus = self._texts(facts, new_texts, quotes, draft, reading, text_colors)
             if not new_subject:
                 return focus
             facts.position = facts.font = None
-            facts.colors = [
-                c for c in facts.colors if not re.search(r"\bq\d+\s+in\s+", facts.words)
-            ]
+            facts.colors = image_colors
         if new_subject and facts.join_to:
             assert draft.image is not None
             draft.image.prompt = f"{facts.join_to} and {facts.subject}"[:120]
@@ -1020,6 +1067,26 @@ class LocalAssistant:
         if new_subject:
             return self._new_image(facts, draft, reading)
         return self._edit(facts, draft, focus, reading)
+
+    @staticmethod
+    def _garment_or_design(
+        facts: _Clause, draft: Brief, product: catalog.Product | None, reading: _Reading
+    ) -> bool:
+        """ "and in navy", all a message says of a design made earlier: the garment or the
+        design could be meant, so ask which. Whether it asked."""
+        only_color = re.fullmatch(
+            rf"(?:\w+\s+)*?in\s+(?:{COLOR_PATTERN})(?:\s+(?:please|then|instead))*", facts.words
+        )
+        layers_before = bool(draft.texts or draft.image) and not reading.understood
+        if not (facts.garment_word and only_color and layers_before and product is not None):
+            return False
+        readings = _readings(facts.garment_word, product)
+        if not readings:
+            return False  # "make it purple" on a tee without purple: an ink
+        thing = draft.image.prompt if draft.image else f"text \u201c{draft.texts[0].text}\u201d"
+        reading.ask(f"Should the {product.name} be {readings[0]}, or the {thing}?")
+        reading.ambiguous = True
+        return True
 
     def _garment(
         self, word: str, draft: Brief, product: catalog.Product | None, reading: _Reading
@@ -1074,6 +1141,14 @@ class LocalAssistant:
         if (
             target == "image" or everything or (target is None and not draft.texts)
         ) and draft.image:
+            parts = re.split(r"\s+(?:and|with|wearing|holding)\s+(?:an?\s+)?", draft.image.prompt)
+            said = {w.rstrip("s") for w in prompts.words(facts.words)} - set(CONNECTIVES)
+            gone = [p for p in parts if {w.rstrip("s") for w in p.split()} & said - {"the", "a"}]
+            if not everything and len(parts) > 1 and len(gone) == 1:
+                # "a moon and stars", "remove the stars": the rest of the artwork stays
+                draft.image.prompt = " and ".join(p for p in parts if p not in gone)
+                reading.note(f"Removed the {gone[0]}.")
+                return "image"
             reading.note(f"Removed the {draft.image.prompt}.")
             draft.image = None
         if not reading.understood:
@@ -1087,10 +1162,8 @@ class LocalAssistant:
         quotes: list[str],
         draft: Brief,
         reading: _Reading,
-        *,
-        share_colors: bool,
+        colors: list[str],
     ) -> str:
-        colors = facts.colors if share_colors or re.search(r"\bq\d+\s+in\s+", facts.words) else []
         replacing = REPLACE.search(facts.words) or (
             reading.correcting and not re.search(r"\b(?:add|also|too|another|plus)\b", facts.words)
         )
@@ -1285,13 +1358,29 @@ class LocalAssistant:
             )
         elif not reading.understood:
             parts.append(
-                "I didn't catch a change. Try \u201cmake the tiger bigger\u201d, \u201cmake the"
-                " text purple\u201d, \u201cmove the text to the back\u201d or \u201cremove the"
-                " text\u201d."
+                "I didn't catch a change: what should I change? For example \u201cmake the"
+                " tiger bigger\u201d, \u201cmake the text purple\u201d, \u201cmove the text to the"
+                " back\u201d or \u201cremove the text\u201d."
             )
         else:
             parts.append(next_step(after, reading.name))
         return " ".join(dict.fromkeys(parts))
+
+
+def _share_colors(facts: _Clause, new_subject: bool) -> tuple[list[str], list[str]]:
+    """The colours of a clause with a text in it, split between the text and the artwork it
+    also asks for: "q0 in red" is the text's; in "a red rose, the words q0 in black" the
+    words before the text are the artwork's and those after it the text's."""
+    if not new_subject:
+        return facts.colors, []
+    marker = re.search(r"\bq\d+\b", facts.words)
+    head = facts.subject.split()[0] if facts.subject else ""
+    if marker and head and re.search(rf"\b{re.escape(head)}", facts.words[: marker.start()]):
+        after = prompts.colors_in(facts.words[marker.end() :])
+        return after, [c for c in facts.colors if c not in after]
+    if re.search(r"\bq\d+\s+in\s+", facts.words):
+        return facts.colors, []
+    return [], facts.colors
 
 
 def _edit_quietly(facts: _Clause, image: ImageBrief) -> None:
@@ -1318,8 +1407,9 @@ def _image_note(image: ImageBrief, *, swapped: bool) -> str:
         image.prompt[counted.end() :] if counted else image.prompt,
     ]
     described = " ".join(word for word in words if word)
-    plural = counted or re.fullmatch(r"[a-z-]+[^s]s", image.prompt)
-    article = "" if plural else "an " if described[:1] in "aeiou" else "a "
+    plural = counted or re.fullmatch(r"[a-z-]+[^siu]s", image.prompt)  # not "cactus", "iris"
+    vowel = described[:1] in "aeiou" and not re.match(r"u(?:ni|s[eu])|eu|one\b", described)
+    article = "" if plural else "an " if vowel else "a "
     return f"{'Swapped in' if swapped else 'Added'} {article}{described} on the {image.area}."
 
 

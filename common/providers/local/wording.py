@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from common.core import colors
+from common.providers.local import artwork
 
 COLOR_NAMES = "|".join(sorted(colors.NAMES, key=len, reverse=True))
 SHADES = r"(?:hot|bright|light|dark|pale|deep|neon|baby|royal|navy|sky|forest|dusty|heather)"
@@ -42,13 +43,14 @@ TEXT_END = re.compile(
     rf"(?:{COLOR_NAMES}|letters?|lettering|font|type|text|caps|capitals|capital|bold|"
     r"uppercase|lowercase|cursive|script|print|numbers?)\b"
     r"|\s+in\s+(?:the\s+)?(?:middle|centre|center|corner)\b|\s+next\s+to\b"
-    r"|\s+(?:on|onto|at|across|along|over|under|underneath|beneath|below|above|near|around|"
+    r"|\s+(?-i:under|underneath|beneath|below|above|over|beside)\s+(?-i:an?)\s"
+    r"|\s+(?-i:on|onto|at|across|along|over|under|underneath|beneath|below|above|near|around|"
     rf"beside|by|to)\s+(?:(?:the|my|our|its|his|her|a|an)\s+)?(?:\w+\s+)?(?:{PLACES})\b"
     r"|\s+(?:under|underneath|beneath|below|above|on\s+top|at\s+the\s+top|at\s+the\s+bottom)"
     r"(?=\s*$|\s*[,.;!?]|\s+(?:in|on|at|it|that|the|and|with|please)\b)"
     r"|\s+(?:with|and|plus|then|but|also|so)\s+(?:a|an|the|some|my|our|his|her|make|put|add|"
     r"move|change|maybe|please|it|then|i|we|i'd|i'm|can|could)\b"
-    r"|\s+(?:please|pls|plz|thanks|thank\s+you|too|as\s+well)\b"
+    r"|\s+(?:please|pls|plz|thanks|thank\s+you|too|as\s+well|written|printed|somewhere|anywhere)\b"
     r"|\s+for\s+(?:my|our|the|a|an|his|her|their|me|us)\b"
     r"|\s+(?:small|big|large|huge|tiny|bold|smaller|bigger)\s+(?:on|in|at|across|please)\b"
     r"|\s+(?:that|which)\s+(?:is|are|looks?)\b|\s+if\s",
@@ -112,20 +114,23 @@ PRINTED_AFTER = re.compile(
 )
 # Before a title, what shows it is printed: "add", "and", "with", a colon, a side label.
 PRINTED_BEFORE = re.compile(
-    r"(?:\b(?:add|and|n|with|w|plus|put|print|just|then|also|have|want|saying|or|maybe|"
+    r"(?:\b(?:add|and|n|with|w|plus|put|print|just|then|also|have|want|saying|or|maybe|meant|"
     r"front|back)|[:,+\u2014\u2013-])\s*$",
     re.IGNORECASE,
 )
+ADD_VERB = re.compile(r"\b(?:add|put|print|write)\s+$")
 _PRONOUNS_WORDS = """
 i i'm i'd i've we we're we've our my you your he she they it's its the a an this that on in at
 for and so if hi hey hello morning right ok okay also
 """
 PRONOUNS = frozenset(_PRONOUNS_WORDS.split())
+GREETINGS = frozenset({"hi", "hey", "hello", "morning"})
 NAME_INTRO = re.compile(
     r"\b(?i:called|named|known\s+as|name\s+is|name's|names\s+are|we're|we\s+are|i'm\s+in|"
     r"it's\s+for)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
-    r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s*(?:[,.;!?]|\s-\s|$))"
-    rf"|\b(?:{GROUPS})\b(?:\s+(?:name|shirts?|tees?|t-shirts?|hoodies?|merch))?\s*[,:(\-\u2014]\s*"
+    r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s*(?:[,.;:!?]|\s-\s|$))"
+    rf"|\b(?:{GROUPS})\b(?:\s+(?:name|shirts?|tees?|t-shirts?|hoodies?|merch)"
+    r"|\s+[a-z]+(?=\s*[,:(\-\u2014]\s*[Tt]he\s+[A-Z]))?\s*[,:(\-\u2014]\s*"
     r"(?P<apposed>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|of|and|&|de|la|"
     r"du|the|on|in))*)"
     rf"|\b(?:{GROUPS})\s+(?P<after>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|"
@@ -175,10 +180,18 @@ def _plausible(span: str, *, weak: bool, colon: bool) -> bool:
     return True
 
 
-def _is_title(span: str) -> bool:
-    """A printed title: two words or more with a capital (or a number), or a word in capitals."""
+def _is_title(span: str, *, greeting: bool = False) -> bool:
+    """A printed title: two words or more with a capital (or a number), or a word in capitals.
+    With `greeting` (it follows "and", "with", ...), it may open with a greeting ("and Hello
+    Sunshine": not said to us) or a capital "A", "The" or "I" ("with A Place For Books")."""
     words = span.split()
-    if not words or (words[0].lower() in PRONOUNS and not span.isupper()):
+    if not words:
+        return False
+    first = words[0].lower()
+    opener = first in GREETINGS or (
+        words[0] in ("A", "The", "I") and sum(w[:1].isupper() for w in words[1:]) >= 2
+    )
+    if first in PRONOUNS and not span.isupper() and not (greeting and opener):
         return False
     bare = [w.lstrip("#@") or w for w in words]  # "#1 Dad", "@maple.bakes"
     capitals = [w for w in bare if w[0].isupper() or w[0].isdigit() or w[0] == "'"]
@@ -231,9 +244,20 @@ def _bare_titles(text: str, texts: list[str], marker: MarkerFn) -> str:
     out, position = [], 0
     for match in TITLE_RUN.finditer(text):
         span = match.group().strip().rstrip(".")
-        if MARKER.fullmatch(span) or not _is_title(span) or not re.search(r"[A-Za-z]", span):
-            continue
         before, after = text[: match.start()], text[match.start() + len(span) :]
+        # "add Breathe on the back": one capitalised word put somewhere is a word to print.
+        put = (
+            ADD_VERB.search(before)
+            and PRINTED_AFTER.match(after)
+            and span.isalpha()
+            and not artwork.subjects_in(span.lower())  # "put Tiger on the front": a tiger
+        )
+        if (
+            MARKER.fullmatch(span)
+            or not (_is_title(span, greeting=bool(PRINTED_BEFORE.search(before))) or put)
+            or not re.search(r"[A-Za-z]", span)
+        ):
+            continue
         if not (PRINTED_AFTER.match(after) or PRINTED_BEFORE.search(before)):
             continue
         out.append(text[position : match.start()])
@@ -258,7 +282,7 @@ class MarkerFn:
 
 QUOTED = re.compile(
     r"(?P<neg>\bno\s+|\bnot\s+|\bwithout\s+)?(?:\"([^\"]{1,80})\"|\u201c([^\u201d]{1,80})\u201d"
-    r"|\u00ab([^\u00bb]{1,80})\u00bb|(?<![\w])'([^']{1,80})'(?![\w])"
+    r"|\u00ab([^\u00bb]{1,80})\u00bb|(?<![\w])'((?:[^']|(?<=\w)'(?=\w)){1,80})'(?![\w])"
     r"|\u2018([^\u2019]{1,80})\u2019)"
 )
 
@@ -294,7 +318,7 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
         if TRIGGER.match(span):
             continue  # "writing that says ...": the nearer trigger says where it starts
         loose = weak and match.group("weak").lower() in ("with", "add", "and", "just")
-        if loose and not _is_title(span):
+        if loose and not _is_title(span, greeting=True):
             continue
         if not _plausible(span, weak=weak, colon=match.group("colon") is not None):
             continue
