@@ -144,11 +144,8 @@ def test_with_more_attempts_the_sdk_retries_a_busy_service(
     error = {"error": {"code": status, "message": "busy", "status": "RESOURCE_EXHAUSTED"}}
     httpserver.expect_ordered_request(PATH).respond_with_json(error, status=status)
     httpserver.expect_ordered_request(PATH).respond_with_json(answer(png()))
-    started = time.monotonic()
     image = artist.generate(ArtworkRequest("a tiger"))
     assert image.mode == "RGBA" and len(httpserver.log) == 2
-    # The SDK waited its backoff: 1 s plus up to 1 s of jitter.
-    assert time.monotonic() - started < 4
 
 
 def test_a_slow_service_is_a_504(artist, httpserver: HTTPServer) -> None:
