@@ -22,10 +22,10 @@ from common.core import colors
 from common.studio.briefs import Assistant, Brief
 
 CORPUS = Path(__file__).parent / "corpus"
-SPLITS = ("train", "heldout", "heldout2")
+SPLITS = ("train", "heldout", "heldout2", "train3", "heldout3")
 # The splits whose failures may be read and tuned on (`heldout` was retired to training);
 # `heldout2` is the blind one, read in aggregate only.
-TRAINING = ("train", "heldout")
+TRAINING = ("train", "heldout", "train3")
 # The fields of the table, in order; `placement` is all four placement fields of a turn.
 FIELDS = (
     "product",
