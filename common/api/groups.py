@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, RootModel, StrictInt
 
-from common.api.model import Model
 from common.core.colors import HexColor
 from common.core.fonts import Font
+from common.core.model import Model
 from common.shop import groups
 from common.shop.group_store import Entry, Group, Member
 from common.shop.groups import GroupSpec, Roster, View

@@ -22,7 +22,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
-from common.api.model import Model
+from common.core.model import Model
 from common.core.text import DEFAULT_MAX_CHARS, normalize_text
 from common.effects import print_links
 from common.shop import catalog, delivery, orders

@@ -22,8 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from common.core.model import Model
 from common.infra import db, log
 from common.infra.config import settings
 from common.infra.db import text
@@ -224,12 +225,12 @@ def attempt(task_ids: Sequence[int], handlers: Mapping[str, Handler]) -> list[Re
     return results
 
 
-class DrainIn(BaseModel):
+class DrainIn(Model):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=DEFAULT_DRAIN_LIMIT, ge=1, le=500, description="tasks at most")
 
 
-class DrainOut(BaseModel):
+class DrainOut(Model):
     attempted: int
     succeeded: int
     failed: int

@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from common.core import errors
+from common.core.model import Model
 from common.effects import outbox, print_links
 from common.infra import db, log
 from common.infra.db import text
@@ -82,12 +83,12 @@ def sheet_rows(order: PaidOrder) -> list[list[str | int]]:
     ]
 
 
-class SheetAppendIn(BaseModel):
+class SheetAppendIn(Model):
     model_config = ConfigDict(extra="forbid")
     order_id: str = Field(min_length=1, max_length=64)
 
 
-class SheetAppendOut(BaseModel):
+class SheetAppendOut(Model):
     order_id: str
     appended: bool = Field(description="false when the sheet already had the order's rows")
     rows: int

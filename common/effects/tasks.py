@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from common.core import errors
+from common.core.model import Model
 from common.effects import contact_mail, order_mail, outbox, production, sheet
 from common.infra import log
 
@@ -24,7 +25,7 @@ class TasksFailed(errors.ServiceUnavailable):
     code = "outbox_tasks_failed"
 
 
-class TasksMessage(BaseModel):
+class TasksMessage(Model):
     """What `outbox.publish` puts on the topic: the ids of tasks just committed."""
 
     model_config = ConfigDict(extra="forbid", strict=True)

@@ -11,10 +11,11 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from common.core import errors
 from common.core.lazy import Lazy
+from common.core.model import Model
 from common.core.text import normalize_text
 from common.infra import log
 from common.infra.config import OPENAI_CHAT, settings
@@ -51,7 +52,7 @@ Products:
 """
 
 
-class WireImage(BaseModel):
+class WireImage(Model):
     model_config = ConfigDict(extra="forbid")
     prompt: str
     style: Literal[
@@ -62,7 +63,7 @@ class WireImage(BaseModel):
     size: Literal["small", "medium", "large", "full"]
 
 
-class WireText(BaseModel):
+class WireText(Model):
     model_config = ConfigDict(extra="forbid")
     text: str
     area: Literal["front", "back"]
@@ -72,7 +73,7 @@ class WireText(BaseModel):
     position: Literal["auto", "top", "middle", "bottom"]
 
 
-class WireBrief(BaseModel):
+class WireBrief(Model):
     model_config = ConfigDict(extra="forbid")
     product_id: str | None
     color: str | None
@@ -80,7 +81,7 @@ class WireBrief(BaseModel):
     texts: list[WireText]
 
 
-class AssistantAnswer(BaseModel):
+class AssistantAnswer(Model):
     """What the model must answer with (the structured-output schema)."""
 
     model_config = ConfigDict(extra="forbid")

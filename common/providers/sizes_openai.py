@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from common.core.lazy import Lazy
+from common.core.model import Model
 from common.core.text import DEFAULT_MAX_CHARS, normalize_text
 from common.infra import log
 from common.infra.config import OPENAI_SIZES, settings
@@ -82,7 +83,7 @@ def _size_field(code: str) -> Any:
     return Field(alias=code, description=f"quantity of size {code}, or null")
 
 
-class SizeChange(BaseModel):
+class SizeChange(Model):
     """The model's answer: one operation over fixed, optional per-size quantities."""
 
     model_config = ConfigDict(strict=True, extra="forbid")

@@ -9,10 +9,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
 from common.core import caller, errors
 from common.core.caller import Session
+from common.core.model import Model
 from common.infra import db, state
 from common.infra.db import text
 from common.providers import identity
@@ -25,14 +24,14 @@ class InvalidSignInState(errors.BadRequest):
     code = "invalid_sign_in_state"
 
 
-class User(BaseModel):
+class User(Model):
     id: str
     email: str
     name: str | None
     provider: str
 
 
-class Me(BaseModel):
+class Me(Model):
     user: User
 
 

@@ -11,21 +11,22 @@ import threading
 import time
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from common.core import errors
+from common.core.model import Model
 from common.infra import db
 from common.shop import delivery
 
 CACHE_SECONDS = 60.0
 
 
-class Color(BaseModel):
+class Color(Model):
     name: str
     hex: str
 
 
-class PrintArea(BaseModel):
+class PrintArea(Model):
     """A print area: its box in template pixels (`x`, `y`, `width`, `height` of a
     `template_size` square) and its physical size, which has the box's aspect ratio."""
 
@@ -40,12 +41,12 @@ class PrintArea(BaseModel):
     height_in: float = Field(gt=0, description="printed height, in inches")
 
 
-class PriceTier(BaseModel):
+class PriceTier(Model):
     min_quantity: int
     unit_price_cents: int
 
 
-class SizeChartRow(BaseModel):
+class SizeChartRow(Model):
     """A size's garment measurements, in inches."""
 
     size: str
@@ -53,7 +54,7 @@ class SizeChartRow(BaseModel):
     length_in: float = Field(gt=0, description="from the high point of the shoulder to the hem")
 
 
-class Product(BaseModel):
+class Product(Model):
     id: str
     name: str
     category: str
@@ -76,7 +77,7 @@ class Product(BaseModel):
         return next((c for c in self.colors if c.name.lower() == wanted), None)
 
 
-class Catalog(BaseModel):
+class Catalog(Model):
     products: list[Product]
 
     def product(self, product_id: str) -> Product | None:
@@ -147,12 +148,12 @@ def forget() -> None:
 # The catalog as GET /api/catalog shows it: with shipping, from today.
 
 
-class TransitDays(BaseModel):
+class TransitDays(Model):
     min: int
     max: int
 
 
-class ShippingRateOut(BaseModel):
+class ShippingRateOut(Model):
     id: str = Field(description="standard or rush")
     name: str
     amount_cents: int = Field(description="its price, in each product's currency")
@@ -162,12 +163,12 @@ class ShippingRateOut(BaseModel):
     transit_days: TransitDays = Field(description="business days from shipping to arrival")
 
 
-class ArrivalOut(BaseModel):
+class ArrivalOut(Model):
     earliest: date
     latest: date
 
 
-class ProductShippingOut(BaseModel):
+class ProductShippingOut(Model):
     id: str = Field(description="the rate: standard or rush")
     name: str
     arrives: ArrivalOut = Field(description="if ordered today: production, then transit")
@@ -177,7 +178,7 @@ class ProductOut(Product):
     shipping_options: list[ProductShippingOut]
 
 
-class CatalogOut(BaseModel):
+class CatalogOut(Model):
     today: date = Field(description="the shop's date the arrival dates count from")
     shipping_rates: list[ShippingRateOut]
     products: list[ProductOut]

@@ -19,9 +19,10 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from common.core import errors
+from common.core.model import Model
 from common.core.text import normalize_text
 from common.effects import outbox
 from common.infra import db, log
@@ -41,7 +42,7 @@ EMAIL = re.compile(
 )
 
 
-class ContactIn(BaseModel):
+class ContactIn(Model):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=MAX_NAME)
     email: str = Field(min_length=3, max_length=MAX_EMAIL)
@@ -51,7 +52,7 @@ class ContactIn(BaseModel):
     )
 
 
-class ContactOut(BaseModel):
+class ContactOut(Model):
     id: str
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from common.core.model import Model
 from common.effects import outbox
 from common.infra import db, log
 from common.infra.db import text
@@ -53,7 +54,7 @@ Cents = Annotated[int, Field(ge=0, le=2**31 - 1)]  # fits the orders table's INT
 LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, within what Postgres stores
 
 
-class _Shape(BaseModel):
+class _Shape(Model):
     """Strict: a field the handler reads has its type (null where Stripe may send null)."""
 
     model_config = ConfigDict(strict=True, extra="ignore")

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     field_validator,
 )
 
+from common.core.model import Model
 from common.core.text import normalize_text
 from common.studio.layers import ASSET_KEY, MAX_TEXT_CHARS, Font, HexColor, Side, clean_text
 
@@ -31,7 +31,7 @@ TEXT_SIZES: dict[str, float] = {"small": 0.08, "medium": 0.12, "large": 0.17, "f
 SIZE_ORDER: tuple[Size, ...] = ("small", "medium", "large", "full")
 
 
-class ImageBrief(BaseModel):
+class ImageBrief(Model):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1, max_length=300, description="what the artwork shows")
@@ -56,7 +56,7 @@ class ImageBrief(BaseModel):
         return self.prompt, self.style, tuple(self.colors), self.upload
 
 
-class TextBrief(BaseModel):
+class TextBrief(Model):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS * 4)
@@ -74,7 +74,7 @@ class TextBrief(BaseModel):
         return clean_text(value)
 
 
-class Brief(BaseModel):
+class Brief(Model):
     """A validated design request: the chat produces it, `generate-image` makes it real."""
 
     model_config = ConfigDict(extra="forbid")

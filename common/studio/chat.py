@@ -15,10 +15,11 @@ import secrets
 import sys
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from common.core import errors
 from common.core.caller import Session
+from common.core.model import Model
 from common.core.text import normalize_text
 from common.infra import state
 from common.providers.assistant import assistant
@@ -36,7 +37,7 @@ CONVERSATION_ID = re.compile(r"^conv_[A-Za-z0-9_-]{20,40}$")
 COLLECTION = "conversations"
 
 
-class ChatIn(BaseModel):
+class ChatIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     conversation_id: str | None = Field(default=None, min_length=1, max_length=64)
@@ -56,7 +57,7 @@ class ChatIn(BaseModel):
         return message
 
 
-class ChatOut(BaseModel):
+class ChatOut(Model):
     conversation_id: str
     reply: str
     brief: Brief

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -23,6 +22,7 @@ from pydantic import (
 from common.core import errors
 from common.core.caller import Session
 from common.core.lazy import Lazy
+from common.core.model import Model
 from common.core.text import normalize_text
 from common.infra import db
 from common.infra.config import settings
@@ -53,12 +53,12 @@ DESIGN_ID = re.compile(r"^dsn_[A-Za-z0-9_-]{20,40}$")
 # --- the edge's models ----------------------------------------------------------------------
 
 
-class Mockups(BaseModel):
+class Mockups(Model):
     front: str = Field(description="URL of the front mockup PNG")
     back: str = Field(description="URL of the back mockup PNG")
 
 
-class DesignOut(BaseModel):
+class DesignOut(Model):
     design_id: str
     product_id: str
     color: str
@@ -75,7 +75,7 @@ class DesignOut(BaseModel):
     )
 
 
-class GenerateIn(BaseModel):
+class GenerateIn(Model):
     """`POST /api/generate-image`: a prompt (or a brief from the chat) on a product."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +87,7 @@ class GenerateIn(BaseModel):
     brief: Brief | None = None
 
 
-class DesignIn(BaseModel):
+class DesignIn(Model):
     """`POST /api/designs`: the layers of a design, as edited in the storefront."""
 
     model_config = ConfigDict(extra="forbid")
@@ -492,7 +492,7 @@ def _image_brief(prompt: str, upload: str | None, base: ImageBrief | None) -> Im
     )
 
 
-class Generation(BaseModel):
+class Generation(Model):
     """A generation request, checked and with its upload stored: what a job runs later."""
 
     request: GenerateIn
@@ -603,12 +603,12 @@ SHARE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 SHARE_PAGE = "/shared"  # the storefront's read-only page: /shared#<token>
 
 
-class ShareOut(BaseModel):
+class ShareOut(Model):
     token: str = Field(description="unguessable; the same for every share of one design")
     url: str = Field(description="the read-only page to send for approval (/shared#<token>)")
 
 
-class SharedDesignOut(BaseModel):
+class SharedDesignOut(Model):
     """What a share link shows: the product and colour, and the mockups; nothing else of the
     design or its owner."""
 

@@ -29,10 +29,11 @@ import secrets
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from common.core import errors
 from common.core.caller import Session
+from common.core.model import Model
 from common.infra import log, state
 from common.providers import imagegen, queue
 from common.studio import designs, print_files
@@ -51,19 +52,19 @@ MAX_ATTEMPTS = 3
 Status = Literal["queued", "running", "done", "failed"]
 
 
-class JobError(BaseModel):
+class JobError(Model):
     code: str
     message: str
 
 
-class JobStarted(BaseModel):
+class JobStarted(Model):
     """The answer of a request that started a job (202)."""
 
     job_id: str
     status: Status = "queued"
 
 
-class JobOut(BaseModel):
+class JobOut(Model):
     """`GET /api/generate-image/<job_id>`: where the job is, and once done, its design."""
 
     job_id: str
@@ -81,7 +82,7 @@ class JobBusy(errors.ServiceUnavailable):
     code = "job_running"
 
 
-class _Message(BaseModel):
+class _Message(Model):
     job_id: str = Field(pattern=JOB_ID.pattern)
 
 

@@ -24,7 +24,6 @@ from typing import Annotated, Literal, Protocol
 
 from PIL import ImageFont
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     field_validator,
@@ -33,6 +32,7 @@ from pydantic import (
 from common.core import errors
 from common.core.colors import HexColor
 from common.core.fonts import Font
+from common.core.model import Model
 from common.core.text import normalize_text
 
 Side = Literal["front", "back"]
@@ -74,7 +74,7 @@ def clean_text(value: str) -> str:
 # --- layers -----------------------------------------------------------------------------
 
 
-class _LayerBase(BaseModel):
+class _LayerBase(Model):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9-]{1,24}$", description="unique within the design")

@@ -20,8 +20,9 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from common.core.model import Model
 from common.providers import storage
 from common.shop import catalog
 from common.studio.briefs import Brief
@@ -39,7 +40,7 @@ MIN_DPI = 150  # below this an image prints visibly soft
 Layers = Sequence[ImageLayer | TextLayer]
 
 
-class PrintWarning(BaseModel):
+class PrintWarning(Model):
     """Something about a design that will not print as well as it looks on screen."""
 
     code: Literal["low_resolution"] = Field(

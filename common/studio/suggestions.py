@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from common.core import errors
+from common.core.model import Model
 from common.infra import log, state
 from common.providers.assistant import assistant
 from common.shop import catalog, delivery
@@ -43,20 +44,20 @@ THEMES = (
 )
 
 
-class Suggestion(BaseModel):
+class Suggestion(Model):
     title: str = Field(description="the idea, as a shopper would ask the assistant for it")
     brief: Brief = Field(description="what the studio opens with when the idea is picked")
     mockup: str = Field(description="URL of the mockup PNG of the side the idea is printed on")
     side: str = Field(description="front or back: the side `mockup` shows")
 
 
-class SuggestionsOut(BaseModel):
+class SuggestionsOut(Model):
     product_id: str
     day: date = Field(description="the shop's day these ideas are for; tomorrow brings others")
     suggestions: list[Suggestion]
 
 
-class SuggestionsQuery(BaseModel):
+class SuggestionsQuery(Model):
     product_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")
 
 

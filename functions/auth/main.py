@@ -5,9 +5,10 @@ from typing import Literal
 
 import flask
 import functions_framework
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from common.core import errors
+from common.core.model import Model
 from common.infra import config
 from common.shop import accounts
 from common.web import sessions
@@ -21,13 +22,13 @@ LOGIN_LIMIT = 10
 LOGIN_WINDOW_SECONDS = 60
 
 
-class LoginQuery(BaseModel):
+class LoginQuery(Model):
     model_config = ConfigDict(extra="ignore")
     provider: Literal["google", "apple"]
     return_to: str | None = Field(default=None, max_length=2048)
 
 
-class CallbackQuery(BaseModel):
+class CallbackQuery(Model):
     model_config = ConfigDict(extra="ignore")
     code: str | None = Field(default=None, max_length=512)
     state: str | None = Field(default=None, max_length=512)

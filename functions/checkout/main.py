@@ -3,9 +3,10 @@ fulfilment from the success page (POST /api/checkout/fulfil), alongside the webh
 
 import flask
 import functions_framework
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from common.api.orders import OrderIdIn, OrderOut, order_out
+from common.core.model import Model
 from common.infra import config
 from common.web import sessions
 from common.web.http import Call, Router
@@ -14,7 +15,7 @@ config.require("STRIPE_SECRET_KEY", "GOOGLE_CLOUD_PROJECT")
 router = Router()
 
 
-class CheckoutOut(BaseModel):
+class CheckoutOut(Model):
     url: str = Field(description="where to send the shopper to pay")
     session_id: str
 
@@ -36,7 +37,7 @@ def reopen_order(call: Call) -> OrderOut:
     return order_out(payments.reopen(sessions.require_user(call), call.body.order_id))
 
 
-class SuccessIn(BaseModel):
+class SuccessIn(Model):
     model_config = ConfigDict(extra="forbid")
     order_id: str = Field(min_length=1, max_length=64)
     session_id: str = Field(

@@ -15,10 +15,11 @@ from typing import Any, Literal
 
 import flask
 import functions_framework
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from common.api.orders import OrderOut, order_out
 from common.core import errors
+from common.core.model import Model
 from common.effects import outbox, sheet
 from common.infra import config
 from common.providers import queue
@@ -117,7 +118,7 @@ def perform_outbox_tasks(call: Call) -> flask.Response:
     return flask.Response(status=204)
 
 
-class StatusIn(BaseModel):
+class StatusIn(Model):
     model_config = ConfigDict(extra="forbid")
     status: Literal["in_production", "shipped", "delivered"]
     carrier: str | None = Field(default=None, min_length=1, max_length=80)
@@ -127,7 +128,7 @@ class StatusIn(BaseModel):
     tracking_url: str | None = Field(default=None, pattern=r"^https://[^\s]{1,2040}$")
 
 
-class ClearFlagIn(BaseModel):
+class ClearFlagIn(Model):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=500, description="why the order is fine now")
 

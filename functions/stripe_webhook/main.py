@@ -12,8 +12,9 @@ Input alone never makes it answer 5xx.
 
 import flask
 import functions_framework
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from common.core.model import Model
 from common.infra import config
 from common.web.http import Call, Router, read_body
 
@@ -22,7 +23,7 @@ router = Router(check_origin=False)
 MAX_EVENT_BYTES = 512 * 1024
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(Model):
     received: bool
     duplicate: bool = Field(description="the event was already handled; nothing was done")
     outcome: str = Field(
