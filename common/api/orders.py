@@ -18,20 +18,23 @@ from __future__ import annotations
 import dataclasses
 import sys
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from common.core.model import Model
 from common.core.text import DEFAULT_MAX_CHARS, normalize_text
-from common.effects import print_links
-from common.shop import catalog, delivery, orders
-from common.shop.lifecycle import Status
-from common.shop.order_store import Choice, Item, Order, Summary
-from common.shop.pricing import NextTier
+from common.shop.lifecycle import MAX_ITEMS, MAX_PER_SIZE, Status
+
+# The models need none of the domain: a function whose routes answer with an order loads it
+# (catalog, pricing, the order store) on its first order, not at start (issue 16).
+if TYPE_CHECKING:
+    from common.shop import delivery
+    from common.shop.order_store import Choice, Item, Order, Summary
+    from common.shop.pricing import NextTier
 
 SizeCode = Annotated[str, StringConstraints(min_length=1, max_length=16)]
-Quantity = Annotated[StrictInt, Field(ge=1, le=orders.MAX_PER_SIZE)]
+Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_PER_SIZE)]
 
 
 class DraftItemIn(Model):
@@ -42,13 +45,15 @@ class DraftItemIn(Model):
     sizes: dict[SizeCode, Quantity] = Field(min_length=1, max_length=8)
 
     def choice(self) -> Choice:
+        from common.shop.order_store import Choice
+
         return Choice(self.product_id, self.design_id, self.color, dict(self.sizes))
 
 
 class DraftIn(Model):
     model_config = ConfigDict(extra="forbid")
     order_id: str | None = Field(default=None, max_length=64)
-    items: list[DraftItemIn] = Field(max_length=orders.MAX_ITEMS)
+    items: list[DraftItemIn] = Field(max_length=MAX_ITEMS)
 
 
 # The size assistant reads a message whole up to this many characters: the local parser's
@@ -60,7 +65,7 @@ MAX_ASSISTANT_MESSAGE = DEFAULT_MAX_CHARS
 class AssistantIn(Model):
     model_config = ConfigDict(extra="forbid")
     order_id: str = Field(max_length=64)
-    item: StrictInt = Field(ge=0, lt=orders.MAX_ITEMS, description="index of the item")
+    item: StrictInt = Field(ge=0, lt=MAX_ITEMS, description="index of the item")
     message: str = Field(min_length=1, max_length=MAX_ASSISTANT_MESSAGE)
 
     @field_validator("message")
@@ -214,8 +219,20 @@ class OrderOut(Model):
     )
 
 
+class SummaryOut(Model):
+    id: str
+    status: Status
+    quantity: int
+    item_count: int
+    total_cents: int
+    currency: str
+    created_at: datetime
+    paid_at: datetime | None
+    number: str
+
+
 class OrderListOut(Model):
-    orders: list[Summary]
+    orders: list[SummaryOut]
 
 
 class AssistantOut(Model):
@@ -229,6 +246,9 @@ def _arrival(arrival: delivery.Arrival) -> ArrivalOut:
 
 
 def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
+    from common.effects import print_links
+    from common.shop import catalog
+
     product = catalog.catalog().product(item.product_id)
     upcharges = sum(s.quantity * (s.unit_price_cents - item.unit_price_cents) for s in item.sizes)
     return OrderItemOut(
@@ -272,6 +292,8 @@ def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
 
 
 def _shipping_out(order: Order) -> ShippingOut | None:
+    from common.shop import orders
+
     if order.shipping is None:
         return None
     arrives = orders.arrival(order)
@@ -286,6 +308,9 @@ def _shipping_out(order: Order) -> ShippingOut | None:
 def order_out(order: Order, now: datetime | None = None) -> OrderOut:
     """The order as the storefront reads it; its shipping options arrive from `now` (default:
     today)."""
+    from common.effects import print_links
+    from common.shop import orders
+
     items = [
         _item_out(item, hint)
         for item, hint in zip(order.items, orders.next_tiers(order), strict=True)
@@ -335,4 +360,4 @@ def order_out(order: Order, now: datetime | None = None) -> OrderOut:
 
 
 def list_out(summaries: list[Summary]) -> OrderListOut:
-    return OrderListOut(orders=summaries)
+    return OrderListOut(orders=[SummaryOut(**dataclasses.asdict(s)) for s in summaries])

@@ -8,13 +8,11 @@ provider looks for the order's rows first, so the rows are never there twice.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING
 
-from pydantic import ConfigDict, Field
-
 from common.core import errors
-from common.core.model import Model
 from common.effects import outbox, print_links
 from common.infra import db, log
 from common.infra.db import text
@@ -83,18 +81,16 @@ def sheet_rows(order: PaidOrder) -> list[list[str | int]]:
     ]
 
 
-class SheetAppendIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    order_id: str = Field(min_length=1, max_length=64)
+@dataclass(frozen=True)
+class Appended:
+    """What an append did: `appended` is false when the sheet already had the order's rows."""
 
-
-class SheetAppendOut(Model):
     order_id: str
-    appended: bool = Field(description="false when the sheet already had the order's rows")
+    appended: bool
     rows: int
 
 
-def _append_locked(conn: Connection, order_id: str) -> SheetAppendOut | None:
+def _append_locked(conn: Connection, order_id: str) -> Appended | None:
     """Append the order's rows unless the sheet has them, holding the order's sheet lock."""
     conn.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
@@ -105,10 +101,10 @@ def _append_locked(conn: Connection, order_id: str) -> SheetAppendOut | None:
         return None
     rows = sheet_rows(order)
     appended = sheets.sheet().append_once(order.id, rows)
-    return SheetAppendOut(order_id=order.id, appended=appended, rows=len(rows))
+    return Appended(order.id, appended, len(rows))
 
 
-def append_to_sheet(order_id: str) -> SheetAppendOut:
+def append_to_sheet(order_id: str) -> Appended:
     """Put a paid order's rows in the ops sheet if they are not there (`/api/sheets/append`)."""
     if not ORDER_ID.match(order_id):
         raise OrderNotFound()

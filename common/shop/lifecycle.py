@@ -13,6 +13,10 @@ from enum import StrEnum
 from common.core import errors
 
 ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{20,40}$")
+# What one order may hold.
+MAX_ITEMS = 20
+MAX_PER_SIZE = 10_000
+MAX_ORDER_PIECES = 25_000
 
 
 class Status(StrEnum):

@@ -15,15 +15,11 @@ from common.core import errors
 from common.core.caller import Session
 from common.infra import db
 from common.shop import catalog, delivery, order_store, pricing
-from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
+from common.shop.lifecycle import MAX_ORDER_PIECES, OrderChanged, OrderNotFound, Status
 from common.shop.order_store import Choice, NewLine, Order, Summary
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
-
-MAX_ITEMS = 20
-MAX_PER_SIZE = 10_000
-MAX_ORDER_PIECES = 25_000
 
 
 def new_order_id() -> str:

@@ -65,9 +65,9 @@ from fractions import Fraction
 
 from common.core import errors
 from common.core.text import normalize_text
+from common.shop.lifecycle import MAX_PER_SIZE
 
 SIZE_ORDER = ("XS", "S", "M", "L", "XL", "2XL", "3XL", "OS")
-MAX_PER_SIZE = 10_000
 
 
 class SizeError(errors.Unprocessable, ValueError):

@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field
 from common.api.orders import OrderOut, order_out
 from common.core import errors
 from common.core.model import Model
-from common.effects import outbox, sheet
+from common.effects import outbox
 from common.infra import config
 from common.providers import queue
 from common.web import ratelimits
@@ -77,16 +77,27 @@ def require_ops_token(call: Call) -> None:
         )
 
 
-@router.route(
-    "POST",
-    "/api/sheets/append",
-    body=sheet.SheetAppendIn,
-    response=sheet.SheetAppendOut,
-)
-def append_order_to_sheet(call: Call) -> sheet.SheetAppendOut:
+class SheetAppendIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str = Field(min_length=1, max_length=64)
+
+
+class SheetAppendOut(Model):
+    order_id: str
+    appended: bool = Field(description="false when the sheet already had the order's rows")
+    rows: int
+
+
+@router.route("POST", "/api/sheets/append", body=SheetAppendIn, response=SheetAppendOut)
+def append_order_to_sheet(call: Call) -> SheetAppendOut:
     """Put a paid order's rows in the ops sheet, unless they are there already."""
     require_ops_token(call)
-    return sheet.append_to_sheet(call.body.order_id)
+    from common.effects import sheet  # the sheet and the paid order's store: on first use
+
+    appended = sheet.append_to_sheet(call.body.order_id)
+    return SheetAppendOut(
+        order_id=appended.order_id, appended=appended.appended, rows=appended.rows
+    )
 
 
 @router.route("POST", "/api/ops/outbox/drain", body=outbox.DrainIn, response=outbox.DrainOut)
