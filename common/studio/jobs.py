@@ -35,7 +35,7 @@ from common.core import errors
 from common.core.caller import Session
 from common.core.model import Model
 from common.infra import log, state
-from common.providers import imagegen, queue
+from common.providers import queue
 from common.studio import designs, print_files
 from common.studio.designs import DesignOut, Generation, Mockups
 
@@ -145,6 +145,8 @@ def run(message: dict[str, Any]) -> None:
     job = {**job, "status": "running", "attempts": job["attempts"] + 1}
     _put(job_id, {**job, "lease_until": now + LEASE_SECONDS})
     log.info("image job running", job_id=job_id, attempt=job["attempts"])
+    from common.providers import imagegen  # Pillow and the image provider: on the first job
+
     try:
         design = designs.generate(
             Session(subject=job["owner"]), Generation.model_validate(job["generation"])

@@ -20,9 +20,8 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol
 
-from PIL import ImageFont
 from pydantic import (
     ConfigDict,
     Field,
@@ -34,6 +33,9 @@ from common.core.colors import HexColor
 from common.core.fonts import Font
 from common.core.model import Model
 from common.core.text import normalize_text
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 Side = Literal["front", "back"]
 SIDES: tuple[Side, ...] = ("front", "back")
@@ -113,7 +115,9 @@ Layer = Annotated[ImageLayer | TextLayer, Field(discriminator="type")]
 
 @functools.lru_cache(maxsize=64)
 def font(em_px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Aileron at `em_px` pixels: Pillow's own scalable default font."""
+    """Aileron at `em_px` pixels: Pillow's own scalable default font (Pillow: on first use)."""
+    from PIL import ImageFont
+
     return ImageFont.load_default(size=max(1, em_px))
 
 
