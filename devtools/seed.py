@@ -184,7 +184,7 @@ SIZE_CHARTS: dict[str, dict[str, tuple[float, float]]] = {
 
 
 def template_url(product_id: str, side: str) -> str:
-    return f"/img/products/{product_id}-{side}.png"
+    return f"/img/products/{product_id}-{side}.webp"
 
 
 def _upsert(conn: Connection, sql: str, rows: list[dict[str, object]]) -> None:

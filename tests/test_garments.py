@@ -83,9 +83,9 @@ def test_unknown_product_or_side_is_refused() -> None:
 
 @pytest.mark.parametrize(("product_id", "side"), VIEWS)
 def test_product_picture_is_committed(product_id: str, side: str) -> None:
-    path = PRODUCT_IMAGES / f"{product_id}-{side}.png"
+    path = PRODUCT_IMAGES / f"{product_id}-{side}.webp"
 
     with Image.open(path) as picture:
-        assert picture.format == "PNG"
+        assert picture.format == "WEBP"
         assert picture.size == (IMAGE_SIZE, IMAGE_SIZE)
         assert picture.convert("RGBA").getchannel("A").getpixel((0, 0)) == 0
