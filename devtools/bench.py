@@ -124,7 +124,7 @@ from common.infra import db
 
 @functions_framework.http
 def select_order(request):
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         row = conn.execute(
             db.text("SELECT public_id, status FROM orders WHERE public_id = :id"),
             {"id": request.args.get("id", "")},
@@ -336,7 +336,7 @@ def prepare_database() -> tuple[str, str]:
     url = configured or db.embedded_url(settings())
     db.migrate()
     seed()
-    db.reset_engine()
+    db.reset_pool()
     return url, "DATABASE_URL" if configured else "embedded"
 
 
@@ -371,9 +371,9 @@ def bare_select_latency(env: dict[str, str], requests: int) -> dict[str, Any]:
     newest order by its (unique, indexed) public id through the shop's engine."""
     from common.infra import db
 
-    with db.engine().connect() as db_conn:
+    with db.connect() as db_conn:
         order_id = db_conn.execute(
-            db.text("SELECT public_id FROM orders ORDER BY id DESC LIMIT 1")
+            "SELECT public_id FROM orders ORDER BY id DESC LIMIT 1"
         ).scalar_one()
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "main.py"

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from common.core import errors
 from common.core.caller import Session
 from common.infra.config import settings
-from common.infra.db import text
 from common.shop import owners
 from common.shop.delivery import ShippingCharge
 from common.shop.lifecycle import (
@@ -30,8 +29,7 @@ from common.shop.lifecycle import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
-
+    from common.infra.db import Connection
     from common.shop import pricing
 
 
@@ -229,26 +227,20 @@ def read_for_ops(conn: Connection, order_id: str) -> Order | None:
 
 
 def _read(conn: Connection, order_id: str, owner_sql: str, params: dict[str, Any]) -> Order | None:
-    row = (
-        conn.execute(text(ORDER_SQL.format(owner=owner_sql)), {**params, "pid": order_id})
-        .mappings()
-        .first()
-    )
+    row = conn.execute(ORDER_SQL.format(owner=owner_sql), {**params, "pid": order_id}).first()
     if row is None:
         return None
-    fields = dict(row)
+    fields = row._asdict()
     pk = fields.pop("pk")
     carrier, number, url = (fields.pop(k) for k in ("carrier", "tracking_number", "tracking_url"))
     shipping_cents, rate_id, rate_name = (
         fields.pop(k) for k in ("shipping_cents", "shipping_rate", "shipping_rate_name")
     )
     sequence = fields.pop("order_number")
-    fields.update(status=Status(row["status"]), items=tuple(_item(i) for i in fields["items"]))
+    fields.update(status=Status(row.status), items=tuple(_item(i) for i in fields["items"]))
     events = conn.execute(
-        text(
-            "SELECT at, status, cause, detail FROM order_events"
-            " WHERE order_id = :pk AND kind = 'status' ORDER BY id"
-        ),
+        "SELECT at, status, cause, detail FROM order_events"
+        " WHERE order_id = :pk AND kind = 'status' ORDER BY id",
         {"pk": pk},
     )
     return Order(
@@ -277,30 +269,28 @@ LIMIT :limit
 def summaries(conn: Connection, session: Session, limit: int) -> list[Summary]:
     """The caller's orders, newest first."""
     owner_sql, params = owners.owner_clause(session, "o")
-    rows = conn.execute(text(LIST_SQL.format(owner=owner_sql)), {**params, "limit": limit})
+    rows = conn.execute(LIST_SQL.format(owner=owner_sql), {**params, "limit": limit})
     return [
         Summary(
-            id=row["id"],
-            status=Status(row["status"]),
-            quantity=int(row["quantity"]),
-            item_count=row["item_count"],
-            total_cents=row["total_cents"],
-            currency=row["currency"],
-            created_at=row["created_at"],
-            paid_at=row["paid_at"],
-            number=order_number(row["order_number"]),
+            id=row.id,
+            status=Status(row.status),
+            quantity=int(row.quantity),
+            item_count=row.item_count,
+            total_cents=row.total_cents,
+            currency=row.currency,
+            created_at=row.created_at,
+            paid_at=row.paid_at,
+            number=order_number(row.order_number),
         )
-        for row in rows.mappings()
+        for row in rows
     ]
 
 
 def checkout_of(conn: Connection, order_id: str) -> tuple[str, str] | None:
     """The (session id, url) of the Checkout Session an order waits on, if it waits."""
     row = conn.execute(
-        text(
-            "SELECT stripe_checkout_session_id, checkout_url FROM orders"
-            " WHERE public_id = :p AND status = 'pending_payment'"
-        ),
+        "SELECT stripe_checkout_session_id, checkout_url FROM orders"
+        " WHERE public_id = :p AND status = 'pending_payment'",
         {"p": order_id},
     ).first()
     if row is None or not row.stripe_checkout_session_id or not row.checkout_url:
@@ -319,7 +309,7 @@ LOCK_SQL = (
 
 
 def _lock(conn: Connection, where: str, params: dict[str, Any]) -> Locked | None:
-    row = conn.execute(text(LOCK_SQL.format(where=where)), params).first()
+    row = conn.execute(LOCK_SQL.format(where=where), params).first()
     if row is None:
         return None
     return Locked(
@@ -372,10 +362,8 @@ def create_draft(conn: Connection, session: Session, order_id: str, currency: st
     """A new, empty draft owned by the caller; its row id."""
     pk = int(
         conn.execute(
-            text(
-                "INSERT INTO orders (public_id, user_id, owner_session, currency)"
-                " VALUES (:pid, :user, :owner, :currency) RETURNING id"
-            ),
+            "INSERT INTO orders (public_id, user_id, owner_session, currency)"
+            " VALUES (:pid, :user, :owner, :currency) RETURNING id",
             {
                 "pid": order_id,
                 "user": owners.user_pk(conn, session),
@@ -392,9 +380,7 @@ def design_pk(conn: Connection, session: Session, design_id: str) -> tuple[int, 
     """The caller's design `design_id`: its row id and the product it was made for."""
     owner_sql, params = owners.owner_clause(session, "d")
     row = conn.execute(
-        text(
-            f"SELECT d.id, d.product_id FROM designs d WHERE d.public_id = :design AND {owner_sql}"
-        ),
+        f"SELECT d.id, d.product_id FROM designs d WHERE d.public_id = :design AND {owner_sql}",
         {**params, "design": design_id},
     ).first()
     return (int(row.id), row.product_id) if row else None
@@ -409,17 +395,15 @@ def write_items(
 ) -> None:
     """Replace the draft's items with `lines`, priced as `priced` in `currency` (the items'
     currency; None for no items keeps the draft's); its version moves on."""
-    conn.execute(text("DELETE FROM order_items WHERE order_id = :o"), {"o": order_pk})
+    conn.execute("DELETE FROM order_items WHERE order_id = :o", {"o": order_pk})
     for position, line in enumerate(lines):
         price = line.price
         item_pk = conn.execute(
-            text(
-                "INSERT INTO order_items (order_id, position, product_id, design_id, color,"
-                " quantity, tier_min_quantity, unit_price_cents, line_total_cents,"
-                " list_total_cents)"
-                " VALUES (:o, :pos, :product, :design, :color, :q, :tier, :unit, :line, :list)"
-                " RETURNING id"
-            ),
+            "INSERT INTO order_items (order_id, position, product_id, design_id, color,"
+            " quantity, tier_min_quantity, unit_price_cents, line_total_cents,"
+            " list_total_cents)"
+            " VALUES (:o, :pos, :product, :design, :color, :q, :tier, :unit, :line, :list)"
+            " RETURNING id",
             {
                 "o": order_pk,
                 "pos": position,
@@ -433,22 +417,16 @@ def write_items(
                 "list": price.list_total_cents,
             },
         ).scalar_one()
-        conn.execute(
-            text(
+        for s in price.sizes:
+            conn.execute(
                 "INSERT INTO order_sizes (order_item_id, size, quantity, unit_price_cents)"
-                " VALUES (:item, :size, :q, :unit)"
-            ),
-            [
-                {"item": item_pk, "size": s.size, "q": s.quantity, "unit": s.unit_price_cents}
-                for s in price.sizes
-            ],
-        )
+                " VALUES (:item, :size, :q, :unit)",
+                {"item": item_pk, "size": s.size, "q": s.quantity, "unit": s.unit_price_cents},
+            )
     conn.execute(
-        text(
-            "UPDATE orders SET subtotal_cents = :sub, total_cents = :total,"
-            " currency = COALESCE(:currency, currency), version = version + 1,"
-            " updated_at = now() WHERE id = :o"
-        ),
+        "UPDATE orders SET subtotal_cents = :sub, total_cents = :total,"
+        " currency = COALESCE(:currency, currency), version = version + 1,"
+        " updated_at = now() WHERE id = :o",
         {
             "o": order_pk,
             "sub": priced.subtotal_cents,
@@ -474,7 +452,7 @@ def record(
 ) -> None:
     """Append what happened to the order's history (the table refuses updates)."""
     conn.execute(
-        text(EVENT_INSERT + " VALUES (:pk, :kind, :status, :cause, :detail)"),
+        EVENT_INSERT + " VALUES (:pk, :kind, :status, :cause, :detail)",
         {"pk": order_pk, **_event(kind, status, cause, detail)},
     )
 
@@ -494,14 +472,12 @@ def transition(
     same move (their parameters in `values`)."""
     check_transition(order.status, target)
     conn.execute(
-        text(
-            "WITH moved AS (UPDATE orders SET status = :target, updated_at = now(),"
-            " paid_at = CASE WHEN :target = 'paid' THEN now() ELSE paid_at END"
-            + (f", {changes}" if changes else "")
-            + " WHERE id = :pk AND status = :current RETURNING id) "
-            + EVENT_INSERT
-            + " SELECT id, :kind, :status, :cause, :detail FROM moved"
-        ),
+        "WITH moved AS (UPDATE orders SET status = :target, updated_at = now(),"
+        " paid_at = CASE WHEN :target = 'paid' THEN now() ELSE paid_at END"
+        + (f", {changes}" if changes else "")
+        + " WHERE id = :pk AND status = :current RETURNING id) "
+        + EVENT_INSERT
+        + " SELECT id, :kind, :status, :cause, :detail FROM moved",
         {
             **(values or {}),
             "pk": order.pk,
@@ -533,15 +509,13 @@ def start_checkout(
         for position, version in enumerate(design_versions)
         if version is not None
     ]
-    if frozen:
+    for line in frozen:
         conn.execute(
-            text(
-                "UPDATE order_items i SET design_version = :version FROM design_versions v"
-                " WHERE i.order_id = :pk AND i.position = :position"
-                " AND v.design_id = i.design_id AND v.version = :version"
-                " AND v.product_id = i.product_id"
-            ),
-            frozen,
+            "UPDATE order_items i SET design_version = :version FROM design_versions v"
+            " WHERE i.order_id = :pk AND i.position = :position"
+            " AND v.design_id = i.design_id AND v.version = :version"
+            " AND v.product_id = i.product_id",
+            line,
         )
     transition(
         conn,
@@ -575,7 +549,7 @@ def back_to_draft(conn: Connection, order: Locked, cause: str, detail: str = "")
         changes="version = version + 1, checkout_url = NULL",
     )
     conn.execute(
-        text("UPDATE order_items SET design_version = NULL WHERE order_id = :pk"),
+        "UPDATE order_items SET design_version = NULL WHERE order_id = :pk",
         {"pk": order.pk},
     )
 
@@ -635,7 +609,7 @@ def ship(
 def record_refund(conn: Connection, order: Locked, refunded_cents: int, cause: str) -> None:
     """The order's own charge has `refunded_cents` refunded in all (Stripe's running total)."""
     conn.execute(
-        text("UPDATE orders SET refunded_cents = :cents, updated_at = now() WHERE id = :pk"),
+        "UPDATE orders SET refunded_cents = :cents, updated_at = now() WHERE id = :pk",
         {"pk": order.pk, "cents": refunded_cents},
     )
     record(conn, order.pk, "refund", order.status, cause, f"{refunded_cents} refunded in all")
@@ -645,10 +619,8 @@ def flag(conn: Connection, order: Locked, reason: str, cause: str) -> None:
     """Note why a person has to look at the order; its status stays as it is, and the flag
     stays until ops clear it. A flagged order keeps its first reason; the history has all."""
     conn.execute(
-        text(
-            "UPDATE orders SET flagged_reason = COALESCE(flagged_reason, :reason),"
-            " updated_at = now() WHERE id = :pk"
-        ),
+        "UPDATE orders SET flagged_reason = COALESCE(flagged_reason, :reason),"
+        " updated_at = now() WHERE id = :pk",
         {"pk": order.pk, "reason": reason[:500]},
     )
     record(conn, order.pk, "flagged", order.status, cause, reason)
@@ -657,7 +629,7 @@ def flag(conn: Connection, order: Locked, reason: str, cause: str) -> None:
 def clear_flag(conn: Connection, order: Locked, reason: str) -> None:
     """Ops looked at the flagged order and say why it is fine now."""
     conn.execute(
-        text("UPDATE orders SET flagged_reason = NULL, updated_at = now() WHERE id = :pk"),
+        "UPDATE orders SET flagged_reason = NULL, updated_at = now() WHERE id = :pk",
         {"pk": order.pk},
     )
     record(conn, order.pk, "flag_cleared", order.status, "ops", reason)
@@ -666,10 +638,8 @@ def clear_flag(conn: Connection, order: Locked, reason: str) -> None:
 def claim(conn: Connection, user_pk: int, anonymous_subject: str) -> None:
     """The orders of an anonymous session become the user's, once they sign in."""
     conn.execute(
-        text(
-            "UPDATE orders SET user_id = :user, updated_at = now()"
-            " WHERE owner_session = :anon AND user_id IS NULL"
-        ),
+        "UPDATE orders SET user_id = :user, updated_at = now()"
+        " WHERE owner_session = :anon AND user_id IS NULL",
         {"user": user_pk, "anon": anonymous_subject},
     )
 
@@ -740,7 +710,7 @@ ORDER BY i.position
 
 def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
     """The order with its lines, or None when there is no such order; a 409 when unpaid."""
-    row = conn.execute(text(PAID_ORDER_SQL), {"pid": order_id}).first()
+    row = conn.execute(PAID_ORDER_SQL, {"pid": order_id}).first()
     if row is None:
         return None
     if row.paid_at is None:
@@ -759,7 +729,7 @@ def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
             printed_sides=tuple(line.printed_sides),
             back_image_url=line.back_image_url if "back" in line.printed_sides else None,
         )
-        for line in conn.execute(text(PAID_LINES_SQL), {"pk": row.id})
+        for line in conn.execute(PAID_LINES_SQL, {"pk": row.id})
     ]
     return PaidOrder(
         id=row.public_id,
@@ -803,7 +773,7 @@ ORDER BY o.id, i.position
 
 
 def _print_lines(conn: Connection, where: str, params: dict[str, Any]) -> list[PrintLine]:
-    rows = conn.execute(text(PRINT_LINES_SQL.format(where=where)), params)
+    rows = conn.execute(PRINT_LINES_SQL.format(where=where), params)
     return [
         PrintLine(
             row.id, row.product_id, row.public_id, row.version, row.layers, frozenset(row.done)
@@ -831,10 +801,8 @@ def record_print_file(
     conn: Connection, item_pk: int, side: str, key: str, width_px: int, height_px: int
 ) -> None:
     conn.execute(
-        text(
-            "INSERT INTO order_print_files (order_item_id, side, object_key, width_px, height_px)"
-            " VALUES (:item, :side, :key, :w, :h) ON CONFLICT DO NOTHING"
-        ),
+        "INSERT INTO order_print_files (order_item_id, side, object_key, width_px, height_px)"
+        " VALUES (:item, :side, :key, :w, :h) ON CONFLICT DO NOTHING",
         {"item": item_pk, "side": side, "key": key, "w": width_px, "h": height_px},
     )
 
@@ -885,15 +853,13 @@ def write_pieces(conn: Connection, order_pk: int, pieces: Sequence[Piece]) -> No
         for piece in pieces
     ]
     conn.execute(
-        text(
-            "INSERT INTO order_pieces (order_id, position, member_name, size, quantity,"
-            " print_name, print_number, font, text_color, text_size)"
-            " SELECT :o, r.position, r.member_name, r.size, r.quantity, r.print_name,"
-            " r.print_number, r.font, r.text_color, r.text_size"
-            " FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(position INTEGER,"
-            " member_name TEXT, size TEXT, quantity INTEGER, print_name TEXT, print_number TEXT,"
-            " font TEXT, text_color TEXT, text_size TEXT)"
-        ),
+        "INSERT INTO order_pieces (order_id, position, member_name, size, quantity,"
+        " print_name, print_number, font, text_color, text_size)"
+        " SELECT :o, r.position, r.member_name, r.size, r.quantity, r.print_name,"
+        " r.print_number, r.font, r.text_color, r.text_size"
+        " FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(position INTEGER,"
+        " member_name TEXT, size TEXT, quantity INTEGER, print_name TEXT, print_number TEXT,"
+        " font TEXT, text_color TEXT, text_size TEXT)",
         {"o": order_pk, "rows": json.dumps(rows)},
     )
 
@@ -934,7 +900,7 @@ def _pieces(conn: Connection, order_id: str, where: str) -> list[Piece]:
             product_id=row.product_id or "",
             object_key=row.object_key,
         )
-        for row in conn.execute(text(PIECES_SQL.format(where=where)), {"pid": order_id})
+        for row in conn.execute(PIECES_SQL.format(where=where), {"pid": order_id})
     ]
 
 
@@ -942,11 +908,9 @@ def record_piece_file(
     conn: Connection, order_id: str, position: int, key: str, width_px: int, height_px: int
 ) -> None:
     conn.execute(
-        text(
-            "UPDATE order_pieces p SET object_key = :key, width_px = :w, height_px = :h"
-            " FROM orders o WHERE o.id = p.order_id AND o.public_id = :pid"
-            " AND p.position = :pos AND o.paid_at IS NOT NULL"
-            " AND (p.print_name IS NOT NULL OR p.print_number IS NOT NULL)"
-        ),
+        "UPDATE order_pieces p SET object_key = :key, width_px = :w, height_px = :h"
+        " FROM orders o WHERE o.id = p.order_id AND o.public_id = :pid"
+        " AND p.position = :pos AND o.paid_at IS NOT NULL"
+        " AND (p.print_name IS NOT NULL OR p.print_number IS NOT NULL)",
         {"pid": order_id, "pos": position, "key": key, "w": width_px, "h": height_px},
     )

@@ -19,7 +19,7 @@ from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
 from common.shop.order_store import Choice, NewLine, Order, Summary
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 MAX_ITEMS = 20
 MAX_PER_SIZE = 10_000
@@ -161,7 +161,7 @@ def new_draft(conn: Connection, session: Session, choices: Sequence[Choice]) -> 
 
 def get_order(session: Session | None, order_id: str) -> Order:
     """The caller's order; 404 for anyone else's, for a guess, or without a session."""
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         order = order_store.read(conn, session, order_id)
     if order is None:
         raise OrderNotFound()
@@ -195,7 +195,7 @@ def reorder(session: Session | None, order_id: str) -> Order:
 
 def list_orders(session: Session, limit: int = 50) -> list[Summary]:
     """The caller's orders, newest first."""
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         return order_store.summaries(conn, session, limit)
 
 
