@@ -56,7 +56,7 @@ def bare_insert(request):
     event = json.loads(request.get_data())
     with db.transaction() as conn:
         conn.execute(
-            text("INSERT INTO stripe_events (event_id, type) VALUES (:id, :type)"),
+            "INSERT INTO stripe_events (event_id, type) VALUES (:id, :type)",
             {"id": event["id"], "type": event["type"]},
         )
     return {"received": True}
