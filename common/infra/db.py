@@ -263,8 +263,9 @@ def _message(code: bytes, data: bytes | bytearray) -> bytes:
 class Connection:
     """One connection of the pool (pg8000's), as the shop uses it: `execute` a statement."""
 
-    def __init__(self, raw: pg8000.dbapi.Connection) -> None:
+    def __init__(self, raw: pg8000.dbapi.Connection, generation: int) -> None:
         self.raw = raw
+        self.generation = generation  # the pool's, when it was opened
         self.opened = self.used = time.monotonic()
         self.broken = False  # it raised a network error: closed, never reused
 
@@ -284,12 +285,14 @@ class Connection:
         self._run(lambda: self.raw.execute_simple(sql))
 
     def _run[T](self, call: Callable[[], T]) -> T:
-        from pg8000.dbapi import InterfaceError
+        from pg8000.dbapi import DatabaseError
 
         try:
             with _guarded():
                 return call()
-        except InterfaceError:
+        except DatabaseError:  # the server's answer, read to its end: the connection is fine
+            raise
+        except BaseException:  # the network, or an answer not read to its end
             self.broken = True
             raise
 
@@ -319,12 +322,12 @@ class Connection:
         self.simple("COMMIT")
 
     def alive(self) -> bool:
-        """Whether the server answers an empty query (one round trip)."""
-        from pg8000.dbapi import InterfaceError
+        """Whether the server answers an empty query (one round trip) without an error."""
+        from pg8000.dbapi import Error
 
         try:
             self.simple("")
-        except InterfaceError:
+        except Error:
             return False
         return True
 
@@ -368,7 +371,7 @@ class Pool:
         self._lock = threading.Lock()
         self._idle: list[Connection] = []
         self._generation = 0  # moves on when every connection opened before is to be closed
-        self._born: dict[int, int] = {}  # id(connection) -> the generation it was opened in
+        self._open = 0  # connections open, idle or out
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -407,14 +410,14 @@ class Pool:
             self._close(conn)
             self._invalidate()
             conn = None
-        return conn if conn is not None else self._open()
+        return conn if conn is not None else self._new()
 
-    def _open(self) -> Connection:
+    def _new(self) -> Connection:
         with _guarded():
-            conn = Connection(self._connect())
+            raw = self._connect()
         with self._lock:
-            self._born[id(conn)] = self._generation
-        return conn
+            self._open += 1
+            return Connection(raw, self._generation)
 
     def _checkin(self, conn: Connection) -> None:
         try:
@@ -424,7 +427,7 @@ class Pool:
                 self._invalidate()
                 return
             with self._lock:
-                keep = self._born.get(id(conn)) == self._generation and len(self._idle) < self.size
+                keep = conn.generation == self._generation and len(self._idle) < self.size
                 if keep:
                     self._idle.append(conn)
             if not keep:
@@ -434,7 +437,7 @@ class Pool:
 
     def _close(self, conn: Connection) -> None:
         with self._lock:
-            self._born.pop(id(conn), None)
+            self._open -= 1
         conn.close()
 
     def _invalidate(self) -> None:
@@ -448,7 +451,7 @@ class Pool:
     def opened(self) -> int:
         """How many connections are open now (idle or out)."""
         with self._lock:
-            return len(self._born)
+            return self._open
 
     def dispose(self) -> None:
         """Close every connection: the idle ones now, those out when they come back."""

@@ -311,7 +311,7 @@ def create(session: Session, spec: GroupSpec) -> Roster:
                 "invalid_deadline",
                 "deadline",
             )
-        design = order_store.design_pk(conn, session, spec.design_id)
+        design = order_store.designs_of(conn, session, [spec.design_id]).get(spec.design_id)
         if design is None:
             raise _invalid("there is no such design", "unknown_design", "design_id")
         if design[1] != product.id:

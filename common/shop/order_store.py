@@ -181,8 +181,20 @@ PRINTED = """COALESCE((SELECT json_agg(side ORDER BY side DESC) FROM (SELECT DIS
     layer->>'area' AS side FROM jsonb_array_elements(v.layers) layer) sides
     WHERE i.design_version IS NOT NULL), '[]'::json)"""
 
+# The roster of order `o` (none for an order not of a group) as JSON, in its order; each
+# piece with the product of the order's (first) line.
+ROSTER = """COALESCE((
+    SELECT json_agg(json_build_object(
+        'position', p.position, 'member_name', p.member_name, 'size', p.size,
+        'quantity', p.quantity, 'print_name', p.print_name, 'print_number', p.print_number,
+        'font', p.font, 'text_color', p.text_color, 'text_size', p.text_size,
+        'object_key', p.object_key,
+        'product_id', (SELECT i.product_id FROM order_items i WHERE i.order_id = o.id
+                       ORDER BY i.position LIMIT 1)) ORDER BY p.position)
+    FROM order_pieces p WHERE p.order_id = o.id), '[]')"""
+
 ORDER_SQL = f"""
-SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency,
+SELECT o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency,
        o.version, o.created_at, o.updated_at, o.paid_at, o.refunded_cents,
        o.carrier, o.tracking_number, o.tracking_url, o.order_number,
        o.shipping_cents, o.shipping_rate, o.shipping_rate_name,
@@ -202,7 +214,12 @@ SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents,
                          FROM order_sizes s WHERE s.order_item_id = i.id)
            ) ORDER BY i.position)
            FROM order_items i {LINE_DESIGN}
-           WHERE i.order_id = o.id), '[]') AS items
+           WHERE i.order_id = o.id), '[]') AS items,
+       COALESCE((
+           SELECT json_agg(json_build_object(
+               'at', e.at, 'status', e.status, 'cause', e.cause, 'detail', e.detail) ORDER BY e.id)
+           FROM order_events e WHERE e.order_id = o.id AND e.kind = 'status'), '[]') AS events,
+       {ROSTER} AS roster
 FROM orders o
 WHERE o.public_id = :pid AND {{owner}}
 """
@@ -227,31 +244,30 @@ def read_for_ops(conn: Connection, order_id: str) -> Order | None:
 
 
 def _read(conn: Connection, order_id: str, owner_sql: str, params: dict[str, Any]) -> Order | None:
+    """The order, its history and its roster: one statement."""
     row = conn.execute(ORDER_SQL.format(owner=owner_sql), {**params, "pid": order_id}).first()
     if row is None:
         return None
     fields = row._asdict()
-    pk = fields.pop("pk")
     carrier, number, url = (fields.pop(k) for k in ("carrier", "tracking_number", "tracking_url"))
     shipping_cents, rate_id, rate_name = (
         fields.pop(k) for k in ("shipping_cents", "shipping_rate", "shipping_rate_name")
     )
     sequence = fields.pop("order_number")
+    events, roster = fields.pop("events"), fields.pop("roster")
     fields.update(status=Status(row.status), items=tuple(_item(i) for i in fields["items"]))
-    events = conn.execute(
-        "SELECT at, status, cause, detail FROM order_events"
-        " WHERE order_id = :pk AND kind = 'status' ORDER BY id",
-        {"pk": pk},
-    )
     return Order(
         **fields,
         tracking=Tracking(carrier, number, url) if number else None,
-        events=tuple(Event(e.at, Status(e.status), e.cause, e.detail) for e in events),
+        events=tuple(
+            Event(datetime.fromisoformat(e["at"]), Status(e["status"]), e["cause"], e["detail"])
+            for e in events
+        ),
         number=order_number(sequence),
         shipping=None
         if shipping_cents is None
         else ShippingCharge(rate_id, rate_name, shipping_cents),
-        roster=tuple(pieces(conn, order_id)),
+        roster=tuple(_piece(piece) for piece in roster),
     )
 
 
@@ -359,31 +375,77 @@ def lock_draft(conn: Connection, session: Session, order_id: str) -> Locked:
 
 
 def create_draft(conn: Connection, session: Session, order_id: str, currency: str) -> int:
-    """A new, empty draft owned by the caller; its row id."""
-    pk = int(
-        conn.execute(
-            "INSERT INTO orders (public_id, user_id, owner_session, currency)"
-            " VALUES (:pid, :user, :owner, :currency) RETURNING id",
-            {
-                "pid": order_id,
-                "user": owners.user_pk(conn, session),
-                "owner": session.subject if session.anonymous else None,
-                "currency": currency,
-            },
-        ).scalar_one()
-    )
-    record(conn, pk, "status", Status.DRAFT, "shopper", "draft created")
-    return pk
+    """A new, empty draft owned by the caller, with its history's first entry; its row id.
+    A 401 when the signed-in caller's user is gone."""
+    pk = conn.execute(
+        "WITH created AS (INSERT INTO orders (public_id, user_id, owner_session, currency)"
+        " SELECT :pid, u.id, :anonymous_owner, :currency"
+        " FROM (SELECT 1) AS one LEFT JOIN users u ON u.public_id = :user"
+        " WHERE :user IS NULL OR u.id IS NOT NULL RETURNING id) "
+        + EVENT_INSERT
+        + " SELECT id, :kind, :status, :cause, :detail FROM created RETURNING order_id",
+        {
+            "pid": order_id,
+            "user": None if session.anonymous else session.subject,
+            "anonymous_owner": session.subject if session.anonymous else None,
+            "currency": currency,
+            **_event("status", Status.DRAFT, "shopper", "draft created"),
+        },
+    ).scalar()
+    if pk is None:
+        raise errors.Unauthorized("your session is no longer valid, sign in again")
+    return int(pk)
 
 
-def design_pk(conn: Connection, session: Session, design_id: str) -> tuple[int, str] | None:
-    """The caller's design `design_id`: its row id and the product it was made for."""
+def designs_of(
+    conn: Connection, session: Session, design_ids: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    """The caller's designs among `design_ids`: public id -> (row id, the product it was made
+    for). One statement, however many."""
+    if not design_ids:
+        return {}
     owner_sql, params = owners.owner_clause(session, "d")
-    row = conn.execute(
-        f"SELECT d.id, d.product_id FROM designs d WHERE d.public_id = :design AND {owner_sql}",
-        {**params, "design": design_id},
-    ).first()
-    return (int(row.id), row.product_id) if row else None
+    rows = conn.execute(
+        "SELECT d.public_id, d.id, d.product_id FROM designs d"
+        f" WHERE d.public_id = ANY(CAST(:designs AS TEXT[])) AND {owner_sql}",
+        {**params, "designs": list(design_ids)},
+    )
+    return {row.public_id: (int(row.id), row.product_id) for row in rows}
+
+
+def clear_items(conn: Connection, order_pk: int) -> None:
+    """Remove the draft's items (before `write_items` writes its new ones)."""
+    conn.execute("DELETE FROM order_items WHERE order_id = :o", {"o": order_pk})
+
+
+# The items of a draft, their sizes and its totals, from JSON rows: one statement.
+WRITE_ITEMS_SQL = """
+WITH lines AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:lines AS JSONB)) AS l(
+        position INTEGER, product_id TEXT, design_id BIGINT, color TEXT, quantity INTEGER,
+        tier_min_quantity INTEGER, unit_price_cents INTEGER, line_total_cents INTEGER,
+        list_total_cents INTEGER, sizes JSONB)
+), items AS (
+    INSERT INTO order_items (order_id, position, product_id, design_id, color, quantity,
+                             tier_min_quantity, unit_price_cents, line_total_cents,
+                             list_total_cents)
+    SELECT :o, position, product_id, design_id, color, quantity, tier_min_quantity,
+           unit_price_cents, line_total_cents, list_total_cents
+    FROM lines ORDER BY position
+    RETURNING id, position
+), sizes AS (
+    INSERT INTO order_sizes (order_item_id, size, quantity, unit_price_cents)
+    SELECT items.id, s.size, s.quantity, s.unit_price_cents
+    FROM lines JOIN items ON items.position = lines.position,
+         ROWS FROM (jsonb_to_recordset(lines.sizes)
+                    AS (size TEXT, quantity INTEGER, unit_price_cents INTEGER))
+             WITH ORDINALITY AS s(size, quantity, unit_price_cents, n)
+    ORDER BY lines.position, s.n
+)
+UPDATE orders SET subtotal_cents = :sub, total_cents = :total,
+       currency = COALESCE(:currency, currency), version = version + 1, updated_at = now()
+WHERE id = :o
+"""
 
 
 def write_items(
@@ -393,42 +455,32 @@ def write_items(
     priced: pricing.OrderPrice,
     currency: str | None,
 ) -> None:
-    """Replace the draft's items with `lines`, priced as `priced` in `currency` (the items'
-    currency; None for no items keeps the draft's); its version moves on."""
-    conn.execute("DELETE FROM order_items WHERE order_id = :o", {"o": order_pk})
-    for position, line in enumerate(lines):
-        price = line.price
-        item_pk = conn.execute(
-            "INSERT INTO order_items (order_id, position, product_id, design_id, color,"
-            " quantity, tier_min_quantity, unit_price_cents, line_total_cents,"
-            " list_total_cents)"
-            " VALUES (:o, :pos, :product, :design, :color, :q, :tier, :unit, :line, :list)"
-            " RETURNING id",
-            {
-                "o": order_pk,
-                "pos": position,
-                "product": line.choice.product_id,
-                "design": line.design_pk,
-                "color": line.choice.color,
-                "q": price.quantity,
-                "tier": price.tier.min_quantity,
-                "unit": price.unit_price_cents,
-                "line": price.line_total_cents,
-                "list": price.list_total_cents,
-            },
-        ).scalar_one()
-        for s in price.sizes:
-            conn.execute(
-                "INSERT INTO order_sizes (order_item_id, size, quantity, unit_price_cents)"
-                " VALUES (:item, :size, :q, :unit)",
-                {"item": item_pk, "size": s.size, "q": s.quantity, "unit": s.unit_price_cents},
-            )
+    """Write the items of a draft that has none (new, or after `clear_items`): `lines`, priced
+    as `priced` in `currency` (the items' currency; None for no items keeps the draft's); its
+    version moves on."""
+    rows = [
+        {
+            "position": position,
+            "product_id": line.choice.product_id,
+            "design_id": line.design_pk,
+            "color": line.choice.color,
+            "quantity": line.price.quantity,
+            "tier_min_quantity": line.price.tier.min_quantity,
+            "unit_price_cents": line.price.unit_price_cents,
+            "line_total_cents": line.price.line_total_cents,
+            "list_total_cents": line.price.list_total_cents,
+            "sizes": [
+                {"size": s.size, "quantity": s.quantity, "unit_price_cents": s.unit_price_cents}
+                for s in line.price.sizes
+            ],
+        }
+        for position, line in enumerate(lines)
+    ]
     conn.execute(
-        "UPDATE orders SET subtotal_cents = :sub, total_cents = :total,"
-        " currency = COALESCE(:currency, currency), version = version + 1,"
-        " updated_at = now() WHERE id = :o",
+        WRITE_ITEMS_SQL,
         {
             "o": order_pk,
+            "lines": json.dumps(rows),
             "sub": priced.subtotal_cents,
             "total": priced.total_cents,
             "currency": currency,
@@ -505,17 +557,19 @@ def start_checkout(
 
     A flag stays: only ops clear it (`clear_flag`)."""
     frozen = [
-        {"pk": order.pk, "position": position, "version": version}
+        {"position": position, "version": version}
         for position, version in enumerate(design_versions)
         if version is not None
     ]
-    for line in frozen:
+    if frozen:
         conn.execute(
-            "UPDATE order_items i SET design_version = :version FROM design_versions v"
-            " WHERE i.order_id = :pk AND i.position = :position"
-            " AND v.design_id = i.design_id AND v.version = :version"
+            "UPDATE order_items i SET design_version = f.version"
+            " FROM jsonb_to_recordset(CAST(:frozen AS JSONB)) AS f(position INTEGER,"
+            " version INTEGER), design_versions v"
+            " WHERE i.order_id = :pk AND i.position = f.position"
+            " AND v.design_id = i.design_id AND v.version = f.version"
             " AND v.product_id = i.product_id",
-            line,
+            {"pk": order.pk, "frozen": json.dumps(frozen)},
         )
     transition(
         conn,
@@ -864,15 +918,8 @@ def write_pieces(conn: Connection, order_pk: int, pieces: Sequence[Piece]) -> No
     )
 
 
-PIECES_SQL = """
-SELECT p.position, p.member_name, p.size, p.quantity, p.print_name, p.print_number, p.font,
-       p.text_color, p.text_size, p.object_key,
-       (SELECT i.product_id FROM order_items i WHERE i.order_id = o.id ORDER BY i.position
-        LIMIT 1) AS product_id
-FROM orders o JOIN order_pieces p ON p.order_id = o.id
-WHERE o.public_id = :pid AND {where}
-ORDER BY p.position
-"""
+def _piece(fields: dict[str, Any]) -> Piece:
+    return Piece(**{**fields, "product_id": fields["product_id"] or ""})
 
 
 def pieces(conn: Connection, order_id: str) -> list[Piece]:
@@ -886,22 +933,10 @@ def paid_pieces(conn: Connection, order_id: str) -> list[Piece]:
 
 
 def _pieces(conn: Connection, order_id: str, where: str) -> list[Piece]:
-    return [
-        Piece(
-            position=row.position,
-            member_name=row.member_name,
-            size=row.size,
-            quantity=row.quantity,
-            print_name=row.print_name,
-            print_number=row.print_number,
-            font=row.font,
-            text_color=row.text_color,
-            text_size=row.text_size,
-            product_id=row.product_id or "",
-            object_key=row.object_key,
-        )
-        for row in conn.execute(PIECES_SQL.format(where=where), {"pid": order_id})
-    ]
+    roster = conn.execute(
+        f"SELECT {ROSTER} FROM orders o WHERE o.public_id = :pid AND {where}", {"pid": order_id}
+    ).scalar()
+    return [_piece(piece) for piece in roster or []]
 
 
 def record_piece_file(
