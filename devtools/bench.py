@@ -7,10 +7,11 @@ Each function runs the way Cloud Functions runs it: its own `functions-framework
   probe request, against a bare hello-world function (goal: at most `COLD_START_GOAL` x);
   import time is the wall time of `functions_framework.create_app(target, source)`.
 - (b) webhook distinct events/s against a bare route doing one INSERT and commit through the
-  same engine: `devtools/bench_webhook.py` (its `x_bare_insert`; "not run" without it).
-- (c) warm p50 of reading and rewriting a bulk draft, sequential requests to one warm
-  instance, against a bare functions-framework route doing one indexed SELECT through the
-  same engine (goal: at most `WARM_GOAL` x).
+  same pool: `devtools/bench_webhook.py` (its `x_bare_insert`; "not run" without it).
+- (c) warm p50 of reading and rewriting a bulk draft on one warm instance, against a bare
+  functions-framework route doing one indexed SELECT through the same pool (goal: at most
+  `WARM_GOAL` x). The routes and the bare SELECT take turns, one request each, from the same
+  client: a change of load on the machine meets them all alike.
 - (d) a load of concurrent clients on catalog, order reads, draft writes and the webhook
   (`devtools/bench_load.py`), then a count of what it did in the database.
 - the mockup compositor and local artwork (`devtools/bench_studio.py`) and the landing page's
@@ -24,6 +25,7 @@ on timings: the numbers are for people, not for tests.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import http.client
 import json
 import math
@@ -115,8 +117,8 @@ def hello(request):
     return "ok"
 '''
 
-# (c)'s baseline: one indexed SELECT of an order through the shop's engine, on a bare route.
-BARE_SELECT_SOURCE = '''"""One indexed SELECT through the shop's engine: (c)'s baseline."""
+# (c)'s baseline: one indexed SELECT of an order through the shop's pool, on a bare route.
+BARE_SELECT_SOURCE = '''"""One indexed SELECT through the shop's pool: (c)'s baseline."""
 import functions_framework
 
 from common.infra import db
@@ -124,9 +126,9 @@ from common.infra import db
 
 @functions_framework.http
 def select_order(request):
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         row = conn.execute(
-            db.text("SELECT public_id, status FROM orders WHERE public_id = :id"),
+            "SELECT public_id, status FROM orders WHERE public_id = :id",
             {"id": request.args.get("id", "")},
         ).first()
     return {"id": row.public_id if row else None, "status": row.status if row else None}
@@ -283,35 +285,73 @@ def import_time(function: Function, env: dict[str, str]) -> float:
     return float(result.stdout.split()[-1])
 
 
-def warm_latency(
-    function: Function, route: WarmRoute, env: dict[str, str], requests: int
-) -> dict[str, Any]:
-    port = free_port()
-    with running(function, port, env) as process:
-        first_response(process, port, function.probe)
-        conn = http.client.HTTPConnection(HOST, port, timeout=START_TIMEOUT_SECONDS)
-        path, body = route.path, route.body
-        headers: dict[str, str] = {}
-        if route.as_draft_owner:
-            order_id, headers = new_draft(conn)
-            path = path.replace("{order_id}", order_id)
-            body = json.loads(json.dumps(body).replace("{order_id}", order_id))
-        samples: list[float] = []
-        statuses: Counter[int] = Counter()
-        for _ in range(requests):
-            started = time.perf_counter()
-            statuses[send(conn, route.method, path, body, headers)] += 1
-            samples.append((time.perf_counter() - started) * 1000)
-        conn.close()
+def timed(samples: list[float], statuses: Counter[int], requests: int) -> dict[str, Any]:
     return {
-        "function": route.function,
-        "method": route.method,
-        "path": route.path,
         "requests": requests,
         "p50_ms": round(statistics.median(samples), 2),
         "p95_ms": round(percentile(samples, 0.95), 2),
         "statuses": {str(status): count for status, count in sorted(statuses.items())},
     }
+
+
+def warm_latencies(
+    functions: dict[str, Function], routes: Sequence[WarmRoute], env: dict[str, str], requests: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(c): `requests` rounds on warm instances, each round one request to every route and one
+    to the bare SELECT route, in turn, on keep-alive connections of this one client; the
+    routes' latencies and the bare SELECT's."""
+    from common.infra import db
+
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        source = Path(folder) / "main.py"
+        source.write_text(BARE_SELECT_SOURCE)
+        servers: dict[str, http.client.HTTPConnection] = {}
+        for function in {route.function: functions[route.function] for route in routes}.values():
+            port = free_port()
+            process = stack.enter_context(running(function, port, env))
+            first_response(process, port, function.probe)
+            servers[function.name] = http.client.HTTPConnection(HOST, port, timeout=60)
+        # The bare route reads the order the timed routes read and rewrite.
+        order_id, owner = new_draft(servers[routes[0].function])
+        bare = Function("bare SELECT", "select_order", source, Probe("GET", f"/?id={order_id}"))
+        port = free_port()
+        process = stack.enter_context(running(bare, port, env))
+        first_response(process, port, bare.probe)
+        bare_conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        # (connection, method, path, body, headers) of each route, the bare SELECT last.
+        requests_of = [
+            (
+                servers[route.function],
+                route.method,
+                route.path.replace("{order_id}", order_id),
+                json.loads(json.dumps(route.body).replace("{order_id}", order_id)),
+                owner if route.as_draft_owner else {},
+            )
+            for route in routes
+        ]
+        requests_of.append((bare_conn, "GET", bare.probe.path, None, {}))
+        samples: list[list[float]] = [[] for _ in requests_of]
+        statuses: list[Counter[int]] = [Counter() for _ in requests_of]
+        for round_ in range(requests + 1):  # the first round warms up, untimed
+            for i, (conn, method, path, body, headers) in enumerate(requests_of):
+                started = time.perf_counter()
+                status = send(conn, method, path, body, headers)
+                if round_:
+                    samples[i].append((time.perf_counter() - started) * 1000)
+                    statuses[i][status] += 1
+        for conn in (*servers.values(), bare_conn):
+            conn.close()
+    db.reset_pool()
+    warm = [
+        {
+            "function": route.function,
+            "method": route.method,
+            "path": route.path,
+            **timed(samples[i], statuses[i], requests),
+        }
+        for i, route in enumerate(routes)
+    ]
+    return warm, timed(samples[-1], statuses[-1], requests)
 
 
 def as_deployed() -> dict[str, str]:
@@ -336,7 +376,7 @@ def prepare_database() -> tuple[str, str]:
     url = configured or db.embedded_url(settings())
     db.migrate()
     seed()
-    db.reset_engine()
+    db.reset_pool()
     return url, "DATABASE_URL" if configured else "embedded"
 
 
@@ -364,39 +404,6 @@ def measure(functions: Sequence[Function], env: dict[str, str], runs: int) -> li
         }
         for function in functions
     ]
-
-
-def bare_select_latency(env: dict[str, str], requests: int) -> dict[str, Any]:
-    """(c)'s baseline: `requests` sequential requests to a warm bare route that SELECTs the
-    newest order by its (unique, indexed) public id through the shop's engine."""
-    from common.infra import db
-
-    with db.engine().connect() as db_conn:
-        order_id = db_conn.execute(
-            db.text("SELECT public_id FROM orders ORDER BY id DESC LIMIT 1")
-        ).scalar_one()
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "main.py"
-        source.write_text(BARE_SELECT_SOURCE)
-        path = f"/?id={order_id}"
-        bare = Function("bare SELECT", "select_order", source, Probe("GET", path))
-        port = free_port()
-        with running(bare, port, env) as process:
-            first_response(process, port, bare.probe)
-            conn = http.client.HTTPConnection(HOST, port, timeout=START_TIMEOUT_SECONDS)
-            samples: list[float] = []
-            statuses: Counter[int] = Counter()
-            for _ in range(requests):
-                started = time.perf_counter()
-                statuses[send(conn, "GET", path, None)] += 1
-                samples.append((time.perf_counter() - started) * 1000)
-            conn.close()
-    return {
-        "requests": requests,
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(percentile(samples, 0.95), 2),
-        "statuses": {str(status): count for status, count in sorted(statuses.items())},
-    }
 
 
 def _ratio(value: float, baseline: float) -> float:
@@ -571,11 +578,10 @@ def main(
             for name in names
         }
         bare_result, *results = measure([bare, *targets.values()], env, runs)
-    warm = [
-        warm_latency(targets[route.function], route, env, warm_requests)
-        for route in WARM_ROUTES
-        if route.function in targets
-    ]
+    routes = [route for route in WARM_ROUTES if route.function in targets]
+    warm, bare_select = (
+        warm_latencies(targets, routes, env, warm_requests) if routes else ([], None)
+    )
     report: dict[str, Any] = {
         "machine": {
             "cpu_count": os.cpu_count(),
@@ -590,7 +596,7 @@ def main(
         "bare": bare_result,
         "functions": results,
         "warm": warm,
-        "bare_select": bare_select_latency(env, warm_requests) if warm else None,
+        "bare_select": bare_select,
         # Webhook throughput (devtools/bench_webhook.py), when stripe_webhook is benched;
         # (b) once it times the bare INSERT route too (`x_bare_insert`).
         "webhook": bench_webhook.measure(env) if "stripe_webhook" in targets else None,

@@ -39,7 +39,6 @@ def _client() -> Any:
 
 def _organizer() -> tuple[Any, str, str]:
     """A signed-in organizer (a users row and its session) and a design of theirs."""
-    from sqlalchemy import text
 
     from common.core import caller
     from common.infra import db
@@ -50,7 +49,7 @@ def _organizer() -> tuple[Any, str, str]:
     email = f"{public_id}@bench.example"
     with db.transaction() as conn:
         conn.execute(
-            text("INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'local')"),
+            "INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'local')",
             {"p": public_id, "e": email},
         )
     session = caller.for_user(public_id, email, "Bench", "local")

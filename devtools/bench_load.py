@@ -234,14 +234,12 @@ def _drafts_as_written(shoppers: list[Shopper]) -> dict[str, int]:
     """Each shopper's draft in the database against its last acknowledged write."""
     from common.infra import db
 
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         rows = conn.execute(
-            db.text(
-                "SELECT o.public_id, s.quantity FROM orders o"
-                " JOIN order_items i ON i.order_id = o.id"
-                " JOIN order_sizes s ON s.order_item_id = i.id AND s.size = 'M'"
-                " WHERE o.public_id = ANY(CAST(:ids AS TEXT[]))"
-            ),
+            "SELECT o.public_id, s.quantity FROM orders o"
+            " JOIN order_items i ON i.order_id = o.id"
+            " JOIN order_sizes s ON s.order_item_id = i.id AND s.size = 'M'"
+            " WHERE o.public_id = ANY(CAST(:ids AS TEXT[]))",
             {"ids": [s.order_id for s in shoppers]},
         ).all()
     stored = {row.public_id: row.quantity for row in rows}
@@ -278,10 +276,10 @@ def _drain(port: int, token: str) -> None:
 def _orders_created_since(started: float) -> int:
     from common.infra import db
 
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         return int(
             conn.execute(
-                db.text("SELECT count(*) FROM orders WHERE created_at >= to_timestamp(:t)"),
+                "SELECT count(*) FROM orders WHERE created_at >= to_timestamp(:t)",
                 {"t": started},
             ).scalar_one()
         )
@@ -292,7 +290,7 @@ def _payments(order_ids: list[str], data_dir: Path) -> dict[str, int]:
     DRAIN_WAIT_SECONDS for effects that run after the answer."""
     from common.infra import db
 
-    query = db.text(
+    query = (
         "SELECT"
         " (SELECT count(*) FROM orders WHERE public_id = ANY(CAST(:ids AS TEXT[]))"
         "   AND status = 'paid') AS paid,"
@@ -308,7 +306,7 @@ def _payments(order_ids: list[str], data_dir: Path) -> dict[str, int]:
     keys = [f"{kind}:{order_id}" for order_id in order_ids for kind in PAID_EFFECTS]
     deadline = time.monotonic() + DRAIN_WAIT_SECONDS
     while True:
-        with db.engine().connect() as conn:
+        with db.connect() as conn:
             row = conn.execute(query, {"ids": order_ids, "keys": keys}).one()
         if not row.tasks_pending or time.monotonic() > deadline:
             break

@@ -47,7 +47,6 @@ BARE_INSERT_SOURCE = '''"""The webhook bench's baseline: one INSERT and commit p
 import json
 
 import functions_framework
-from sqlalchemy import text
 
 from common.infra import db
 
@@ -57,7 +56,7 @@ def bare_insert(request):
     event = json.loads(request.get_data())
     with db.transaction() as conn:
         conn.execute(
-            text("INSERT INTO stripe_events (event_id, type) VALUES (:id, :type)"),
+            "INSERT INTO stripe_events (event_id, type) VALUES (:id, :type)",
             {"id": event["id"], "type": event["type"]},
         )
     return {"received": True}
@@ -67,7 +66,6 @@ def bare_insert(request):
 def pending_orders(count: int) -> list[dict[str, Any]]:
     """`count` orders of one new shopper, checked out with the local stand-in: the
     `checkout.session` objects Stripe would send once each is paid."""
-    from sqlalchemy import text
 
     from common.core import caller
     from common.infra import db
@@ -79,7 +77,7 @@ def pending_orders(count: int) -> list[dict[str, Any]]:
     email = f"{public_id}@bench.example"
     with db.transaction() as conn:
         conn.execute(
-            text("INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'local')"),
+            "INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'local')",
             {"p": public_id, "e": email},
         )
     shopper = caller.for_user(public_id, email, "Bench", "local")
@@ -128,18 +126,14 @@ def signed_events(sessions_paid: list[dict[str, Any]], secret: str) -> list[tupl
 
 
 def _outcomes(order_ids: list[str], data_dir: Path) -> dict[str, int]:
-    from sqlalchemy import text
-
     from common.infra import db
 
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         row = conn.execute(
-            text(
-                "SELECT count(*) FILTER (WHERE status = 'paid') AS paid,"
-                " (SELECT count(*) FROM stripe_events e"
-                "  WHERE e.order_public_id = ANY(CAST(:ids AS TEXT[]))) AS events"
-                " FROM orders WHERE public_id = ANY(CAST(:ids AS TEXT[]))"
-            ),
+            "SELECT count(*) FILTER (WHERE status = 'paid') AS paid,"
+            " (SELECT count(*) FROM stripe_events e"
+            "  WHERE e.order_public_id = ANY(CAST(:ids AS TEXT[]))) AS events"
+            " FROM orders WHERE public_id = ANY(CAST(:ids AS TEXT[]))",
             {"ids": order_ids},
         ).one()
     sheet = data_dir / "orders-sheet.csv"
@@ -188,22 +182,19 @@ def push_effects(port: int, order_ids: list[str], consumers: int) -> Counter[int
     """Perform the outbox tasks of these orders through the `ops` function's push route, one
     push per order with `consumers` at once, as Pub/Sub pushes what the webhook published;
     the statuses of the pushes."""
-    from sqlalchemy import text
 
     from common.effects import outbox
     from common.infra import db
     from common.providers import queue
     from devtools.bench import HOST
 
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         messages = [
             list(row.ids)
             for row in conn.execute(
-                text(
-                    "SELECT array_agg(id ORDER BY id) AS ids FROM outbox WHERE done_at IS NULL"
-                    " AND payload->>'order_id' = ANY(CAST(:ids AS TEXT[]))"
-                    " GROUP BY payload->>'order_id'"
-                ),
+                "SELECT array_agg(id ORDER BY id) AS ids FROM outbox WHERE done_at IS NULL"
+                " AND payload->>'order_id' = ANY(CAST(:ids AS TEXT[]))"
+                " GROUP BY payload->>'order_id'",
                 {"ids": order_ids},
             )
         ]

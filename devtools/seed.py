@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-
 from common.infra import db
+from common.infra.db import Connection
 from common.shop import catalog
 from common.studio.garments import PRINT_AREAS, TEMPLATE_SIZE
 
@@ -188,24 +186,22 @@ def template_url(product_id: str, side: str) -> str:
 
 
 def _upsert(conn: Connection, sql: str, rows: list[dict[str, object]]) -> None:
-    if rows:
-        conn.execute(text(sql), rows)
+    for row in rows:
+        conn.execute(sql, row)
 
 
 def seed_products(conn: Connection) -> None:
     for position, p in enumerate(PRODUCTS):
         conn.execute(
-            text(
-                "INSERT INTO products (id, name, category, description, base_price_cents,"
-                " currency, image_url, position, active, production_days)"
-                " VALUES (:id, :name, :category, :description, :price, 'usd', :image, :pos, true,"
-                " :days)"
-                " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
-                " category = EXCLUDED.category, description = EXCLUDED.description,"
-                " base_price_cents = EXCLUDED.base_price_cents, image_url = EXCLUDED.image_url,"
-                " position = EXCLUDED.position, active = true,"
-                " production_days = EXCLUDED.production_days"
-            ),
+            "INSERT INTO products (id, name, category, description, base_price_cents,"
+            " currency, image_url, position, active, production_days)"
+            " VALUES (:id, :name, :category, :description, :price, 'usd', :image, :pos, true,"
+            " :days)"
+            " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
+            " category = EXCLUDED.category, description = EXCLUDED.description,"
+            " base_price_cents = EXCLUDED.base_price_cents, image_url = EXCLUDED.image_url,"
+            " position = EXCLUDED.position, active = true,"
+            " production_days = EXCLUDED.production_days",
             {
                 "id": p.id,
                 "name": p.name,
@@ -273,7 +269,7 @@ def seed_products(conn: Connection) -> None:
                 for side, box in PRINT_AREAS[p.id].items()
             ],
         )
-        conn.execute(text("DELETE FROM product_price_tiers WHERE product_id = :pid"), {"pid": p.id})
+        conn.execute("DELETE FROM product_price_tiers WHERE product_id = :pid", {"pid": p.id})
         _upsert(
             conn,
             "INSERT INTO product_price_tiers (product_id, min_quantity, unit_price_cents)"

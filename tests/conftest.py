@@ -13,13 +13,12 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import flask
 import flask.testing
 import functions_framework
 import pytest
-import sqlalchemy
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from common.core import caller
@@ -41,11 +40,25 @@ FUNCTIONS = (
 )
 
 
-def _server_url() -> sqlalchemy.URL:
+def _server_url() -> str:
     configured = os.environ.get("DATABASE_URL")
     if configured:
-        return make_url(db.sqlalchemy_url(configured))
-    return make_url(db.embedded_url(config.load({"AUREN_DATA_DIR": str(REPO / ".data")})))
+        return configured
+    return db.embedded_url(config.load({"AUREN_DATA_DIR": str(REPO / ".data")}))
+
+
+def server_admin(url: str) -> db.Pool:
+    """A pool on the server of `url` for CREATE and DROP DATABASE: without the request
+    deadlines (copying the template database takes seconds on a busy machine)."""
+    import pg8000.dbapi
+
+    params = db.connect_params(url)
+    return db.Pool(lambda: pg8000.dbapi.connect(**params), size=1, overflow=0)
+
+
+def on_database(url: str, name: str) -> str:
+    """`url` with the database `name` (same server, user and options)."""
+    return urlsplit(url)._replace(path=f"/{name}").geturl()
 
 
 @pytest.fixture(scope="session")
@@ -53,24 +66,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A new database on the test server, migrated and seeded; DATABASE_URL points at it."""
     server = _server_url()
     name = f"auren_test_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = server_admin(server)
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = on_database(server, name)
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("AUREN_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     config.settings.cache_clear()
-    db.reset_engine()
+    db.reset_pool()
     catalog.forget()
     from devtools.seed import seed
 
     db.migrate()
     seed()
     yield url
-    db.reset_engine()
+    db.reset_pool()
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
     if previous is None:
         del os.environ["DATABASE_URL"]
@@ -80,8 +93,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def engine(database_url: str) -> sqlalchemy.Engine:
-    return db.engine()
+def pool(database_url: str) -> db.Pool:
+    return db.pool()
 
 
 _apps: dict[str, flask.Flask] = {}
@@ -99,15 +112,13 @@ def function_app(name: str) -> flask.Flask:
         return _apps[name]
 
 
-def new_user(engine: sqlalchemy.Engine) -> tuple[str, str]:
+def new_user(pool: db.Pool) -> tuple[str, str]:
     """A users row, as the auth function makes one at sign-in; returns (public id, email)."""
     public_id = "usr_" + secrets.token_urlsafe(16)
     email = f"{public_id.lower()}@example.com"
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         conn.execute(
-            sqlalchemy.text(
-                "INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'google')"
-            ),
+            "INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'google')",
             {"p": public_id, "e": email},
         )
     return public_id, email
@@ -136,20 +147,19 @@ def local_site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.fixture
-def empty_database(database_url: str) -> Iterator[sqlalchemy.Engine]:
-    """An engine on a new, empty database of the test server, dropped afterwards."""
-    server = sqlalchemy.make_url(database_url)
+def empty_database(database_url: str) -> Iterator[db.Pool]:
+    """A pool on a new, empty database of the test server, dropped afterwards."""
     name = f"auren_empty_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = server_admin(database_url)
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    fresh = sqlalchemy.create_engine(server.set(database=name))
+        conn.execute(f'CREATE DATABASE "{name}"')
+    fresh = db.url_pool(on_database(database_url, name))
     try:
         yield fresh
     finally:
         fresh.dispose()
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.dispose()
 
 

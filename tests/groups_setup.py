@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import flask.testing
-import sqlalchemy
 
+from common.infra import db
 from common.web import sessions
 from tests.conftest import function_app, new_user, user_cookie
 
@@ -65,8 +65,8 @@ class Organizer:
         return group
 
 
-def new_organizer(engine: sqlalchemy.Engine) -> Organizer:
-    public_id, email = new_user(engine)
+def new_organizer(pool: db.Pool) -> Organizer:
+    public_id, email = new_user(pool)
     return Organizer(public_id, email, user_cookie(public_id, email))
 
 

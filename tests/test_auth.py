@@ -11,7 +11,6 @@ import flask.testing
 import jwt
 import pytest
 from pytest_httpserver import HTTPServer
-from sqlalchemy import text
 
 from common.core import caller
 from common.infra import config, state
@@ -298,13 +297,11 @@ def forged_tokens() -> dict[str, str]:
     }
 
 
-def test_forged_expired_and_alg_none_tokens_are_no_session(database_url, engine) -> None:
-    with engine.begin() as conn:
+def test_forged_expired_and_alg_none_tokens_are_no_session(database_url, pool) -> None:
+    with pool.transaction() as conn:
         conn.execute(
-            text(
-                "INSERT INTO users (public_id, email, provider)"
-                " VALUES ('usr_forgedtokenuser', 'x@example.com', 'google') ON CONFLICT DO NOTHING"
-            )
+            "INSERT INTO users (public_id, email, provider)"
+            " VALUES ('usr_forgedtokenuser', 'x@example.com', 'google') ON CONFLICT DO NOTHING"
         )
     valid = sessions.encode(caller.for_user("usr_forgedtokenuser", "x@example.com", None, "google"))
     client = new_browser()
@@ -382,9 +379,9 @@ def test_unknown_provider_is_refused(browser) -> None:
 # shopper can sign out everywhere.
 
 
-def signed_in_cookie(engine) -> tuple[str, str]:
+def signed_in_cookie(pool) -> tuple[str, str]:
     """A new user and the cookie of one of their sessions: (public id, cookie)."""
-    public_id, email = new_user(engine)
+    public_id, email = new_user(pool)
     return public_id, user_cookie(public_id, email)
 
 
@@ -394,8 +391,8 @@ def browser_with(cookie: str, function: str = "auth") -> flask.testing.FlaskClie
     return client
 
 
-def test_a_copy_of_the_cookie_is_refused_after_logout(engine) -> None:
-    _, cookie = signed_in_cookie(engine)
+def test_a_copy_of_the_cookie_is_refused_after_logout(pool) -> None:
+    _, cookie = signed_in_cookie(pool)
     device = browser_with(cookie)
     copy = browser_with(cookie)
     assert copy.get("/api/auth/me").status_code == 200
@@ -406,8 +403,8 @@ def test_a_copy_of_the_cookie_is_refused_after_logout(engine) -> None:
     assert sessions.decode(cookie) is not None  # still well signed: refused server-side
 
 
-def test_logout_revokes_only_the_session_presented(engine) -> None:
-    public_id, email = new_user(engine)
+def test_logout_revokes_only_the_session_presented(pool) -> None:
+    public_id, email = new_user(pool)
     laptop, phone = user_cookie(public_id, email), user_cookie(public_id, email)
     assert (
         browser_with(laptop).post("/api/auth/logout", headers={"Origin": SITE}).status_code == 204
@@ -432,10 +429,10 @@ def test_a_replayed_cookie_is_no_session_in_other_functions(database_url) -> Non
     assert cookie_of(replay) != anonymous  # a new anonymous session, not the revoked one
 
 
-def test_sign_out_everywhere_ends_every_session_of_that_user_only(engine) -> None:
-    public_id, email = new_user(engine)
+def test_sign_out_everywhere_ends_every_session_of_that_user_only(pool) -> None:
+    public_id, email = new_user(pool)
     laptop, phone = user_cookie(public_id, email), user_cookie(public_id, email)
-    _, someone_else = signed_in_cookie(engine)
+    _, someone_else = signed_in_cookie(pool)
     device = browser_with(laptop)
     done = device.post("/api/auth/logout-everywhere", headers={"Origin": SITE})
     assert done.status_code == 204
@@ -447,12 +444,12 @@ def test_sign_out_everywhere_ends_every_session_of_that_user_only(engine) -> Non
     assert again.get("/api/auth/me").status_code == 200
 
 
-def test_sign_out_everywhere_needs_a_signed_in_same_site_caller(engine) -> None:
+def test_sign_out_everywhere_needs_a_signed_in_same_site_caller(pool) -> None:
     anonymous = browser_with(sessions.encode(caller.new_anonymous()))
     refused = anonymous.post("/api/auth/logout-everywhere", headers={"Origin": SITE})
     assert refused.status_code == 401
     assert new_browser().post("/api/auth/logout-everywhere").status_code == 401
-    _, cookie = signed_in_cookie(engine)
+    _, cookie = signed_in_cookie(pool)
     forged = browser_with(cookie).post(
         "/api/auth/logout-everywhere", headers={"Origin": "https://evil.example"}
     )
@@ -461,10 +458,10 @@ def test_sign_out_everywhere_needs_a_signed_in_same_site_caller(engine) -> None:
 
 
 def test_a_sign_out_on_another_instance_takes_effect_within_the_live_window(
-    engine, monkeypatch: pytest.MonkeyPatch
+    pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sessions, "LIVE_FOR_SECONDS", 0.5)
-    public_id, email = new_user(engine)
+    public_id, email = new_user(pool)
     laptop, phone = user_cookie(public_id, email), user_cookie(public_id, email)
     copy, other = browser_with(laptop, "orders"), browser_with(phone, "orders")
     assert copy.get("/api/orders").status_code == 200
@@ -482,20 +479,18 @@ def test_a_sign_out_on_another_instance_takes_effect_within_the_live_window(
         assert refused.status_code == 401, refused.get_json()
 
 
-def test_revocation_records_expire_with_the_session(engine) -> None:
-    public_id, email = new_user(engine)
+def test_revocation_records_expire_with_the_session(pool) -> None:
+    public_id, email = new_user(pool)
     session = caller.for_user(public_id, email, None, "google")
     cookie = sessions.encode(session)
     browser_with(cookie).post("/api/auth/logout", headers={"Origin": SITE})
     browser_with(user_cookie(public_id, email)).post(
         "/api/auth/logout-everywhere", headers={"Origin": SITE}
     )
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         rows = conn.execute(
-            text(
-                "SELECT id, EXTRACT(EPOCH FROM expires_at) AS expires FROM state_documents"
-                " WHERE collection = :c AND (id LIKE :session OR id LIKE :user)"
-            ),
+            "SELECT id, EXTRACT(EPOCH FROM expires_at) AS expires FROM state_documents"
+            " WHERE collection = :c AND (id LIKE :session OR id LIKE :user)",
             {
                 "c": sessions.REVOCATIONS,
                 "session": f"%{session.session_id}",
@@ -509,12 +504,12 @@ def test_revocation_records_expire_with_the_session(engine) -> None:
         assert session.expires_at <= float(row.expires) <= latest
 
 
-def test_every_session_has_an_id_and_sessions_without_one_are_refused(engine) -> None:
+def test_every_session_has_an_id_and_sessions_without_one_are_refused(pool) -> None:
     first, second = caller.new_anonymous(), caller.new_anonymous()
     assert first.session_id and first.session_id != second.session_id
     decoded = sessions.decode(sessions.encode(first))
     assert decoded is not None and decoded.session_id == first.session_id
-    public_id, _ = new_user(engine)
+    public_id, _ = new_user(pool)
     now = int(time.time())
     claims = {"iss": "auren", "aud": "auren-shop", "iat": now, "exp": now + 600}
     secret = config.settings().session_secret

@@ -1,6 +1,6 @@
 """GET /api/catalog served from Postgres through the `orders` function."""
 
-from sqlalchemy import text
+import pytest
 
 from devtools.seed import PRODUCTS
 
@@ -38,11 +38,11 @@ def test_catalog_is_cacheable_by_the_cdn(orders_client) -> None:
     assert response.headers["Cache-Control"].startswith("public")
 
 
-def test_catalog_comes_from_the_database(orders_client, engine) -> None:
+def test_catalog_comes_from_the_database(orders_client, pool) -> None:
     from common.shop import catalog
 
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE products SET name = 'Tote Deluxe' WHERE id = 'tote'"))
+    with pool.transaction() as conn:
+        conn.execute("UPDATE products SET name = 'Tote Deluxe' WHERE id = 'tote'")
     catalog.forget()
     try:
         names = {
@@ -50,8 +50,8 @@ def test_catalog_comes_from_the_database(orders_client, engine) -> None:
         }
         assert names["tote"] == "Tote Deluxe"
     finally:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE products SET name = 'Canvas Tote' WHERE id = 'tote'"))
+        with pool.transaction() as conn:
+            conn.execute("UPDATE products SET name = 'Canvas Tote' WHERE id = 'tote'")
         catalog.forget()
 
 
@@ -75,39 +75,37 @@ def test_print_areas_have_a_physical_size_of_their_box_s_aspect(orders_client) -
             assert abs(aspect - 1) <= 0.01, (product["id"], area["name"], aspect)
 
 
-def test_the_migration_backfills_the_seeded_print_sizes(engine) -> None:
+class RolledBack(Exception):
+    """Raised to end a transaction by rolling it back."""
+
+
+def test_the_migration_backfills_the_seeded_print_sizes(pool) -> None:
     """0006 run again on the seeded rows (columns dropped first, in a transaction rolled
     back): every area gets the seed's size, an area it does not know one of its aspect."""
     from common.infra import db
     from devtools.seed import PRINT_SIZES
 
     [sql] = [sql for version, sql in db.migration_files() if version == "0006_print_sizes"]
-    with engine.connect() as conn, conn.begin() as transaction:
+    with pool.connect() as conn, pytest.raises(RolledBack), conn.transaction():
         conn.execute(
-            text(
-                "INSERT INTO products (id, name, category, base_price_cents, image_url)"
-                " VALUES ('apron', 'Apron', 'bag', 2000, '/img/apron.png')"
-            )
+            "INSERT INTO products (id, name, category, base_price_cents, image_url)"
+            " VALUES ('apron', 'Apron', 'bag', 2000, '/img/apron.png')"
         )
         conn.execute(
-            text(
-                "INSERT INTO product_print_areas (product_id, name, x, y, width, height,"
-                " template_size, template_url, width_in, height_in)"
-                " VALUES ('apron', 'front', 10, 10, 270, 135, 1024, '/a.png', 1, 1)"
-            )
+            "INSERT INTO product_print_areas (product_id, name, x, y, width, height,"
+            " template_size, template_url, width_in, height_in)"
+            " VALUES ('apron', 'front', 10, 10, 270, 135, 1024, '/a.png', 1, 1)"
         )
         conn.execute(
-            text(
-                "ALTER TABLE product_print_areas DROP CONSTRAINT"
-                " product_print_areas_inches_positive, DROP COLUMN width_in,"
-                " DROP COLUMN height_in"
-            )
+            "ALTER TABLE product_print_areas DROP CONSTRAINT"
+            " product_print_areas_inches_positive, DROP COLUMN width_in,"
+            " DROP COLUMN height_in"
         )
-        conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
+        conn.simple(sql)
         rows = conn.execute(
-            text("SELECT product_id, name, width_in, height_in FROM product_print_areas")
+            "SELECT product_id, name, width_in, height_in FROM product_print_areas"
         ).all()
-        transaction.rollback()
+        raise RolledBack
     sizes = {(r.product_id, r.name): (float(r.width_in), float(r.height_in)) for r in rows}
     assert sizes.pop(("apron", "front")) == (10.0, 5.0)
     assert sizes == {

@@ -18,12 +18,10 @@ from urllib.parse import parse_qs
 
 import flask.testing
 import pytest
-import sqlalchemy
 from pytest_httpserver import HTTPServer
-from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
-from common.infra import config
+from common.infra import config, db
 from common.providers import checkout as checkout_provider
 from common.web import sessions
 from tests.conftest import REPO, function_app, new_user, user_cookie
@@ -44,9 +42,9 @@ class Shopper:
         return client
 
 
-def new_shopper(engine: sqlalchemy.Engine) -> Shopper:
+def new_shopper(pool: db.Pool) -> Shopper:
     """A signed-in shopper (the auth function makes the users row and cookie in production)."""
-    public_id, email = new_user(engine)
+    public_id, email = new_user(pool)
     return Shopper(public_id, email, user_cookie(public_id, email))
 
 
@@ -72,9 +70,9 @@ class Pending:
     currency: str
 
 
-def pending_order(engine: sqlalchemy.Engine, items: list[dict[str, Any]] | None = None) -> Pending:
+def pending_order(pool: db.Pool, items: list[dict[str, Any]] | None = None) -> Pending:
     """A signed-in shopper's order, checked out with the local provider: pending_payment."""
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     order = new_draft(shopper, items)
     response = checkout(shopper, order["id"])
     assert response.status_code == 200, response.get_json()
@@ -83,14 +81,12 @@ def pending_order(engine: sqlalchemy.Engine, items: list[dict[str, Any]] | None 
     )
 
 
-def order_row(engine: sqlalchemy.Engine, order_id: str) -> Any:
-    with engine.connect() as conn:
+def order_row(pool: db.Pool, order_id: str) -> Any:
+    with pool.connect() as conn:
         return conn.execute(
-            text(
-                "SELECT status, version, stripe_checkout_session_id, checkout_url,"
-                " checkout_amount_cents, checkout_currency, email, flagged_reason,"
-                " stripe_payment_intent_id, paid_at FROM orders WHERE public_id = :p"
-            ),
+            "SELECT status, version, stripe_checkout_session_id, checkout_url,"
+            " checkout_amount_cents, checkout_currency, email, flagged_reason,"
+            " stripe_payment_intent_id, paid_at FROM orders WHERE public_id = :p",
             {"p": order_id},
         ).one()
 
@@ -100,8 +96,8 @@ def local_checkout(database_url: str) -> None:
     checkout_provider.provider.reset()
 
 
-def test_checkout_moves_the_draft_to_pending_payment_with_the_local_stand_in(engine) -> None:
-    shopper = new_shopper(engine)
+def test_checkout_moves_the_draft_to_pending_payment_with_the_local_stand_in(pool) -> None:
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     response = checkout(shopper, order["id"])
     assert response.status_code == 200
@@ -109,7 +105,7 @@ def test_checkout_moves_the_draft_to_pending_payment_with_the_local_stand_in(eng
     body = response.get_json()
     assert body["session_id"].startswith("cs_local_")
     assert body["url"] == f"/_dev/checkout/{body['session_id']}"
-    row = order_row(engine, order["id"])
+    row = order_row(pool, order["id"])
     assert row.status == "pending_payment"
     assert row.stripe_checkout_session_id == body["session_id"]
     assert row.checkout_url == body["url"]
@@ -120,8 +116,8 @@ def test_checkout_moves_the_draft_to_pending_payment_with_the_local_stand_in(eng
     assert stored["params"]["client_reference_id"] == order["id"]
 
 
-def test_calling_checkout_again_returns_the_same_session(engine) -> None:
-    shopper = new_shopper(engine)
+def test_calling_checkout_again_returns_the_same_session(pool) -> None:
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     first = checkout(shopper, order["id"]).get_json()
     again = checkout(shopper, order["id"])
@@ -129,8 +125,8 @@ def test_calling_checkout_again_returns_the_same_session(engine) -> None:
     assert again.get_json() == first
 
 
-def test_concurrent_checkouts_of_one_order_share_one_session(engine) -> None:
-    shopper = new_shopper(engine)
+def test_concurrent_checkouts_of_one_order_share_one_session(pool) -> None:
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     answers: list[Any] = []
 
@@ -145,10 +141,10 @@ def test_concurrent_checkouts_of_one_order_share_one_session(engine) -> None:
         thread.join()
     assert {status for status, _ in answers} == {200}
     assert len({body["session_id"] for _, body in answers}) == 1
-    assert order_row(engine, order["id"]).stripe_checkout_session_id == answers[0][1]["session_id"]
+    assert order_row(pool, order["id"]).stripe_checkout_session_id == answers[0][1]["session_id"]
 
 
-def test_checkout_needs_a_signed_in_owner(engine) -> None:
+def test_checkout_needs_a_signed_in_owner(pool) -> None:
     anonymous = function_app("orders").test_client()
     draft = anonymous.post("/api/orders/draft", json={"items": [TEE_ITEM]}).get_json()
     cookie = anonymous.get_cookie(sessions.COOKIE_NAME)
@@ -158,31 +154,31 @@ def test_checkout_needs_a_signed_in_owner(engine) -> None:
     response = client.post("/api/checkout/session", json={"order_id": draft["id"]})
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "sign_in_required"
-    owner, stranger = new_shopper(engine), new_shopper(engine)
+    owner, stranger = new_shopper(pool), new_shopper(pool)
     order = new_draft(owner)
     assert checkout(stranger, order["id"]).status_code == 404
     assert checkout(owner, "ord_" + "x" * 24).status_code == 404
-    assert order_row(engine, order["id"]).status == "draft"
+    assert order_row(pool, order["id"]).status == "draft"
 
 
-def test_an_empty_or_paid_order_cannot_be_checked_out(engine) -> None:
-    shopper = new_shopper(engine)
+def test_an_empty_or_paid_order_cannot_be_checked_out(pool) -> None:
+    shopper = new_shopper(pool)
     empty = new_draft(shopper, [])
     response = checkout(shopper, empty["id"])
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "order_empty"
     order = new_draft(shopper)
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         conn.execute(
-            text("UPDATE orders SET status = 'cancelled' WHERE public_id = :p"), {"p": order["id"]}
+            "UPDATE orders SET status = 'cancelled' WHERE public_id = :p", {"p": order["id"]}
         )
     response = checkout(shopper, order["id"])
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "order_not_payable"
 
 
-def test_cross_site_checkout_is_refused(engine) -> None:
-    shopper = new_shopper(engine)
+def test_cross_site_checkout_is_refused(pool) -> None:
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     response = shopper.client("checkout").post(
         "/api/checkout/session",
@@ -190,25 +186,21 @@ def test_cross_site_checkout_is_refused(engine) -> None:
         headers={"Origin": "https://evil.example"},
     )
     assert response.status_code == 403
-    assert order_row(engine, order["id"]).status == "draft"
+    assert order_row(pool, order["id"]).status == "draft"
 
 
-def test_prices_are_recomputed_from_the_catalog_at_checkout(engine) -> None:
-    shopper = new_shopper(engine)
+def test_prices_are_recomputed_from_the_catalog_at_checkout(pool) -> None:
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
-    with engine.begin() as conn:  # the draft was saved at a stale price
+    with pool.transaction() as conn:  # the draft was saved at a stale price
         conn.execute(
-            text(
-                "UPDATE order_sizes SET unit_price_cents = 1 WHERE order_item_id IN (SELECT i.id"
-                " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.public_id = :p)"
-            ),
+            "UPDATE order_sizes SET unit_price_cents = 1 WHERE order_item_id IN (SELECT i.id"
+            " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.public_id = :p)",
             {"p": order["id"]},
         )
-        conn.execute(
-            text("UPDATE orders SET total_cents = 19 WHERE public_id = :p"), {"p": order["id"]}
-        )
+        conn.execute("UPDATE orders SET total_cents = 19 WHERE public_id = :p", {"p": order["id"]})
     body = checkout(shopper, order["id"]).get_json()
-    row = order_row(engine, order["id"])
+    row = order_row(pool, order["id"])
     assert row.checkout_amount_cents == order["total_cents"]
     assert row.version == order["version"] + 1
     stored = checkout_provider.local_session(body["session_id"])
@@ -218,12 +210,12 @@ def test_prices_are_recomputed_from_the_catalog_at_checkout(engine) -> None:
     assert charged == order["total_cents"]
 
 
-def test_checkout_offers_the_shipping_rates_priced_on_the_server(engine) -> None:
+def test_checkout_offers_the_shipping_rates_priced_on_the_server(pool) -> None:
     """Standard (a flat fee, free from the threshold on) and rush, in the order's currency,
     each with its delivery estimate: production plus transit, in business days."""
     cfg = config.settings()
     assert cfg.shipping_free_over_cents is not None
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     small = {"product_id": "tote", "color": "Natural", "sizes": {"OS": 2}}  # 2 x $16: not free
     for items, standard_cents in (
         ([small], cfg.shipping_standard_cents),
@@ -308,9 +300,9 @@ def form(request: Request) -> dict[str, str]:
 
 
 def test_the_stripe_sdk_sends_prices_from_the_database_and_an_idempotency_key(
-    engine, stripe_stub: list[Request]
+    pool, stripe_stub: list[Request]
 ) -> None:
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     order = new_draft(shopper, [TEE_ITEM, HOODIE_ITEM])
     response = checkout(shopper, order["id"])
     assert response.status_code == 200
@@ -378,15 +370,15 @@ def test_the_stripe_sdk_sends_prices_from_the_database_and_an_idempotency_key(
         assert sent[f"{rate_data}[delivery_estimate][maximum][value]"] == str(high)
         assert sent[f"{rate_data}[metadata][rate]"] == rate
     assert "shipping_options[2][shipping_rate_data][type]" not in sent
-    row = order_row(engine, order["id"])
+    row = order_row(pool, order["id"])
     assert (row.status, row.stripe_checkout_session_id) == ("pending_payment", session_id)
     assert row.checkout_amount_cents == order["total_cents"]
 
 
 def test_a_second_checkout_of_the_unchanged_order_does_not_call_stripe_again(
-    engine, stripe_stub: list[Request]
+    pool, stripe_stub: list[Request]
 ) -> None:
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     first = checkout(shopper, order["id"]).get_json()
     second = checkout(shopper, order["id"]).get_json()
@@ -395,7 +387,7 @@ def test_a_second_checkout_of_the_unchanged_order_does_not_call_stripe_again(
 
 
 def test_stripe_being_down_is_a_503_and_changes_nothing(
-    engine, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    pool, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_json(
         {"error": {"type": "api_error", "message": "boom"}}, status=500
@@ -403,13 +395,13 @@ def test_stripe_being_down_is_a_503_and_changes_nothing(
     stripe = checkout_provider.StripeCheckout("sk_test_stub", httpserver.url_for(""))
     monkeypatch.setattr(stripe._client._requestor._options, "max_network_retries", 0)
     monkeypatch.setattr(checkout_provider.provider, "built", stripe)
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     response = checkout(shopper, order["id"])
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "payments_unavailable"
     assert response.headers["Retry-After"]
-    assert order_row(engine, order["id"]).status == "draft"
+    assert order_row(pool, order["id"]).status == "draft"
 
 
 def test_production_refuses_the_local_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -484,13 +476,13 @@ def reopen(shopper: Shopper, order_id: str) -> Any:
     return shopper.client("checkout").post("/api/checkout/reopen", json={"order_id": order_id})
 
 
-def test_reopening_ends_the_session_and_gives_back_an_editable_draft(engine) -> None:
-    pending = pending_order(engine)
-    before = order_row(engine, pending.order_id)
+def test_reopening_ends_the_session_and_gives_back_an_editable_draft(pool) -> None:
+    pending = pending_order(pool)
+    before = order_row(pool, pending.order_id)
     response = reopen(pending.shopper, pending.order_id)
     assert response.status_code == 200
     assert response.get_json()["status"] == "draft"
-    after = order_row(engine, pending.order_id)
+    after = order_row(pool, pending.order_id)
     assert (after.status, after.version) == ("draft", before.version + 1)
     local = checkout_provider.local_session(pending.session_id)
     assert local is not None and local["status"] == "expired"
@@ -503,9 +495,9 @@ def test_reopening_ends_the_session_and_gives_back_an_editable_draft(engine) -> 
     assert again["session_id"] != pending.session_id
 
 
-def test_only_the_owner_reopens_and_a_paid_session_is_never_reopened(engine) -> None:
-    pending = pending_order(engine)
-    stranger = new_shopper(engine)
+def test_only_the_owner_reopens_and_a_paid_session_is_never_reopened(pool) -> None:
+    pending = pending_order(pool)
+    stranger = new_shopper(pool)
     assert reopen(stranger, pending.order_id).status_code == 404
     local = checkout_provider.local_session(pending.session_id)
     assert local is not None
@@ -513,13 +505,13 @@ def test_only_the_owner_reopens_and_a_paid_session_is_never_reopened(engine) -> 
     response = reopen(pending.shopper, pending.order_id)
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "payment_completed"
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert order_row(pool, pending.order_id).status == "pending_payment"
 
 
 def test_reopening_expires_the_stripe_session_through_the_sdk(
-    engine, stripe_stub: list[Request], httpserver: HTTPServer
+    pool, stripe_stub: list[Request], httpserver: HTTPServer
 ) -> None:
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     session_id = checkout(shopper, order["id"]).get_json()["session_id"]
     httpserver.expect_request(
@@ -532,10 +524,10 @@ def test_reopening_expires_the_stripe_session_through_the_sdk(
 
 
 def test_a_session_stripe_does_not_know_is_treated_as_ended_on_reopen(
-    engine, stripe_stub: list[Request], httpserver: HTTPServer
+    pool, stripe_stub: list[Request], httpserver: HTTPServer
 ) -> None:
     """Switching test and live keys, or a cs_local_ session from before a key was set."""
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     session_id = checkout(shopper, order["id"]).get_json()["session_id"]
     missing = {
@@ -557,9 +549,9 @@ def test_a_session_stripe_does_not_know_is_treated_as_ended_on_reopen(
 
 
 def test_a_session_stripe_already_completed_keeps_the_order_waiting(
-    engine, stripe_stub: list[Request], httpserver: HTTPServer
+    pool, stripe_stub: list[Request], httpserver: HTTPServer
 ) -> None:
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     session_id = checkout(shopper, order["id"]).get_json()["session_id"]
     httpserver.expect_request(
@@ -574,7 +566,7 @@ def test_a_session_stripe_already_completed_keeps_the_order_waiting(
     response = reopen(shopper, order["id"])
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "payment_completed"
-    assert order_row(engine, order["id"]).status == "pending_payment"
+    assert order_row(pool, order["id"]).status == "pending_payment"
 
 
 def test_an_order_never_sends_stripe_more_than_its_line_item_limit(database_url: str) -> None:

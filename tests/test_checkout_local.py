@@ -12,10 +12,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import sqlalchemy
-from sqlalchemy import text
 
-from common.infra import config
+from common.infra import config, db
 from common.providers import mail, sheets
 from common.shop import pricing
 from tests.test_checkout import TEE_ITEM, new_shopper, order_row
@@ -53,8 +51,8 @@ class Browser:
         return self.send("POST", url, form, "application/x-www-form-urlencoded", **extra)
 
 
-def checked_out(local_site: int, engine: sqlalchemy.Engine) -> tuple[Browser, dict[str, Any], str]:
-    shopper = new_shopper(engine)
+def checked_out(local_site: int, pool: db.Pool) -> tuple[Browser, dict[str, Any], str]:
+    shopper = new_shopper(pool)
     browser = Browser(local_site, shopper.cookie)
     response, order = browser.post_json("/api/orders/draft", {"items": [TEE_ITEM]})
     assert response.status == 200
@@ -63,19 +61,17 @@ def checked_out(local_site: int, engine: sqlalchemy.Engine) -> tuple[Browser, di
     return browser, order, session["url"]
 
 
-def events_of(engine: sqlalchemy.Engine, order_id: str) -> list[str]:
-    with engine.connect() as conn:
+def events_of(pool: db.Pool, order_id: str) -> list[str]:
+    with pool.connect() as conn:
         return list(
             conn.execute(
-                text("SELECT type FROM stripe_events WHERE order_public_id = :o"), {"o": order_id}
+                "SELECT type FROM stripe_events WHERE order_public_id = :o", {"o": order_id}
             ).scalars()
         )
 
 
-def test_draft_to_paid_through_the_local_pay_page(
-    local_site: int, engine: sqlalchemy.Engine
-) -> None:
-    browser, order, url = checked_out(local_site, engine)
+def test_draft_to_paid_through_the_local_pay_page(local_site: int, pool: db.Pool) -> None:
+    browser, order, url = checked_out(local_site, pool)
     assert re.fullmatch(r"/_dev/checkout/cs_local_[0-9a-f]{32}", url)
     response, page = browser.send("GET", url)
     assert response.status == 200
@@ -98,14 +94,14 @@ def test_draft_to_paid_through_the_local_pay_page(
     assert paid["shipping"]["id"] == first["id"]
     assert paid["shipping_cents"] == first["amount_cents"]
     assert paid["total_cents"] == order["subtotal_cents"] + first["amount_cents"]
-    assert events_of(engine, order["id"]) == ["checkout.session.completed"]
+    assert events_of(pool, order["id"]) == ["checkout.session.completed"]
     effects_performed()
     assert len(sheet_rows(order["id"])) == 1
     assert confirmations(order["id"]) == 1
 
     again, _ = browser.pay_page(url, "paid")  # a second click: no second event, no charge
     assert again.status == 303
-    assert events_of(engine, order["id"]) == ["checkout.session.completed"]
+    assert events_of(pool, order["id"]) == ["checkout.session.completed"]
     effects_performed()
     assert len(sheet_rows(order["id"])) == 1 and confirmations(order["id"]) == 1
     _, page = browser.send("GET", url)
@@ -113,35 +109,35 @@ def test_draft_to_paid_through_the_local_pay_page(
 
 
 def test_cancel_goes_back_to_the_summary_and_the_same_session_stays_open(
-    local_site: int, engine: sqlalchemy.Engine
+    local_site: int, pool: db.Pool
 ) -> None:
-    browser, order, url = checked_out(local_site, engine)
+    browser, order, url = checked_out(local_site, pool)
     response, _ = browser.pay_page(url, "cancel")
     assert response.status == 303
     site_url = config.settings().site_url
     assert response.headers["Location"] == f"{site_url}/summary?order={order['id']}"
-    assert order_row(engine, order["id"]).status == "pending_payment"
+    assert order_row(pool, order["id"]).status == "pending_payment"
     _, session = browser.post_json("/api/checkout/session", {"order_id": order["id"]})
     assert session["url"] == url
-    assert events_of(engine, order["id"]) == []
+    assert events_of(pool, order["id"]) == []
 
 
-def test_an_expired_session_returns_the_order_to_draft(local_site: int, engine) -> None:
-    browser, order, url = checked_out(local_site, engine)
+def test_an_expired_session_returns_the_order_to_draft(local_site: int, pool) -> None:
+    browser, order, url = checked_out(local_site, pool)
     response, _ = browser.pay_page(url, "expire")
     assert response.status == 303
-    assert order_row(engine, order["id"]).status == "draft"
-    assert events_of(engine, order["id"]) == ["checkout.session.expired"]
+    assert order_row(pool, order["id"]).status == "draft"
+    assert events_of(pool, order["id"]) == ["checkout.session.expired"]
     refused, _ = browser.pay_page(url, "paid")
     assert refused.status == 409
-    assert order_row(engine, order["id"]).status == "draft"
+    assert order_row(pool, order["id"]).status == "draft"
 
 
-def test_the_pay_page_refuses_strangers_and_unknown_sessions(local_site: int, engine) -> None:
-    browser, order, url = checked_out(local_site, engine)
+def test_the_pay_page_refuses_strangers_and_unknown_sessions(local_site: int, pool) -> None:
+    browser, order, url = checked_out(local_site, pool)
     forged, _ = browser.pay_page(url, "paid", Origin="https://evil.example")
     assert forged.status == 403
-    assert order_row(engine, order["id"]).status == "pending_payment"
+    assert order_row(pool, order["id"]).status == "pending_payment"
     missing, _ = browser.send("GET", "/_dev/checkout/cs_local_" + "0" * 32)
     assert missing.status == 404
     stripe_id, _ = browser.send("GET", "/_dev/checkout/cs_test_abc")
@@ -150,7 +146,7 @@ def test_the_pay_page_refuses_strangers_and_unknown_sessions(local_site: int, en
     assert bad.status == 400
 
 
-def test_the_dev_index_lists_checkout_and_mail(local_site: int, engine) -> None:
+def test_the_dev_index_lists_checkout_and_mail(local_site: int, pool) -> None:
     response, page = Browser(local_site, "").send("GET", "/_dev/")
     assert response.status == 200
     assert "/_dev/checkout/&lt;session_id&gt;" in page

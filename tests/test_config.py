@@ -53,7 +53,7 @@ def test_production_refuses_the_embedded_database() -> None:
     cfg = config.load(PRODUCTION)
     no_database = config.Settings(**{**cfg.__dict__, "instance_connection_name": None})
     with pytest.raises(config.ConfigError, match="INSTANCE_CONNECTION_NAME"):
-        db.build_engine(no_database)
+        db.build_pool(no_database)
 
 
 def test_unknown_environment_is_refused() -> None:

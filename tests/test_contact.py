@@ -10,11 +10,9 @@ from email.parser import BytesParser
 from typing import Any
 
 import pytest
-import sqlalchemy
-from sqlalchemy import text
 
 from common.core.text import normalize_text
-from common.infra import config
+from common.infra import config, db
 from common.providers import mail, sheets
 from common.shop import contact
 from tests.conftest import function_app
@@ -50,38 +48,38 @@ def post(body: dict[str, Any], address: str, **headers: str) -> Any:
     return response
 
 
-def stored(engine: sqlalchemy.Engine, contact_id: str) -> Any:
-    with engine.connect() as conn:
+def stored(pool: db.Pool, contact_id: str) -> Any:
+    with pool.connect() as conn:
         return conn.execute(
-            text("SELECT name, email, message FROM contact_messages WHERE public_id = :i"),
+            "SELECT name, email, message FROM contact_messages WHERE public_id = :i",
             {"i": contact_id},
         ).first()
 
 
-def task(engine: sqlalchemy.Engine, contact_id: str) -> Any:
-    with engine.connect() as conn:
+def task(pool: db.Pool, contact_id: str) -> Any:
+    with pool.connect() as conn:
         return conn.execute(
-            text("SELECT attempts, done_at, last_error FROM outbox WHERE dedupe_key = :k"),
+            "SELECT attempts, done_at, last_error FROM outbox WHERE dedupe_key = :k",
             {"k": f"contact_email:{contact_id}"},
         ).first()
 
 
-def count_messages(engine: sqlalchemy.Engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM contact_messages")).scalar_one()
+def count_messages(pool: db.Pool) -> int:
+    with pool.connect() as conn:
+        return conn.execute("SELECT count(*) FROM contact_messages").scalar_one()
 
 
-def test_a_message_is_stored_then_emailed_to_ops(engine, address) -> None:
+def test_a_message_is_stored_then_emailed_to_ops(pool, address) -> None:
     response = post(MESSAGE, address)
     assert response.status_code == 202
     contact_id = response.get_json()["id"]
     assert contact_id.startswith("msg_") and len(contact_id) >= 20
-    assert tuple(stored(engine, contact_id)) == (
+    assert tuple(stored(pool, contact_id)) == (
         MESSAGE["name"],
         MESSAGE["email"],
         MESSAGE["message"],
     )
-    assert task(engine, contact_id).done_at is not None
+    assert task(pool, contact_id).done_at is not None
     parsed = BytesParser(policy=policy.default).parsebytes(
         mail_file(f"contact_email:{contact_id}").read_bytes()
     )
@@ -93,35 +91,35 @@ def test_a_message_is_stored_then_emailed_to_ops(engine, address) -> None:
 
 
 def test_a_message_is_stored_even_when_email_fails_and_sent_later(
-    engine, address, monkeypatch
+    pool, address, monkeypatch
 ) -> None:
     flaky = FlakyMailer(failures=1)
     monkeypatch.setattr(mail.mailer, "built", flaky)
     response = post(MESSAGE, address)
     assert response.status_code == 202
     contact_id = response.get_json()["id"]
-    assert stored(engine, contact_id) is not None
-    pending = task(engine, contact_id)
+    assert stored(pool, contact_id) is not None
+    pending = task(pool, contact_id)
     assert (pending.attempts, pending.done_at) == (1, None)
     assert pending.last_error == "MailError: SendGrid answered 500"
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         conn.execute(
-            text("UPDATE outbox SET next_attempt_at = now() WHERE dedupe_key = :k"),
+            "UPDATE outbox SET next_attempt_at = now() WHERE dedupe_key = :k",
             {"k": f"contact_email:{contact_id}"},
         )
     drain()
     drain()
-    assert task(engine, contact_id).done_at is not None
+    assert task(pool, contact_id).done_at is not None
     assert flaky.sent.count(f"contact_email:{contact_id}") == 1
 
 
-def test_a_filled_honeypot_gets_a_202_and_nothing_is_stored_or_sent(engine, address) -> None:
+def test_a_filled_honeypot_gets_a_202_and_nothing_is_stored_or_sent(pool, address) -> None:
     response = post({**MESSAGE, "website": "https://spam.example"}, address)
     assert response.status_code == 202
     contact_id = response.get_json()["id"]
     assert contact_id.startswith("msg_")
-    assert stored(engine, contact_id) is None
-    assert task(engine, contact_id) is None
+    assert stored(pool, contact_id) is None
+    assert task(pool, contact_id) is None
     assert not mail_file(f"contact_email:{contact_id}").exists()
 
 
@@ -144,19 +142,19 @@ def test_a_filled_honeypot_gets_a_202_and_nothing_is_stored_or_sent(engine, addr
     ],
 )
 def test_invalid_messages_are_refused_naming_the_field(
-    engine, address, body: dict[str, Any], field: str, code: str
+    pool, address, body: dict[str, Any], field: str, code: str
 ) -> None:
-    with engine.connect() as conn:
-        before = conn.execute(text("SELECT count(*) FROM contact_messages")).scalar_one()
+    with pool.connect() as conn:
+        before = conn.execute("SELECT count(*) FROM contact_messages").scalar_one()
     response = post(body, address)
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert (error["field"], error["code"]) == (field, code)
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM contact_messages")).scalar_one() == before
+    with pool.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM contact_messages").scalar_one() == before
 
 
-def test_the_rate_limit_answers_429_with_retry_after(engine, address) -> None:
+def test_the_rate_limit_answers_429_with_retry_after(pool, address) -> None:
     answers = [post(MESSAGE, address).status_code for _ in range(contact.RATE_LIMIT)]
     assert answers == [202] * contact.RATE_LIMIT
     limited = post(MESSAGE, address)
@@ -168,7 +166,7 @@ def test_the_rate_limit_answers_429_with_retry_after(engine, address) -> None:
     assert post(MESSAGE, other).status_code == 202
 
 
-def test_a_cross_site_post_is_refused(engine, address) -> None:
+def test_a_cross_site_post_is_refused(pool, address) -> None:
     response = post(MESSAGE, address, Origin="https://evil.example")
     assert response.status_code == 403
 
@@ -199,16 +197,16 @@ def test_messages_keep_their_line_breaks_and_lose_invisible_characters() -> None
     ],
 )
 def test_a_field_longer_than_its_limit_is_refused_never_cut(
-    engine, address, field: str, value: str
+    pool, address, field: str, value: str
 ) -> None:
-    before = count_messages(engine)
+    before = count_messages(pool)
     response = post({**MESSAGE, field: value}, address)
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["error"]["field"] == field
-    assert count_messages(engine) == before
+    assert count_messages(pool) == before
 
 
-def test_fields_at_their_limits_are_stored_whole(engine, address) -> None:
+def test_fields_at_their_limits_are_stored_whole(pool, address) -> None:
     local = "a" * 64
     domain = "b" * 60 + "." + "c" * 60 + "." + "d" * (contact.MAX_EMAIL - len(local) - 127)
     body = {
@@ -219,7 +217,7 @@ def test_fields_at_their_limits_are_stored_whole(engine, address) -> None:
     assert len(body["email"]) == contact.MAX_EMAIL
     response = post(body, address)
     assert response.status_code == 202, response.get_json()
-    assert tuple(stored(engine, response.get_json()["id"])) == (
+    assert tuple(stored(pool, response.get_json()["id"])) == (
         body["name"],
         body["email"],
         body["message"],
@@ -257,21 +255,21 @@ HOSTILE_EMAILS = [
 
 @pytest.mark.parametrize("email", HOSTILE_EMAILS)
 def test_an_address_that_is_not_one_is_refused_and_never_reaches_reply_to(
-    engine, address, email: str
+    pool, address, email: str
 ) -> None:
-    before = count_messages(engine)
+    before = count_messages(pool)
     response = post({**MESSAGE, "email": email}, address)
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert (error["field"], error["code"]) == ("email", "invalid_email")
-    assert count_messages(engine) == before
+    assert count_messages(pool) == before
 
 
-def test_a_nul_in_the_address_is_refused_before_anything_is_stored(engine, address) -> None:
-    before = count_messages(engine)
+def test_a_nul_in_the_address_is_refused_before_anything_is_stored(pool, address) -> None:
+    before = count_messages(pool)
     response = post({**MESSAGE, "email": "ada@example.com\x00Bcc: x@y.z"}, address)
     assert response.status_code == 422
-    assert count_messages(engine) == before
+    assert count_messages(pool) == before
 
 
 @pytest.mark.parametrize(
@@ -282,18 +280,18 @@ def test_a_nul_in_the_address_is_refused_before_anything_is_stored(engine, addre
         ("ada@m\u00fcnchen.de", "ada@xn--mnchen-3ya.de"),
     ],
 )
-def test_valid_addresses_are_kept_in_their_plain_form(engine, address, typed, kept) -> None:
+def test_valid_addresses_are_kept_in_their_plain_form(pool, address, typed, kept) -> None:
     response = post({**MESSAGE, "email": typed}, address)
     assert response.status_code == 202, response.get_json()
     contact_id = response.get_json()["id"]
-    assert stored(engine, contact_id).email == kept
+    assert stored(pool, contact_id).email == kept
     parsed = BytesParser(policy=policy.default).parsebytes(
         mail_file(f"contact_email:{contact_id}").read_bytes()
     )
     assert parsed["Reply-To"] == kept
 
 
-def test_a_line_that_normalising_lengthens_keeps_its_end(engine, address) -> None:
+def test_a_line_that_normalising_lengthens_keeps_its_end(pool, address) -> None:
     response = post({**MESSAGE, "message": "Wait\u2026 what?\n50 hoodies \ufb03"}, address)
     assert response.status_code == 202
-    assert stored(engine, response.get_json()["id"]).message == "Wait... what?\n50 hoodies ffi"
+    assert stored(pool, response.get_json()["id"]).message == "Wait... what?\n50 hoodies ffi"

@@ -2,28 +2,25 @@
 
 import uuid
 
+import pg8000.dbapi
 import pytest
-import sqlalchemy
-from sqlalchemy import text
 
 from common.infra import config, db
 
 
-def test_migrations_reapply_as_a_no_op(engine: sqlalchemy.Engine) -> None:
-    assert db.migrate(engine) == []
-    with engine.connect() as conn:
-        versions = conn.execute(text("SELECT version FROM schema_migrations")).scalars().all()
+def test_migrations_reapply_as_a_no_op(pool: db.Pool) -> None:
+    assert db.migrate(pool) == []
+    with pool.connect() as conn:
+        versions = conn.execute("SELECT version FROM schema_migrations").scalars()
     assert versions == [version for version, _ in db.migration_files()]
 
 
-def test_migrations_apply_on_an_empty_database(empty_database: sqlalchemy.Engine) -> None:
+def test_migrations_apply_on_an_empty_database(empty_database: db.Pool) -> None:
     assert db.migrate(empty_database) == [version for version, _ in db.migration_files()]
     assert db.migrate(empty_database) == []
     with empty_database.connect() as conn:
         tables = set(
-            conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            ).scalars()
+            conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").scalars()
         )
     assert {
         "users",
@@ -73,42 +70,52 @@ $seed$;
 
 
 def test_migrations_run_dollar_quoted_bodies_whole(
-    empty_database: sqlalchemy.Engine, monkeypatch: pytest.MonkeyPatch
+    empty_database: db.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db, "migration_files", lambda: [("0001_greet", DOLLAR_QUOTED)])
     assert db.migrate(empty_database) == ["0001_greet"]
     assert db.migrate(empty_database) == []
-    with empty_database.begin() as conn:
-        assert conn.execute(text("SELECT greet('ann')")).scalar() == "hello; -- ann (100% :sure;)"
-        bodies = conn.execute(text("SELECT body FROM greetings ORDER BY id")).scalars().all()
-        source = conn.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'greet'"))
+    with empty_database.transaction() as conn:
+        assert conn.execute("SELECT greet('ann')").scalar() == "hello; -- ann (100% :sure;)"
+        bodies = conn.execute("SELECT body FROM greetings ORDER BY id").scalars()
+        source = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'greet'")
         body_source = source.scalar_one()
-        versions = conn.execute(text("SELECT version FROM schema_migrations")).scalars().all()
+        versions = conn.execute("SELECT version FROM schema_migrations").scalars()
     assert bodies == ["hello; -- seed (100% :sure;)", "hello; -- ann (100% :sure;)"]
     assert "\n-- a comment of the body, not of the migration\n" in body_source
     assert versions == ["0001_greet"]
 
 
 def test_a_failing_migration_applies_nothing(
-    empty_database: sqlalchemy.Engine, monkeypatch: pytest.MonkeyPatch
+    empty_database: db.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = "CREATE TABLE half (x INT);\nSELECT 1 / 0;\n"
     migrations = [("0001_greet", DOLLAR_QUOTED), ("0002_broken", broken)]
     monkeypatch.setattr(db, "migration_files", lambda: migrations)
-    with pytest.raises(sqlalchemy.exc.DBAPIError) as raised:
+    with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
         db.migrate(empty_database)
     assert "migration 0002_broken" in "\n".join(getattr(raised.value, "__notes__", []))
     with empty_database.connect() as conn:
         tables = conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
         ).scalars()
         assert list(tables) == []
 
 
-def test_postgres_urls_use_the_pg8000_driver() -> None:
-    assert db.sqlalchemy_url("postgres://u@h/d") == "postgresql+pg8000://u@h/d"
-    assert db.sqlalchemy_url("postgresql://u@h/d") == "postgresql+pg8000://u@h/d"
-    assert db.sqlalchemy_url("postgresql+psycopg2://u@h/d") == "postgresql+pg8000://u@h/d"
+def test_postgres_urls_as_people_write_them_give_pg8000_arguments() -> None:
+    tcp = {"user": "u", "password": "p w", "database": "d", "host": "h", "port": 6543}
+    assert db.connect_params("postgres://u:p%20w@h:6543/d") == tcp
+    assert db.connect_params("postgresql+pg8000://u:p%20w@h:6543/d") == tcp
+    assert db.connect_params("postgresql://u@/d?unix_sock=/run/pg/.s.PGSQL.5432") == {
+        "user": "u",
+        "password": None,
+        "database": "d",
+        "unix_sock": "/run/pg/.s.PGSQL.5432",
+    }
+    with pytest.raises(config.ConfigError, match="postgresql://"):
+        db.connect_params("mysql://u@h/d")
+    with pytest.raises(config.ConfigError, match="sslmode"):
+        db.connect_params("postgresql://u@h/d?sslmode=require")
 
 
 ORDER = "INSERT INTO orders (public_id, owner_session{cols}) VALUES ('{pid}', 'anon-1'{vals})"
@@ -160,18 +167,17 @@ BAD_ROWS = {
 
 
 @pytest.fixture(scope="module")
-def an_order(engine: sqlalchemy.Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(text(ORDER.format(cols="", pid=uuid.uuid4().hex, vals="")))
+def an_order(pool: db.Pool) -> None:
+    with pool.transaction() as conn:
+        conn.execute(ORDER.format(cols="", pid=uuid.uuid4().hex, vals=""))
 
 
 @pytest.mark.parametrize("sql", BAD_ROWS.values(), ids=BAD_ROWS.keys())
-def test_constraints_reject_bad_rows(engine: sqlalchemy.Engine, an_order: None, sql: str) -> None:
-    with pytest.raises(sqlalchemy.exc.DBAPIError) as raised, engine.begin() as conn:
-        conn.execute(text(sql))
-    assert raised.value.orig is not None
-    sqlstate = raised.value.orig.args[0]["C"]
-    assert sqlstate.startswith("23"), raised.value  # integrity constraint violation
+def test_constraints_reject_bad_rows(pool: db.Pool, an_order: None, sql: str) -> None:
+    with pytest.raises(pg8000.dbapi.DatabaseError) as raised, pool.transaction() as conn:
+        conn.execute(sql)
+    sqlstate = db.sqlstate(raised.value)
+    assert sqlstate is not None and sqlstate.startswith("23"), raised.value  # integrity
 
 
 def test_embedded_postgres_is_used_when_no_database_url_is_set(tmp_path) -> None:
@@ -182,10 +188,10 @@ def test_embedded_postgres_is_used_when_no_database_url_is_set(tmp_path) -> None
     pgdata = db.embedded_pgdata(cfg)
     # Started here first so that this handle, which stops and deletes it, is the one reused.
     server = pgserver.get_server(pgdata, cleanup_mode="delete")
-    local = db.build_engine(cfg)
+    local = db.build_pool(cfg)
     try:
         with local.connect() as conn:
-            assert conn.execute(text("SELECT 1")).scalar() == 1
+            assert conn.execute("SELECT 1").scalar() == 1
         assert (pgdata / "PG_VERSION").is_file()
     finally:
         local.dispose()

@@ -14,16 +14,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import flask.testing
+import pg8000.dbapi
 import pytest
-import sqlalchemy
-from sqlalchemy.engine import make_url
 
 from common.infra import config, db
 from common.web import sessions
 from tests import faults
-from tests.conftest import function_app
+from tests.conftest import function_app, on_database, server_admin
 
 BOUND = 5.0  # s: with the database away, every request answers 503 within this (issue 14)
 HARD_LIMIT = 20.0  # s: a request still running after this is hung; the test fails
@@ -94,25 +94,25 @@ def assert_unavailable(answers: list[Answer], bound: float = BOUND) -> None:
 # --- the app on the proxy ----------------------------------------------------------------
 
 
-def _upstream(url: sqlalchemy.URL) -> tuple[str, int] | str:
-    unix_sock = url.query.get("unix_sock")
-    if unix_sock:
-        return str(unix_sock)
-    return (url.host or "127.0.0.1", url.port or 5432)
+def _upstream(url: str) -> tuple[str, int] | str:
+    params = db.connect_params(url)
+    if "unix_sock" in params:
+        return str(params["unix_sock"])
+    return (params["host"], params["port"])
 
 
 def _switch_database(environ: dict[str, str]) -> dict[str, str | None]:
-    """Set these variables and rebuild settings and engine; return what to put back."""
+    """Set these variables and rebuild settings and pool; return what to put back."""
     previous = {name: os.environ.get(name) for name in environ}
     for name, value in environ.items():
         os.environ[name] = value
     config.settings.cache_clear()
-    db.reset_engine()
+    db.reset_pool()
     return previous
 
 
 def _restore(previous: dict[str, str | None]) -> None:
-    db.reset_engine()
+    db.reset_pool()
     for name, value in previous.items():
         if value is None:
             os.environ.pop(name, None)
@@ -123,12 +123,16 @@ def _restore(previous: dict[str, str | None]) -> None:
 
 @pytest.fixture
 def proxy(database_url: str) -> Iterator[faults.FaultProxy]:
-    """The instance's engine on DATABASE_URL through a fault proxy in front of the test
+    """The instance's pool on DATABASE_URL through a fault proxy in front of the test
     database (forwarding to begin with); the real URL again afterwards."""
-    url = make_url(database_url)
-    with faults.FaultProxy(_upstream(url)) as fault:
-        proxied = url.difference_update_query(["unix_sock"]).set(host="127.0.0.1", port=fault.port)
-        previous = _switch_database({"DATABASE_URL": proxied.render_as_string(False)})
+    params = db.connect_params(database_url)
+    with faults.FaultProxy(_upstream(database_url)) as fault:
+        password = f":{quote(params['password'], safe='')}" if params["password"] else ""
+        proxied = (
+            f"postgresql://{quote(params['user'], safe='')}{password}"
+            f"@127.0.0.1:{fault.port}/{params['database']}"
+        )
+        previous = _switch_database({"DATABASE_URL": proxied})
         try:
             yield fault
         finally:
@@ -186,7 +190,7 @@ def test_through_the_proxy_forwarding_the_shop_serves(
 ) -> None:
     read = one(shopper.read)
     assert read.status == 200 and read.body["id"] == shopper.order_id
-    assert proxy.accepted >= 1  # the engine really went through the proxy
+    assert proxy.accepted >= 1  # the pool really went through the proxy
 
 
 def test_a_database_that_never_answers_gets_503_within_5_s(
@@ -235,7 +239,7 @@ def test_the_shop_serves_again_by_itself_once_the_database_is_back(
     proxy.set_mode(faults.DROP)
     assert_unavailable([one(shopper.read)])
     proxy.set_mode(faults.FORWARD)
-    back = one(shopper.read)  # the same engine and pool: nothing was restarted
+    back = one(shopper.read)  # the same pool and pool: nothing was restarted
     assert back.status == 200 and back.body["id"] == shopper.order_id, back.body
     assert back.seconds < BOUND
     answers = within([read_order(shopper.browser(), shopper.order_id) for _ in range(6)])
@@ -281,12 +285,12 @@ class FakeConnector:
 
 @pytest.fixture
 def cloud_sql(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[faults.FaultProxy]:
-    """The instance's engine on INSTANCE_CONNECTION_NAME, through the connector (a fake one,
+    """The instance's pool on INSTANCE_CONNECTION_NAME, through the connector (a fake one,
     see above) and a fault proxy in front of the test database."""
     from google.cloud.sql import connector
 
-    url = make_url(database_url)
-    with faults.FaultProxy(_upstream(url)) as fault:
+    params = db.connect_params(database_url)
+    with faults.FaultProxy(_upstream(database_url)) as fault:
         monkeypatch.setattr(connector, "Connector", FakeConnector)
         monkeypatch.setattr(FakeConnector, "upstream", ("127.0.0.1", fault.port))
         monkeypatch.setattr(FakeConnector, "calls", [])
@@ -294,9 +298,9 @@ def cloud_sql(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[fa
             {
                 "DATABASE_URL": "",
                 "INSTANCE_CONNECTION_NAME": "auren-test:us-central1:auren",
-                "DB_NAME": url.database or "",
-                "DB_USER": url.username or "postgres",
-                "DB_PASS": url.password or "",
+                "DB_NAME": params["database"] or "",
+                "DB_USER": params["user"],
+                "DB_PASS": params["password"] or "",
             }
         )
         try:
@@ -325,8 +329,8 @@ def test_through_the_cloud_sql_connector_the_same_deadlines_hold(
     shopper.order_id = saved.body["id"]
     call = FakeConnector.calls[0]
     assert call["timeout"] == 2 and call["startup_params"] == db.SESSION_SETTINGS
-    with db.engine().connect() as conn:
-        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "1500ms"
+    with db.connect() as conn:
+        assert conn.execute("SHOW statement_timeout").scalar() == "1500ms"
 
     cloud_sql.set_mode(faults.HANG)
     pooled = one(shopper.read)
@@ -348,20 +352,19 @@ def test_through_the_cloud_sql_connector_the_same_deadlines_hold(
 # --- the deadlines themselves ------------------------------------------------------------
 
 
-def socket_timeout(conn: sqlalchemy.Connection) -> float | None:
-    raw: Any = conn.connection.dbapi_connection  # pg8000's connection
-    timeout: float | None = raw._usock.gettimeout()
+def socket_timeout(conn: db.Connection) -> float | None:
+    timeout: float | None = conn.raw._usock.gettimeout()
     return timeout
 
 
-def test_the_deadlines_fit_the_budget() -> None:
+def test_the_deadlines_fit_the_budget(pool: db.Pool) -> None:
     from devtools.deploy_config import FUNCTIONS
 
     assert BOUND == db.REQUEST_BUDGET
     slowest = max(2 * db.SOCKET_TIMEOUT, db.POOL_TIMEOUT + db.SOCKET_TIMEOUT)
     assert slowest < db.REQUEST_BUDGET
-    assert db.POOL_OPTIONS["pool_timeout"] == db.POOL_TIMEOUT
-    assert db.POOL_OPTIONS["pool_pre_ping"] is True
+    assert pool.timeout == db.POOL_TIMEOUT
+    assert db.PING_AFTER_SECONDS < db.RECYCLE_SECONDS
     # The server ends a slow statement before the client gives up on the connection.
     assert db.LOCK_TIMEOUT_MS < db.STATEMENT_TIMEOUT_MS < db.SOCKET_TIMEOUT * 1000
     # No transaction of a running function is ended for being idle.
@@ -369,10 +372,10 @@ def test_the_deadlines_fit_the_budget() -> None:
     assert longest * 1000 <= db.IDLE_IN_TRANSACTION_TIMEOUT_MS
 
 
-def test_every_connection_has_the_session_deadlines(engine: sqlalchemy.Engine) -> None:
-    with engine.connect() as conn:
+def test_every_connection_has_the_session_deadlines(pool: db.Pool) -> None:
+    with pool.connect() as conn:
         shown = {
-            name: conn.exec_driver_sql(f"SHOW {name}").scalar()
+            name: conn.execute(f"SHOW {name}").scalar()
             for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
         }
         assert socket_timeout(conn) == db.SOCKET_TIMEOUT
@@ -383,22 +386,22 @@ def test_every_connection_has_the_session_deadlines(engine: sqlalchemy.Engine) -
     }
 
 
-def test_a_slow_statement_is_ended_by_the_server_and_is_a_503(engine: sqlalchemy.Engine) -> None:
+def test_a_slow_statement_is_ended_by_the_server_and_is_a_503(pool: db.Pool) -> None:
     started = time.monotonic()
-    with pytest.raises(sqlalchemy.exc.DBAPIError) as raised, engine.connect() as conn:
-        conn.exec_driver_sql("SELECT pg_sleep(5)")
+    with pytest.raises(pg8000.dbapi.DatabaseError) as raised, pool.connect() as conn:
+        conn.execute("SELECT pg_sleep(5)")
     assert db.sqlstate(raised.value) == "57014"
     assert db.unavailable(raised.value)
     assert 1.4 < time.monotonic() - started < db.SOCKET_TIMEOUT
-    assert not raised.value.connection_invalidated  # the connection was fine, only slow
+    assert not conn.broken  # the connection was fine, only slow: it stays in the pool
 
 
-def test_a_long_lock_wait_ends_and_is_a_503(engine: sqlalchemy.Engine) -> None:
-    with engine.begin() as holder:
-        holder.exec_driver_sql("SELECT pg_advisory_xact_lock(14014)")
+def test_a_long_lock_wait_ends_and_is_a_503(pool: db.Pool) -> None:
+    with pool.transaction() as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(14014)")
         started = time.monotonic()
-        with pytest.raises(sqlalchemy.exc.DBAPIError) as raised, engine.begin() as waiter:
-            waiter.exec_driver_sql("SELECT pg_advisory_xact_lock(14014)")
+        with pytest.raises(pg8000.dbapi.DatabaseError) as raised, pool.transaction() as waiter:
+            waiter.execute("SELECT pg_advisory_xact_lock(14014)")
     assert db.sqlstate(raised.value) == "55P03"
     assert db.unavailable(raised.value)
     assert 0.9 < time.monotonic() - started < db.STATEMENT_TIMEOUT_MS / 1000
@@ -407,26 +410,20 @@ def test_a_long_lock_wait_ends_and_is_a_503(engine: sqlalchemy.Engine) -> None:
 def test_migrations_run_without_the_request_deadlines(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dataclasses
-
-    server = make_url(database_url)
     name = f"auren_slow_{os.getpid()}_{time.monotonic_ns() % 10**8}"
-    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = server_admin(database_url)
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    cfg = dataclasses.replace(
-        config.settings(), database_url=server.set(database=name).render_as_string(False)
-    )
-    eng = db.build_engine(cfg)
+        conn.execute(f'CREATE DATABASE "{name}"')
+    slow_db = db.url_pool(on_database(database_url, name))
     try:
         # Longer than both the statement timeout and the socket timeout of a request.
         monkeypatch.setattr(db, "migration_files", lambda: [("0001_slow", "SELECT pg_sleep(2.5)")])
-        assert db.migrate(eng) == ["0001_slow"]
-        with eng.connect() as conn:  # the pool's one connection, its deadlines back
-            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "1500ms"
+        assert db.migrate(slow_db) == ["0001_slow"]
+        with slow_db.connect() as conn:  # the pool's one connection, its deadlines back
+            assert conn.execute("SHOW statement_timeout").scalar() == "1500ms"
             assert socket_timeout(conn) == db.SOCKET_TIMEOUT
     finally:
-        eng.dispose()
+        slow_db.dispose()
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()

@@ -21,8 +21,6 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 import pytest
-import sqlalchemy
-from sqlalchemy.engine import make_url
 
 from common.infra import db
 from devtools import bundle, deploy, hosting
@@ -33,6 +31,7 @@ from devtools.deploy_config import (
     SUBSCRIPTIONS,
     FunctionSpec,
 )
+from tests.conftest import on_database, server_admin
 
 REPO = Path(__file__).resolve().parents[1]
 FUNCTION_NAMES = bundle.function_names()
@@ -478,11 +477,11 @@ connector.Connector = RecordingConnector
 
 
 def test_migrate_goes_through_the_cloud_sql_connector(database_url: str, tmp_path: Path) -> None:
-    server = make_url(database_url)
+    server = db.connect_params(database_url)
     name = f"auren_migrate_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = server_admin(database_url)
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
     try:
         (tmp_path / "sitecustomize.py").write_text(FAKE_CONNECTOR)
         log = tmp_path / "connector.jsonl"
@@ -499,11 +498,11 @@ def test_migrate_goes_through_the_cloud_sql_connector(database_url: str, tmp_pat
                 "DB_USER": "auren-functions@auren-test.iam",
                 "DB_IAM_AUTH": "true",
                 "CONNECTOR_LOG": str(log),
-                "TEST_PG_HOST": server.host or "",
-                "TEST_PG_PORT": str(server.port or 5432),
-                "TEST_PG_USER": server.username or "postgres",
-                "TEST_PG_PASSWORD": server.password or "",
-                "TEST_PG_SOCKET": str(server.query.get("unix_sock", "")),
+                "TEST_PG_HOST": server.get("host", ""),
+                "TEST_PG_PORT": str(server.get("port", 5432)),
+                "TEST_PG_USER": server["user"],
+                "TEST_PG_PASSWORD": server["password"] or "",
+                "TEST_PG_SOCKET": server.get("unix_sock", ""),
             },
             capture_output=True,
             text=True,
@@ -518,14 +517,14 @@ def test_migrate_goes_through_the_cloud_sql_connector(database_url: str, tmp_pat
         assert calls[0]["db"] == name
         assert calls[0]["enable_iam_auth"] is True
         assert calls[0]["init"] == {"refresh_strategy": "lazy"}
-        migrated = sqlalchemy.create_engine(server.set(database=name))
+        migrated = db.url_pool(on_database(database_url, name))
         with migrated.connect() as conn:
-            versions = conn.exec_driver_sql("SELECT version FROM schema_migrations").scalars()
+            versions = conn.execute("SELECT version FROM schema_migrations").scalars()
             assert sorted(versions) == [version for version, _ in db.migration_files()]
         migrated.dispose()
     finally:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 

@@ -1,5 +1,5 @@
 """`make deploy` holds the database connections of every function at full scale-out to the
-connection budget, and the pool it deploys is the pool the engine builds (issue 16)."""
+connection budget, and the pool it deploys is the pool the pool builds (issue 16)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_a_bigger_pool_counts_like_more_instances(monkeypatch: pytest.MonkeyPatc
         deploy.plan("auth", {**DEPLOY_ENV, "DB_CONNECTION_BUDGET": "260"})
 
 
-def test_the_deployed_pool_is_the_pool_the_engine_builds(tmp_path: Path) -> None:
+def test_the_deployed_pool_is_the_pool_the_instance_builds(tmp_path: Path) -> None:
     _, options, _ = dry_run("chat", tmp_path)
     deployed = dict(item.split("=", 1) for item in gcloud_list(options["--set-env-vars"]))
     spec = FUNCTIONS["chat"]
@@ -71,13 +71,13 @@ def test_the_deployed_pool_is_the_pool_the_engine_builds(tmp_path: Path) -> None
             "DB_MAX_OVERFLOW": "1",
         }
     )
-    engine = db.build_engine(cfg)  # builds the pool; connects on first use only
+    pool = db.build_pool(cfg)  # builds the pool; connects on first use only
     try:
-        assert engine.pool.size() == 4  # type: ignore[attr-defined]
-        assert engine.pool._max_overflow == 1  # type: ignore[attr-defined]
+        assert (pool.size, pool.overflow) == (4, 1)
+        assert pool.opened() == 0
         assert db.max_connections(cfg) == 5
     finally:
-        engine.dispose()
+        pool.dispose()
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "many", "51"])

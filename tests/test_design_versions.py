@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import flask.testing
+import pg8000.dbapi
 import pytest
-import sqlalchemy
-from sqlalchemy import text
 
 from common.core import errors
 from common.infra import db
@@ -38,49 +37,39 @@ LIVE = (
 VERSION = ", ".join(f"v.{column}" for column in SNAPSHOT)
 
 
-def live(engine: sqlalchemy.Engine, design_id: str) -> tuple[int, dict[str, Any]]:
+def live(pool: db.Pool, design_id: str) -> tuple[int, dict[str, Any]]:
     """The design's live version number and state, from `designs`."""
-    with engine.connect() as conn:
-        row = (
-            conn.execute(
-                text(f"SELECT d.version, {LIVE} FROM designs d WHERE d.public_id = :d"),
-                {"d": design_id},
-            )
-            .mappings()
-            .one()
-        )
-    state = dict(row)
+    with pool.connect() as conn:
+        row = conn.execute(
+            f"SELECT d.version, {LIVE} FROM designs d WHERE d.public_id = :d",
+            {"d": design_id},
+        ).one()
+    state = row._asdict()
     return state.pop("version"), state
 
 
-def versions(engine: sqlalchemy.Engine, design_id: str) -> dict[int, dict[str, Any]]:
+def versions(pool: db.Pool, design_id: str) -> dict[int, dict[str, Any]]:
     """Every recorded version of the design: number -> state (and created_at)."""
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         rows = conn.execute(
-            text(
-                f"SELECT v.version, {VERSION}, v.created_at FROM design_versions v"
-                " JOIN designs d ON d.id = v.design_id WHERE d.public_id = :d ORDER BY v.version"
-            ),
+            f"SELECT v.version, {VERSION}, v.created_at FROM design_versions v"
+            " JOIN designs d ON d.id = v.design_id WHERE d.public_id = :d ORDER BY v.version",
             {"d": design_id},
-        ).mappings()
-        return {row["version"]: {k: v for k, v in row.items() if k != "version"} for row in rows}
-
-
-def frozen(engine: sqlalchemy.Engine, design_id: str) -> dict[str, Any]:
-    """What an order line frozen now reads: the version row joined on the design's version."""
-    with engine.connect() as conn:
-        row = (
-            conn.execute(
-                text(
-                    f"SELECT {VERSION} FROM designs d JOIN design_versions v"
-                    " ON v.design_id = d.id AND v.version = d.version WHERE d.public_id = :d"
-                ),
-                {"d": design_id},
-            )
-            .mappings()
-            .one()
         )
-    return dict(row)
+        return {
+            row.version: {k: v for k, v in row._asdict().items() if k != "version"} for row in rows
+        }
+
+
+def frozen(pool: db.Pool, design_id: str) -> dict[str, Any]:
+    """What an order line frozen now reads: the version row joined on the design's version."""
+    with pool.connect() as conn:
+        row = conn.execute(
+            f"SELECT {VERSION} FROM designs d JOIN design_versions v"
+            " ON v.design_id = d.id AND v.version = d.version WHERE d.public_id = :d",
+            {"d": design_id},
+        ).one()
+    return row._asdict()
 
 
 def state_of(row: dict[str, Any]) -> dict[str, Any]:
@@ -93,16 +82,16 @@ def bare(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def check_contract(
-    engine: sqlalchemy.Engine, design: dict[str, Any], before: dict[int, dict[str, Any]]
+    pool: db.Pool, design: dict[str, Any], before: dict[int, dict[str, Any]]
 ) -> dict[int, dict[str, Any]]:
     """After a write answered with `design`: versions 1..N exist, N is the live one and holds
     what `designs` and the response hold, and every version recorded `before` is untouched."""
     design_id = design["design_id"]
-    number, state = live(engine, design_id)
-    recorded = versions(engine, design_id)
+    number, state = live(pool, design_id)
+    recorded = versions(pool, design_id)
     assert number == design["version"]
     assert list(recorded) == list(range(1, number + 1))
-    assert state_of(recorded[number]) == state == frozen(engine, design_id)
+    assert state_of(recorded[number]) == state == frozen(pool, design_id)
     assert state["product_id"] == design["product_id"] and state["color"] == design["color"]
     assert state["layers"] == bare(design["layers"])
     assert state["brief"] == design["brief"] and state["prompt"] == design["prompt"]
@@ -129,13 +118,13 @@ def ok(response: Any) -> dict[str, Any]:
 
 
 def test_every_edit_is_a_new_version_and_old_versions_never_change(
-    studio: flask.testing.FlaskClient, engine: sqlalchemy.Engine
+    studio: flask.testing.FlaskClient, pool: db.Pool
 ) -> None:
     made = job_design(
         studio, generate(studio, prompt="a bold tiger", product_id="classic-tee", color="White")
     )
     assert made["version"] == 1
-    history = check_contract(engine, made, {})
+    history = check_contract(pool, made, {})
     design_id = made["design_id"]
 
     # POST /api/designs moves the design to another product and colour, with moved layers.
@@ -147,7 +136,7 @@ def test_every_edit_is_a_new_version_and_old_versions_never_change(
         )
     )
     assert moved["version"] == 2
-    history = check_contract(engine, moved, history)
+    history = check_contract(pool, moved, history)
     assert (history[1]["product_id"], history[1]["color"]) == ("classic-tee", "White")
     assert (history[2]["product_id"], history[2]["color"]) == ("hoodie", "Navy")
     assert history[1]["layers"][0]["rotation"] == 0 and history[2]["layers"][0]["rotation"] == 8
@@ -161,7 +150,7 @@ def test_every_edit_is_a_new_version_and_old_versions_never_change(
         ),
     )
     assert redrawn["version"] == 3
-    history = check_contract(engine, redrawn, history)
+    history = check_contract(pool, redrawn, history)
     assert history[3]["color"] == "Black" and history[3]["prompt"] == "a bold rose"
     assert history[3]["artwork_url"] != history[2]["artwork_url"] == history[1]["artwork_url"]
 
@@ -174,15 +163,15 @@ def test_every_edit_is_a_new_version_and_old_versions_never_change(
     turn = chat(talker, "make the rose bigger and purple", design_id=design_id)
     edited = finished_job(studio, turn["job_id"])["design"]
     assert edited["version"] == 4
-    history = check_contract(engine, edited, history)
+    history = check_contract(pool, edited, history)
     assert history[4]["brief"]["image"]["colors"] == ["#8e44ad"]
     assert history[3]["brief"]["image"]["colors"] != ["#8e44ad"]
 
-    assert frozen(engine, design_id) == state_of(history[4])
+    assert frozen(pool, design_id) == state_of(history[4])
 
 
 def test_a_new_design_from_layers_is_version_one(
-    studio: flask.testing.FlaskClient, engine: sqlalchemy.Engine
+    studio: flask.testing.FlaskClient, pool: db.Pool
 ) -> None:
     title = {"id": "title", "type": "text", "area": "back", "x": 0.5, "y": 0.4, "text": "Crew"}
     saved = ok(
@@ -191,7 +180,7 @@ def test_a_new_design_from_layers_is_version_one(
         )
     )
     assert saved["version"] == 1
-    [version] = check_contract(engine, saved, {}).values()
+    [version] = check_contract(pool, saved, {}).values()
     assert version["artwork_url"] is None and version["prompt"] is None
     recolored = ok(
         studio.post(
@@ -204,19 +193,17 @@ def test_a_new_design_from_layers_is_version_one(
             },
         )
     )
-    history = check_contract(engine, recolored, {1: version})
+    history = check_contract(pool, recolored, {1: version})
     assert history[2]["color"] == "Dusty Rose" and history[2]["layers"] == version["layers"]
     assert history[2]["mockup_back_url"] != version["mockup_back_url"]
 
 
-def test_failed_writes_record_no_version(
-    studio: flask.testing.FlaskClient, engine: sqlalchemy.Engine
-) -> None:
+def test_failed_writes_record_no_version(studio: flask.testing.FlaskClient, pool: db.Pool) -> None:
     made = job_design(
         studio, generate(studio, prompt="a minimal wave", product_id="tote", color="Natural")
     )
     design_id = made["design_id"]
-    history = check_contract(engine, made, {})
+    history = check_contract(pool, made, {})
     outside = {**made["layers"][0], "x": 0.95, "scale": 1.0}
     refused = studio.post(
         "/api/designs",
@@ -228,14 +215,14 @@ def test_failed_writes_record_no_version(
         json={"design_id": design_id, "product_id": "tote", "color": "Chartreuse", "layers": []},
     )
     assert unknown.status_code == 422
-    assert versions(engine, design_id) == history
+    assert versions(pool, design_id) == history
 
     # A write from a stale read (someone saved meanwhile) is a 409 and records nothing.
     cookie = studio.get_cookie(sessions.COOKIE_NAME)
     assert cookie is not None
     session = sessions.decode(cookie.value)
     assert session is not None
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         stale = designs.load(conn, session, design_id)
     newer = job_design(
         studio,
@@ -243,7 +230,7 @@ def test_failed_writes_record_no_version(
             studio, prompt="a minimal sun", product_id="tote", color="Natural", design_id=design_id
         ),
     )
-    history = check_contract(engine, newer, history)
+    history = check_contract(pool, newer, history)
     again = designs._Made(
         product_id="tote",
         color="Black",
@@ -257,14 +244,14 @@ def test_failed_writes_record_no_version(
     with pytest.raises(errors.Conflict) as raised:
         designs._save(session, stale, again)
     assert raised.value.code == "design_changed"
-    assert versions(engine, design_id) == history
+    assert versions(pool, design_id) == history
 
 
 # --- the database keeps the contract whoever writes ----------------------------------------
 
 
 @pytest.fixture
-def a_design(studio: flask.testing.FlaskClient, engine: sqlalchemy.Engine) -> tuple[str, int]:
+def a_design(studio: flask.testing.FlaskClient, pool: db.Pool) -> tuple[str, int]:
     """(public id, pk) of a new design with two versions."""
     made = job_design(
         studio, generate(studio, prompt="a bold star", product_id="classic-tee", color="Black")
@@ -279,9 +266,9 @@ def a_design(studio: flask.testing.FlaskClient, engine: sqlalchemy.Engine) -> tu
             design_id=made["design_id"],
         ),
     )
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         pk = conn.execute(
-            text("SELECT id FROM designs WHERE public_id = :d"), {"d": made["design_id"]}
+            "SELECT id FROM designs WHERE public_id = :d", {"d": made["design_id"]}
         ).scalar_one()
     return made["design_id"], pk
 
@@ -312,33 +299,33 @@ def a_design(studio: flask.testing.FlaskClient, engine: sqlalchemy.Engine) -> tu
     ],
 )
 def test_versions_cannot_change_or_go_missing(
-    engine: sqlalchemy.Engine, a_design: tuple[str, int], sql: str
+    pool: db.Pool, a_design: tuple[str, int], sql: str
 ) -> None:
     design_id, pk = a_design
-    before = versions(engine, design_id)
-    with pytest.raises(sqlalchemy.exc.DBAPIError) as raised, engine.begin() as conn:
+    before = versions(pool, design_id)
+    with pytest.raises(pg8000.dbapi.DatabaseError) as raised, pool.transaction() as conn:
         for statement in sql.split(";"):
-            conn.execute(text(statement), {"pk": pk})
+            conn.execute(statement, {"pk": pk})
     assert "23000" in str(raised.value)
-    assert versions(engine, design_id) == before
-    assert live(engine, design_id)[1] == state_of(before[2])
+    assert versions(pool, design_id) == before
+    assert live(pool, design_id)[1] == state_of(before[2])
 
 
 def test_owner_changes_need_no_version_and_a_deleted_design_takes_its_versions(
-    engine: sqlalchemy.Engine, a_design: tuple[str, int]
+    pool: db.Pool, a_design: tuple[str, int]
 ) -> None:
     design_id, pk = a_design
-    before = versions(engine, design_id)
-    with engine.begin() as conn:  # as a sign-in claims an anonymous shopper's designs
+    before = versions(pool, design_id)
+    with pool.transaction() as conn:  # as a sign-in claims an anonymous shopper's designs
         conn.execute(
-            text("UPDATE designs SET owner_session = 'anon_x', updated_at = now() WHERE id = :pk"),
+            "UPDATE designs SET owner_session = 'anon_x', updated_at = now() WHERE id = :pk",
             {"pk": pk},
         )
-    assert versions(engine, design_id) == before
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM designs WHERE id = :pk"), {"pk": pk})
+    assert versions(pool, design_id) == before
+    with pool.transaction() as conn:
+        conn.execute("DELETE FROM designs WHERE id = :pk", {"pk": pk})
         left = conn.execute(
-            text("SELECT count(*) FROM design_versions WHERE design_id = :pk"), {"pk": pk}
+            "SELECT count(*) FROM design_versions WHERE design_id = :pk", {"pk": pk}
         ).scalar_one()
     assert left == 0
 
@@ -346,15 +333,15 @@ def test_owner_changes_need_no_version_and_a_deleted_design_takes_its_versions(
 # --- the migration --------------------------------------------------------------------------
 
 
-def run(conn: sqlalchemy.Connection, sql: str) -> None:
-    conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
+def run(conn: db.Connection, sql: str) -> None:
+    conn.simple(sql)
 
 
 def test_the_migration_records_every_existing_design_as_its_current_version(
-    empty_database: sqlalchemy.Engine,
+    empty_database: db.Pool,
 ) -> None:
     files = db.migration_files()
-    with empty_database.begin() as conn:
+    with empty_database.transaction() as conn:
         for version, sql in files:
             if version < "0005_design_versions":
                 run(conn, sql)
@@ -375,10 +362,8 @@ def test_the_migration_records_every_existing_design_as_its_current_version(
         [migration] = [sql for version, sql in files if version == "0005_design_versions"]
         run(conn, migration)
         rows = conn.execute(
-            text(
-                f"SELECT d.public_id, v.version, {VERSION}, {LIVE} FROM designs d"
-                " JOIN design_versions v ON v.design_id = d.id ORDER BY d.public_id"
-            )
+            f"SELECT d.public_id, v.version, {VERSION}, {LIVE} FROM designs d"
+            " JOIN design_versions v ON v.design_id = d.id ORDER BY d.public_id"
         ).all()
     assert [(row[0], row[1]) for row in rows] == [
         ("dsn_aaaaaaaaaaaaaaaaaaaaaaaa", 7),

@@ -15,12 +15,10 @@ import threading
 from typing import Any
 
 import pytest
-import sqlalchemy
 from pytest_httpserver import HTTPServer
-from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
-from common.infra import config
+from common.infra import config, db
 from common.providers import checkout as checkout_provider
 from common.providers import mail, sheets
 from tests.conftest import function_app
@@ -70,15 +68,15 @@ def pay_locally(pending: Pending) -> dict[str, Any]:
     return checkout_provider.local_session_object(session, paid=True)
 
 
-def assert_paid_once_locally(engine: sqlalchemy.Engine, pending: Pending) -> None:
+def assert_paid_once_locally(pool: db.Pool, pending: Pending) -> None:
     effects_performed()
-    row = order_row(engine, pending.order_id)
+    row = order_row(pool, pending.order_id)
     assert row.status == "paid" and row.paid_at is not None
     local = checkout_provider.local_session(pending.session_id)
     assert local is not None and row.stripe_payment_intent_id == local["payment_intent"]
     assert len(sheet_rows(pending.order_id)) == 1
     assert confirmations(pending.order_id) == 1
-    tasks = outbox_tasks(engine, pending.order_id)
+    tasks = outbox_tasks(pool, pending.order_id)
     assert set(tasks) == {
         f"sheet_row:{pending.order_id}",
         f"order_confirmation_email:{pending.order_id}",
@@ -88,22 +86,20 @@ def assert_paid_once_locally(engine: sqlalchemy.Engine, pending: Pending) -> Non
     assert all(task.done_at is not None and task.attempts == 1 for task in tasks.values())
 
 
-def paid_events(engine: sqlalchemy.Engine, order_id: str) -> list[str]:
+def paid_events(pool: db.Pool, order_id: str) -> list[str]:
     """The causes of the order's transitions to paid (its history)."""
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         return list(
             conn.execute(
-                text(
-                    "SELECT e.cause FROM order_events e JOIN orders o ON o.id = e.order_id"
-                    " WHERE o.public_id = :p AND e.kind = 'status' AND e.status = 'paid'"
-                ),
+                "SELECT e.cause FROM order_events e JOIN orders o ON o.id = e.order_id"
+                " WHERE o.public_id = :p AND e.kind = 'status' AND e.status = 'paid'",
                 {"p": order_id},
             ).scalars()
         )
 
 
-def test_the_success_url_asks_checkout_for_the_session_id(engine) -> None:
-    pending = pending_order(engine)
+def test_the_success_url_asks_checkout_for_the_session_id(pool) -> None:
+    pending = pending_order(pool)
     local = checkout_provider.local_session(pending.session_id)
     assert local is not None
     site = config.settings().site_url
@@ -113,40 +109,40 @@ def test_the_success_url_asks_checkout_for_the_session_id(engine) -> None:
 
 
 def test_the_success_page_pays_without_the_webhook_and_the_late_webhook_changes_nothing(
-    engine,
+    pool,
 ) -> None:
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     paid_session = pay_locally(pending)
     response = fulfil(pending.shopper, pending.order_id, pending.session_id)
     assert response.status_code == 200, response.get_json()
     assert response.headers["Cache-Control"] == "private, no-store"
     body = response.get_json()
     assert (body["id"], body["status"]) == (pending.order_id, "paid")
-    assert_paid_once_locally(engine, pending)
-    assert paid_events(engine, pending.order_id) == ["shopper:success_page"]
+    assert_paid_once_locally(pool, pending)
+    assert paid_events(pool, pending.order_id) == ["shopper:success_page"]
     # The page loaded again, then the webhook, late: nothing doubles.
     again = fulfil(pending.shopper, pending.order_id, pending.session_id)
     assert (again.status_code, again.get_json()["status"]) == (200, "paid")
     late = send(event("checkout.session.completed", paid_session))
     assert late.status_code == 200
     assert late.get_json()["outcome"] == "already_paid"
-    assert_paid_once_locally(engine, pending)
-    assert paid_events(engine, pending.order_id) == ["shopper:success_page"]
+    assert_paid_once_locally(pool, pending)
+    assert paid_events(pool, pending.order_id) == ["shopper:success_page"]
 
 
-def test_the_webhook_first_then_the_success_page_answers_the_paid_order(engine) -> None:
-    pending = pending_order(engine)
+def test_the_webhook_first_then_the_success_page_answers_the_paid_order(pool) -> None:
+    pending = pending_order(pool)
     paid_session = pay_locally(pending)
     assert send(event("checkout.session.completed", paid_session)).get_json()["outcome"] == "paid"
     response = fulfil(pending.shopper, pending.order_id, pending.session_id)
     assert (response.status_code, response.get_json()["status"]) == (200, "paid")
-    assert_paid_once_locally(engine, pending)
-    [cause] = paid_events(engine, pending.order_id)
+    assert_paid_once_locally(pool, pending)
+    [cause] = paid_events(pool, pending.order_id)
     assert cause.startswith("stripe:evt_")
 
 
-def test_the_success_page_and_the_webhook_at_once_pay_once(engine) -> None:
-    pending = pending_order(engine)
+def test_the_success_page_and_the_webhook_at_once_pay_once(pool) -> None:
+    pending = pending_order(pool)
     paid_session = pay_locally(pending)
     completed = event("checkout.session.completed", paid_session)
     start = threading.Barrier(8)
@@ -172,52 +168,52 @@ def test_the_success_page_and_the_webhook_at_once_pay_once(engine) -> None:
     webhook_outcomes = [result for side, _, result in answers if side == "webhook"]
     assert webhook_outcomes.count("duplicate") == 3
     assert set(webhook_outcomes) <= {"paid", "already_paid", "duplicate"}
-    assert_paid_once_locally(engine, pending)
-    assert len(paid_events(engine, pending.order_id)) == 1
+    assert_paid_once_locally(pool, pending)
+    assert len(paid_events(pool, pending.order_id)) == 1
 
 
-def test_an_unpaid_session_changes_nothing(engine) -> None:
-    pending = pending_order(engine)
-    before = order_row(engine, pending.order_id)
+def test_an_unpaid_session_changes_nothing(pool) -> None:
+    pending = pending_order(pool)
+    before = order_row(pool, pending.order_id)
     response = fulfil(pending.shopper, pending.order_id, pending.session_id)
     assert (response.status_code, response.get_json()["status"]) == (200, "pending_payment")
-    assert order_row(engine, pending.order_id) == before
-    assert outbox_tasks(engine, pending.order_id) == {}
+    assert order_row(pool, pending.order_id) == before
+    assert outbox_tasks(pool, pending.order_id) == {}
 
 
-def test_a_session_of_another_order_or_a_guess_changes_nothing(engine) -> None:
-    pending, other = pending_order(engine), pending_order(engine)
+def test_a_session_of_another_order_or_a_guess_changes_nothing(pool) -> None:
+    pending, other = pending_order(pool), pending_order(pool)
     pay_locally(other)  # paid, but it is the other order's session
-    before, other_before = order_row(engine, pending.order_id), order_row(engine, other.order_id)
+    before, other_before = order_row(pool, pending.order_id), order_row(pool, other.order_id)
     for session_id in (other.session_id, "cs_local_" + "0" * 32, "{CHECKOUT_SESSION_ID}"):
         response = fulfil(pending.shopper, pending.order_id, session_id)
         assert (response.status_code, response.get_json()["status"]) == (200, "pending_payment")
-    assert order_row(engine, pending.order_id) == before
-    assert order_row(engine, other.order_id) == other_before  # not paid from here either
-    assert outbox_tasks(engine, pending.order_id) == outbox_tasks(engine, other.order_id) == {}
+    assert order_row(pool, pending.order_id) == before
+    assert order_row(pool, other.order_id) == other_before  # not paid from here either
+    assert outbox_tasks(pool, pending.order_id) == outbox_tasks(pool, other.order_id) == {}
 
 
-def test_a_paid_session_that_is_no_longer_the_orders_changes_nothing(engine) -> None:
+def test_a_paid_session_that_is_no_longer_the_orders_changes_nothing(pool) -> None:
     """The shopper reopened the order and checked out again: the old session cannot pay it."""
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     old = checkout_provider.local_session(pending.session_id)
     assert old is not None
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         conn.execute(
-            text("UPDATE orders SET stripe_checkout_session_id = :s WHERE public_id = :p"),
+            "UPDATE orders SET stripe_checkout_session_id = :s WHERE public_id = :p",
             {"s": "cs_local_" + secrets.token_hex(16), "p": pending.order_id},
         )
     checkout_provider.set_local_session_status(old, "complete")
-    before = order_row(engine, pending.order_id)
+    before = order_row(pool, pending.order_id)
     response = fulfil(pending.shopper, pending.order_id, pending.session_id)
     assert (response.status_code, response.get_json()["status"]) == (200, "pending_payment")
-    assert order_row(engine, pending.order_id) == before
+    assert order_row(pool, pending.order_id) == before
 
 
-def test_only_the_signed_in_owner_settles_from_a_same_site_page(engine) -> None:
-    pending = pending_order(engine)
+def test_only_the_signed_in_owner_settles_from_a_same_site_page(pool) -> None:
+    pending = pending_order(pool)
     pay_locally(pending)
-    stranger = new_shopper(engine)
+    stranger = new_shopper(pool)
     assert fulfil(stranger, pending.order_id, pending.session_id).status_code == 404
     unknown = fulfil(pending.shopper, "ord_" + "x" * 24, pending.session_id)
     assert unknown.status_code == 404
@@ -232,21 +228,21 @@ def test_only_the_signed_in_owner_settles_from_a_same_site_page(engine) -> None:
         .post(FULFIL, json={"order_id": pending.order_id, "session_id": pending.session_id})
     )
     assert response.status_code == 401
-    assert order_row(engine, pending.order_id).status == "pending_payment"
-    assert outbox_tasks(engine, pending.order_id) == {}
+    assert order_row(pool, pending.order_id).status == "pending_payment"
+    assert outbox_tasks(pool, pending.order_id) == {}
 
 
-def test_a_draft_is_answered_as_it_is(engine) -> None:
-    shopper = new_shopper(engine)
+def test_a_draft_is_answered_as_it_is(pool) -> None:
+    shopper = new_shopper(pool)
     draft = new_draft(shopper)
     response = fulfil(shopper, draft["id"], "cs_local_" + "0" * 32)
     assert (response.status_code, response.get_json()["status"]) == (200, "draft")
 
 
 def test_the_local_pay_page_comes_back_with_the_session_id_and_the_page_settles(
-    local_site: int, engine: sqlalchemy.Engine
+    local_site: int, pool: db.Pool
 ) -> None:
-    browser, order, url = checked_out(local_site, engine)
+    browser, order, url = checked_out(local_site, pool)
     session_id = url.rsplit("/", 1)[1]
     response, _ = browser.pay_page(url, "paid")
     assert response.status == 303
@@ -267,7 +263,7 @@ def test_the_local_pay_page_comes_back_with_the_session_id_and_the_page_settles(
 
 @pytest.fixture
 def stripe_pending(
-    engine: sqlalchemy.Engine, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    pool: db.Pool, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> Pending:
     """An order checked out through the stripe SDK against a stub of `POST
     /v1/checkout/sessions`."""
@@ -289,7 +285,7 @@ def stripe_pending(
         "built",
         checkout_provider.StripeCheckout("sk_test_stub", httpserver.url_for("")),
     )
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     order = new_draft(shopper)
     response = checkout(shopper, order["id"])
     assert response.status_code == 200, response.get_json()
@@ -303,7 +299,7 @@ def retrievals(httpserver: HTTPServer, session_id: str) -> list[Request]:
 
 
 def test_the_success_page_retrieves_the_session_from_stripe(
-    engine, stripe_pending: Pending, httpserver: HTTPServer
+    pool, stripe_pending: Pending, httpserver: HTTPServer
 ) -> None:
     pending = stripe_pending
     path = f"/v1/checkout/sessions/{pending.session_id}"
@@ -317,33 +313,33 @@ def test_the_success_page_retrieves_the_session_from_stripe(
     assert request.headers["Authorization"] == "Bearer sk_test_stub"
     assert "Idempotency-Key" not in request.headers
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}\.\w+", request.headers["Stripe-Version"])
-    assert_paid_once(engine, pending)
+    assert_paid_once(pool, pending)
     # The webhook, late, finds it paid.
     late = send(event("checkout.session.completed", session_object(pending)))
     assert late.get_json()["outcome"] == "already_paid"
-    assert_paid_once(engine, pending)
+    assert_paid_once(pool, pending)
     # Once paid, the page does not ask Stripe again.
     assert fulfil(pending.shopper, pending.order_id, pending.session_id).status_code == 200
     assert len(retrievals(httpserver, pending.session_id)) == 1
 
 
 def test_a_session_stripe_says_is_unpaid_changes_nothing(
-    engine, stripe_pending: Pending, httpserver: HTTPServer
+    pool, stripe_pending: Pending, httpserver: HTTPServer
 ) -> None:
     pending = stripe_pending
     unpaid = session_object(pending, payment_status="unpaid")
     path = f"/v1/checkout/sessions/{pending.session_id}"
     httpserver.expect_request(path, method="GET").respond_with_json(unpaid)
-    before = order_row(engine, pending.order_id)
+    before = order_row(pool, pending.order_id)
     response = fulfil(pending.shopper, pending.order_id, pending.session_id)
     assert (response.status_code, response.get_json()["status"]) == (200, "pending_payment")
     assert len(retrievals(httpserver, pending.session_id)) == 1
-    assert order_row(engine, pending.order_id) == before
-    assert outbox_tasks(engine, pending.order_id) == {}
+    assert order_row(pool, pending.order_id) == before
+    assert outbox_tasks(pool, pending.order_id) == {}
 
 
 def test_a_webhook_that_pays_while_the_page_asks_stripe_is_what_the_page_answers(
-    engine, stripe_pending: Pending, httpserver: HTTPServer
+    pool, stripe_pending: Pending, httpserver: HTTPServer
 ) -> None:
     """The page answers the order as it is when it answers, not as it read it first: here the
     webhook pays it while the page waits on Stripe, which still shows the session unpaid."""
@@ -362,11 +358,11 @@ def test_a_webhook_that_pays_while_the_page_asks_stripe_is_what_the_page_answers
     response = fulfil(pending.shopper, pending.order_id, pending.session_id)
     assert answers == ["paid"]
     assert (response.status_code, response.get_json()["status"]) == (200, "paid")
-    assert_paid_once(engine, pending)
+    assert_paid_once(pool, pending)
 
 
 def test_stripe_being_down_on_the_success_page_is_a_503_and_changes_nothing(
-    engine, stripe_pending: Pending, httpserver: HTTPServer
+    pool, stripe_pending: Pending, httpserver: HTTPServer
 ) -> None:
     pending = stripe_pending
     path = f"/v1/checkout/sessions/{pending.session_id}"
@@ -376,4 +372,4 @@ def test_stripe_being_down_on_the_success_page_is_a_503_and_changes_nothing(
     response = fulfil(pending.shopper, pending.order_id, pending.session_id)
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "payments_unavailable"
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert order_row(pool, pending.order_id).status == "pending_payment"

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy
 
 from common.infra import config, db
 from common.web import sessions
@@ -16,8 +15,8 @@ from tests.groups_setup import Organizer, browser, join, new_organizer
 
 
 @pytest.fixture
-def organizer(engine: sqlalchemy.Engine) -> Organizer:
-    return new_organizer(engine)
+def organizer(pool: db.Pool) -> Organizer:
+    return new_organizer(pool)
 
 
 def entry_of(response: Any) -> dict[str, Any]:
@@ -42,7 +41,7 @@ def printed_on(preview_url: str, plain_url: str) -> bool:
     return ImageChops.difference(image(preview_url), image(plain_url)).getbbox() is not None
 
 
-def test_members_join_edit_and_remove_and_closing_makes_one_draft(organizer, engine) -> None:
+def test_members_join_edit_and_remove_and_closing_makes_one_draft(organizer, pool) -> None:
     group = organizer.start()
     token = group["token"]
     assert len(token) == 32 and token not in group["id"]
@@ -113,12 +112,10 @@ def test_members_join_edit_and_remove_and_closing_makes_one_draft(organizer, eng
     assert item["sizes"] == {"S": 2, "M": 1, "XL": 1}
     assert (item["design_id"], item["color"]) == (group["design_id"], "Black")
     assert item["line_total_cents"] == roster["subtotal_cents"] == 4 * 1800
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         pieces = conn.execute(
-            sqlalchemy.text(
-                "SELECT p.member_name, p.size, p.print_name, p.print_number FROM order_pieces p"
-                " JOIN orders o ON o.id = p.order_id WHERE o.public_id = :o ORDER BY p.position"
-            ),
+            "SELECT p.member_name, p.size, p.print_name, p.print_number FROM order_pieces p"
+            " JOIN orders o ON o.id = p.order_id WHERE o.public_id = :o ORDER BY p.position",
             {"o": order_id},
         ).all()
     assert [tuple(p) for p in pieces] == [
@@ -156,12 +153,12 @@ def test_the_price_follows_the_tiers_as_members_join(organizer) -> None:
     assert roster["subtotal_cents"] == 12 * 1550 + 2 * 200  # the 2XL pieces' upcharge
 
 
-def test_a_stranger_cannot_read_the_roster_change_an_entry_or_close(organizer, engine) -> None:
+def test_a_stranger_cannot_read_the_roster_change_an_entry_or_close(organizer, pool) -> None:
     group = organizer.start()
     token, group_id = group["token"], group["id"]
     ana = browser()
     ana_entry = entry_of(join(ana, token, "Ana", "M", personalization={"number": "7"}))
-    other = new_organizer(engine)
+    other = new_organizer(pool)
     for stranger in (browser(), other.client(), ana):
         for response in (
             stranger.get(f"/api/groups/{group_id}"),
@@ -197,16 +194,14 @@ def test_a_stranger_cannot_read_the_roster_change_an_entry_or_close(organizer, e
     assert [(m["name"], m["size"]) for m in roster["members"]] == [("Ana", "M"), ("Mallory", "S")]
 
 
-def test_past_the_deadline_entries_are_refused(organizer, engine) -> None:
+def test_past_the_deadline_entries_are_refused(organizer, pool) -> None:
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     group = organizer.start(deadline=tomorrow)
     ana = browser()
     ana_entry = entry_of(join(ana, group["token"], "Ana", "M"))
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         conn.execute(
-            sqlalchemy.text(
-                "UPDATE groups SET deadline = now() - interval '1 second' WHERE token = :t"
-            ),
+            "UPDATE groups SET deadline = now() - interval '1 second' WHERE token = :t",
             {"t": group["token"]},
         )
     for response in (
@@ -264,11 +259,11 @@ def test_a_group_without_names_prints_none(organizer) -> None:
     )
 
 
-def test_only_a_signed_in_organizer_starts_a_group_of_their_own_design(organizer, engine) -> None:
+def test_only_a_signed_in_organizer_starts_a_group_of_their_own_design(organizer, pool) -> None:
     design_id = organizer.design()
     body = {"design_id": design_id, "product_id": "classic-tee", "color": "Black", "title": "Kit"}
     assert browser().post("/api/groups", json=body).status_code == 401
-    someone = new_organizer(engine).client().post("/api/groups", json=body)
+    someone = new_organizer(pool).client().post("/api/groups", json=body)
     assert (someone.status_code, someone.get_json()["error"]["code"]) == (422, "unknown_design")
     cross_site = organizer.client().post(
         "/api/groups", json=body, headers={"Origin": "https://evil.example"}
@@ -336,12 +331,10 @@ def test_after_payment_each_personalized_piece_has_a_print_file(organizer, monke
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
     assert drain_all()["failed"] == 0
 
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         files = conn.execute(
-            sqlalchemy.text(
-                "SELECT p.position, p.object_key, p.width_px, p.height_px FROM order_pieces p"
-                " JOIN orders o ON o.id = p.order_id WHERE o.public_id = :o ORDER BY p.position"
-            ),
+            "SELECT p.position, p.object_key, p.width_px, p.height_px FROM order_pieces p"
+            " JOIN orders o ON o.id = p.order_id WHERE o.public_id = :o ORDER BY p.position",
             {"o": order_id},
         ).all()
     assert [(f.position, f.object_key) for f in files] == [

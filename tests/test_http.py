@@ -5,9 +5,9 @@ import json
 
 import flask
 import flask.testing
+import pg8000.dbapi
 import pydantic
 import pytest
-import sqlalchemy
 
 from common.core import errors
 from common.web.http import Call, Router
@@ -46,7 +46,7 @@ def crash(call: Call) -> dict:
 
 @router.route("GET", "/api/db-down")
 def db_down(call: Call) -> dict:
-    raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+    raise pg8000.dbapi.InterfaceError("network error: ConnectionRefusedError")
 
 
 @pytest.fixture

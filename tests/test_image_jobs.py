@@ -13,10 +13,9 @@ from typing import Any
 
 import flask.testing
 import pytest
-import sqlalchemy
 from PIL import Image
 
-from common.infra import config, state
+from common.infra import config, db, state
 from common.providers import imagegen, queue
 from common.studio import jobs
 from common.studio.prompts import ArtworkRequest
@@ -60,11 +59,11 @@ def read(client: flask.testing.FlaskClient, job_id: str) -> Any:
     return client.get(f"/api/generate-image/{job_id}")
 
 
-def designs_named(engine: sqlalchemy.Engine, design_id: str) -> int:
-    with engine.connect() as conn:
+def designs_named(pool: db.Pool, design_id: str) -> int:
+    with pool.connect() as conn:
         return int(
             conn.execute(
-                sqlalchemy.text("SELECT count(*) FROM designs WHERE public_id = :d"),
+                "SELECT count(*) FROM designs WHERE public_id = :d",
                 {"d": design_id},
             ).scalar_one()
         )
@@ -110,7 +109,7 @@ def test_only_the_session_that_started_a_job_reads_it(shopper) -> None:
     wait_for_jobs()
 
 
-def test_redelivering_a_done_job_does_nothing(shopper, engine: sqlalchemy.Engine) -> None:
+def test_redelivering_a_done_job_does_nothing(shopper, pool: db.Pool) -> None:
     finished = job(shopper, generate(shopper, prompt="a bold anchor"))
     before = state.backend().get(jobs.COLLECTION, finished["job_id"])
     jobs.run({"job_id": finished["job_id"]})
@@ -118,7 +117,7 @@ def test_redelivering_a_done_job_does_nothing(shopper, engine: sqlalchemy.Engine
     assert state.backend().get(jobs.COLLECTION, finished["job_id"]) == before
     again = shopper.get(f"/api/designs/{finished['design_id']}").get_json()
     assert again["version"] == 1
-    assert designs_named(engine, finished["design_id"]) == 1
+    assert designs_named(pool, finished["design_id"]) == 1
 
 
 def _left_running(job_id: str, **changes: Any) -> dict[str, Any]:
@@ -133,7 +132,7 @@ def _left_running(job_id: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_a_job_whose_instance_died_is_taken_over_by_the_next_delivery(
-    shopper, held, engine: sqlalchemy.Engine
+    shopper, held, pool: db.Pool
 ) -> None:
     response = generate(shopper, prompt="a bold comet")
     job_id = response.get_json()["job_id"]
@@ -154,12 +153,12 @@ def test_a_job_whose_instance_died_is_taken_over_by_the_next_delivery(
     jobs.run({"job_id": job_id})
     retried = read(shopper, job_id).get_json()
     assert retried["status"] == "done" and retried["design_id"] == design_id
-    assert designs_named(engine, design_id) == 1
+    assert designs_named(pool, design_id) == 1
     assert retried["design"]["version"] == 1
 
 
 def test_a_job_that_died_before_its_design_was_saved_is_made_on_redelivery(
-    shopper, monkeypatch: pytest.MonkeyPatch, engine: sqlalchemy.Engine
+    shopper, monkeypatch: pytest.MonkeyPatch, pool: db.Pool
 ) -> None:
     class Dying:
         name = "dying"
@@ -178,7 +177,7 @@ def test_a_job_that_died_before_its_design_was_saved_is_made_on_redelivery(
     monkeypatch.undo()
     jobs.run({"job_id": job_id})  # Pub/Sub's redelivery
     done = read(shopper, job_id).get_json()
-    assert done["status"] == "done" and designs_named(engine, done["design_id"]) == 1
+    assert done["status"] == "done" and designs_named(pool, done["design_id"]) == 1
 
 
 def test_a_job_is_given_up_after_its_attempts(shopper) -> None:
@@ -225,15 +224,13 @@ def test_polling_is_rate_limited_per_client(shopper) -> None:
 
 
 def test_a_job_is_kept_a_day_and_its_request_is_bounded(
-    shopper, monkeypatch: pytest.MonkeyPatch, engine: sqlalchemy.Engine
+    shopper, monkeypatch: pytest.MonkeyPatch, pool: db.Pool
 ) -> None:
     job_id = job(shopper, generate(shopper, prompt="a minimal fern"))["job_id"]
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         left = conn.execute(
-            sqlalchemy.text(
-                "SELECT extract(epoch FROM expires_at - now()) FROM state_documents"
-                " WHERE collection = :c AND id = :i"
-            ),
+            "SELECT extract(epoch FROM expires_at - now()) FROM state_documents"
+            " WHERE collection = :c AND id = :i",
             {"c": jobs.COLLECTION, "i": job_id},
         ).scalar_one()
     assert jobs.JOB_TTL_SECONDS - 60 < left <= jobs.JOB_TTL_SECONDS

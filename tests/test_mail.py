@@ -12,11 +12,10 @@ from email.parser import BytesParser
 from typing import Any
 
 import pytest
-import sqlalchemy
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
-from common.infra import config
+from common.infra import config, db
 from common.providers import mail, sheets
 from common.shop import pricing
 from devtools import dev_mail
@@ -133,7 +132,7 @@ def test_sendgrid_unreachable_is_a_mail_error(database_url: str) -> None:
 
 @pytest.mark.parametrize("failures", [[500], [429], [500, 429, 500, 500]])
 def test_sendgrid_errors_during_fulfilment_are_retried_until_sent_once(
-    engine: sqlalchemy.Engine,
+    pool: db.Pool,
     monkeypatch,
     mailer: mail.SendGridMailer,
     sendgrid: SendGridStub,
@@ -142,14 +141,14 @@ def test_sendgrid_errors_during_fulfilment_are_retried_until_sent_once(
 ) -> None:
     monkeypatch.setattr(mail.mailer, "built", mailer)
     sendgrid.failures = list(failures)
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
     confirmation = f"order_confirmation_email:{pending.order_id}"
-    assert outbox_tasks(engine, pending.order_id)[confirmation].done_at is None
+    assert outbox_tasks(pool, pending.order_id)[confirmation].done_at is None
     for _ in range(len(failures)):
-        make_due(engine, pending.order_id)
+        make_due(pool, pending.order_id)
         drain()
-    tasks = outbox_tasks(engine, pending.order_id)
+    tasks = outbox_tasks(pool, pending.order_id)
     assert all(task.done_at is not None for task in tasks.values())
     to_customer = [m for m in sendgrid.accepted if m["custom_args"]["dedupe_key"] == confirmation]
     assert len(to_customer) == 1
@@ -179,9 +178,9 @@ def test_the_local_mailer_writes_one_rfc_5322_message_per_key(tmp_path, database
 
 
 def test_the_confirmation_shows_items_sizes_totals_thumbnails_and_the_order_link(
-    engine: sqlalchemy.Engine,
+    pool: db.Pool,
 ) -> None:
-    pending = pending_order(engine, [TEE_ITEM, HOODIE_ITEM])
+    pending = pending_order(pool, [TEE_ITEM, HOODIE_ITEM])
     send(event("checkout.session.completed", session_object(pending)))
     file = mail_file(f"order_confirmation_email:{pending.order_id}")
     parsed = BytesParser(policy=policy.default).parsebytes(file.read_bytes())
@@ -205,8 +204,8 @@ def test_money_is_formatted_from_integer_cents() -> None:
     assert pricing.money(100000, "chf") == "1,000.00 CHF"
 
 
-def test_dev_mail_lists_and_shows_the_local_messages(engine: sqlalchemy.Engine) -> None:
-    pending = pending_order(engine)
+def test_dev_mail_lists_and_shows_the_local_messages(pool: db.Pool) -> None:
+    pending = pending_order(pool)
     send(event("checkout.session.completed", session_object(pending)))
     name = mail.eml_name(f"order_confirmation_email:{pending.order_id}")
     index = dev_mail.mail_index(Request.from_values("/_dev/mail"))

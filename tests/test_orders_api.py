@@ -5,10 +5,9 @@ import threading
 
 import flask.testing
 import pytest
-import sqlalchemy
-from sqlalchemy import text
 
 from common.api.orders import MAX_ASSISTANT_MESSAGE, AssistantIn
+from common.infra import db
 from common.providers import sizes_openai
 from common.shop import catalog, lifecycle
 from common.web import sessions
@@ -28,9 +27,9 @@ def other_shopper(database_url: str) -> flask.testing.FlaskClient:
     return function_app("orders").test_client()
 
 
-def signed_in(client: flask.testing.FlaskClient, engine: sqlalchemy.Engine) -> str:
+def signed_in(client: flask.testing.FlaskClient, pool: db.Pool) -> str:
     """Sign `client` in as a new user (the auth function does this in production)."""
-    public_id, email = new_user(engine)
+    public_id, email = new_user(pool)
     client.set_cookie(sessions.COOKIE_NAME, user_cookie(public_id, email))
     return public_id
 
@@ -66,7 +65,7 @@ def test_a_draft_is_created_priced_and_owned_by_a_new_anonymous_session(shopper)
     assert shopper.get(f"/api/orders/{order['id']}").get_json() == order
 
 
-def test_two_designs_by_five_sizes_with_tiers_and_upcharges(shopper, engine) -> None:
+def test_two_designs_by_five_sizes_with_tiers_and_upcharges(shopper, pool) -> None:
     sizes = {"S": 4, "M": 10, "L": 8, "XL": 4, "2XL": 2}
     order = draft(
         shopper,
@@ -81,12 +80,10 @@ def test_two_designs_by_five_sizes_with_tiers_and_upcharges(shopper, engine) -> 
     assert hoodie["quantity"] == 29 and hoodie["unit_price_cents"] == 3950
     assert hoodie["line_total_cents"] == 26 * 3950 + 2 * 4250 + 1 * 4550
     assert order["total_cents"] == tee["line_total_cents"] + hoodie["line_total_cents"]
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         stored = conn.execute(
-            text(
-                "SELECT count(*) FROM order_sizes s JOIN order_items i ON i.id = s.order_item_id"
-                " JOIN orders o ON o.id = i.order_id WHERE o.public_id = :p"
-            ),
+            "SELECT count(*) FROM order_sizes s JOIN order_items i ON i.id = s.order_item_id"
+            " JOIN orders o ON o.id = i.order_id WHERE o.public_id = :p",
             {"p": order["id"]},
         ).scalar()
     assert stored == 11
@@ -135,9 +132,9 @@ def test_a_forged_session_cookie_is_no_session(shopper) -> None:
     assert forged.get(f"/api/orders/{order_id}").status_code == 404
 
 
-def test_order_history_needs_a_signed_in_shopper_and_is_newest_first(shopper, engine) -> None:
+def test_order_history_needs_a_signed_in_shopper_and_is_newest_first(shopper, pool) -> None:
     assert shopper.get("/api/orders").status_code == 401
-    signed_in(shopper, engine)
+    signed_in(shopper, pool)
     first = draft(shopper, [TEE_ITEM]).get_json()["id"]
     second = draft(shopper, [TEE_ITEM, TEE_ITEM]).get_json()["id"]
     listing = shopper.get("/api/orders")
@@ -188,11 +185,11 @@ def test_bad_items_are_refused_naming_the_field_and_change_nothing(
     assert shopper.get(f"/api/orders/{order['id']}").get_json() == order
 
 
-def test_only_drafts_are_editable(shopper, engine) -> None:
+def test_only_drafts_are_editable(shopper, pool) -> None:
     order = draft(shopper, [TEE_ITEM]).get_json()
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         conn.execute(
-            text("UPDATE orders SET status = 'pending_payment' WHERE public_id = :p"),
+            "UPDATE orders SET status = 'pending_payment' WHERE public_id = :p",
             {"p": order["id"]},
         )
     response = draft(shopper, [TEE_ITEM, TEE_ITEM], order_id=order["id"])
@@ -201,7 +198,7 @@ def test_only_drafts_are_editable(shopper, engine) -> None:
     assert len(shopper.get(f"/api/orders/{order['id']}").get_json()["items"]) == 1
 
 
-def test_concurrent_updates_of_one_draft_end_consistent(shopper, engine) -> None:
+def test_concurrent_updates_of_one_draft_end_consistent(shopper, pool) -> None:
     order_id = draft(shopper, [TEE_ITEM]).get_json()["id"]
     cookie = shopper.get_cookie(sessions.COOKIE_NAME).value
     results: list[int] = []
@@ -224,12 +221,10 @@ def test_concurrent_updates_of_one_draft_end_consistent(shopper, engine) -> None
     assert len(sizes) == 1
     n = sizes.pop()
     assert len(final["items"]) == 1 + n % 3
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         rows = conn.execute(
-            text(
-                "SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id"
-                " WHERE o.public_id = :p"
-            ),
+            "SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id"
+            " WHERE o.public_id = :p",
             {"p": order_id},
         ).scalar()
     assert rows == len(final["items"])
@@ -316,23 +311,21 @@ def test_the_assistant_refuses_an_unknown_item(shopper) -> None:
     assert answer.get_json()["error"]["field"] == "item"
 
 
-def test_an_item_with_a_design_shows_the_design_mockups(shopper, engine) -> None:
+def test_an_item_with_a_design_shows_the_design_mockups(shopper, pool) -> None:
     draft(shopper, [TEE_ITEM])
     cookie = shopper.get_cookie(sessions.COOKIE_NAME)
     assert cookie is not None
     owner = sessions.decode(cookie.value)
     assert owner is not None
     design_id = "dsn_" + secrets.token_urlsafe(18)
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         conn.execute(
-            text(
-                "WITH design AS (INSERT INTO designs (public_id, owner_session, product_id,"
-                " color, final_image_url, mockup_back_url) VALUES (:d, :o, 'classic-tee',"
-                " 'Black', '/storage/front.png', '/storage/back.png') RETURNING *)"
-                " INSERT INTO design_versions (design_id, version, product_id, color, layers,"
-                " brief, mockup_front_url, mockup_back_url) SELECT id, version, product_id,"
-                " color, layers, brief, final_image_url, mockup_back_url FROM design"
-            ),
+            "WITH design AS (INSERT INTO designs (public_id, owner_session, product_id,"
+            " color, final_image_url, mockup_back_url) VALUES (:d, :o, 'classic-tee',"
+            " 'Black', '/storage/front.png', '/storage/back.png') RETURNING *)"
+            " INSERT INTO design_versions (design_id, version, product_id, color, layers,"
+            " brief, mockup_front_url, mockup_back_url) SELECT id, version, product_id,"
+            " color, layers, brief, final_image_url, mockup_back_url FROM design",
             {"d": design_id, "o": owner.subject},
         )
     order = draft(shopper, [{**TEE_ITEM, "design_id": design_id}, TEE_ITEM]).get_json()
@@ -353,9 +346,9 @@ def test_the_size_assistant_is_rate_limited_per_client(shopper) -> None:
     assert statuses[30] == 429
 
 
-def test_an_order_is_in_one_currency(shopper, engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE products SET currency = 'eur' WHERE id = 'cap'"))
+def test_an_order_is_in_one_currency(shopper, pool) -> None:
+    with pool.transaction() as conn:
+        conn.execute("UPDATE products SET currency = 'eur' WHERE id = 'cap'")
     catalog.forget()
     try:
         cap = {"product_id": "cap", "color": "Black", "sizes": {"OS": 12}}
@@ -363,8 +356,8 @@ def test_an_order_is_in_one_currency(shopper, engine) -> None:
         assert response.status_code == 422
         assert response.get_json()["error"]["code"] == "mixed_currencies"
     finally:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE products SET currency = 'usd' WHERE id = 'cap'"))
+        with pool.transaction() as conn:
+            conn.execute("UPDATE products SET currency = 'usd' WHERE id = 'cap'")
         catalog.forget()
 
 

@@ -19,11 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-import sqlalchemy
-from sqlalchemy import text
 
 from common.effects import outbox, tasks
-from common.infra import config
+from common.infra import config, db
 from common.providers import mail, queue, sheets
 from tests.conftest import function_app
 from tests.test_checkout import Pending, order_row, pending_order
@@ -108,60 +106,56 @@ def drain() -> dict[str, int]:
     return result
 
 
-def make_due(engine: sqlalchemy.Engine, order_id: str) -> None:
+def make_due(pool: db.Pool, order_id: str) -> None:
     """Let time pass: the order's rescheduled tasks are due now."""
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         conn.execute(
-            text(
-                "UPDATE outbox SET next_attempt_at = now() - interval '1 second'"
-                " WHERE payload->>'order_id' = :o AND done_at IS NULL"
-            ),
+            "UPDATE outbox SET next_attempt_at = now() - interval '1 second'"
+            " WHERE payload->>'order_id' = :o AND done_at IS NULL",
             {"o": order_id},
         )
 
 
-def seconds_until_retry(engine: sqlalchemy.Engine, key: str) -> float:
-    with engine.connect() as conn:
+def seconds_until_retry(pool: db.Pool, key: str) -> float:
+    with pool.connect() as conn:
         return float(
             conn.execute(
-                text(
-                    "SELECT EXTRACT(EPOCH FROM next_attempt_at - now()) FROM outbox"
-                    " WHERE dedupe_key = :k"
-                ),
+                "SELECT EXTRACT(EPOCH FROM next_attempt_at - now()) FROM outbox"
+                " WHERE dedupe_key = :k",
                 {"k": key},
             ).scalar_one()
         )
 
 
-def test_a_failing_sheet_keeps_the_task_and_a_later_drain_appends_once(engine, monkeypatch) -> None:
+def test_a_failing_sheet_keeps_the_task_and_a_later_drain_appends_once(pool, monkeypatch) -> None:
     flaky = FlakySheet(failures=1)
     monkeypatch.setattr(sheets.sheet, "built", flaky)
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     response = send(event("checkout.session.completed", session_object(pending)))
     assert response.get_json()["outcome"] == "paid"
-    assert order_row(engine, pending.order_id).status == "paid"
+    assert order_row(pool, pending.order_id).status == "paid"
     assert confirmations(pending.order_id) == 1
     assert sheet_rows(pending.order_id) == []
     key = f"sheet_row:{pending.order_id}"
-    task = outbox_tasks(engine, pending.order_id)[key]
+    task = outbox_tasks(pool, pending.order_id)[key]
     assert (task.attempts, task.done_at) == (1, None)
     assert task.last_error == "SheetError: Google Sheets: 503 backend unavailable"
-    assert 25 < seconds_until_retry(engine, key) <= 30
+    assert 25 < seconds_until_retry(pool, key) <= 30
     drain()
     assert (flaky.calls, sheet_rows(pending.order_id)) == (1, [])  # not due yet
-    make_due(engine, pending.order_id)
+    make_due(pool, pending.order_id)
     assert drain()["succeeded"] >= 1
     drain()
     assert flaky.calls == 2
-    assert_done_once(engine, pending.order_id, {key: 2})
+    assert_done_once(pool, pending.order_id, {key: 2})
 
 
-def assert_done_once(engine: sqlalchemy.Engine, order_id: str, attempts: dict[str, int]) -> None:
+def assert_done_once(pool: db.Pool, order_id: str, attempts: dict[str, int]) -> None:
     """Paid, one sheet row, one confirmation, every task done; `attempts` of the retried ones."""
-    assert order_row(engine, order_id).status == "paid"
+    assert order_row(pool, order_id).status == "paid"
     assert len(sheet_rows(order_id)) == 1
     assert confirmations(order_id) == 1
-    tasks = outbox_tasks(engine, order_id)
+    tasks = outbox_tasks(pool, order_id)
     assert len(tasks) == 4  # sheet row, confirmation, ops notification, print files
     assert all(task.done_at is not None for task in tasks.values())
     assert {key: task.attempts for key, task in tasks.items()} == {
@@ -170,61 +164,61 @@ def assert_done_once(engine: sqlalchemy.Engine, order_id: str, attempts: dict[st
 
 
 def test_a_failing_mailer_keeps_the_email_and_a_later_drain_sends_it_once(
-    engine, monkeypatch
+    pool, monkeypatch
 ) -> None:
     flaky = FlakyMailer(failures=2)  # the confirmation and the ops notification both fail
     monkeypatch.setattr(mail.mailer, "built", flaky)
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
-    assert order_row(engine, pending.order_id).status == "paid"
+    assert order_row(pool, pending.order_id).status == "paid"
     assert len(sheet_rows(pending.order_id)) == 1
     assert confirmations(pending.order_id) == 0
-    tasks = outbox_tasks(engine, pending.order_id)
+    tasks = outbox_tasks(pool, pending.order_id)
     confirmation = f"order_confirmation_email:{pending.order_id}"
     assert tasks[confirmation].done_at is None
     assert tasks[confirmation].last_error == "MailError: SendGrid answered 500"
-    make_due(engine, pending.order_id)
+    make_due(pool, pending.order_id)
     drain()
     drain()
     assert flaky.sent.count(confirmation) == 1
     ops_key = f"ops_notification_email:paid:{pending.order_id}"
-    assert_done_once(engine, pending.order_id, {confirmation: 2, ops_key: 2})
+    assert_done_once(pool, pending.order_id, {confirmation: 2, ops_key: 2})
 
 
 def test_repeated_failures_back_off_exponentially_and_record_the_last_error(
-    engine, monkeypatch
+    pool, monkeypatch
 ) -> None:
     flaky = FlakySheet(failures=4)
     monkeypatch.setattr(sheets.sheet, "built", flaky)
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     send(event("checkout.session.completed", session_object(pending)))
     key = f"sheet_row:{pending.order_id}"
-    waits = [seconds_until_retry(engine, key)]
+    waits = [seconds_until_retry(pool, key)]
     for _ in range(3):
-        make_due(engine, pending.order_id)
+        make_due(pool, pending.order_id)
         drain()
-        waits.append(seconds_until_retry(engine, key))
+        waits.append(seconds_until_retry(pool, key))
     for wait, expected in zip(waits, (30, 60, 120, 240), strict=True):
         assert expected - 5 < wait <= expected
-    assert outbox_tasks(engine, pending.order_id)[key].attempts == 4
-    make_due(engine, pending.order_id)
+    assert outbox_tasks(pool, pending.order_id)[key].attempts == 4
+    make_due(pool, pending.order_id)
     drain()
-    assert_done_once(engine, pending.order_id, {key: 5})
+    assert_done_once(pool, pending.order_id, {key: 5})
 
 
 def test_a_task_that_keeps_failing_is_reported_stuck_and_still_retried(
-    engine, monkeypatch, capsys
+    pool, monkeypatch, capsys
 ) -> None:
     monkeypatch.setattr(sheets.sheet, "built", FlakySheet(failures=100))
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     send(event("checkout.session.completed", session_object(pending)))
     key = f"sheet_row:{pending.order_id}"
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         conn.execute(
-            text("UPDATE outbox SET attempts = :n WHERE dedupe_key = :k"),
+            "UPDATE outbox SET attempts = :n WHERE dedupe_key = :k",
             {"n": outbox.STUCK_AFTER_ATTEMPTS - 1, "k": key},
         )
-    make_due(engine, pending.order_id)
+    make_due(pool, pending.order_id)
     capsys.readouterr()
     result = drain()
     assert result["stuck"] >= 1
@@ -233,9 +227,9 @@ def test_a_task_that_keeps_failing_is_reported_stuck_and_still_retried(
     ]
     stuck = [e for e in logged if e["message"] == "outbox task stuck, needs ops"]
     assert stuck and stuck[0]["severity"] == "ERROR" and stuck[0]["dedupe_key"] == key
-    task = outbox_tasks(engine, pending.order_id)[key]
+    task = outbox_tasks(pool, pending.order_id)[key]
     assert task.attempts == outbox.STUCK_AFTER_ATTEMPTS
-    assert seconds_until_retry(engine, key) > 0
+    assert seconds_until_retry(pool, key) > 0
 
 
 def test_backoff_doubles_from_30_seconds_up_to_six_hours() -> None:
@@ -257,7 +251,7 @@ def test_last_errors_are_short_and_hold_no_secrets(database_url: str) -> None:
 
 
 def test_a_crash_between_appending_and_marking_done_does_not_duplicate_rows(
-    engine, monkeypatch
+    pool, monkeypatch
 ) -> None:
     class AppendsThenCrashes(FlakySheet):
         def append_once(self, order_id: str, rows: Sequence[sheets.Row]) -> bool:
@@ -265,24 +259,24 @@ def test_a_crash_between_appending_and_marking_done_does_not_duplicate_rows(
             raise sheets.SheetError("the instance died before marking the task done")
 
     monkeypatch.setattr(sheets.sheet, "built", AppendsThenCrashes(failures=0))
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     send(event("checkout.session.completed", session_object(pending)))
     assert len(sheet_rows(pending.order_id)) == 1
     monkeypatch.setattr(sheets.sheet, "built", None)
-    make_due(engine, pending.order_id)
+    make_due(pool, pending.order_id)
     drain()
-    assert_done_once(engine, pending.order_id, {f"sheet_row:{pending.order_id}": 2})
+    assert_done_once(pool, pending.order_id, {f"sheet_row:{pending.order_id}": 2})
 
 
-def test_concurrent_drains_perform_each_task_once(engine, monkeypatch) -> None:
+def test_concurrent_drains_perform_each_task_once(pool, monkeypatch) -> None:
     flaky = FlakySheet(failures=3)
     monkeypatch.setattr(sheets.sheet, "built", flaky)
-    orders = [pending_order(engine) for _ in range(3)]
+    orders = [pending_order(pool) for _ in range(3)]
     for pending in orders:
         send(event("checkout.session.completed", session_object(pending)))
     assert flaky.calls == 3
     for pending in orders:
-        make_due(engine, pending.order_id)
+        make_due(pool, pending.order_id)
     threads = [threading.Thread(target=drain) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -290,21 +284,21 @@ def test_concurrent_drains_perform_each_task_once(engine, monkeypatch) -> None:
         thread.join()
     assert flaky.calls == 6
     for pending in orders:
-        assert_done_once(engine, pending.order_id, {f"sheet_row:{pending.order_id}": 2})
+        assert_done_once(pool, pending.order_id, {f"sheet_row:{pending.order_id}": 2})
 
 
-def test_a_paid_order_survives_every_provider_failing(engine, monkeypatch) -> None:
+def test_a_paid_order_survives_every_provider_failing(pool, monkeypatch) -> None:
     monkeypatch.setattr(sheets.sheet, "built", FlakySheet(failures=1))
     monkeypatch.setattr(mail.mailer, "built", FlakyMailer(failures=2))
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
-    assert order_row(engine, pending.order_id).status == "paid"
+    assert order_row(pool, pending.order_id).status == "paid"
     print_files = f"print_files:{pending.order_id}"  # nothing to print, no provider: done
-    failed = {k: t for k, t in outbox_tasks(engine, pending.order_id).items() if k != print_files}
+    failed = {k: t for k, t in outbox_tasks(pool, pending.order_id).items() if k != print_files}
     assert len(failed) == 3 and all(task.done_at is None for task in failed.values())
-    make_due(engine, pending.order_id)
+    make_due(pool, pending.order_id)
     drain()
-    assert_done_once(engine, pending.order_id, {key: 2 for key in failed})
+    assert_done_once(pool, pending.order_id, {key: 2 for key in failed})
 
 
 # The ops routes.
@@ -373,9 +367,9 @@ def test_ops_routes_are_off_without_an_ops_token(database_url: str, monkeypatch)
     assert response.get_json()["error"]["code"] == "ops_disabled"
 
 
-def test_sheet_append_on_demand_is_idempotent_and_completes_the_task(engine, monkeypatch) -> None:
+def test_sheet_append_on_demand_is_idempotent_and_completes_the_task(pool, monkeypatch) -> None:
     monkeypatch.setattr(sheets.sheet, "built", FlakySheet(failures=1))
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     send(event("checkout.session.completed", session_object(pending)))
     assert sheet_rows(pending.order_id) == []
     first = ops_post("/api/sheets/append", {"order_id": pending.order_id})
@@ -384,16 +378,16 @@ def test_sheet_append_on_demand_is_idempotent_and_completes_the_task(engine, mon
     again = ops_post("/api/sheets/append", {"order_id": pending.order_id})
     assert again.get_json() == {"order_id": pending.order_id, "appended": False, "rows": 1}
     assert len(sheet_rows(pending.order_id)) == 1
-    assert outbox_tasks(engine, pending.order_id)[f"sheet_row:{pending.order_id}"].done_at
-    make_due(engine, pending.order_id)
+    assert outbox_tasks(pool, pending.order_id)[f"sheet_row:{pending.order_id}"].done_at
+    make_due(pool, pending.order_id)
     drain()
     assert len(sheet_rows(pending.order_id)) == 1
 
 
-def test_sheet_append_refuses_unknown_and_unpaid_orders(engine, monkeypatch) -> None:
+def test_sheet_append_refuses_unknown_and_unpaid_orders(pool, monkeypatch) -> None:
     assert ops_post("/api/sheets/append", {"order_id": "ord_" + "q" * 24}).status_code == 404
     assert ops_post("/api/sheets/append", {"order_id": "1"}).status_code == 404
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     response = ops_post("/api/sheets/append", {"order_id": pending.order_id})
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "order_not_paid"
@@ -413,12 +407,12 @@ def test_every_task_kind_has_one_handler() -> None:
 # The queue: the webhook hands its tasks over after its commit; their consumer performs them.
 
 
-def test_failed_effects_are_delivered_again_by_the_queue_and_done_once(engine, monkeypatch) -> None:
+def test_failed_effects_are_delivered_again_by_the_queue_and_done_once(pool, monkeypatch) -> None:
     monkeypatch.setattr(queue.broker, "built", queue.LocalBroker(backoff_seconds=0.05))
     flaky_sheet, flaky_mailer = FlakySheet(failures=2), FlakyMailer(failures=1)
     monkeypatch.setattr(sheets.sheet, "built", flaky_sheet)
     monkeypatch.setattr(mail.mailer, "built", flaky_mailer)
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     response = send(event("checkout.session.completed", session_object(pending)))
     assert (response.status_code, response.get_json()["outcome"]) == (200, "paid")
     # The message came three times: the sheet failed twice, the first email once.
@@ -428,14 +422,14 @@ def test_failed_effects_are_delivered_again_by_the_queue_and_done_once(engine, m
     ops_key = f"ops_notification_email:paid:{pending.order_id}"
     assert sorted(flaky_mailer.sent) == sorted([confirmation, ops_key])  # each once
     assert drain()["attempted"] == 0  # nothing was left for the safety net
-    assert_done_once(engine, pending.order_id, {sheet_key: 3, confirmation: 2})
+    assert_done_once(pool, pending.order_id, {sheet_key: 3, confirmation: 2})
 
 
 def test_a_queue_that_refuses_the_tasks_leaves_them_for_the_drain(
-    engine, monkeypatch, capsys
+    pool, monkeypatch, capsys
 ) -> None:
     monkeypatch.setattr(queue.broker, "built", queue.LocalBroker(capacity=0))  # always full
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     capsys.readouterr()
     response = send(event("checkout.session.completed", session_object(pending)))
     assert (response.status_code, response.get_json()["outcome"]) == (200, "paid")
@@ -443,9 +437,9 @@ def test_a_queue_that_refuses_the_tasks_leaves_them_for_the_drain(
     [refused] = [e for e in logged if e["message"].startswith("outbox tasks not queued")]
     assert refused["severity"] == "WARNING" and len(refused["outbox_ids"]) == 4
     assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
-    assert all(task.attempts == 0 for task in outbox_tasks(engine, pending.order_id).values())
+    assert all(task.attempts == 0 for task in outbox_tasks(pool, pending.order_id).values())
     assert drain()["succeeded"] >= 4
-    assert_done_once(engine, pending.order_id, {})
+    assert_done_once(pool, pending.order_id, {})
 
 
 def push(message: Any) -> Any:
@@ -460,25 +454,23 @@ def push(message: Any) -> Any:
     )
 
 
-def committed_tasks(engine: sqlalchemy.Engine) -> tuple[Pending, list[int]]:
+def committed_tasks(pool: db.Pool) -> tuple[Pending, list[int]]:
     """A paid order whose tasks the queue never got: their ids, as the message names them."""
     queue_down = queue.LocalBroker(capacity=0)
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(queue.broker, "built", queue_down)
-        pending = pending_order(engine)
+        pending = pending_order(pool)
         send(event("checkout.session.completed", session_object(pending)))
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         ids = conn.execute(
-            text("SELECT id FROM outbox WHERE payload->>'order_id' = :o ORDER BY id"),
+            "SELECT id FROM outbox WHERE payload->>'order_id' = :o ORDER BY id",
             {"o": pending.order_id},
         ).scalars()
         return pending, [int(task_id) for task_id in ids]
 
 
-def test_the_push_route_performs_the_tasks_and_a_redelivery_does_nothing(
-    engine, monkeypatch
-) -> None:
-    pending, task_ids = committed_tasks(engine)
+def test_the_push_route_performs_the_tasks_and_a_redelivery_does_nothing(pool, monkeypatch) -> None:
+    pending, task_ids = committed_tasks(pool)
     flaky = FlakySheet(failures=0)
     monkeypatch.setattr(sheets.sheet, "built", flaky)
     first = push({"tasks": task_ids})
@@ -486,11 +478,11 @@ def test_the_push_route_performs_the_tasks_and_a_redelivery_does_nothing(
     again = push({"tasks": task_ids})
     assert again.status_code == 204
     assert flaky.calls == 1
-    assert_done_once(engine, pending.order_id, {})
+    assert_done_once(pool, pending.order_id, {})
 
 
-def test_a_failed_effect_answers_503_so_pubsub_delivers_it_again(engine, monkeypatch) -> None:
-    pending, task_ids = committed_tasks(engine)
+def test_a_failed_effect_answers_503_so_pubsub_delivers_it_again(pool, monkeypatch) -> None:
+    pending, task_ids = committed_tasks(pool)
     monkeypatch.setattr(mail.mailer, "built", FlakyMailer(failures=1))
     failed = push({"tasks": task_ids})
     assert failed.status_code == 503
@@ -498,7 +490,7 @@ def test_a_failed_effect_answers_503_so_pubsub_delivers_it_again(engine, monkeyp
     assert len(sheet_rows(pending.order_id)) == 1  # the others are done, and stay done
     assert push({"tasks": task_ids}).status_code == 204
     confirmation = f"order_confirmation_email:{pending.order_id}"
-    assert_done_once(engine, pending.order_id, {confirmation: 2})
+    assert_done_once(pool, pending.order_id, {confirmation: 2})
 
 
 @pytest.mark.parametrize(
@@ -521,15 +513,15 @@ def test_a_push_that_is_not_a_pubsub_envelope_is_a_400(database_url: str) -> Non
     assert answer.get_json()["error"]["code"] == "bad_push"
 
 
-def test_a_drain_claims_no_task_after_its_window(engine) -> None:
+def test_a_drain_claims_no_task_after_its_window(pool) -> None:
     key = f"contact_email:window-{secrets.token_hex(6)}"
-    with engine.begin() as conn:
+    with pool.transaction() as conn:
         assert outbox.enqueue(conn, outbox.NewTask("contact_email", key, {"message_id": 0}))
     ended = outbox.drain(tasks.HANDLERS, window_seconds=0)
     assert ended.attempted == 0 and ended.due >= 1
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         attempts = conn.execute(
-            text("SELECT attempts FROM outbox WHERE dedupe_key = :k"), {"k": key}
+            "SELECT attempts FROM outbox WHERE dedupe_key = :k", {"k": key}
         ).scalar_one()
     assert attempts == 0, "left untouched for the next drain"
     assert outbox.DRAIN_WINDOW_SECONDS + 3 * config.SHEETS.budget_seconds < 300

@@ -7,9 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
-import sqlalchemy
-from sqlalchemy import text
 
+from common.infra import db
 from common.providers import mail, sheets
 from common.shop import catalog
 from tests.test_checkout import (
@@ -56,9 +55,9 @@ def pay(pending: Pending) -> None:
 
 
 def test_a_paid_order_is_ordered_again_with_the_design_s_latest_version_at_today_s_prices(
-    engine: sqlalchemy.Engine,
+    pool: db.Pool,
 ) -> None:
-    shopper = new_shopper(engine)
+    shopper = new_shopper(pool)
     design = save_design(shopper, "Team Auren")
     items = [
         {
@@ -71,31 +70,27 @@ def test_a_paid_order_is_ordered_again_with_the_design_s_latest_version_at_today
     ]
     order = new_draft(shopper, items)
     assert checkout(shopper, order["id"]).status_code == 200
-    with engine.connect() as conn:
+    with pool.connect() as conn:
         session_id = conn.execute(
-            text("SELECT stripe_checkout_session_id FROM orders WHERE public_id = :p"),
+            "SELECT stripe_checkout_session_id FROM orders WHERE public_id = :p",
             {"p": order["id"]},
         ).scalar_one()
     pay(Pending(shopper, order["id"], session_id, order["total_cents"], "usd"))
     edited = save_design(shopper, "Team Auren 2027", design["design_id"])
     assert edited["version"] == design["version"] + 1
-    with engine.begin() as conn:  # the tee costs more today
+    with pool.transaction() as conn:  # the tee costs more today
         conn.execute(
-            text(
-                "UPDATE product_price_tiers SET unit_price_cents = unit_price_cents + 100"
-                " WHERE product_id = 'classic-tee' AND min_quantity = 12"
-            )
+            "UPDATE product_price_tiers SET unit_price_cents = unit_price_cents + 100"
+            " WHERE product_id = 'classic-tee' AND min_quantity = 12"
         )
     catalog.forget()
     try:
         response = reorder(shopper, order["id"])
     finally:
-        with engine.begin() as conn:
+        with pool.transaction() as conn:
             conn.execute(
-                text(
-                    "UPDATE product_price_tiers SET unit_price_cents = unit_price_cents - 100"
-                    " WHERE product_id = 'classic-tee' AND min_quantity = 12"
-                )
+                "UPDATE product_price_tiers SET unit_price_cents = unit_price_cents - 100"
+                " WHERE product_id = 'classic-tee' AND min_quantity = 12"
             )
         catalog.forget()
     assert response.status_code == 201, response.get_json()
@@ -117,8 +112,8 @@ def test_a_paid_order_is_ordered_again_with_the_design_s_latest_version_at_today
     assert mine[0]["id"] == again["id"]
 
 
-def test_a_draft_is_copied_too_and_what_is_no_longer_sold_is_left_out(engine) -> None:
-    shopper = new_shopper(engine)
+def test_a_draft_is_copied_too_and_what_is_no_longer_sold_is_left_out(pool) -> None:
+    shopper = new_shopper(pool)
     order = new_draft(
         shopper,
         [
@@ -126,36 +121,36 @@ def test_a_draft_is_copied_too_and_what_is_no_longer_sold_is_left_out(engine) ->
             {"product_id": "tote", "color": "Natural", "sizes": {"OS": 5}},
         ],
     )
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE products SET active = false WHERE id = 'tote'"))
+    with pool.transaction() as conn:
+        conn.execute("UPDATE products SET active = false WHERE id = 'tote'")
     catalog.forget()
     try:
         response = reorder(shopper, order["id"])
         assert response.status_code == 201
         assert [i["product_id"] for i in response.get_json()["items"]] == ["classic-tee"]
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE products SET active = true WHERE id = 'tote'"))
+        with pool.transaction() as conn:
+            conn.execute("UPDATE products SET active = true WHERE id = 'tote'")
         catalog.forget()
         only_totes = new_draft(
             shopper, [{"product_id": "tote", "color": "Black", "sizes": {"OS": 1}}]
         )
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE products SET active = false WHERE id = 'tote'"))
+        with pool.transaction() as conn:
+            conn.execute("UPDATE products SET active = false WHERE id = 'tote'")
         catalog.forget()
         gone = reorder(shopper, only_totes["id"])
         assert gone.status_code == 409
         assert gone.get_json()["error"]["code"] == "nothing_to_reorder"
     finally:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE products SET active = true WHERE id = 'tote'"))
+        with pool.transaction() as conn:
+            conn.execute("UPDATE products SET active = true WHERE id = 'tote'")
         catalog.forget()
     empty = new_draft(shopper, [])
     assert reorder(shopper, empty["id"]).status_code == 409
 
 
-def test_only_the_owner_reorders_and_only_from_the_site(engine) -> None:
-    pending = pending_order(engine)
-    stranger = new_shopper(engine)
+def test_only_the_owner_reorders_and_only_from_the_site(pool) -> None:
+    pending = pending_order(pool)
+    stranger = new_shopper(pool)
     for who, order_id in (
         (stranger, pending.order_id),
         (pending.shopper, "ord_" + "x" * 24),

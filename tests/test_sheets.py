@@ -12,13 +12,12 @@ from typing import Any
 import google.auth
 import google.oauth2.credentials
 import pytest
-import sqlalchemy
 from google.auth.transport.requests import AuthorizedSession
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
 from common.effects import sheet
-from common.infra import config
+from common.infra import config, db
 from common.providers import mail, sheets
 from common.shop import order_store
 from tests.test_checkout import HOODIE_ITEM, TEE_ITEM, pending_order
@@ -162,10 +161,10 @@ def test_the_service_account_comes_from_google_auth_default(monkeypatch, httpser
 
 
 def test_a_paid_order_lands_in_google_sheets_once(
-    engine: sqlalchemy.Engine, monkeypatch, google_sheet: sheets.GoogleSheet, stub: SheetsStub
+    pool: db.Pool, monkeypatch, google_sheet: sheets.GoogleSheet, stub: SheetsStub
 ) -> None:
     monkeypatch.setattr(sheets.sheet, "built", google_sheet)
-    pending = pending_order(engine, [TEE_ITEM, HOODIE_ITEM])
+    pending = pending_order(pool, [TEE_ITEM, HOODIE_ITEM])
     completed = event("checkout.session.completed", session_object(pending))
     for _ in range(3):
         assert send(completed).status_code == 200
@@ -184,7 +183,7 @@ def test_a_paid_order_lands_in_google_sheets_once(
 
 @pytest.mark.parametrize("failures", [[500], [429], [500, 429]])
 def test_sheets_api_errors_during_fulfilment_are_retried_until_appended_once(
-    engine: sqlalchemy.Engine,
+    pool: db.Pool,
     monkeypatch,
     google_sheet: sheets.GoogleSheet,
     stub: SheetsStub,
@@ -193,16 +192,16 @@ def test_sheets_api_errors_during_fulfilment_are_retried_until_appended_once(
 ) -> None:
     monkeypatch.setattr(sheets.sheet, "built", google_sheet)
     stub.append_failures = list(failures)
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     assert send(event("checkout.session.completed", session_object(pending))).status_code == 200
     key = f"sheet_row:{pending.order_id}"
-    task = outbox_tasks(engine, pending.order_id)[key]
+    task = outbox_tasks(pool, pending.order_id)[key]
     assert task.done_at is None and str(failures[0]) in task.last_error
     assert TOKEN not in task.last_error
     for _ in failures:
-        make_due(engine, pending.order_id)
+        make_due(pool, pending.order_id)
         drain()
-    task = outbox_tasks(engine, pending.order_id)[key]
+    task = outbox_tasks(pool, pending.order_id)[key]
     assert task.done_at is not None and task.attempts == len(failures) + 1
     assert [row[0] for row in stub.rows] == ["OrderID", pending.order_id]
     assert len(stub.appends()) == len(failures) + 1

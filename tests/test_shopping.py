@@ -11,11 +11,9 @@ from email import policy
 from typing import Any
 
 import pytest
-import sqlalchemy
-from sqlalchemy import text
 
 from common.effects.order_mail import TIMES
-from common.infra import config
+from common.infra import config, db
 from common.providers import mail, sheets
 from common.shop import delivery
 from tests.test_checkout import Pending, new_draft, new_shopper, order_row, pending_order
@@ -70,8 +68,8 @@ def assert_it_adds_up(order: dict[str, Any]) -> None:
         assert option["total_cents"] == order["subtotal_cents"] + option["amount_cents"]
 
 
-def test_a_draft_with_2xl_and_3xl_upcharges_adds_up_from_its_json(engine, friday) -> None:
-    shopper = new_shopper(engine)
+def test_a_draft_with_2xl_and_3xl_upcharges_adds_up_from_its_json(pool, friday) -> None:
+    shopper = new_shopper(pool)
     order = new_draft(shopper, UPCHARGED)
     assert_it_adds_up(order)
     tee, hoodie = order["items"]
@@ -110,14 +108,14 @@ def test_a_draft_with_2xl_and_3xl_upcharges_adds_up_from_its_json(engine, friday
     assert again == order
 
 
-def test_an_empty_draft_has_no_shipping_options(engine) -> None:
-    order = new_draft(new_shopper(engine), [])
+def test_an_empty_draft_has_no_shipping_options(pool) -> None:
+    order = new_draft(new_shopper(pool), [])
     assert order["shipping_options"] == []
     assert_it_adds_up(order)
 
 
-def test_every_order_has_a_readable_number_beside_its_id(engine) -> None:
-    shopper = new_shopper(engine)
+def test_every_order_has_a_readable_number_beside_its_id(pool) -> None:
+    shopper = new_shopper(pool)
     first, second = new_draft(shopper), new_draft(shopper)
     numbers = []
     for order in (first, second):
@@ -132,10 +130,10 @@ def test_every_order_has_a_readable_number_beside_its_id(engine) -> None:
 
 
 def paid_with(
-    engine: sqlalchemy.Engine, shipping_cents: int | None, items: list[dict[str, Any]] | None = None
+    pool: db.Pool, shipping_cents: int | None, items: list[dict[str, Any]] | None = None
 ) -> tuple[Pending, Any]:
     """An order paid on a session that charged `shipping_cents` for shipping (None: none)."""
-    pending = pending_order(engine, items)
+    pending = pending_order(pool, items)
     extra: dict[str, Any] = {}
     if shipping_cents is not None:
         extra = {
@@ -151,14 +149,12 @@ def paid_with(
     return pending, answer.get_json()
 
 
-def shipping_row(engine: sqlalchemy.Engine, order_id: str) -> Any:
-    with engine.connect() as conn:
+def shipping_row(pool: db.Pool, order_id: str) -> Any:
+    with pool.connect() as conn:
         return conn.execute(
-            text(
-                "SELECT shipping_cents, shipping_rate, shipping_rate_name,"
-                " stripe_shipping_rate_id, subtotal_cents, total_cents FROM orders"
-                " WHERE public_id = :p"
-            ),
+            "SELECT shipping_cents, shipping_rate, shipping_rate_name,"
+            " stripe_shipping_rate_id, subtotal_cents, total_cents FROM orders"
+            " WHERE public_id = :p",
             {"p": order_id},
         ).one()
 
@@ -170,11 +166,11 @@ def plain_text(key: str) -> tuple[str, str]:
     return str(message["Subject"]), str(body.get_content())
 
 
-def test_the_rate_chosen_on_checkout_is_kept_and_the_total_paid_includes_it(engine) -> None:
+def test_the_rate_chosen_on_checkout_is_kept_and_the_total_paid_includes_it(pool) -> None:
     rush = config.settings().shipping_rush_cents
-    pending, answer = paid_with(engine, rush, UPCHARGED)
+    pending, answer = paid_with(pool, rush, UPCHARGED)
     assert answer["outcome"] == "paid"
-    row = shipping_row(engine, pending.order_id)
+    row = shipping_row(pool, pending.order_id)
     assert (row.shipping_cents, row.shipping_rate, row.shipping_rate_name) == (
         rush,
         "rush",
@@ -210,10 +206,10 @@ def test_the_rate_chosen_on_checkout_is_kept_and_the_total_paid_includes_it(engi
     assert f"Order {order['number']} ({pending.order_id})" in body
 
 
-def test_free_standard_shipping_is_kept_as_such(engine) -> None:
-    pending, answer = paid_with(engine, 0)  # 19 tees: over the threshold
+def test_free_standard_shipping_is_kept_as_such(pool) -> None:
+    pending, answer = paid_with(pool, 0)  # 19 tees: over the threshold
     assert answer["outcome"] == "paid"
-    row = shipping_row(engine, pending.order_id)
+    row = shipping_row(pool, pending.order_id)
     assert (row.shipping_cents, row.shipping_rate, row.total_cents) == (
         0,
         "standard",
@@ -221,11 +217,11 @@ def test_free_standard_shipping_is_kept_as_such(engine) -> None:
     )
 
 
-def test_a_session_that_reports_no_shipping_pays_the_items(engine) -> None:
+def test_a_session_that_reports_no_shipping_pays_the_items(pool) -> None:
     """The local stand-in (and a session from before shipping options) report none."""
-    pending, answer = paid_with(engine, None)
+    pending, answer = paid_with(pool, None)
     assert answer["outcome"] == "paid"
-    row = shipping_row(engine, pending.order_id)
+    row = shipping_row(pool, pending.order_id)
     assert (row.shipping_cents, row.shipping_rate, row.total_cents) == (
         None,
         None,
@@ -237,26 +233,26 @@ def test_a_session_that_reports_no_shipping_pays_the_items(engine) -> None:
     assert "Items:" not in body and "Total: $294.50" in body
 
 
-def test_a_total_that_shipping_does_not_explain_is_flagged_not_paid(engine) -> None:
-    pending = pending_order(engine)
+def test_a_total_that_shipping_does_not_explain_is_flagged_not_paid(pool) -> None:
+    pending = pending_order(pool)
     # Charged 500 more than the items, but no shipping reported: it does not add up.
     session = session_object(pending, amount_total=pending.amount_cents + 500)
     assert send(event("checkout.session.completed", session)).get_json()["outcome"] == "flagged"
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert order_row(pool, pending.order_id).status == "pending_payment"
     # Shipping reported, but the items part is short.
-    other = pending_order(engine)
+    other = pending_order(pool)
     short = session_object(
         other,
         amount_total=other.amount_cents + 100,
         shipping_cost={"amount_total": 200, "shipping_rate": "shr_x"},
     )
     assert send(event("checkout.session.completed", short)).get_json()["outcome"] == "flagged"
-    assert shipping_row(engine, other.order_id).shipping_cents is None
+    assert shipping_row(pool, other.order_id).shipping_cents is None
 
 
-def test_a_malformed_shipping_cost_is_recorded_and_never_applied(engine) -> None:
-    pending = pending_order(engine)
+def test_a_malformed_shipping_cost_is_recorded_and_never_applied(pool) -> None:
+    pending = pending_order(pool)
     session = session_object(pending, shipping_cost={"amount_total": "free"})
     answer = send(event("checkout.session.completed", session))
     assert answer.status_code == 200 and answer.get_json()["outcome"] == "malformed"
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert order_row(pool, pending.order_id).status == "pending_payment"

@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy
 import stripe
-from sqlalchemy import text
 
 from common.effects import outbox, tasks
 from common.infra import config, db
@@ -108,11 +106,11 @@ def send(body: dict[str, Any]) -> Any:
     return response
 
 
-def events_recorded(engine: sqlalchemy.Engine, event_id: str) -> int:
-    with engine.connect() as conn:
+def events_recorded(pool: db.Pool, event_id: str) -> int:
+    with pool.connect() as conn:
         return int(
             conn.execute(
-                text("SELECT count(*) FROM stripe_events WHERE event_id = :e"), {"e": event_id}
+                "SELECT count(*) FROM stripe_events WHERE event_id = :e", {"e": event_id}
             ).scalar_one()
         )
 
@@ -130,26 +128,24 @@ def confirmations(order_id: str) -> int:
     return int(mail_file(f"order_confirmation_email:{order_id}").is_file())
 
 
-def outbox_tasks(engine: sqlalchemy.Engine, order_id: str) -> dict[str, Any]:
-    with engine.connect() as conn:
+def outbox_tasks(pool: db.Pool, order_id: str) -> dict[str, Any]:
+    with pool.connect() as conn:
         rows = conn.execute(
-            text(
-                "SELECT dedupe_key, attempts, done_at, last_error FROM outbox"
-                " WHERE payload->>'order_id' = :o"
-            ),
+            "SELECT dedupe_key, attempts, done_at, last_error FROM outbox"
+            " WHERE payload->>'order_id' = :o",
             {"o": order_id},
         )
         return {row.dedupe_key: row for row in rows}
 
 
-def assert_paid_once(engine: sqlalchemy.Engine, pending: Pending) -> None:
+def assert_paid_once(pool: db.Pool, pending: Pending) -> None:
     effects_performed()
-    row = order_row(engine, pending.order_id)
+    row = order_row(pool, pending.order_id)
     assert row.status == "paid" and row.paid_at is not None
     assert row.stripe_payment_intent_id == "pi_" + pending.session_id[-12:]
     assert len(sheet_rows(pending.order_id)) == 1
     assert confirmations(pending.order_id) == 1
-    tasks = outbox_tasks(engine, pending.order_id)
+    tasks = outbox_tasks(pool, pending.order_id)
     assert set(tasks) == {
         f"sheet_row:{pending.order_id}",
         f"order_confirmation_email:{pending.order_id}",
@@ -165,20 +161,20 @@ def local_providers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mail.mailer, "built", None)
 
 
-def test_a_paid_checkout_marks_the_order_paid_with_one_row_and_one_email(engine) -> None:
-    pending = pending_order(engine)
+def test_a_paid_checkout_marks_the_order_paid_with_one_row_and_one_email(pool) -> None:
+    pending = pending_order(pool)
     completed = event("checkout.session.completed", session_object(pending))
     response = send(completed)
     assert response.status_code == 200
     assert response.get_json() == {"received": True, "duplicate": False, "outcome": "paid"}
-    assert events_recorded(engine, completed["id"]) == 1
-    assert_paid_once(engine, pending)
+    assert events_recorded(pool, completed["id"]) == 1
+    assert_paid_once(pool, pending)
     ops_alert = mail_file(f"ops_notification_email:paid:{pending.order_id}")
     assert "1 Main St, Austin, US" in ops_alert.read_text()
 
 
 def test_the_webhook_answers_before_the_sheet_and_emails_which_then_happen_once(
-    engine, monkeypatch
+    pool, monkeypatch
 ) -> None:
     release = threading.Event()
 
@@ -196,29 +192,29 @@ def test_the_webhook_answers_before_the_sheet_and_emails_which_then_happen_once(
     monkeypatch.setattr(sheets.sheet, "built", HeldSheet(data / "orders-sheet.csv"))
     monkeypatch.setattr(mail.mailer, "built", HeldMailer(data / "mail"))
     function_app("ops")  # the consumer is subscribed: the worker starts on the tasks at once
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     # Answered while the sheet and the mailer cannot finish anything.
     response = deliver(*signed(event("checkout.session.completed", session_object(pending))))
     assert response.status_code == 200
     assert response.get_json() == {"received": True, "duplicate": False, "outcome": "paid"}
-    assert order_row(engine, pending.order_id).status == "paid"
+    assert order_row(pool, pending.order_id).status == "paid"
     assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
     release.set()
-    assert_paid_once(engine, pending)
+    assert_paid_once(pool, pending)
 
 
-def test_the_same_event_delivered_five_times_pays_once(engine) -> None:
-    pending = pending_order(engine)
+def test_the_same_event_delivered_five_times_pays_once(pool) -> None:
+    pending = pending_order(pool)
     completed = event("checkout.session.completed", session_object(pending))
     answers = [send(completed) for _ in range(5)]
     assert [a.status_code for a in answers] == [200] * 5
     assert [a.get_json()["duplicate"] for a in answers] == [False] + [True] * 4
-    assert events_recorded(engine, completed["id"]) == 1
-    assert_paid_once(engine, pending)
+    assert events_recorded(pool, completed["id"]) == 1
+    assert_paid_once(pool, pending)
 
 
-def test_ten_concurrent_deliveries_of_one_event_pay_once(engine) -> None:
-    pending = pending_order(engine)
+def test_ten_concurrent_deliveries_of_one_event_pay_once(pool) -> None:
+    pending = pending_order(pool)
     payload, signature = signed(event("checkout.session.completed", session_object(pending)))
     answers: list[Any] = []
     start = threading.Barrier(10)
@@ -235,13 +231,13 @@ def test_ten_concurrent_deliveries_of_one_event_pay_once(engine) -> None:
         thread.join()
     assert [status for status, _ in answers] == [200] * 10
     assert sorted(body["outcome"] for _, body in answers) == ["duplicate"] * 9 + ["paid"]
-    assert events_recorded(engine, json.loads(payload)["id"]) == 1
-    assert_paid_once(engine, pending)
+    assert events_recorded(pool, json.loads(payload)["id"]) == 1
+    assert_paid_once(pool, pending)
 
 
-def test_completed_and_async_succeeded_concurrently_pay_once(engine) -> None:
+def test_completed_and_async_succeeded_concurrently_pay_once(pool) -> None:
     """Several events paying one session, concurrently, then its expiry: paid once."""
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     kinds = ["checkout.session.completed", "checkout.session.async_payment_succeeded"] * 5
     bodies = [event(kind, session_object(pending)) for kind in kinds]
     answers: list[int] = []
@@ -254,11 +250,11 @@ def test_completed_and_async_succeeded_concurrently_pay_once(engine) -> None:
         thread.join()
     assert answers == [200] * len(bodies)
     assert send(event("checkout.session.expired", session_object(pending))).status_code == 200
-    assert_paid_once(engine, pending)
+    assert_paid_once(pool, pending)
 
 
-def test_expired_after_completed_changes_nothing(engine) -> None:
-    pending = pending_order(engine)
+def test_expired_after_completed_changes_nothing(pool) -> None:
+    pending = pending_order(pool)
     send(event("checkout.session.completed", session_object(pending)))
     expired = event(
         "checkout.session.expired",
@@ -267,19 +263,19 @@ def test_expired_after_completed_changes_nothing(engine) -> None:
     response = send(expired)
     assert response.status_code == 200
     assert response.get_json()["outcome"] == "ignored"
-    assert events_recorded(engine, expired["id"]) == 1
-    assert_paid_once(engine, pending)
+    assert events_recorded(pool, expired["id"]) == 1
+    assert_paid_once(pool, pending)
 
 
-def test_expired_returns_the_order_to_an_editable_draft_with_a_new_session(engine) -> None:
-    pending = pending_order(engine)
-    before = order_row(engine, pending.order_id)
+def test_expired_returns_the_order_to_an_editable_draft_with_a_new_session(pool) -> None:
+    pending = pending_order(pool)
+    before = order_row(pool, pending.order_id)
     expired = event(
         "checkout.session.expired",
         session_object(pending, payment_status="unpaid", status="expired"),
     )
     assert send(expired).get_json()["outcome"] == "back_to_draft"
-    row = order_row(engine, pending.order_id)
+    row = order_row(pool, pending.order_id)
     assert (row.status, row.version, row.checkout_url) == ("draft", before.version + 1, None)
     assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
     again = checkout(pending.shopper, pending.order_id)
@@ -288,7 +284,7 @@ def test_expired_returns_the_order_to_an_editable_draft_with_a_new_session(engin
     # A late "completed" of the expired session does not pay the order: ops look at it.
     late = send(event("checkout.session.completed", session_object(pending)))
     assert late.get_json()["outcome"] == "flagged"
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert order_row(pool, pending.order_id).status == "pending_payment"
 
 
 @pytest.mark.parametrize(
@@ -300,39 +296,39 @@ def test_expired_returns_the_order_to_an_editable_draft_with_a_new_session(engin
     ],
 )
 def test_a_paid_session_that_does_not_match_the_order_is_flagged_not_paid(
-    engine, changes: dict[str, Any], reason: str
+    pool, changes: dict[str, Any], reason: str
 ) -> None:
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     completed = event("checkout.session.completed", session_object(pending, **changes))
     response = send(completed)
     assert response.status_code == 200
     assert response.get_json()["outcome"] == "flagged"
-    row = order_row(engine, pending.order_id)
+    row = order_row(pool, pending.order_id)
     assert row.status == "pending_payment" and row.paid_at is None
     assert reason in row.flagged_reason
-    assert events_recorded(engine, completed["id"]) == 1
+    assert events_recorded(pool, completed["id"]) == 1
     assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
     [alert] = [
-        key for key in outbox_tasks(engine, pending.order_id) if key.startswith("ops_notification")
+        key for key in outbox_tasks(pool, pending.order_id) if key.startswith("ops_notification")
     ]
     assert "flagged" in alert
     assert "ACTION NEEDED" in mail_file(alert).read_text()
 
 
-def test_a_completed_but_unpaid_session_waits_for_the_async_payment(engine) -> None:
-    pending = pending_order(engine)
+def test_a_completed_but_unpaid_session_waits_for_the_async_payment(pool) -> None:
+    pending = pending_order(pool)
     unpaid = send(
         event("checkout.session.completed", session_object(pending, payment_status="unpaid"))
     )
     assert unpaid.get_json()["outcome"] == "awaiting_payment"
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert order_row(pool, pending.order_id).status == "pending_payment"
     succeeded = send(event("checkout.session.async_payment_succeeded", session_object(pending)))
     assert succeeded.get_json()["outcome"] == "paid"
-    assert_paid_once(engine, pending)
+    assert_paid_once(pool, pending)
 
 
-def test_a_failed_async_payment_returns_the_order_to_draft(engine) -> None:
-    pending = pending_order(engine)
+def test_a_failed_async_payment_returns_the_order_to_draft(pool) -> None:
+    pending = pending_order(pool)
     send(event("checkout.session.completed", session_object(pending, payment_status="unpaid")))
     failed = send(
         event(
@@ -341,12 +337,12 @@ def test_a_failed_async_payment_returns_the_order_to_draft(engine) -> None:
         )
     )
     assert failed.get_json()["outcome"] == "payment_failed"
-    assert order_row(engine, pending.order_id).status == "draft"
+    assert order_row(pool, pending.order_id).status == "draft"
     assert sheet_rows(pending.order_id) == [] and confirmations(pending.order_id) == 0
 
 
-def test_a_full_refund_marks_the_order_refunded_and_tells_ops(engine) -> None:
-    pending = pending_order(engine)
+def test_a_full_refund_marks_the_order_refunded_and_tells_ops(pool) -> None:
+    pending = pending_order(pool)
     send(event("checkout.session.completed", session_object(pending)))
     charge = {
         "id": "ch_" + secrets.token_hex(8),
@@ -361,31 +357,31 @@ def test_a_full_refund_marks_the_order_refunded_and_tells_ops(engine) -> None:
     refunded = event("charge.refunded", charge)
     assert send(refunded).get_json()["outcome"] == "refunded"
     assert send(refunded).get_json()["duplicate"] is True
-    assert order_row(engine, pending.order_id).status == "refunded"
+    assert order_row(pool, pending.order_id).status == "refunded"
     assert len(sheet_rows(pending.order_id)) == 1
     alert = mail_file(f"ops_notification_email:refunded:{charge['id']}:{pending.amount_cents}")
     assert f"Order {pending.order_id} was refunded" in alert.read_text()
 
 
-def test_a_tampered_body_is_refused_and_changes_nothing(engine) -> None:
-    pending = pending_order(engine)
+def test_a_tampered_body_is_refused_and_changes_nothing(pool) -> None:
+    pending = pending_order(pool)
     payload, signature = signed(event("checkout.session.completed", session_object(pending)))
     tampered = payload.replace(f'"amount_total": {pending.amount_cents}', '"amount_total": 1')
     assert tampered != payload
     response = deliver(tampered, signature)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_signature"
-    assert events_recorded(engine, json.loads(payload)["id"]) == 0
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert events_recorded(pool, json.loads(payload)["id"]) == 0
+    assert order_row(pool, pending.order_id).status == "pending_payment"
 
 
-def test_a_stale_signature_is_refused_and_changes_nothing(engine) -> None:
-    pending = pending_order(engine)
+def test_a_stale_signature_is_refused_and_changes_nothing(pool) -> None:
+    pending = pending_order(pool)
     completed = event("checkout.session.completed", session_object(pending))
     response = deliver(*signed(completed, timestamp=int(time.time()) - 301))
     assert response.status_code == 400
-    assert events_recorded(engine, completed["id"]) == 0
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert events_recorded(pool, completed["id"]) == 0
+    assert order_row(pool, pending.order_id).status == "pending_payment"
     assert deliver(*signed(completed, timestamp=int(time.time()) - 290)).status_code == 200
 
 
@@ -393,56 +389,56 @@ def test_a_stale_signature_is_refused_and_changes_nothing(engine) -> None:
     "signature",
     [None, "", "garbage", "t=notanumber,v1=abc", "t=123", "v1=abc", "WRONG_SECRET"],
 )
-def test_missing_malformed_or_wrong_signatures_are_refused(engine, signature) -> None:
-    pending = pending_order(engine)
+def test_missing_malformed_or_wrong_signatures_are_refused(pool, signature) -> None:
+    pending = pending_order(pool)
     completed = event("checkout.session.completed", session_object(pending))
     payload, _ = signed(completed)
     if signature == "WRONG_SECRET":
         signature = signed(completed, secret="whsec_not_ours")[1]
     response = deliver(payload, signature)
     assert response.status_code == 400
-    assert events_recorded(engine, completed["id"]) == 0
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert events_recorded(pool, completed["id"]) == 0
+    assert order_row(pool, pending.order_id).status == "pending_payment"
 
 
-def test_an_unknown_event_type_is_acknowledged_recorded_and_ignored(engine) -> None:
+def test_an_unknown_event_type_is_acknowledged_recorded_and_ignored(pool) -> None:
     unknown = event("customer.created", {"id": "cus_123", "object": "customer"})
     response = send(unknown)
     assert response.status_code == 200
     assert response.get_json() == {"received": True, "duplicate": False, "outcome": "ignored"}
-    assert events_recorded(engine, unknown["id"]) == 1
+    assert events_recorded(pool, unknown["id"]) == 1
     assert send(unknown).get_json()["duplicate"] is True
 
 
-def test_an_event_for_an_unknown_order_is_acknowledged(engine) -> None:
-    pending = pending_order(engine)
+def test_an_event_for_an_unknown_order_is_acknowledged(pool) -> None:
+    pending = pending_order(pool)
     stranger = session_object(
         pending, metadata={"order_id": "ord_" + "z" * 24}, client_reference_id=None
     )
     response = send(event("checkout.session.completed", stranger))
     assert response.get_json()["outcome"] == "order_not_found"
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert order_row(pool, pending.order_id).status == "pending_payment"
 
 
-def test_database_down_is_a_503_so_stripe_retries(engine, monkeypatch) -> None:
-    pending = pending_order(engine)
+def test_database_down_is_a_503_so_stripe_retries(pool, monkeypatch) -> None:
+    pending = pending_order(pool)
     completed = event("checkout.session.completed", session_object(pending))
     payload, signature = signed(completed)
-    down = sqlalchemy.create_engine("postgresql+pg8000://postgres@127.0.0.1:9/none")
+    down = db.url_pool("postgresql://postgres@127.0.0.1:9/none")
     with monkeypatch.context() as patched:
-        patched.setattr(db.engine, "built", down)
+        patched.setattr(db.pool, "built", down)
         response = deliver(payload, signature)
     assert response.status_code == 503
     assert response.headers["Retry-After"]
-    assert events_recorded(engine, completed["id"]) == 0
+    assert events_recorded(pool, completed["id"]) == 0
     retried = deliver(payload, signature)  # Stripe's retry, once the database is back
     assert retried.get_json()["outcome"] == "paid"
-    assert_paid_once(engine, pending)
+    assert_paid_once(pool, pending)
 
 
-def test_a_failure_inside_the_event_transaction_records_nothing(engine, monkeypatch) -> None:
+def test_a_failure_inside_the_event_transaction_records_nothing(pool, monkeypatch) -> None:
     """The event id is recorded in the transaction that applies it: a failed apply is retried."""
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     completed = event("checkout.session.completed", session_object(pending))
 
     def broken(*args: Any) -> None:
@@ -451,14 +447,14 @@ def test_a_failure_inside_the_event_transaction_records_nothing(engine, monkeypa
     with monkeypatch.context() as patched:
         patched.setattr(order_store, "transition", broken)
         assert send(completed).status_code == 500
-    assert events_recorded(engine, completed["id"]) == 0
-    assert outbox_tasks(engine, pending.order_id) == {}
+    assert events_recorded(pool, completed["id"]) == 0
+    assert outbox_tasks(pool, pending.order_id) == {}
     assert send(completed).get_json()["outcome"] == "paid"
-    assert_paid_once(engine, pending)
+    assert_paid_once(pool, pending)
 
 
-def test_fulfil_without_a_webhook_is_idempotent(engine) -> None:
-    pending = pending_order(engine)
+def test_fulfil_without_a_webhook_is_idempotent(pool) -> None:
+    pending = pending_order(pool)
     session = session_object(pending)
     first = fulfilment.fulfil(session)
     assert first.result == "paid"
@@ -467,17 +463,17 @@ def test_fulfil_without_a_webhook_is_idempotent(engine) -> None:
     assert send(event("checkout.session.completed", session)).get_json()["outcome"] == (
         "already_paid"
     )
-    assert_paid_once(engine, pending)
+    assert_paid_once(pool, pending)
 
 
-def test_a_second_paid_session_for_a_paid_order_alerts_ops(engine) -> None:
-    pending = pending_order(engine)
+def test_a_second_paid_session_for_a_paid_order_alerts_ops(pool) -> None:
+    pending = pending_order(pool)
     send(event("checkout.session.completed", session_object(pending)))
     twice = send(event("checkout.session.completed", session_object(pending, id="cs_test_other")))
     assert twice.get_json()["outcome"] == "flagged"
-    row = order_row(engine, pending.order_id)
+    row = order_row(pool, pending.order_id)
     assert row.status == "paid" and "paid too" in row.flagged_reason
-    tasks = outbox_tasks(engine, pending.order_id)
+    tasks = outbox_tasks(pool, pending.order_id)
     assert f"ops_notification_email:flagged:{pending.order_id}:cs_test_other" in tasks
     assert len(sheet_rows(pending.order_id)) == 1 and confirmations(pending.order_id) == 1
 
@@ -493,16 +489,16 @@ def test_an_unsigned_delivery_of_any_shape_is_a_400(body: str, content_type: str
     assert response.get_json()["error"]["code"] == "invalid_signature"
 
 
-def test_a_signature_from_the_future_is_refused_and_changes_nothing(engine) -> None:
+def test_a_signature_from_the_future_is_refused_and_changes_nothing(pool) -> None:
     """The timestamp is checked both ways (±300 s), not only for age."""
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     completed = event("checkout.session.completed", session_object(pending))
     for ahead in (86_400, 301):
         response = deliver(*signed(completed, timestamp=int(time.time()) + ahead))
         assert response.status_code == 400, ahead
         assert response.get_json()["error"]["code"] == "invalid_signature"
-    assert events_recorded(engine, completed["id"]) == 0
-    assert order_row(engine, pending.order_id).status == "pending_payment"
+    assert events_recorded(pool, completed["id"]) == 0
+    assert order_row(pool, pending.order_id).status == "pending_payment"
     assert deliver(*signed(completed, timestamp=int(time.time()) + 290)).status_code == 200
 
 
@@ -651,8 +647,8 @@ MALFORMED_CASES: list[tuple[str, Any, str]] = [
     ("build", "expected"),
     [pytest.param(build, expected, id=name) for name, build, expected in MALFORMED_CASES],
 )
-def test_a_malformed_but_signed_delivery_never_gets_a_5xx(engine, capsys, build, expected) -> None:
-    pending = pending_order(engine)
+def test_a_malformed_but_signed_delivery_never_gets_a_5xx(pool, capsys, build, expected) -> None:
+    pending = pending_order(pool)
     body = build(pending)
     payload, signature = signed(body)
     event_id = body.get("id") if isinstance(body, dict) else None
@@ -664,27 +660,27 @@ def test_a_malformed_but_signed_delivery_never_gets_a_5xx(engine, capsys, build,
         assert response.status_code == 400
         assert response.get_json()["error"]["code"] == "malformed_event"
         if isinstance(event_id, str) and event_id.isprintable():
-            assert events_recorded(engine, event_id) == 0
+            assert events_recorded(pool, event_id) == 0
     else:
         assert response.status_code == 200, response.get_json()
         assert response.get_json() == {"received": True, "duplicate": False, "outcome": expected}
-        assert events_recorded(engine, str(event_id)) == 1
+        assert events_recorded(pool, str(event_id)) == 1
         assert deliver(payload, signature).get_json()["outcome"] == "duplicate"
     if expected in (REFUSED, MALFORMED):
-        row = order_row(engine, pending.order_id)
+        row = order_row(pool, pending.order_id)
         assert (row.status, row.flagged_reason, row.paid_at) == ("pending_payment", None, None)
-        assert outbox_tasks(engine, pending.order_id) == {}
+        assert outbox_tasks(pool, pending.order_id) == {}
     if expected == MALFORMED:
         [entry] = [line for line in logged if line["message"] == "stripe event malformed"]
         assert entry["severity"] == "ERROR"
         assert entry["event_id"] == event_id and entry["problems"]
 
 
-def test_only_our_metadata_names_an_order_not_a_buyer_chosen_reference(engine) -> None:
+def test_only_our_metadata_names_an_order_not_a_buyer_chosen_reference(pool) -> None:
     """A payment link's buyer sets `client_reference_id`; our sessions carry metadata."""
-    pending = pending_order(engine)
+    pending = pending_order(pool)
     other = session_object(pending, id="cs_test_" + secrets.token_hex(8), metadata={})
     answer = send(event("checkout.session.completed", other)).get_json()
     assert answer["outcome"] == "order_not_found"
-    row = order_row(engine, pending.order_id)
+    row = order_row(pool, pending.order_id)
     assert (row.status, row.flagged_reason) == ("pending_payment", None)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 
 import pytest
-import sqlalchemy
 
 from common.effects import outbox
+from common.infra import db
 from common.providers import mail, queue, sheets
 from tests.conftest import function_app
 from tests.test_checkout import pending_order
@@ -21,10 +21,10 @@ from tests.test_webhook import deliver, event, outbox_tasks, session_object, sig
 PUSH_SECONDS = 60
 
 
-def wait_until_done(engine: sqlalchemy.Engine, order_id: str) -> None:
+def wait_until_done(pool: db.Pool, order_id: str) -> None:
     deadline = time.monotonic() + PUSH_SECONDS
     while time.monotonic() < deadline:
-        tasks = outbox_tasks(engine, order_id).values()
+        tasks = outbox_tasks(pool, order_id).values()
         if tasks and all(task.done_at is not None for task in tasks):
             return
         time.sleep(0.2)
@@ -32,7 +32,7 @@ def wait_until_done(engine: sqlalchemy.Engine, order_id: str) -> None:
 
 
 def test_a_paid_event_reaches_ops_through_pubsub_and_a_failed_effect_comes_again(
-    engine: sqlalchemy.Engine,
+    pool: db.Pool,
     pubsub: queue.PubSubBroker,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -43,11 +43,11 @@ def test_a_paid_event_reaches_ops_through_pubsub_and_a_failed_effect_comes_again
     with serve(function_app("ops")) as port:
         endpoint = f"http://127.0.0.1:{port}{queue.push_path(outbox.TOPIC)}"
         push_subscription(pubsub, outbox.TOPIC, endpoint)
-        pending = pending_order(engine)
+        pending = pending_order(pool)
         response = deliver(*signed(event("checkout.session.completed", session_object(pending))))
         assert response.status_code == 200
         assert response.get_json()["outcome"] == "paid"
-        wait_until_done(engine, pending.order_id)
+        wait_until_done(pool, pending.order_id)
     # The first push answered 503 (the sheet failed) and Pub/Sub pushed the message again.
     assert flaky.calls == 2
-    assert_done_once(engine, pending.order_id, {f"sheet_row:{pending.order_id}": 2})
+    assert_done_once(pool, pending.order_id, {f"sheet_row:{pending.order_id}": 2})

@@ -11,7 +11,7 @@ from common.providers import mail
 from common.shop.contact import stored_message
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 
 def contact_message(contact_id: str, name: str, email: str, message: str) -> mail.Message:

@@ -18,7 +18,7 @@ from common.shop.order_store import OrderNotPaid, PaidLine, PaidOrder, paid_orde
 from common.shop.pricing import money
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 
 def _load(conn: Connection, order_id: str) -> PaidOrder:

@@ -27,11 +27,10 @@ from pydantic import ConfigDict, Field
 from common.core.model import Model
 from common.infra import db, log
 from common.infra.config import settings
-from common.infra.db import text
 from common.providers import queue
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 KINDS = (
     "sheet_row",
@@ -108,7 +107,7 @@ def enqueue(conn: Connection, *tasks: NewTask) -> list[int]:
     if not tasks:
         return []
     added = conn.execute(
-        text(ENQUEUE),
+        ENQUEUE,
         {
             "kinds": [task.kind for task in tasks],
             "keys": [task.dedupe_key for task in tasks],
@@ -173,12 +172,12 @@ def _perform_claimed(
 ) -> Result | None:
     """Claim one task with `sql`, perform it while it stays locked, and record the outcome."""
     with db.transaction() as conn:
-        row = conn.execute(text(sql), params).first()
+        row = conn.execute(sql, params).first()
         if row is None:
             return None
         task = Task(int(row.id), row.kind, row.dedupe_key, dict(row.payload), int(row.attempts))
         try:
-            with conn.begin_nested():
+            with conn.savepoint():
                 handlers[task.kind](conn, task)
         # Any failure of a vendor or of the data must leave the task for a later try, recorded;
         # the savepoint keeps the transaction usable to record it.
@@ -186,10 +185,8 @@ def _perform_claimed(
             error = describe_error(exc)
             delay = backoff_seconds(task.attempts + 1)
             conn.execute(
-                text(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = :error,"
-                    " next_attempt_at = now() + make_interval(secs => :delay) WHERE id = :id"
-                ),
+                "UPDATE outbox SET attempts = attempts + 1, last_error = :error,"
+                " next_attempt_at = now() + make_interval(secs => :delay) WHERE id = :id",
                 {"id": task.id, "error": error, "delay": delay},
             )
             stuck = task.attempts + 1 >= STUCK_AFTER_ATTEMPTS
@@ -205,7 +202,7 @@ def _perform_claimed(
             )
             return Result(task, ok=False, error=error)
         conn.execute(
-            text("UPDATE outbox SET attempts = attempts + 1, done_at = now() WHERE id = :id"),
+            "UPDATE outbox SET attempts = attempts + 1, done_at = now() WHERE id = :id",
             {"id": task.id},
         )
     log.info("outbox task done", outbox_id=task.id, kind=task.kind)
@@ -253,13 +250,11 @@ def drain(
         if result is None:
             break
         results.append(result)
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         due, stuck = conn.execute(
-            text(
-                "SELECT count(*) FILTER (WHERE next_attempt_at <= now()),"
-                " count(*) FILTER (WHERE attempts >= :stuck)"
-                " FROM outbox WHERE done_at IS NULL"
-            ),
+            "SELECT count(*) FILTER (WHERE next_attempt_at <= now()),"
+            " count(*) FILTER (WHERE attempts >= :stuck)"
+            " FROM outbox WHERE done_at IS NULL",
             {"stuck": STUCK_AFTER_ATTEMPTS},
         ).one()
     succeeded = sum(1 for r in results if r.ok)

@@ -22,7 +22,6 @@ from pydantic import TypeAdapter
 from common.core.lazy import Lazy
 from common.effects import outbox
 from common.infra import db, log
-from common.infra.db import text
 from common.providers import storage
 from common.shop import catalog, order_store
 from common.shop.order_store import PrintLine
@@ -30,7 +29,7 @@ from common.studio import personalization, print_files, print_names
 from common.studio.layers import Layer
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 LAYERS = Lazy(lambda: TypeAdapter(list[Layer]))  # its schema: built on the first print file
 
@@ -57,7 +56,7 @@ def _make(conn: Connection, line: PrintLine) -> dict[str, str]:
 
 def _lock(conn: Connection, name: str) -> None:
     conn.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"print:{name}"}
+        "SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))", {"key": f"print:{name}"}
     )
 
 

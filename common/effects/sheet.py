@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from common.core import errors
 from common.effects import outbox, print_links
 from common.infra import db, log
-from common.infra.db import text
 from common.providers import sheets
 from common.shop.lifecycle import ORDER_ID, OrderNotFound
 from common.shop.order_store import PaidOrder, Piece, paid_order
@@ -23,7 +22,7 @@ from common.shop.order_store import PaidOrder, Piece, paid_order
 MAX_ROSTER_CHARS = 40_000  # a Google Sheets cell holds 50,000
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 
 def sizes_label(sizes: Mapping[str, int]) -> str:
@@ -93,7 +92,7 @@ class Appended:
 def _append_locked(conn: Connection, order_id: str) -> Appended | None:
     """Append the order's rows unless the sheet has them, holding the order's sheet lock."""
     conn.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        "SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))",
         {"key": f"sheet:{order_id}"},
     )
     order = paid_order(conn, order_id)
@@ -111,7 +110,7 @@ def append_to_sheet(order_id: str) -> Appended:
     key = f"sheet_row:{order_id}"
     with db.transaction() as conn:
         # The outbox task first, as a drain locks it, then the sheet lock: one lock order.
-        conn.execute(text("SELECT id FROM outbox WHERE dedupe_key = :k FOR UPDATE"), {"k": key})
+        conn.execute("SELECT id FROM outbox WHERE dedupe_key = :k FOR UPDATE", {"k": key})
         try:
             result = _append_locked(conn, order_id)
         except sheets.SheetError as exc:
@@ -124,10 +123,8 @@ def append_to_sheet(order_id: str) -> Appended:
         if result is None:
             raise OrderNotFound()
         conn.execute(
-            text(
-                "UPDATE outbox SET done_at = now(), attempts = attempts + 1"
-                " WHERE dedupe_key = :k AND done_at IS NULL"
-            ),
+            "UPDATE outbox SET done_at = now(), attempts = attempts + 1"
+            " WHERE dedupe_key = :k AND done_at IS NULL",
             {"k": key},
         )
     return result

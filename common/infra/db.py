@@ -1,12 +1,19 @@
-"""The database engine (SQLAlchemy Core), built lazily once per instance, and migrations.
+"""The database: a small pool of pg8000 connections, built lazily once per instance, and
+migrations.
 
 Where the database is, in order: `DATABASE_URL` when set; Cloud SQL through the connector when
 `INSTANCE_CONNECTION_NAME` is set; else (local mode only) an embedded Postgres (`pgserver`)
 under `.data/pg`.
+
+The shop writes SQL as plain strings with `:name` parameters and runs it through
+`transaction()` (writes) or `connect()` (reads). pg8000 is imported on the first statement,
+not when a module that holds statements is imported: a function's cold start ends with its
+first answer, and an ORM or query builder would be most of it.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
@@ -16,18 +23,19 @@ import re
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from common.core.lazy import Lazy
 from common.infra.config import ConfigError, Settings, settings
 
 if TYPE_CHECKING:
-    from sqlalchemy import TextClause
-    from sqlalchemy.engine import Connection, Engine
+    import pg8000.dbapi
 
 # Deadlines (issue 14). A database that accepts connections and never answers must not hold
 # requests: with these, every request answers within REQUEST_BUDGET, with a 503 and Retry-After
@@ -35,8 +43,8 @@ if TYPE_CHECKING:
 # to a connection on a hung database: a pooled connection, whose pre-ping waits SOCKET_TIMEOUT
 # and which the pool then replaces by a new one, waiting SOCKET_TIMEOUT again (2 + 2 s); and a
 # request that waits POOL_TIMEOUT for a free connection and then connects (2 + 2 s). Once the
-# database answers again, the pre-ping and the invalidation of broken connections (every
-# socket failure is a disconnect, see `_pg8000_connection`) bring the pool back by itself.
+# database answers again, the pre-ping and the discarding of broken connections (every socket
+# failure is a network error, see `_guarded`) bring the pool back by itself.
 # tests/test_db_faults.py measures all of it through a proxy that hangs and drops connections.
 REQUEST_BUDGET = 5.0  # s
 SOCKET_TIMEOUT = 2.0  # s: each socket operation of pg8000: TCP connect, start-up, every read
@@ -71,120 +79,266 @@ UNAVAILABLE_SQLSTATES = frozenset(
         "53300",  # too_many_connections
     }
 )
-
-# Every engine's pool; its size comes from the settings (`pool_options`).
-POOL_OPTIONS: dict[str, Any] = {
-    "pool_timeout": POOL_TIMEOUT,
-    "pool_recycle": 1800,
-    "pool_pre_ping": True,
-}
+# A connection is closed and replaced once this old, so none outlives a server-side or
+# network limit on connection age.
+RECYCLE_SECONDS = 1800.0
+# A connection idle longer than this is checked with an empty query (one round trip, no
+# statement for the server to run) before it is handed out. One used less than a second ago
+# is handed out as it is: the server closes nothing that young of itself (no
+# idle_session_timeout is set, and Cloud SQL's and the network's idle limits are minutes), so
+# only a restart or failover breaks one, and that fails the transactions running at that
+# moment just the same. Should it happen, its first statement fails with a network error: a
+# 503 with Retry-After, the connection and the pool's other idle ones are discarded, and the
+# next request connects anew. Every request thus skips a round trip on a busy instance.
+PING_AFTER_SECONDS = 1.0
 
 
 def max_connections(cfg: Settings) -> int:
-    """The most connections the instance's engine holds: DB_POOL_SIZE + DB_MAX_OVERFLOW."""
+    """The most connections the instance's pool holds: DB_POOL_SIZE + DB_MAX_OVERFLOW."""
     return cfg.db_pool_size + cfg.db_max_overflow
 
 
-def pool_options(cfg: Settings) -> dict[str, Any]:
-    """The pool of the instance's engine: DB_POOL_SIZE connections kept open, DB_MAX_OVERFLOW
-    more at a peak (devtools/deploy_config.py sets both per function; `make deploy` holds
-    their total over every instance to the database's connection budget)."""
-    return {"pool_size": cfg.db_pool_size, "max_overflow": cfg.db_max_overflow, **POOL_OPTIONS}
-
-
-def text(sql: str) -> TextClause:
-    """A SQL statement with `:name` parameters (`sqlalchemy.text`).
-
-    The one way the shop writes SQL: SQLAlchemy is imported on the first statement, not when a
-    module that holds statements is imported (it is most of a cold start otherwise).
-    """
-    import sqlalchemy
-
-    return sqlalchemy.text(sql)
-
-
 def sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a server error (pg8000 keeps the error's fields in `args[0]`)."""
-    orig = getattr(exc, "orig", exc)
-    args = getattr(orig, "args", ())
+    """The SQLSTATE of a server error, e.g. 23505 for a unique violation (pg8000 keeps the
+    error's fields in `args[0]`)."""
+    args = getattr(exc, "args", ())
     fields = args[0] if args else None
     return fields.get("C") if isinstance(fields, dict) else None
 
 
-def unavailable(exc: BaseException) -> bool:
-    """Whether `exc` means the database is away or past a deadline: answer 503, retry soon."""
-    from sqlalchemy import exc as sa_exc
+class PoolTimeout(Exception):
+    """No connection of the pool came free within POOL_TIMEOUT (a 503)."""
 
-    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database is away or past a deadline: answer 503, retry soon.
+
+    pg8000 raises `InterfaceError` for what happens to the connection (the network, a closed
+    connection) and `DatabaseError` with the server's fields for what the server answers.
+    """
+    if isinstance(exc, PoolTimeout):
         return True
-    return isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) in UNAVAILABLE_SQLSTATES
+    from pg8000.dbapi import DatabaseError, InterfaceError
+
+    if isinstance(exc, InterfaceError):
+        return True
+    return isinstance(exc, DatabaseError) and sqlstate(exc) in UNAVAILABLE_SQLSTATES
 
 
 def _network_error(exc: OSError) -> Exception:
     from pg8000.dbapi import InterfaceError
 
-    # "network error" is what SQLAlchemy's pg8000 dialect reads as a broken connection.
     return InterfaceError(f"network error: {type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """Every socket failure raised as pg8000's `InterfaceError`.
+
+    pg8000 lets the first read of each message raise the socket's own error (`TimeoutError`
+    once SOCKET_TIMEOUT passes, `ConnectionResetError` on a reset) rather than its
+    `InterfaceError("network error")`; unwrapped, the router would answer 500 instead of 503
+    and the broken connection would go back to the pool.
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise _network_error(exc) from exc
 
 
 CONVERTED_STATEMENTS = 512  # distinct SQL texts whose pg8000 form an instance keeps
 
 
-def _convert_once(dbapi: Any) -> None:
-    """Have pg8000 convert each SQL text to its `$n` form once, not on every execute.
+@functools.lru_cache(maxsize=CONVERTED_STATEMENTS)
+def _converted(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`sql` with `$n` in place of its `:name` parameters, and the names in `$n` order.
 
-    pg8000's `convert_paramstyle` scans the statement character by character on each execute
-    (a fifth of a warm order read's time); with SQLAlchemy's `format` paramstyle its output
-    depends on the text alone and the arguments pass through unchanged, so it is kept per
-    text (the shop's statements are a few dozen fixed texts; the cache is bounded anyway).
+    pg8000 scans a statement character by character to convert it (a fifth of a warm order
+    read's time); the result depends on the text alone, so it is kept per text (the shop's
+    statements are a few dozen fixed texts; the cache is bounded anyway).
     """
-    convert = dbapi.convert_paramstyle
+    from pg8000.native import to_statement
 
-    @functools.lru_cache(maxsize=CONVERTED_STATEMENTS)
-    def converted(query: str) -> str:
-        statement: str = convert("format", query, ())[0]
-        return statement
-
-    def convert_paramstyle(style: str, query: str, args: Any) -> tuple[str, Any]:
-        if style != "format":
-            return convert(style, query, args)  # type: ignore[no-any-return]
-        return converted(query), args
-
-    dbapi.convert_paramstyle = convert_paramstyle
+    statement, make_vals = to_statement(sql)
+    names: tuple[str, ...] = make_vals(_Names())
+    return statement, names
 
 
-@functools.cache
-def _pg8000_connection() -> type:
-    """pg8000's connection, with every socket failure raised as a DB-API error.
+class _Names(dict[str, str]):
+    """Arguments whose every value is its own name: what `to_statement` makes of them is the
+    order of the names."""
 
-    pg8000 lets the first read of each message raise the socket's own error (`TimeoutError`
-    once SOCKET_TIMEOUT passes, `ConnectionResetError` on a reset) rather than its
-    `InterfaceError("network error")`. SQLAlchemy does not wrap those: the router answers 500
-    instead of 503, the pre-ping lets them through, and the broken connection is not dropped.
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+@functools.lru_cache(maxsize=CONVERTED_STATEMENTS)
+def _row_type(names: tuple[str, ...]) -> type:
+    """The row of a result with these columns: a tuple whose columns are also attributes."""
+    return collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]
+
+
+class Result:
+    """The rows of one statement, each a tuple with its columns as attributes, and its count
+    of affected rows."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def all(self) -> list[Any]:
+        return self.rows
+
+    def first(self) -> Any:
+        """The first row, or None."""
+        return self.rows[0] if self.rows else None
+
+    def one(self) -> Any:
+        """The only row; an error when there is none or more."""
+        if len(self.rows) != 1:
+            raise LookupError(f"expected one row, the statement returned {len(self.rows)}")
+        return self.rows[0]
+
+    def scalar(self) -> Any:
+        """The first column of the first row, or None."""
+        return self.rows[0][0] if self.rows else None
+
+    def scalar_one(self) -> Any:
+        """The first column of the only row; an error when there is none or more."""
+        return self.one()[0]
+
+    def scalars(self) -> list[Any]:
+        """The first column of every row."""
+        return [row[0] for row in self.rows]
+
+
+def _pipelined(raw: pg8000.dbapi.Connection, statement: str, vals: tuple[Any, ...]) -> Any:
+    """Run one statement with the extended protocol in one round trip: Parse, Bind, Describe,
+    Execute and Sync in one write, then every answer up to ReadyForQuery.
+
+    pg8000's own `execute_unnamed` waits for the server three times a statement (after Parse,
+    after Describe, after Execute); nothing it learns on the way is needed to send the rest
+    (parameters go as text, their types are the server's to infer, as they are there).
+    Measured on this machine: 190 µs a statement with `execute_unnamed`, 100 µs this way.
     """
-    import pg8000.dbapi
+    from pg8000 import core
+    from pg8000.converters import make_params
 
-    _convert_once(pg8000.dbapi)
+    encoding = raw._client_encoding
+    params = make_params(raw.py_types, vals)
+    bind = bytearray(b"\x00\x00" + core.H_pack(0) + core.H_pack(len(params)))
+    for param in params:
+        if param is None:
+            bind += core.i_pack(-1)
+        else:
+            data = param.encode(encoding)
+            bind += core.i_pack(len(data)) + data
+    bind += core.H_pack(0)  # every result column as text, as pg8000 reads them
+    parse = b"\x00" + statement.encode(encoding) + b"\x00" + core.H_pack(0)
+    messages = (
+        _message(core.PARSE, parse)
+        + _message(core.BIND, bind)
+        + _message(core.DESCRIBE, core.PORTAL + b"\x00")
+        + core.EXECUTE_MSG
+        + core.SYNC_MSG
+    )
+    context = core.Context(statement)
+    if raw._sock is None:
+        raise core.InterfaceError("connection is closed")
+    raw._sock.write(messages)
+    raw._sock.flush()
+    raw.handle_messages(context)
+    return context
 
-    class Connection(pg8000.dbapi.Connection):  # type: ignore[misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            try:
-                super().__init__(*args, **kwargs)
-            except OSError as exc:
-                raise _network_error(exc) from exc
 
-        def handle_messages(self, context: Any) -> None:
-            try:
-                super().handle_messages(context)
-            except OSError as exc:
-                raise _network_error(exc) from exc
+def _message(code: bytes, data: bytes | bytearray) -> bytes:
+    from pg8000 import core
 
-    return Connection
+    return code + core.i_pack(len(data) + 4) + bytes(data)
 
 
-def _socket_timeout(dbapi_connection: Any, seconds: float | None) -> float | None:
+class Connection:
+    """One connection of the pool (pg8000's), as the shop uses it: `execute` a statement."""
+
+    def __init__(self, raw: pg8000.dbapi.Connection, generation: int) -> None:
+        self.raw = raw
+        self.generation = generation  # the pool's, when it was opened
+        self.opened = self.used = time.monotonic()
+        self.broken = False  # it raised a network error: closed, never reused
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Result:
+        """Run `sql`, one statement whose `:name` parameters come from `params`."""
+        statement, names = _converted(sql)
+        args = params or {}
+        vals = tuple(args[name] for name in names)
+        context = self._run(lambda: _pipelined(self.raw, statement, vals))
+        if context.rows is None:
+            return Result([], context.row_count)
+        row: Any = _row_type(tuple(column["name"] for column in context.columns))
+        return Result([row._make(values) for values in context.rows], context.row_count)
+
+    def simple(self, sql: str) -> None:
+        """Run `sql` as one simple query: any number of statements, no parameters."""
+        self._run(lambda: self.raw.execute_simple(sql))
+
+    def _run[T](self, call: Callable[[], T]) -> T:
+        from pg8000.dbapi import DatabaseError
+
+        try:
+            with _guarded():
+                return call()
+        except DatabaseError:  # the server's answer, read to its end: the connection is fine
+            raise
+        except BaseException:  # the network, or an answer not read to its end
+            self.broken = True
+            raise
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: what runs inside is undone on error, and the transaction
+        stays usable."""
+        self.simple("SAVEPOINT nested")
+        try:
+            yield
+        except BaseException:
+            if not self.broken:
+                self.simple("ROLLBACK TO SAVEPOINT nested")
+            raise
+        self.simple("RELEASE SAVEPOINT nested")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction on this connection: committed on success, rolled back on error."""
+        self.simple("BEGIN")
+        try:
+            yield
+        except BaseException:
+            if not self.broken:
+                self.simple("ROLLBACK")
+            raise
+        self.simple("COMMIT")
+
+    def alive(self) -> bool:
+        """Whether the server answers an empty query (one round trip) without an error."""
+        from pg8000.dbapi import Error
+
+        try:
+            self.simple("")
+        except Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing what is already broken
+            self.raw.close()
+
+
+def socket_timeout(raw: pg8000.dbapi.Connection, seconds: float | None) -> float | None:
     """Set the timeout of a pg8000 connection's socket; return the one it had."""
-    sock = getattr(dbapi_connection, "_usock", None)
+    sock = getattr(raw, "_usock", None)
     if sock is None:
         return None
     previous: float | None = sock.gettimeout()
@@ -193,21 +347,152 @@ def _socket_timeout(dbapi_connection: Any, seconds: float | None) -> float | Non
     return previous
 
 
-def _url_engine(url: str, cfg: Settings) -> Engine:
-    import sqlalchemy
-    from sqlalchemy import event
+class Pool:
+    """At most `size + overflow` connections at once, `size` of them kept open between uses.
 
-    eng = sqlalchemy.create_engine(
-        sqlalchemy_url(url),
-        connect_args={"timeout": SOCKET_TIMEOUT, "startup_params": dict(SESSION_SETTINGS)},
-        **pool_options(cfg),
-    )
+    A caller waits up to POOL_TIMEOUT for one to come free, then gets `PoolTimeout` (a 503).
+    Idle connections are handed out newest first. A connection older than RECYCLE_SECONDS is
+    replaced; one idle longer than PING_AFTER_SECONDS is pinged first. One that raised a
+    network error, or failed its ping, is closed with every other idle one (the database
+    restarted or went away: they are broken too), and so is every connection out at that
+    moment when it comes back.
+    """
 
-    @event.listens_for(eng, "do_connect")
-    def connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
-        return _pg8000_connection()(*cargs, **cparams)
+    def __init__(
+        self,
+        connect: Callable[[], pg8000.dbapi.Connection],
+        size: int,
+        overflow: int,
+        timeout: float = POOL_TIMEOUT,
+    ) -> None:
+        self._connect = connect
+        self.size, self.overflow, self.timeout = size, overflow, timeout
+        self._slots = threading.BoundedSemaphore(size + overflow)
+        self._lock = threading.Lock()
+        self._idle: list[Connection] = []
+        self._generation = 0  # moves on when every connection opened before is to be closed
+        self._open = 0  # connections open, idle or out
 
-    return eng
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection outside any transaction, each statement committed by itself: for
+        reads, which under READ COMMITTED take a snapshot per statement inside a transaction
+        too, so BEGIN and COMMIT would only add two round trips."""
+        conn = self._checkout()
+        try:
+            yield conn
+        finally:
+            self._checkin(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        with self.connect() as conn, conn.transaction():
+            yield conn
+
+    def _checkout(self) -> Connection:
+        if not self._slots.acquire(timeout=self.timeout):
+            raise PoolTimeout(f"no free database connection within {self.timeout} s")
+        try:
+            return self._usable()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _usable(self) -> Connection:
+        now = time.monotonic()
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is not None and now - conn.opened > RECYCLE_SECONDS:
+            self._close(conn)
+            conn = None
+        if conn is not None and now - conn.used > PING_AFTER_SECONDS and not conn.alive():
+            self._close(conn)
+            self._invalidate()
+            conn = None
+        return conn if conn is not None else self._new()
+
+    def _new(self) -> Connection:
+        with _guarded():
+            raw = self._connect()
+        with self._lock:
+            self._open += 1
+            return Connection(raw, self._generation)
+
+    def _checkin(self, conn: Connection) -> None:
+        try:
+            conn.used = time.monotonic()
+            if conn.broken:
+                self._close(conn)
+                self._invalidate()
+                return
+            with self._lock:
+                keep = conn.generation == self._generation and len(self._idle) < self.size
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                self._close(conn)
+        finally:
+            self._slots.release()
+
+    def _close(self, conn: Connection) -> None:
+        with self._lock:
+            self._open -= 1
+        conn.close()
+
+    def _invalidate(self) -> None:
+        """Close every idle connection; those out now are closed when they come back."""
+        with self._lock:
+            self._generation += 1
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            self._close(conn)
+
+    def opened(self) -> int:
+        """How many connections are open now (idle or out)."""
+        with self._lock:
+            return self._open
+
+    def dispose(self) -> None:
+        """Close every connection: the idle ones now, those out when they come back."""
+        self._invalidate()
+
+
+def url_pool(url: str, size: int = 1, overflow: int = 0) -> Pool:
+    """A pool on the database at `url` (`DATABASE_URL`'s form)."""
+    params = connect_params(url)
+
+    def connect() -> pg8000.dbapi.Connection:
+        import pg8000.dbapi
+
+        return pg8000.dbapi.connect(
+            **params, timeout=SOCKET_TIMEOUT, startup_params=dict(SESSION_SETTINGS)
+        )
+
+    return Pool(connect, size, overflow)
+
+
+def connect_params(url: str) -> dict[str, Any]:
+    """pg8000's connection arguments for a `postgres://` or `postgresql://` URL, as people
+    write them (a `+driver` suffix is ignored; `?unix_sock=` names a Unix socket)."""
+    parts = urlsplit(url)
+    if not re.fullmatch(r"postgres(ql)?(\+\w+)?", parts.scheme):
+        raise ConfigError(f"DATABASE_URL must be a postgresql:// URL, not {parts.scheme}://")
+    query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+    unknown = query.keys() - {"unix_sock"}
+    if unknown:
+        raise ConfigError(f"DATABASE_URL has options the shop does not know: {sorted(unknown)}")
+    params: dict[str, Any] = {
+        "user": unquote(parts.username or "postgres"),
+        "password": unquote(parts.password) if parts.password is not None else None,
+        "database": unquote(parts.path.lstrip("/")) or None,
+    }
+    if "unix_sock" in query:
+        params["unix_sock"] = query["unix_sock"]
+    else:
+        params["host"] = parts.hostname or "localhost"
+        params["port"] = parts.port or 5432
+    return params
 
 
 class _Attempt:
@@ -216,7 +501,7 @@ class _Attempt:
     The Cloud SQL connector's `timeout` does not bound a pg8000 connection: the connector opens
     its TCP and TLS socket without a timeout and hands it to pg8000 (`sock=`), for which pg8000
     sets none. An attempt given up on runs on until the server answers or closes; a connection
-    it makes then is closed. At most `running` attempts (the engine's `max_connections`) run at
+    it makes then is closed. At most `running` attempts (the pool's `max_connections`) run at
     once, so a database that never answers costs at most that many threads.
     """
 
@@ -261,11 +546,6 @@ class _Attempt:
         return self._connection
 
 
-def sqlalchemy_url(url: str) -> str:
-    """`postgres://` and `postgresql://` URLs, as people write them, for the pg8000 driver."""
-    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+pg8000://", url)
-
-
 def _reachable_by_others(path: Path) -> bool:
     return all(p.stat().st_mode & stat.S_IXOTH for p in (path, *path.parents) if p.exists())
 
@@ -291,18 +571,17 @@ def embedded_url(cfg: Settings) -> str:
     pgdata = embedded_pgdata(cfg)
     pgdata.mkdir(parents=True, exist_ok=True)
     pgserver.get_server(pgdata, cleanup_mode=None)
-    return f"postgresql+pg8000://postgres@/postgres?unix_sock={pgdata / '.s.PGSQL.5432'}"
+    return f"postgresql://postgres@/postgres?unix_sock={pgdata / '.s.PGSQL.5432'}"
 
 
-def _cloud_sql_engine(cfg: Settings, instance: str) -> Engine:
-    import sqlalchemy
+def _cloud_sql_pool(cfg: Settings, instance: str) -> Pool:
     from google.cloud.sql.connector import Connector
 
     connector = Connector(refresh_strategy="lazy")
     attempts = threading.BoundedSemaphore(max_connections(cfg))
 
     def attempt() -> Any:
-        try:
+        with _guarded():  # its socket's, and pg8000's first reads on it
             return connector.connect(
                 instance,
                 "pg8000",
@@ -313,49 +592,46 @@ def _cloud_sql_engine(cfg: Settings, instance: str) -> Engine:
                 timeout=math.ceil(SOCKET_TIMEOUT),  # the connector's own steps; an int
                 startup_params=dict(SESSION_SETTINGS),  # passed on to pg8000.dbapi.connect
             )
-        except OSError as exc:  # its socket's, and pg8000's first reads on it
-            raise _network_error(exc) from exc
 
-    def connect() -> Any:
-        import pg8000.dbapi
-
+    def connect() -> pg8000.dbapi.Connection:
         connection = _Attempt(attempt, attempts).result(SOCKET_TIMEOUT)
-        # The connector made a plain pg8000 connection on a socket without a timeout: give it
-        # the read deadline and the DB-API errors of the URL engines' connections.
-        if type(connection) is pg8000.dbapi.Connection:
-            connection.__class__ = _pg8000_connection()
-        _socket_timeout(connection, SOCKET_TIMEOUT)
-        return connection
+        # The connector made a pg8000 connection on a socket without a timeout: give it the
+        # read deadline of the URL pools' connections.
+        socket_timeout(connection, SOCKET_TIMEOUT)
+        return connection  # type: ignore[no-any-return]
 
-    return sqlalchemy.create_engine("postgresql+pg8000://", creator=connect, **pool_options(cfg))
+    return Pool(connect, cfg.db_pool_size, cfg.db_max_overflow)
 
 
-def build_engine(cfg: Settings) -> Engine:
+def build_pool(cfg: Settings) -> Pool:
     if cfg.database_url:
-        return _url_engine(cfg.database_url, cfg)
+        return url_pool(cfg.database_url, cfg.db_pool_size, cfg.db_max_overflow)
     if cfg.instance_connection_name:
-        return _cloud_sql_engine(cfg, cfg.instance_connection_name)
+        return _cloud_sql_pool(cfg, cfg.instance_connection_name)
     if cfg.production:
         raise ConfigError("AUREN_ENV=production needs DATABASE_URL or INSTANCE_CONNECTION_NAME")
-    return _url_engine(embedded_url(cfg), cfg)
+    return url_pool(embedded_url(cfg), cfg.db_pool_size, cfg.db_max_overflow)
 
 
-engine: Lazy[Engine] = Lazy(lambda: build_engine(settings()))  # the instance's engine
+pool: Lazy[Pool] = Lazy(lambda: build_pool(settings()))  # the instance's pool
 
 
-def reset_engine() -> None:
-    """Drop the instance's engine and its connections (tools and tests that switch databases)."""
-    built = engine.built
-    engine.reset()
+def reset_pool() -> None:
+    """Drop the instance's pool and its connections (tools and tests that switch databases)."""
+    built = pool.built
+    pool.reset()
     if built is not None:
         built.dispose()
 
 
-@contextmanager
-def transaction() -> Iterator[Connection]:
-    """A connection inside one transaction: committed on success, rolled back on error."""
-    with engine().begin() as conn:
-        yield conn
+def transaction() -> contextlib.AbstractContextManager[Connection]:
+    """A connection of the instance's pool inside one transaction (`Pool.transaction`)."""
+    return pool().transaction()
+
+
+def connect() -> contextlib.AbstractContextManager[Connection]:
+    """A connection of the instance's pool for reads, outside a transaction (`Pool.connect`)."""
+    return pool().connect()
 
 
 def migration_files() -> list[tuple[str, str]]:
@@ -371,52 +647,45 @@ MIGRATION_LOCK_KEY = 0x41_75_72_65_6E  # "Auren": one migrator at a time per dat
 @contextmanager
 def _no_read_deadline(conn: Connection) -> Iterator[None]:
     """No socket timeout on `conn` while inside (its transaction's commit included)."""
-    raw = conn.connection.dbapi_connection
-    previous = _socket_timeout(raw, None)
+    previous = socket_timeout(conn.raw, None)
     try:
         yield
     finally:
-        _socket_timeout(raw, previous)
+        socket_timeout(conn.raw, previous)
 
 
-def migrate(eng: Engine | None = None) -> list[str]:
+def migrate(target: Pool | None = None) -> list[str]:
     """Apply, in one transaction, every migration not applied yet; return the versions applied.
 
-    Each file goes to Postgres whole, as one simple-query batch (pg8000 sends SQL without
-    parameters as a simple Query, which may hold many statements), so the server's own parser
-    splits it: `$$` bodies, quoted strings and comments mean what they mean to Postgres, and
-    `%` or `:name` reach it untouched.
+    Each file goes to Postgres whole, as one simple-query batch (which may hold many
+    statements), so the server's own parser splits it: `$$` bodies, quoted strings and
+    comments mean what they mean to Postgres, and `%` or `:name` reach it untouched.
 
     The request deadlines do not apply: a migration may rewrite a table or build an index for
     minutes, and wait for another migrator's lock.
     """
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
+    from pg8000.dbapi import DatabaseError
 
-    eng = eng or engine()
+    target = target or pool()
     applied: list[str] = []
-    with eng.connect() as conn, _no_read_deadline(conn), conn.begin():
-        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
-        conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        conn.execute(
-            text(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version TEXT PRIMARY KEY,"
-                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-            )
+    with target.connect() as conn, _no_read_deadline(conn), conn.transaction():
+        conn.simple("SET LOCAL statement_timeout = 0")
+        conn.simple("SET LOCAL lock_timeout = 0")
+        conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": MIGRATION_LOCK_KEY})
+        conn.simple(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version TEXT PRIMARY KEY,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
-        done = set(conn.execute(text("SELECT version FROM schema_migrations")).scalars())
+        done = set(conn.execute("SELECT version FROM schema_migrations").scalars())
         for version, sql in migration_files():
             if version in done:
                 continue
             try:
-                conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
-            except DBAPIError as e:
+                conn.simple(sql)
+            except DatabaseError as e:
                 e.add_note(f"in migration {version}")
                 raise
-            conn.execute(
-                text("INSERT INTO schema_migrations (version) VALUES (:v)"), {"v": version}
-            )
+            conn.execute("INSERT INTO schema_migrations (version) VALUES (:v)", {"v": version})
             applied.append(version)
     return applied

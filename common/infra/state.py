@@ -66,88 +66,66 @@ def _peeked(
 
 class PostgresState:
     def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
-        from sqlalchemy import text
-
-        with db.engine().connect() as conn:
+        with db.connect() as conn:
             data = conn.execute(
-                text(
-                    "SELECT data FROM state_documents WHERE collection = :c AND id = :i"
-                    " AND (expires_at IS NULL OR expires_at > now())"
-                ),
+                "SELECT data FROM state_documents WHERE collection = :c AND id = :i"
+                " AND (expires_at IS NULL OR expires_at > now())",
                 {"c": collection, "i": doc_id},
             ).scalar()
         return dict(data) if data is not None else None
 
     def get_many(self, collection: str, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        from sqlalchemy import bindparam, text
-
         if not doc_ids:
             return {}
-        query = text(
-            "SELECT id, data FROM state_documents WHERE collection = :c AND id IN :ids"
+        query = (
+            "SELECT id, data FROM state_documents WHERE collection = :c AND id = ANY(:ids)"
             " AND (expires_at IS NULL OR expires_at > now())"
-        ).bindparams(bindparam("ids", expanding=True))
-        with db.engine().connect() as conn:
+        )
+        with db.connect() as conn:
             rows = conn.execute(query, {"c": collection, "ids": list(dict.fromkeys(doc_ids))})
             return {row.id: dict(row.data) for row in rows}
 
     def put(
         self, collection: str, doc_id: str, data: dict[str, Any], ttl_seconds: int | None = None
     ) -> None:
-        from sqlalchemy import text
-
         with db.transaction() as conn:
             conn.execute(
-                text(
-                    "INSERT INTO state_documents (collection, id, data, expires_at)"
-                    " VALUES (:c, :i, CAST(:d AS JSONB),"
-                    "  now() + make_interval(secs => CAST(:ttl AS DOUBLE PRECISION)))"
-                    " ON CONFLICT (collection, id) DO UPDATE SET data = EXCLUDED.data,"
-                    " updated_at = now(), expires_at = EXCLUDED.expires_at"
-                ),
+                "INSERT INTO state_documents (collection, id, data, expires_at)"
+                " VALUES (:c, :i, CAST(:d AS JSONB),"
+                "  now() + make_interval(secs => CAST(:ttl AS DOUBLE PRECISION)))"
+                " ON CONFLICT (collection, id) DO UPDATE SET data = EXCLUDED.data,"
+                " updated_at = now(), expires_at = EXCLUDED.expires_at",
                 {"c": collection, "i": doc_id, "d": json.dumps(data), "ttl": ttl_seconds},
             )
 
     def take(self, collection: str, doc_id: str) -> dict[str, Any] | None:
-        from sqlalchemy import text
-
         with db.transaction() as conn:
             data = conn.execute(
-                text(
-                    "DELETE FROM state_documents WHERE collection = :c AND id = :i"
-                    " RETURNING data, expires_at IS NULL OR expires_at > now() AS live"
-                ),
+                "DELETE FROM state_documents WHERE collection = :c AND id = :i"
+                " RETURNING data, expires_at IS NULL OR expires_at > now() AS live",
                 {"c": collection, "i": doc_id},
             ).first()
         return dict(data.data) if data is not None and data.live else None
 
     def hit(self, key: str, limit: int, window_seconds: int) -> Hit:
-        from sqlalchemy import text
-
         with db.transaction() as conn:
             row = conn.execute(
-                text(
-                    "INSERT INTO rate_limits AS r (key, window_start, hits) VALUES (:k, now(), 1)"
-                    " ON CONFLICT (key) DO UPDATE SET"
-                    " window_start = CASE WHEN r.window_start <= now() - make_interval(secs => :w)"
-                    "  THEN now() ELSE r.window_start END,"
-                    " hits = CASE WHEN r.window_start <= now() - make_interval(secs => :w)"
-                    "  THEN 1 ELSE r.hits + 1 END"
-                    " RETURNING window_start, hits, now() AS now"
-                ),
+                "INSERT INTO rate_limits AS r (key, window_start, hits) VALUES (:k, now(), 1)"
+                " ON CONFLICT (key) DO UPDATE SET"
+                " window_start = CASE WHEN r.window_start <= now() - make_interval(secs => :w)"
+                "  THEN now() ELSE r.window_start END,"
+                " hits = CASE WHEN r.window_start <= now() - make_interval(secs => :w)"
+                "  THEN 1 ELSE r.hits + 1 END"
+                " RETURNING window_start, hits, now() AS now",
                 {"k": key, "w": window_seconds},
             ).one()
         return Hit(row.hits <= limit, _retry_after(row.window_start, window_seconds, row.now))
 
     def peek(self, key: str, limit: int, window_seconds: int) -> Hit:
-        from sqlalchemy import text
-
-        with db.engine().connect() as conn:
+        with db.connect() as conn:
             row = conn.execute(
-                text(
-                    "SELECT now() AS now, r.window_start, r.hits FROM (SELECT 1) AS one"
-                    " LEFT JOIN rate_limits AS r ON r.key = :k"
-                ),
+                "SELECT now() AS now, r.window_start, r.hits FROM (SELECT 1) AS one"
+                " LEFT JOIN rate_limits AS r ON r.key = :k",
                 {"k": key},
             ).one()
         return _peeked(row.window_start, row.hits or 0, limit, window_seconds, row.now)

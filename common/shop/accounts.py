@@ -13,7 +13,6 @@ from common.core import caller, errors
 from common.core.caller import Session
 from common.core.model import Model
 from common.infra import db, state
-from common.infra.db import text
 from common.providers import identity
 
 STATES = "oauth_states"
@@ -67,15 +66,13 @@ def finish(browser: Session | None, code: str, token: str) -> SignedIn:
     person = identity.provider().authenticate(code)
     with db.transaction() as conn:
         user = conn.execute(
-            text(
-                "INSERT INTO users (public_id, email, name, provider, workos_user_id)"
-                " VALUES (:pid, :email, :name, :provider, :workos)"
-                " ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, users.name),"
-                " provider = EXCLUDED.provider,"
-                " workos_user_id = COALESCE(EXCLUDED.workos_user_id, users.workos_user_id),"
-                " last_login_at = now()"
-                " RETURNING id, public_id, name"
-            ),
+            "INSERT INTO users (public_id, email, name, provider, workos_user_id)"
+            " VALUES (:pid, :email, :name, :provider, :workos)"
+            " ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, users.name),"
+            " provider = EXCLUDED.provider,"
+            " workos_user_id = COALESCE(EXCLUDED.workos_user_id, users.workos_user_id),"
+            " last_login_at = now()"
+            " RETURNING id, public_id, name",
             {
                 "pid": "usr_" + secrets.token_urlsafe(16),
                 "email": person.email,
@@ -89,10 +86,8 @@ def finish(browser: Session | None, code: str, token: str) -> SignedIn:
 
             order_store.claim(conn, user.id, browser.subject)
             conn.execute(
-                text(
-                    "UPDATE designs SET user_id = :user, updated_at = now()"
-                    " WHERE owner_session = :anon AND user_id IS NULL"
-                ),
+                "UPDATE designs SET user_id = :user, updated_at = now()"
+                " WHERE owner_session = :anon AND user_id IS NULL",
                 {"user": user.id, "anon": browser.subject},
             )
     session = caller.for_user(user.public_id, person.email, user.name, remembered["provider"])
@@ -101,9 +96,9 @@ def finish(browser: Session | None, code: str, token: str) -> SignedIn:
 
 def me(session: Session) -> Me:
     """The signed-in user as stored, or a 401."""
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         row = conn.execute(
-            text("SELECT public_id, email, name, provider FROM users WHERE public_id = :p"),
+            "SELECT public_id, email, name, provider FROM users WHERE public_id = :p",
             {"p": session.subject},
         ).first()
     if row is None:

@@ -124,8 +124,8 @@ _lock = threading.Lock()
 
 
 def load_catalog() -> Catalog:
-    with db.engine().connect() as conn:
-        rows = conn.execute(db.text(CATALOG_SQL)).scalars().all()
+    with db.connect() as conn:
+        rows = conn.execute(CATALOG_SQL).scalars()
     return Catalog(products=[Product.model_validate(row) for row in rows])
 
 

@@ -26,10 +26,9 @@ from common.core.model import Model
 from common.core.text import normalize_text
 from common.effects import outbox
 from common.infra import db, log
-from common.infra.db import text
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 MAX_NAME = 200
 MAX_EMAIL = 254  # the longest address SMTP carries (RFC 5321's 256-character path, less <>)
@@ -104,10 +103,8 @@ def submit(body: ContactIn) -> Submitted:
     name, email, message = _validated(body)
     with db.transaction() as conn:
         conn.execute(
-            text(
-                "INSERT INTO contact_messages (public_id, name, email, message)"
-                " VALUES (:id, :name, :email, :message)"
-            ),
+            "INSERT INTO contact_messages (public_id, name, email, message)"
+            " VALUES (:id, :name, :email, :message)",
             {"id": contact_id, "name": name, "email": email, "message": message},
         )
         tasks = outbox.enqueue(
@@ -122,7 +119,7 @@ def submit(body: ContactIn) -> Submitted:
 def stored_message(conn: Connection, contact_id: str) -> tuple[str, str, str] | None:
     """The name, email and message stored under `contact_id`."""
     row = conn.execute(
-        text("SELECT name, email, message FROM contact_messages WHERE public_id = :id"),
+        "SELECT name, email, message FROM contact_messages WHERE public_id = :id",
         {"id": contact_id},
     ).first()
     return (row.name, row.email, row.message) if row else None

@@ -28,14 +28,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from common.core.model import Model
 from common.effects import outbox
 from common.infra import db, log
-from common.infra.db import text
 from common.providers import checkout
 from common.shop import delivery, order_store, pricing
 from common.shop.lifecycle import ORDER_ID, PAID_STATES, Status
 from common.shop.order_store import Locked
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 
 @dataclass
@@ -145,11 +144,9 @@ def _record(conn: Connection, event: Mapping[str, Any]) -> bool:
     """Record the event id; False when it was recorded before (a duplicate delivery)."""
     created = event.get("created")
     recorded = conn.execute(
-        text(
-            "INSERT INTO stripe_events (event_id, type, order_public_id, stripe_created_at)"
-            " VALUES (:id, :type, :order, to_timestamp(CAST(:created AS DOUBLE PRECISION)))"
-            " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
-        ),
+        "INSERT INTO stripe_events (event_id, type, order_public_id, stripe_created_at)"
+        " VALUES (:id, :type, :order, to_timestamp(CAST(:created AS DOUBLE PRECISION)))"
+        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
         {
             "id": event["id"],
             "type": event["type"][:255],

@@ -12,10 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from common.core.caller import Session
-from common.infra.db import text
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def _group(row: Any) -> Group:
 
 def _find(conn: Connection, where: str, params: dict[str, Any], lock: bool) -> Group | None:
     sql = GROUP_SQL.format(where=where) + (" FOR UPDATE OF g" if lock else "")
-    row = conn.execute(text(sql), params).first()
+    row = conn.execute(sql, params).first()
     return _group(row) if row else None
 
 
@@ -161,12 +160,10 @@ def of_organizer(
 
 def insert(conn: Connection, group: NewGroup) -> None:
     conn.execute(
-        text(
-            "INSERT INTO groups (public_id, token, user_id, design_id, product_id, color, title,"
-            " deadline, personalize_name, personalize_number, font, text_color, text_size)"
-            " VALUES (:pid, :token, :user, :design, :product, :color, :title, :deadline,"
-            " :pname, :pnumber, :font, :tcolor, :tsize)"
-        ),
+        "INSERT INTO groups (public_id, token, user_id, design_id, product_id, color, title,"
+        " deadline, personalize_name, personalize_number, font, text_color, text_size)"
+        " VALUES (:pid, :token, :user, :design, :product, :color, :title, :deadline,"
+        " :pname, :pnumber, :font, :tcolor, :tsize)",
         {
             "pid": group.id,
             "token": group.token,
@@ -188,7 +185,7 @@ def insert(conn: Connection, group: NewGroup) -> None:
 def design_layers(conn: Connection, group: Group) -> list[dict[str, Any]]:
     """The layers of the group's design as it is now (what the members' previews show)."""
     layers: list[dict[str, Any]] = conn.execute(
-        text("SELECT layers FROM designs WHERE id = :pk"), {"pk": group.design_pk}
+        "SELECT layers FROM designs WHERE id = :pk", {"pk": group.design_pk}
     ).scalar_one()
     return layers
 
@@ -217,7 +214,7 @@ def _member(row: Any) -> Member:
 def members(conn: Connection, group_pk: int) -> list[Member]:
     """The group's roster, in the order members joined."""
     rows = conn.execute(
-        text(f"SELECT {MEMBER_COLUMNS} FROM group_members m WHERE m.group_id = :g ORDER BY m.id"),
+        f"SELECT {MEMBER_COLUMNS} FROM group_members m WHERE m.group_id = :g ORDER BY m.id",
         {"g": group_pk},
     )
     return [_member(row) for row in rows]
@@ -226,10 +223,8 @@ def members(conn: Connection, group_pk: int) -> list[Member]:
 def counts(conn: Connection, group_pk: int, owner: str) -> tuple[int, int]:
     """(entries in the group, entries of `owner` in it)."""
     row = conn.execute(
-        text(
-            "SELECT count(*) AS entries, count(*) FILTER (WHERE owner_session = :owner) AS mine"
-            " FROM group_members WHERE group_id = :g"
-        ),
+        "SELECT count(*) AS entries, count(*) FILTER (WHERE owner_session = :owner) AS mine"
+        " FROM group_members WHERE group_id = :g",
         {"g": group_pk, "owner": owner},
     ).one()
     return int(row.entries), int(row.mine)
@@ -238,10 +233,8 @@ def counts(conn: Connection, group_pk: int, owner: str) -> tuple[int, int]:
 def owns(conn: Connection, group_pk: int, member_id: str, owner: str) -> bool:
     """Whether `owner` added the entry `member_id` of the group."""
     found = conn.execute(
-        text(
-            "SELECT 1 FROM group_members"
-            " WHERE group_id = :g AND public_id = :pid AND owner_session = :owner"
-        ),
+        "SELECT 1 FROM group_members"
+        " WHERE group_id = :g AND public_id = :pid AND owner_session = :owner",
         {"g": group_pk, "pid": member_id, "owner": owner},
     ).first()
     return found is not None
@@ -251,11 +244,9 @@ def add(
     conn: Connection, group_pk: int, member_id: str, owner: str, entry: Entry, preview: str | None
 ) -> None:
     conn.execute(
-        text(
-            "INSERT INTO group_members (group_id, public_id, owner_session, name, size, quantity,"
-            " print_name, print_number, preview_back_url)"
-            " VALUES (:g, :pid, :owner, :name, :size, :q, :pname, :pnumber, :preview)"
-        ),
+        "INSERT INTO group_members (group_id, public_id, owner_session, name, size, quantity,"
+        " print_name, print_number, preview_back_url)"
+        " VALUES (:g, :pid, :owner, :name, :size, :q, :pname, :pnumber, :preview)",
         {"g": group_pk, "pid": member_id, "owner": owner, "preview": preview, **_entry(entry)},
     )
 
@@ -275,12 +266,10 @@ def update(
 ) -> bool:
     """Change `owner`'s entry `member_id`; False when there is no such entry of theirs."""
     changed = conn.execute(
-        text(
-            "UPDATE group_members SET name = :name, size = :size, quantity = :q,"
-            " print_name = :pname, print_number = :pnumber, preview_back_url = :preview,"
-            " updated_at = now()"
-            " WHERE group_id = :g AND public_id = :pid AND owner_session = :owner"
-        ),
+        "UPDATE group_members SET name = :name, size = :size, quantity = :q,"
+        " print_name = :pname, print_number = :pnumber, preview_back_url = :preview,"
+        " updated_at = now()"
+        " WHERE group_id = :g AND public_id = :pid AND owner_session = :owner",
         {"g": group_pk, "pid": member_id, "owner": owner, "preview": preview, **_entry(entry)},
     )
     return changed.rowcount == 1
@@ -289,10 +278,8 @@ def update(
 def delete(conn: Connection, group_pk: int, member_id: str, owner: str) -> bool:
     """Remove `owner`'s entry `member_id`; False when there is no such entry of theirs."""
     removed = conn.execute(
-        text(
-            "DELETE FROM group_members"
-            " WHERE group_id = :g AND public_id = :pid AND owner_session = :owner"
-        ),
+        "DELETE FROM group_members"
+        " WHERE group_id = :g AND public_id = :pid AND owner_session = :owner",
         {"g": group_pk, "pid": member_id, "owner": owner},
     )
     return removed.rowcount == 1
@@ -301,9 +288,7 @@ def delete(conn: Connection, group_pk: int, member_id: str, owner: str) -> bool:
 def close(conn: Connection, group_pk: int, order_pk: int) -> None:
     """The group (locked by the caller) is closed: its roster became the draft `order_pk`."""
     conn.execute(
-        text(
-            "UPDATE groups SET status = 'closed', order_id = :o, closed_at = now()"
-            " WHERE id = :g AND status = 'open'"
-        ),
+        "UPDATE groups SET status = 'closed', order_id = :o, closed_at = now()"
+        " WHERE id = :g AND status = 'open'",
         {"g": group_pk, "o": order_pk},
     )

@@ -27,7 +27,7 @@ from common.shop.group_store import Entry, Group, Member, NewGroup, Style
 from common.shop.order_store import Choice, Piece
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 GROUP_ID = re.compile(r"^grp_[A-Za-z0-9_-]{24}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -302,7 +302,7 @@ def create(session: Session, spec: GroupSpec) -> Roster:
         spec.text_size,
     )
     with db.transaction() as conn:
-        now = conn.exec_driver_sql("SELECT now()").scalar_one()
+        now = conn.execute("SELECT now()").scalar_one()
         if spec.deadline is not None and not (
             now < spec.deadline <= now + timedelta(days=MAX_DEADLINE_DAYS)
         ):
@@ -311,7 +311,7 @@ def create(session: Session, spec: GroupSpec) -> Roster:
                 "invalid_deadline",
                 "deadline",
             )
-        design = order_store.design_pk(conn, session, spec.design_id)
+        design = order_store.designs_of(conn, session, [spec.design_id]).get(spec.design_id)
         if design is None:
             raise _invalid("there is no such design", "unknown_design", "design_id")
         if design[1] != product.id:
@@ -353,7 +353,7 @@ def _organizers(conn: Connection, session: Session | None, group_id: str, lock: 
 
 def roster(session: Session | None, group_id: str) -> Roster:
     """The organizer's roster of their group; 404 for anyone else."""
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         return _roster(conn, _organizers(conn, session, group_id, lock=False))
 
 
@@ -416,7 +416,7 @@ def _refuse_unless_accepting(group: Group) -> None:
 
 def view(session: Session | None, token: str) -> View:
     """The group a share link names, as a member sees it."""
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         return _view(conn, _by_token(conn, token, lock=False), session.subject if session else None)
 
 
@@ -433,7 +433,7 @@ class Target:
 def target(session: Session | None, token: str, member_id: str | None = None) -> Target:
     """The group taking an entry (or the change of the caller's entry `member_id`): 404 for a
     wrong link or someone else's entry, 409 once it takes no more."""
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         group = _by_token(conn, token, lock=False)
         _refuse_unless_accepting(group)
         if member_id is not None and not _owns(conn, group, session, member_id):

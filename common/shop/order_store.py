@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from common.core import errors
 from common.core.caller import Session
 from common.infra.config import settings
-from common.infra.db import text
 from common.shop import owners
 from common.shop.delivery import ShippingCharge
 from common.shop.lifecycle import (
@@ -30,8 +29,7 @@ from common.shop.lifecycle import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
-
+    from common.infra.db import Connection
     from common.shop import pricing
 
 
@@ -183,8 +181,20 @@ PRINTED = """COALESCE((SELECT json_agg(side ORDER BY side DESC) FROM (SELECT DIS
     layer->>'area' AS side FROM jsonb_array_elements(v.layers) layer) sides
     WHERE i.design_version IS NOT NULL), '[]'::json)"""
 
+# The roster of order `o` (none for an order not of a group) as JSON, in its order; each
+# piece with the product of the order's (first) line.
+ROSTER = """COALESCE((
+    SELECT json_agg(json_build_object(
+        'position', p.position, 'member_name', p.member_name, 'size', p.size,
+        'quantity', p.quantity, 'print_name', p.print_name, 'print_number', p.print_number,
+        'font', p.font, 'text_color', p.text_color, 'text_size', p.text_size,
+        'object_key', p.object_key,
+        'product_id', (SELECT i.product_id FROM order_items i WHERE i.order_id = o.id
+                       ORDER BY i.position LIMIT 1)) ORDER BY p.position)
+    FROM order_pieces p WHERE p.order_id = o.id), '[]')"""
+
 ORDER_SQL = f"""
-SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency,
+SELECT o.public_id AS id, o.status, o.subtotal_cents, o.total_cents, o.currency,
        o.version, o.created_at, o.updated_at, o.paid_at, o.refunded_cents,
        o.carrier, o.tracking_number, o.tracking_url, o.order_number,
        o.shipping_cents, o.shipping_rate, o.shipping_rate_name,
@@ -204,7 +214,12 @@ SELECT o.id AS pk, o.public_id AS id, o.status, o.subtotal_cents, o.total_cents,
                          FROM order_sizes s WHERE s.order_item_id = i.id)
            ) ORDER BY i.position)
            FROM order_items i {LINE_DESIGN}
-           WHERE i.order_id = o.id), '[]') AS items
+           WHERE i.order_id = o.id), '[]') AS items,
+       COALESCE((
+           SELECT json_agg(json_build_object(
+               'at', e.at, 'status', e.status, 'cause', e.cause, 'detail', e.detail) ORDER BY e.id)
+           FROM order_events e WHERE e.order_id = o.id AND e.kind = 'status'), '[]') AS events,
+       {ROSTER} AS roster
 FROM orders o
 WHERE o.public_id = :pid AND {{owner}}
 """
@@ -229,37 +244,30 @@ def read_for_ops(conn: Connection, order_id: str) -> Order | None:
 
 
 def _read(conn: Connection, order_id: str, owner_sql: str, params: dict[str, Any]) -> Order | None:
-    row = (
-        conn.execute(text(ORDER_SQL.format(owner=owner_sql)), {**params, "pid": order_id})
-        .mappings()
-        .first()
-    )
+    """The order, its history and its roster: one statement."""
+    row = conn.execute(ORDER_SQL.format(owner=owner_sql), {**params, "pid": order_id}).first()
     if row is None:
         return None
-    fields = dict(row)
-    pk = fields.pop("pk")
+    fields = row._asdict()
     carrier, number, url = (fields.pop(k) for k in ("carrier", "tracking_number", "tracking_url"))
     shipping_cents, rate_id, rate_name = (
         fields.pop(k) for k in ("shipping_cents", "shipping_rate", "shipping_rate_name")
     )
     sequence = fields.pop("order_number")
-    fields.update(status=Status(row["status"]), items=tuple(_item(i) for i in fields["items"]))
-    events = conn.execute(
-        text(
-            "SELECT at, status, cause, detail FROM order_events"
-            " WHERE order_id = :pk AND kind = 'status' ORDER BY id"
-        ),
-        {"pk": pk},
-    )
+    events, roster = fields.pop("events"), fields.pop("roster")
+    fields.update(status=Status(row.status), items=tuple(_item(i) for i in fields["items"]))
     return Order(
         **fields,
         tracking=Tracking(carrier, number, url) if number else None,
-        events=tuple(Event(e.at, Status(e.status), e.cause, e.detail) for e in events),
+        events=tuple(
+            Event(datetime.fromisoformat(e["at"]), Status(e["status"]), e["cause"], e["detail"])
+            for e in events
+        ),
         number=order_number(sequence),
         shipping=None
         if shipping_cents is None
         else ShippingCharge(rate_id, rate_name, shipping_cents),
-        roster=tuple(pieces(conn, order_id)),
+        roster=tuple(_piece(piece) for piece in roster),
     )
 
 
@@ -277,30 +285,28 @@ LIMIT :limit
 def summaries(conn: Connection, session: Session, limit: int) -> list[Summary]:
     """The caller's orders, newest first."""
     owner_sql, params = owners.owner_clause(session, "o")
-    rows = conn.execute(text(LIST_SQL.format(owner=owner_sql)), {**params, "limit": limit})
+    rows = conn.execute(LIST_SQL.format(owner=owner_sql), {**params, "limit": limit})
     return [
         Summary(
-            id=row["id"],
-            status=Status(row["status"]),
-            quantity=int(row["quantity"]),
-            item_count=row["item_count"],
-            total_cents=row["total_cents"],
-            currency=row["currency"],
-            created_at=row["created_at"],
-            paid_at=row["paid_at"],
-            number=order_number(row["order_number"]),
+            id=row.id,
+            status=Status(row.status),
+            quantity=int(row.quantity),
+            item_count=row.item_count,
+            total_cents=row.total_cents,
+            currency=row.currency,
+            created_at=row.created_at,
+            paid_at=row.paid_at,
+            number=order_number(row.order_number),
         )
-        for row in rows.mappings()
+        for row in rows
     ]
 
 
 def checkout_of(conn: Connection, order_id: str) -> tuple[str, str] | None:
     """The (session id, url) of the Checkout Session an order waits on, if it waits."""
     row = conn.execute(
-        text(
-            "SELECT stripe_checkout_session_id, checkout_url FROM orders"
-            " WHERE public_id = :p AND status = 'pending_payment'"
-        ),
+        "SELECT stripe_checkout_session_id, checkout_url FROM orders"
+        " WHERE public_id = :p AND status = 'pending_payment'",
         {"p": order_id},
     ).first()
     if row is None or not row.stripe_checkout_session_id or not row.checkout_url:
@@ -319,7 +325,7 @@ LOCK_SQL = (
 
 
 def _lock(conn: Connection, where: str, params: dict[str, Any]) -> Locked | None:
-    row = conn.execute(text(LOCK_SQL.format(where=where)), params).first()
+    row = conn.execute(LOCK_SQL.format(where=where), params).first()
     if row is None:
         return None
     return Locked(
@@ -369,35 +375,77 @@ def lock_draft(conn: Connection, session: Session, order_id: str) -> Locked:
 
 
 def create_draft(conn: Connection, session: Session, order_id: str, currency: str) -> int:
-    """A new, empty draft owned by the caller; its row id."""
-    pk = int(
-        conn.execute(
-            text(
-                "INSERT INTO orders (public_id, user_id, owner_session, currency)"
-                " VALUES (:pid, :user, :owner, :currency) RETURNING id"
-            ),
-            {
-                "pid": order_id,
-                "user": owners.user_pk(conn, session),
-                "owner": session.subject if session.anonymous else None,
-                "currency": currency,
-            },
-        ).scalar_one()
-    )
-    record(conn, pk, "status", Status.DRAFT, "shopper", "draft created")
-    return pk
+    """A new, empty draft owned by the caller, with its history's first entry; its row id.
+    A 401 when the signed-in caller's user is gone."""
+    pk = conn.execute(
+        "WITH created AS (INSERT INTO orders (public_id, user_id, owner_session, currency)"
+        " SELECT :pid, u.id, :anonymous_owner, :currency"
+        " FROM (SELECT 1) AS one LEFT JOIN users u ON u.public_id = :user"
+        " WHERE :user IS NULL OR u.id IS NOT NULL RETURNING id) "
+        + EVENT_INSERT
+        + " SELECT id, :kind, :status, :cause, :detail FROM created RETURNING order_id",
+        {
+            "pid": order_id,
+            "user": None if session.anonymous else session.subject,
+            "anonymous_owner": session.subject if session.anonymous else None,
+            "currency": currency,
+            **_event("status", Status.DRAFT, "shopper", "draft created"),
+        },
+    ).scalar()
+    if pk is None:
+        raise errors.Unauthorized("your session is no longer valid, sign in again")
+    return int(pk)
 
 
-def design_pk(conn: Connection, session: Session, design_id: str) -> tuple[int, str] | None:
-    """The caller's design `design_id`: its row id and the product it was made for."""
+def designs_of(
+    conn: Connection, session: Session, design_ids: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    """The caller's designs among `design_ids`: public id -> (row id, the product it was made
+    for). One statement, however many."""
+    if not design_ids:
+        return {}
     owner_sql, params = owners.owner_clause(session, "d")
-    row = conn.execute(
-        text(
-            f"SELECT d.id, d.product_id FROM designs d WHERE d.public_id = :design AND {owner_sql}"
-        ),
-        {**params, "design": design_id},
-    ).first()
-    return (int(row.id), row.product_id) if row else None
+    rows = conn.execute(
+        "SELECT d.public_id, d.id, d.product_id FROM designs d"
+        f" WHERE d.public_id = ANY(CAST(:designs AS TEXT[])) AND {owner_sql}",
+        {**params, "designs": list(design_ids)},
+    )
+    return {row.public_id: (int(row.id), row.product_id) for row in rows}
+
+
+def clear_items(conn: Connection, order_pk: int) -> None:
+    """Remove the draft's items (before `write_items` writes its new ones)."""
+    conn.execute("DELETE FROM order_items WHERE order_id = :o", {"o": order_pk})
+
+
+# The items of a draft, their sizes and its totals, from JSON rows: one statement.
+WRITE_ITEMS_SQL = """
+WITH lines AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:lines AS JSONB)) AS l(
+        position INTEGER, product_id TEXT, design_id BIGINT, color TEXT, quantity INTEGER,
+        tier_min_quantity INTEGER, unit_price_cents INTEGER, line_total_cents INTEGER,
+        list_total_cents INTEGER, sizes JSONB)
+), items AS (
+    INSERT INTO order_items (order_id, position, product_id, design_id, color, quantity,
+                             tier_min_quantity, unit_price_cents, line_total_cents,
+                             list_total_cents)
+    SELECT :o, position, product_id, design_id, color, quantity, tier_min_quantity,
+           unit_price_cents, line_total_cents, list_total_cents
+    FROM lines ORDER BY position
+    RETURNING id, position
+), sizes AS (
+    INSERT INTO order_sizes (order_item_id, size, quantity, unit_price_cents)
+    SELECT items.id, s.size, s.quantity, s.unit_price_cents
+    FROM lines JOIN items ON items.position = lines.position,
+         ROWS FROM (jsonb_to_recordset(lines.sizes)
+                    AS (size TEXT, quantity INTEGER, unit_price_cents INTEGER))
+             WITH ORDINALITY AS s(size, quantity, unit_price_cents, n)
+    ORDER BY lines.position, s.n
+)
+UPDATE orders SET subtotal_cents = :sub, total_cents = :total,
+       currency = COALESCE(:currency, currency), version = version + 1, updated_at = now()
+WHERE id = :o
+"""
 
 
 def write_items(
@@ -407,50 +455,32 @@ def write_items(
     priced: pricing.OrderPrice,
     currency: str | None,
 ) -> None:
-    """Replace the draft's items with `lines`, priced as `priced` in `currency` (the items'
-    currency; None for no items keeps the draft's); its version moves on."""
-    conn.execute(text("DELETE FROM order_items WHERE order_id = :o"), {"o": order_pk})
-    for position, line in enumerate(lines):
-        price = line.price
-        item_pk = conn.execute(
-            text(
-                "INSERT INTO order_items (order_id, position, product_id, design_id, color,"
-                " quantity, tier_min_quantity, unit_price_cents, line_total_cents,"
-                " list_total_cents)"
-                " VALUES (:o, :pos, :product, :design, :color, :q, :tier, :unit, :line, :list)"
-                " RETURNING id"
-            ),
-            {
-                "o": order_pk,
-                "pos": position,
-                "product": line.choice.product_id,
-                "design": line.design_pk,
-                "color": line.choice.color,
-                "q": price.quantity,
-                "tier": price.tier.min_quantity,
-                "unit": price.unit_price_cents,
-                "line": price.line_total_cents,
-                "list": price.list_total_cents,
-            },
-        ).scalar_one()
-        conn.execute(
-            text(
-                "INSERT INTO order_sizes (order_item_id, size, quantity, unit_price_cents)"
-                " VALUES (:item, :size, :q, :unit)"
-            ),
-            [
-                {"item": item_pk, "size": s.size, "q": s.quantity, "unit": s.unit_price_cents}
-                for s in price.sizes
+    """Write the items of a draft that has none (new, or after `clear_items`): `lines`, priced
+    as `priced` in `currency` (the items' currency; None for no items keeps the draft's); its
+    version moves on."""
+    rows = [
+        {
+            "position": position,
+            "product_id": line.choice.product_id,
+            "design_id": line.design_pk,
+            "color": line.choice.color,
+            "quantity": line.price.quantity,
+            "tier_min_quantity": line.price.tier.min_quantity,
+            "unit_price_cents": line.price.unit_price_cents,
+            "line_total_cents": line.price.line_total_cents,
+            "list_total_cents": line.price.list_total_cents,
+            "sizes": [
+                {"size": s.size, "quantity": s.quantity, "unit_price_cents": s.unit_price_cents}
+                for s in line.price.sizes
             ],
-        )
+        }
+        for position, line in enumerate(lines)
+    ]
     conn.execute(
-        text(
-            "UPDATE orders SET subtotal_cents = :sub, total_cents = :total,"
-            " currency = COALESCE(:currency, currency), version = version + 1,"
-            " updated_at = now() WHERE id = :o"
-        ),
+        WRITE_ITEMS_SQL,
         {
             "o": order_pk,
+            "lines": json.dumps(rows),
             "sub": priced.subtotal_cents,
             "total": priced.total_cents,
             "currency": currency,
@@ -474,7 +504,7 @@ def record(
 ) -> None:
     """Append what happened to the order's history (the table refuses updates)."""
     conn.execute(
-        text(EVENT_INSERT + " VALUES (:pk, :kind, :status, :cause, :detail)"),
+        EVENT_INSERT + " VALUES (:pk, :kind, :status, :cause, :detail)",
         {"pk": order_pk, **_event(kind, status, cause, detail)},
     )
 
@@ -494,14 +524,12 @@ def transition(
     same move (their parameters in `values`)."""
     check_transition(order.status, target)
     conn.execute(
-        text(
-            "WITH moved AS (UPDATE orders SET status = :target, updated_at = now(),"
-            " paid_at = CASE WHEN :target = 'paid' THEN now() ELSE paid_at END"
-            + (f", {changes}" if changes else "")
-            + " WHERE id = :pk AND status = :current RETURNING id) "
-            + EVENT_INSERT
-            + " SELECT id, :kind, :status, :cause, :detail FROM moved"
-        ),
+        "WITH moved AS (UPDATE orders SET status = :target, updated_at = now(),"
+        " paid_at = CASE WHEN :target = 'paid' THEN now() ELSE paid_at END"
+        + (f", {changes}" if changes else "")
+        + " WHERE id = :pk AND status = :current RETURNING id) "
+        + EVENT_INSERT
+        + " SELECT id, :kind, :status, :cause, :detail FROM moved",
         {
             **(values or {}),
             "pk": order.pk,
@@ -529,19 +557,19 @@ def start_checkout(
 
     A flag stays: only ops clear it (`clear_flag`)."""
     frozen = [
-        {"pk": order.pk, "position": position, "version": version}
+        {"position": position, "version": version}
         for position, version in enumerate(design_versions)
         if version is not None
     ]
     if frozen:
         conn.execute(
-            text(
-                "UPDATE order_items i SET design_version = :version FROM design_versions v"
-                " WHERE i.order_id = :pk AND i.position = :position"
-                " AND v.design_id = i.design_id AND v.version = :version"
-                " AND v.product_id = i.product_id"
-            ),
-            frozen,
+            "UPDATE order_items i SET design_version = f.version"
+            " FROM jsonb_to_recordset(CAST(:frozen AS JSONB)) AS f(position INTEGER,"
+            " version INTEGER), design_versions v"
+            " WHERE i.order_id = :pk AND i.position = f.position"
+            " AND v.design_id = i.design_id AND v.version = f.version"
+            " AND v.product_id = i.product_id",
+            {"pk": order.pk, "frozen": json.dumps(frozen)},
         )
     transition(
         conn,
@@ -575,7 +603,7 @@ def back_to_draft(conn: Connection, order: Locked, cause: str, detail: str = "")
         changes="version = version + 1, checkout_url = NULL",
     )
     conn.execute(
-        text("UPDATE order_items SET design_version = NULL WHERE order_id = :pk"),
+        "UPDATE order_items SET design_version = NULL WHERE order_id = :pk",
         {"pk": order.pk},
     )
 
@@ -635,7 +663,7 @@ def ship(
 def record_refund(conn: Connection, order: Locked, refunded_cents: int, cause: str) -> None:
     """The order's own charge has `refunded_cents` refunded in all (Stripe's running total)."""
     conn.execute(
-        text("UPDATE orders SET refunded_cents = :cents, updated_at = now() WHERE id = :pk"),
+        "UPDATE orders SET refunded_cents = :cents, updated_at = now() WHERE id = :pk",
         {"pk": order.pk, "cents": refunded_cents},
     )
     record(conn, order.pk, "refund", order.status, cause, f"{refunded_cents} refunded in all")
@@ -645,10 +673,8 @@ def flag(conn: Connection, order: Locked, reason: str, cause: str) -> None:
     """Note why a person has to look at the order; its status stays as it is, and the flag
     stays until ops clear it. A flagged order keeps its first reason; the history has all."""
     conn.execute(
-        text(
-            "UPDATE orders SET flagged_reason = COALESCE(flagged_reason, :reason),"
-            " updated_at = now() WHERE id = :pk"
-        ),
+        "UPDATE orders SET flagged_reason = COALESCE(flagged_reason, :reason),"
+        " updated_at = now() WHERE id = :pk",
         {"pk": order.pk, "reason": reason[:500]},
     )
     record(conn, order.pk, "flagged", order.status, cause, reason)
@@ -657,7 +683,7 @@ def flag(conn: Connection, order: Locked, reason: str, cause: str) -> None:
 def clear_flag(conn: Connection, order: Locked, reason: str) -> None:
     """Ops looked at the flagged order and say why it is fine now."""
     conn.execute(
-        text("UPDATE orders SET flagged_reason = NULL, updated_at = now() WHERE id = :pk"),
+        "UPDATE orders SET flagged_reason = NULL, updated_at = now() WHERE id = :pk",
         {"pk": order.pk},
     )
     record(conn, order.pk, "flag_cleared", order.status, "ops", reason)
@@ -666,10 +692,8 @@ def clear_flag(conn: Connection, order: Locked, reason: str) -> None:
 def claim(conn: Connection, user_pk: int, anonymous_subject: str) -> None:
     """The orders of an anonymous session become the user's, once they sign in."""
     conn.execute(
-        text(
-            "UPDATE orders SET user_id = :user, updated_at = now()"
-            " WHERE owner_session = :anon AND user_id IS NULL"
-        ),
+        "UPDATE orders SET user_id = :user, updated_at = now()"
+        " WHERE owner_session = :anon AND user_id IS NULL",
         {"user": user_pk, "anon": anonymous_subject},
     )
 
@@ -740,7 +764,7 @@ ORDER BY i.position
 
 def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
     """The order with its lines, or None when there is no such order; a 409 when unpaid."""
-    row = conn.execute(text(PAID_ORDER_SQL), {"pid": order_id}).first()
+    row = conn.execute(PAID_ORDER_SQL, {"pid": order_id}).first()
     if row is None:
         return None
     if row.paid_at is None:
@@ -759,7 +783,7 @@ def paid_order(conn: Connection, order_id: str) -> PaidOrder | None:
             printed_sides=tuple(line.printed_sides),
             back_image_url=line.back_image_url if "back" in line.printed_sides else None,
         )
-        for line in conn.execute(text(PAID_LINES_SQL), {"pk": row.id})
+        for line in conn.execute(PAID_LINES_SQL, {"pk": row.id})
     ]
     return PaidOrder(
         id=row.public_id,
@@ -803,7 +827,7 @@ ORDER BY o.id, i.position
 
 
 def _print_lines(conn: Connection, where: str, params: dict[str, Any]) -> list[PrintLine]:
-    rows = conn.execute(text(PRINT_LINES_SQL.format(where=where)), params)
+    rows = conn.execute(PRINT_LINES_SQL.format(where=where), params)
     return [
         PrintLine(
             row.id, row.product_id, row.public_id, row.version, row.layers, frozenset(row.done)
@@ -831,10 +855,8 @@ def record_print_file(
     conn: Connection, item_pk: int, side: str, key: str, width_px: int, height_px: int
 ) -> None:
     conn.execute(
-        text(
-            "INSERT INTO order_print_files (order_item_id, side, object_key, width_px, height_px)"
-            " VALUES (:item, :side, :key, :w, :h) ON CONFLICT DO NOTHING"
-        ),
+        "INSERT INTO order_print_files (order_item_id, side, object_key, width_px, height_px)"
+        " VALUES (:item, :side, :key, :w, :h) ON CONFLICT DO NOTHING",
         {"item": item_pk, "side": side, "key": key, "w": width_px, "h": height_px},
     )
 
@@ -885,28 +907,19 @@ def write_pieces(conn: Connection, order_pk: int, pieces: Sequence[Piece]) -> No
         for piece in pieces
     ]
     conn.execute(
-        text(
-            "INSERT INTO order_pieces (order_id, position, member_name, size, quantity,"
-            " print_name, print_number, font, text_color, text_size)"
-            " SELECT :o, r.position, r.member_name, r.size, r.quantity, r.print_name,"
-            " r.print_number, r.font, r.text_color, r.text_size"
-            " FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(position INTEGER,"
-            " member_name TEXT, size TEXT, quantity INTEGER, print_name TEXT, print_number TEXT,"
-            " font TEXT, text_color TEXT, text_size TEXT)"
-        ),
+        "INSERT INTO order_pieces (order_id, position, member_name, size, quantity,"
+        " print_name, print_number, font, text_color, text_size)"
+        " SELECT :o, r.position, r.member_name, r.size, r.quantity, r.print_name,"
+        " r.print_number, r.font, r.text_color, r.text_size"
+        " FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(position INTEGER,"
+        " member_name TEXT, size TEXT, quantity INTEGER, print_name TEXT, print_number TEXT,"
+        " font TEXT, text_color TEXT, text_size TEXT)",
         {"o": order_pk, "rows": json.dumps(rows)},
     )
 
 
-PIECES_SQL = """
-SELECT p.position, p.member_name, p.size, p.quantity, p.print_name, p.print_number, p.font,
-       p.text_color, p.text_size, p.object_key,
-       (SELECT i.product_id FROM order_items i WHERE i.order_id = o.id ORDER BY i.position
-        LIMIT 1) AS product_id
-FROM orders o JOIN order_pieces p ON p.order_id = o.id
-WHERE o.public_id = :pid AND {where}
-ORDER BY p.position
-"""
+def _piece(fields: dict[str, Any]) -> Piece:
+    return Piece(**{**fields, "product_id": fields["product_id"] or ""})
 
 
 def pieces(conn: Connection, order_id: str) -> list[Piece]:
@@ -920,33 +933,19 @@ def paid_pieces(conn: Connection, order_id: str) -> list[Piece]:
 
 
 def _pieces(conn: Connection, order_id: str, where: str) -> list[Piece]:
-    return [
-        Piece(
-            position=row.position,
-            member_name=row.member_name,
-            size=row.size,
-            quantity=row.quantity,
-            print_name=row.print_name,
-            print_number=row.print_number,
-            font=row.font,
-            text_color=row.text_color,
-            text_size=row.text_size,
-            product_id=row.product_id or "",
-            object_key=row.object_key,
-        )
-        for row in conn.execute(text(PIECES_SQL.format(where=where)), {"pid": order_id})
-    ]
+    roster = conn.execute(
+        f"SELECT {ROSTER} FROM orders o WHERE o.public_id = :pid AND {where}", {"pid": order_id}
+    ).scalar()
+    return [_piece(piece) for piece in roster or []]
 
 
 def record_piece_file(
     conn: Connection, order_id: str, position: int, key: str, width_px: int, height_px: int
 ) -> None:
     conn.execute(
-        text(
-            "UPDATE order_pieces p SET object_key = :key, width_px = :w, height_px = :h"
-            " FROM orders o WHERE o.id = p.order_id AND o.public_id = :pid"
-            " AND p.position = :pos AND o.paid_at IS NOT NULL"
-            " AND (p.print_name IS NOT NULL OR p.print_number IS NOT NULL)"
-        ),
+        "UPDATE order_pieces p SET object_key = :key, width_px = :w, height_px = :h"
+        " FROM orders o WHERE o.id = p.order_id AND o.public_id = :pid"
+        " AND p.position = :pos AND o.paid_at IS NOT NULL"
+        " AND (p.print_name IS NOT NULL OR p.print_number IS NOT NULL)",
         {"pid": order_id, "pos": position, "key": key, "w": width_px, "h": height_px},
     )

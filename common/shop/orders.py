@@ -19,7 +19,7 @@ from common.shop.lifecycle import MAX_ORDER_PIECES, OrderChanged, OrderNotFound,
 from common.shop.order_store import Choice, NewLine, Order, Summary
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 
 def new_order_id() -> str:
@@ -88,20 +88,32 @@ def _validated(choices: Sequence[Choice]) -> list[tuple[catalog.Product, Choice]
     return lines
 
 
-def _design_pk(conn: Connection, session: Session, choice: Choice, index: int) -> int | None:
-    """The design's row id, checking it is the caller's and made for the item's product."""
-    if choice.design_id is None:
-        return None
-    found = order_store.design_pk(conn, session, choice.design_id)
-    where = f"items.{index}.design_id"
-    if found is None:
-        raise errors.Unprocessable("there is no such design", code="unknown_design", field=where)
-    pk, product_id = found
-    if product_id != choice.product_id:
-        raise errors.Unprocessable(
-            "that design was made for another product", code="design_product_mismatch", field=where
-        )
-    return pk
+def _design_pks(
+    conn: Connection, session: Session, lines: Sequence[tuple[catalog.Product, Choice]]
+) -> list[int | None]:
+    """Each item's design row id, checking it is the caller's and made for the item's
+    product."""
+    wanted = [choice.design_id for _, choice in lines if choice.design_id is not None]
+    found = order_store.designs_of(conn, session, wanted)
+    pks: list[int | None] = []
+    for index, (_, choice) in enumerate(lines):
+        if choice.design_id is None:
+            pks.append(None)
+            continue
+        where = f"items.{index}.design_id"
+        if choice.design_id not in found:
+            raise errors.Unprocessable(
+                "there is no such design", code="unknown_design", field=where
+            )
+        pk, product_id = found[choice.design_id]
+        if product_id != choice.product_id:
+            raise errors.Unprocessable(
+                "that design was made for another product",
+                code="design_product_mismatch",
+                field=where,
+            )
+        pks.append(pk)
+    return pks
 
 
 def save_draft(
@@ -123,6 +135,7 @@ def save_draft(
             if expected_version is not None and draft.version != expected_version:
                 raise OrderChanged("the order changed meanwhile; look at it again and retry")
             order_pk = draft.pk
+            order_store.clear_items(conn, order_pk)
         _write_lines(conn, session, order_pk, lines, priced)
         order = order_store.read(conn, session, order_id)
     assert order is not None
@@ -136,9 +149,12 @@ def _write_lines(
     lines: Sequence[tuple[catalog.Product, Choice]],
     priced: pricing.OrderPrice,
 ) -> None:
+    """Write the items of a draft that has none."""
     new_lines = [
-        NewLine(choice, _design_pk(conn, session, choice, index), line_price)
-        for index, ((_, choice), line_price) in enumerate(zip(lines, priced.lines, strict=True))
+        NewLine(choice, design_pk, line_price)
+        for (_, choice), design_pk, line_price in zip(
+            lines, _design_pks(conn, session, lines), priced.lines, strict=True
+        )
     ]
     currency = lines[0][0].currency if lines else None
     order_store.write_items(conn, order_pk, new_lines, priced, currency)
@@ -157,7 +173,7 @@ def new_draft(conn: Connection, session: Session, choices: Sequence[Choice]) -> 
 
 def get_order(session: Session | None, order_id: str) -> Order:
     """The caller's order; 404 for anyone else's, for a guess, or without a session."""
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         order = order_store.read(conn, session, order_id)
     if order is None:
         raise OrderNotFound()
@@ -191,7 +207,7 @@ def reorder(session: Session | None, order_id: str) -> Order:
 
 def list_orders(session: Session, limit: int = 50) -> list[Summary]:
     """The caller's orders, newest first."""
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         return order_store.summaries(conn, session, limit)
 
 

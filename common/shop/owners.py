@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from common.core import errors
 from common.core.caller import Session
-from common.infra.db import text
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from common.infra.db import Connection
 
 
 def owner_clause(session: Session, alias: str) -> tuple[str, dict[str, Any]]:
@@ -31,9 +30,7 @@ def user_pk(conn: Connection, session: Session) -> int | None:
     """The signed-in caller's users row id (None when anonymous), or a 401 if it is gone."""
     if session.anonymous:
         return None
-    pk = conn.execute(
-        text("SELECT id FROM users WHERE public_id = :p"), {"p": session.subject}
-    ).scalar()
+    pk = conn.execute("SELECT id FROM users WHERE public_id = :p", {"p": session.subject}).scalar()
     if pk is None:
         raise errors.Unauthorized("your session is no longer valid, sign in again")
     return int(pk)

@@ -19,7 +19,6 @@ from common.core import errors
 from common.core.caller import Session
 from common.infra import db, log
 from common.infra.config import settings
-from common.infra.db import text
 from common.providers import checkout
 from common.shop import catalog, fulfilment, order_store, orders
 from common.shop.lifecycle import OrderChanged, OrderNotFound, Status
@@ -175,9 +174,9 @@ def idempotency_key(order: Order) -> str:
 
 
 def _user_email(session: Session) -> str:
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         email = conn.execute(
-            text("SELECT email FROM users WHERE public_id = :p"), {"p": session.subject}
+            "SELECT email FROM users WHERE public_id = :p", {"p": session.subject}
         ).scalar()
     if email is None:
         raise errors.Unauthorized("your session is no longer valid, sign in again")
@@ -191,7 +190,7 @@ def start_checkout(session: Session, order_id: str) -> Started:
     """
     order = orders.get_order(session, order_id)
     if order.status == Status.PENDING_PAYMENT:
-        with db.engine().connect() as conn:
+        with db.connect() as conn:
             waiting = order_store.checkout_of(conn, order.id)
         if waiting is not None:
             return Started(url=waiting[1], session_id=waiting[0])
@@ -245,7 +244,7 @@ def reopen(session: Session, order_id: str) -> Order:
         return order
     if order.status != Status.PENDING_PAYMENT:
         raise OrderNotPayable(f"this order is {order.status} and can no longer be changed")
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         waiting = order_store.checkout_of(conn, order.id)
     if waiting is not None and checkout.provider().end_session(waiting[0]) == "complete":
         raise PaymentCompleted("this order was just paid; its confirmation is on its way")
@@ -291,7 +290,7 @@ def settle(session: Session, order_id: str, session_id: str) -> Settled:
 
 def _settle_pending(session: Session, order: Order, session_id: str) -> fulfilment.Outcome:
     """What the success page's session does to the pending `order` (see `settle`)."""
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         waiting = order_store.checkout_of(conn, order.id)
     if waiting is None or waiting[0] != session_id:
         return fulfilment.Outcome("unchanged")

@@ -26,7 +26,6 @@ from common.core.model import Model
 from common.core.text import normalize_text
 from common.infra import db
 from common.infra.config import settings
-from common.infra.db import text
 from common.providers import storage
 from common.shop import catalog, owners
 from common.studio import print_files, prompts
@@ -45,7 +44,8 @@ from common.studio.layout import ART_LAYER, UPLOADED, contrast_ink, layout, merg
 
 if TYPE_CHECKING:
     from PIL import Image
-    from sqlalchemy.engine import Connection
+
+    from common.infra.db import Connection
 
 DESIGN_ID = re.compile(r"^dsn_[A-Za-z0-9_-]{20,40}$")
 
@@ -133,11 +133,9 @@ def load(conn: Connection, session: Session | None, design_id: str) -> Stored:
         raise _not_found()
     owner_sql, params = owners.owner_clause(session, "d")
     row = conn.execute(
-        text(
-            "SELECT d.id, d.public_id, d.product_id, d.color, d.layers, d.brief, d.prompt,"
-            " d.artwork_url, d.final_image_url, d.mockup_back_url, d.version"
-            f" FROM designs d WHERE d.public_id = :pid AND {owner_sql}"
-        ),
+        "SELECT d.id, d.public_id, d.product_id, d.color, d.layers, d.brief, d.prompt,"
+        " d.artwork_url, d.final_image_url, d.mockup_back_url, d.version"
+        f" FROM designs d WHERE d.public_id = :pid AND {owner_sql}",
         {**params, "pid": design_id},
     ).first()
     if row is None:
@@ -176,12 +174,10 @@ def _record_version(conn: Connection, pk: int) -> None:
     `design_versions`, append-only, which an order frozen at checkout reads. Copied from the
     live row in the writing transaction, so it holds exactly what `designs` holds."""
     conn.execute(
-        text(
-            "INSERT INTO design_versions (design_id, version, product_id, color, layers, brief,"
-            " prompt, artwork_url, mockup_front_url, mockup_back_url)"
-            " SELECT id, version, product_id, color, layers, brief, prompt, artwork_url,"
-            " final_image_url, mockup_back_url FROM designs WHERE id = :pk"
-        ),
+        "INSERT INTO design_versions (design_id, version, product_id, color, layers, brief,"
+        " prompt, artwork_url, mockup_front_url, mockup_back_url)"
+        " SELECT id, version, product_id, color, layers, brief, prompt, artwork_url,"
+        " final_image_url, mockup_back_url FROM designs WHERE id = :pk",
         {"pk": pk},
     )
 
@@ -204,12 +200,10 @@ def _write(
     if previous is None:
         design_id = new_id or new_design_id()
         pk = conn.execute(
-            text(
-                "INSERT INTO designs (public_id, user_id, owner_session, product_id, color,"
-                " layers, brief, prompt, artwork_url, final_image_url, mockup_back_url)"
-                " VALUES (:pid, :user, :owner, :product, :color, CAST(:layers AS JSONB),"
-                " CAST(:brief AS JSONB), :prompt, :artwork, :front, :back) RETURNING id"
-            ),
+            "INSERT INTO designs (public_id, user_id, owner_session, product_id, color,"
+            " layers, brief, prompt, artwork_url, final_image_url, mockup_back_url)"
+            " VALUES (:pid, :user, :owner, :product, :color, CAST(:layers AS JSONB),"
+            " CAST(:brief AS JSONB), :prompt, :artwork, :front, :back) RETURNING id",
             {
                 **values,
                 "pid": design_id,
@@ -220,13 +214,11 @@ def _write(
         _record_version(conn, pk)
         return design_id
     updated = conn.execute(
-        text(
-            "UPDATE designs SET product_id = :product, color = :color,"
-            " layers = CAST(:layers AS JSONB), brief = CAST(:brief AS JSONB), prompt = :prompt,"
-            " artwork_url = :artwork, final_image_url = :front, mockup_back_url = :back,"
-            " version = version + 1, updated_at = now()"
-            " WHERE id = :pk AND version = :version"
-        ),
+        "UPDATE designs SET product_id = :product, color = :color,"
+        " layers = CAST(:layers AS JSONB), brief = CAST(:brief AS JSONB), prompt = :prompt,"
+        " artwork_url = :artwork, final_image_url = :front, mockup_back_url = :back,"
+        " version = version + 1, updated_at = now()"
+        " WHERE id = :pk AND version = :version",
         {**values, "pk": previous.pk, "version": previous.version},
     )
     if updated.rowcount != 1:
@@ -274,12 +266,12 @@ def read(session: Session | None, design_id: str) -> DesignOut:
     """The caller's design as the storefront shows it."""
     if session is None:
         raise _not_found()
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         return _out(conn, session, design_id)
 
 
 def load_brief(session: Session | None, design_id: str) -> Brief:
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         return load(conn, session, design_id).brief
 
 
@@ -465,7 +457,7 @@ def _make(
 def _previous(session: Session, design_id: str | None) -> Stored | None:
     if design_id is None:
         return None
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         return load(conn, session, design_id)
 
 
@@ -552,7 +544,7 @@ def generate(session: Session, generation: Generation) -> DesignOut:
     for the same generation, it makes no second design: a design it created is returned."""
     product, color = product_and_color(generation.request.product_id, generation.request.color)
     if generation.creates:
-        with db.engine().connect() as conn:
+        with db.connect() as conn:
             try:
                 return _out(conn, session, generation.design_id)
             except errors.NotFound:
@@ -625,14 +617,12 @@ def share(session: Session | None, design_id: str) -> ShareOut:
     with db.transaction() as conn:
         stored = load(conn, session, design_id)
         conn.execute(
-            text(
-                "INSERT INTO design_shares (token, design_id) VALUES (:token, :design)"
-                " ON CONFLICT (design_id) DO NOTHING"
-            ),
+            "INSERT INTO design_shares (token, design_id) VALUES (:token, :design)"
+            " ON CONFLICT (design_id) DO NOTHING",
             {"token": secrets.token_urlsafe(24), "design": stored.pk},
         )
         token = conn.execute(
-            text("SELECT token FROM design_shares WHERE design_id = :design"),
+            "SELECT token FROM design_shares WHERE design_id = :design",
             {"design": stored.pk},
         ).scalar_one()
     return ShareOut(token=token, url=f"{settings().site_url}{SHARE_PAGE}#{token}")
@@ -642,13 +632,11 @@ def shared(token: str) -> SharedDesignOut:
     """The design a share link names, as it is now: its product, colour and mockups."""
     if not SHARE_TOKEN.match(token):
         raise errors.NotFound("there is no such shared design", code="share_not_found")
-    with db.engine().connect() as conn:
+    with db.connect() as conn:
         row = conn.execute(
-            text(
-                "SELECT d.product_id, d.color, d.final_image_url, d.mockup_back_url"
-                " FROM design_shares s JOIN designs d ON d.id = s.design_id"
-                " WHERE s.token = :token"
-            ),
+            "SELECT d.product_id, d.color, d.final_image_url, d.mockup_back_url"
+            " FROM design_shares s JOIN designs d ON d.id = s.design_id"
+            " WHERE s.token = :token",
             {"token": token},
         ).first()
     if row is None:

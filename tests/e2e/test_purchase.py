@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import text
 
 from common.infra import db
 from common.providers import queue
@@ -184,12 +183,10 @@ def drain_outbox(site: Site, page: Page, within_seconds: float = 240) -> None:
     side effect is done."""
     deadline = time.monotonic() + within_seconds
     while True:
-        with db.engine().connect() as conn:
+        with db.connect() as conn:
             left, wait = conn.execute(
-                text(
-                    "SELECT count(*), EXTRACT(EPOCH FROM min(next_attempt_at) - now())"
-                    " FROM outbox WHERE done_at IS NULL"
-                )
+                "SELECT count(*), EXTRACT(EPOCH FROM min(next_attempt_at) - now())"
+                " FROM outbox WHERE done_at IS NULL"
             ).one()
         if left == 0:
             return
