@@ -499,3 +499,51 @@ def test_a_quantity_is_not_drawn_and_royal_is_royal_blue(database_url: str) -> N
     oak = say("tees x12 in forest green with an oak tree", Brief()).brief
     assert oak.image is not None and oak.image.prompt == "oak tree"
     assert say("a shirt in royal with a crown", Brief()).brief.color == "Royal Blue"
+
+
+def test_a_title_after_at_or_before_the_noun_it_names_is_not_printed(database_url: str) -> None:
+    library = say(
+        "shirts for the volunteers at Lakeside Library, white tee with a book and Read More",
+        Brief(),
+    ).brief
+    assert [t.text for t in library.texts] == ["Read More"]
+    ward = say("tees for our ward, 5 North nurses, navy with a heart", Brief())
+    assert ward.brief.texts == [] and "“5 North”" in ward.reply
+
+
+def test_a_name_said_again_where_it_is_printed_is_a_text(database_url: str) -> None:
+    rugby = say(
+        "hoodies for Ridgeback Rugby club, black, Ridgeback Rugby in gold on the back", Brief()
+    ).brief
+    assert [(t.text, t.area, t.color) for t in rugby.texts] == [
+        ("Ridgeback Rugby", "back", "#e0b030")
+    ]
+
+
+def test_an_abbreviation_does_not_end_a_text(database_url: str) -> None:
+    hikers = say("grey crewneck that says Hood River Hikers", Brief()).brief
+    renamed = say("can it read Mt. Hood Hikers instead", hikers).brief
+    assert [t.text for t in renamed.texts] == ["Mt. Hood Hikers"]
+
+
+def test_a_text_named_by_its_words_is_that_text(database_url: str) -> None:
+    crew = say("black tee with NIGHT CREW in yellow and an owl", Brief()).brief
+    moved = say("move NIGHT CREW to the back", crew).brief
+    assert [(t.text, t.area) for t in moved.texts] == [("NIGHT CREW", "back")]
+    assert moved.image is not None and moved.image.prompt == "owl"
+    assert moved.image.area == "front"
+
+
+def test_who_asked_is_not_drawn_and_a_plain_tee_keeps_the_premium_one(database_url: str) -> None:
+    red = say("red tee with the word ROOKIES and a baseball", Brief()).brief
+    navy = say("my boss says navy instead of red", red).brief
+    assert navy.color == "Navy" and navy.image is not None and navy.image.prompt == "baseball"
+    fern = say("olive premium tee with a fern", Brief()).brief
+    black = say("no wait, black tees", fern).brief
+    assert (black.product_id, black.color) == ("premium-tee", "Black")
+
+
+def test_the_first_line_is_a_text_not_artwork(database_url: str) -> None:
+    tee = say("white tee that says Class of 2027", Brief()).brief
+    two = say("and 'Go Owls' under the first line", tee).brief
+    assert [t.text for t in two.texts] == ["Class of 2027", "Go Owls"] and two.image is None

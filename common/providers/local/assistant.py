@@ -296,7 +296,7 @@ styled color colour colored coloured into onto over under above below top bottom
 centre up down there here something cool nice awesome image picture graphic logo art artwork
 illustration drawing text words lettering letters font bold thin heavy light regular plain which
 what how now then again instead change turn move bolder thicker heavier lighter thinner premium
-classic hooded dad baseball shopping new looking look go going so too ok okay yes yeah yep sure
+classic hooded dad shopping new looking look go going so too ok okay yes yeah yep sure
 thanks thank hey hi hello filling fills fill whole entire subtle more less even rear behind
 pocket mid size heather royal forest dusty natural khaki sand beige cream tan navy maroon
 burgundy olive wine sky line version kind sort vibe vibes feel start scratch reset not sure
@@ -315,7 +315,7 @@ wear outfit uniform uniforms event events party birthday gift present lads guys
 girls kids people staff walkers volunteers members players everyone adults children students
 teachers coworkers colleagues employees parents numbers number digits here if as than
 asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
-literally totally definitely probably ideally preferably
+literally totally definitely probably ideally preferably tho though first second third last
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -544,6 +544,31 @@ def _color_answer(history: list[dict[str, str]], message: str) -> str | None:
     if said is None:
         return None
     return before[: said.start()] + named.group() + before[said.end() :]
+
+
+# "coach says ...", "my wife thinks ...": who wants it, said before what they want.
+SPEAKER = re.compile(
+    r"(?:^|(?<=[.!?,;]))\s*(?:(?:so|and|but|oh|ok|okay|well)\s+)?(?:(?:my|our|the|his|her|their)\s+)?"
+    r"(?!(?:it|that|this|which|text|shirt|tee|front|back|hoodie|cap|hat|tote|bag|sign|design|"
+    r"one|print|logo)\b)[A-Za-z]+\s+(?:says|said|thinks|reckons|prefers|suggests|suggested|"
+    r"wants|voted\s+for)\b(?:\s+(?:that|we\s+should\s+(?:do|go\s+with|have|use)|to\s+go\s+with))?",
+    re.IGNORECASE,
+)
+
+
+def _quoting_texts(message: str, draft_texts: list[TextBrief]) -> str:
+    """`message` with the words of a text already on the design put in quotes ("put the
+    xX_VOID_Xx on the back"): said as written, they name that text."""
+    for text in sorted(draft_texts, key=lambda t: -len(t.text)):
+        if text.text.islower() and " " not in text.text:
+            continue  # "love": a word they may say for other reasons
+        message = re.sub(
+            rf"(?<![\w'\"\u201c])(?:the\s+)?{re.escape(text.text)}"
+            r"(?![\w'\"\u201d]|\s+(?:[A-Z0-9&]|of\s|and\s))",  # "I meant Surf Club Malibu"
+            lambda m, said=text.text: f'"{said}"',
+            message,
+        )
+    return message
 
 
 def _products_in(text: str) -> list[str]:
@@ -820,6 +845,7 @@ class LocalAssistant:
             reading.notes.append("I can only help with the design, so I left the rest aside.")
             message = design
         message = _emoji_words(message.lower() if _shouting(message) else message)
+        message = _quoting_texts(SPEAKER.sub(" ", message), draft_texts=brief.texts)
         known_names = [
             name
             for said in history
@@ -846,6 +872,9 @@ class LocalAssistant:
         if len(products) > 1 and re.search(r"\bor\b|not\s+sure|either", lower):
             names = " or ".join(shop.product(p).name for p in products)  # type: ignore[union-attr]
             return Turn(reply=f"Which shall we make: {names}?", brief=brief, focus=focus)
+        plainly = not re.search(r"\b(?:classic|basic|regular|normal|cheaper)\b", lower)
+        if products == ["classic-tee"] and draft.product_id == "premium-tee" and plainly:
+            products = []  # "black tees not white": the premium tee they have, said plainly
         if products and products[0] != draft.product_id:
             had_product = draft.product_id is not None
             draft.product_id = products[0]

@@ -26,7 +26,8 @@ GROUPS = (
     r"podcast|channel|troop|society|organi[sz]ation|firm|salon|garage|farm|kitchen|label|"
     r"orchestra|ensemble|clan|gang|guild|department|office|lab|practice|duo|trio|quartet|"
     r"bookstore|bookshop|shop|boutique|clinic|agency|academy|college|university|church|"
-    r"camp|program|programme|association|collective|crossfit|dojo|barbershop|barber|"
+    r"camp|program|programme|association|collective|crossfit|dojo|barbershop|barber|unit|ward|"
+    r"chapter|troupe|sorority|fraternity|"
     r"coffee\s+shop|book\s+club|run\s+club|event|reunion|festival|tournament|league|nonprofit|"
     r"non-profit|foundation|initiative|project|network|community|collective|co-op|coop"
 )
@@ -35,9 +36,12 @@ PLACES = (
     r"this|that|image|picture|logo|design|art|artwork|graphic|drawing|hat|cap|bag|tote|shirt|"
     r"tee|hoodie|sweater|crewneck|sweatshirt|side|corner"
 )
+# A full stop after one of these shortens a word ("St. Anne's Choir"): it ends no text.
+ABBREVIATIONS = ("Mrs", "Mr", "Ms", "Dr", "St", "Jr", "Sr", "Mt", "Ft", "Co", "Vol", "Est")
+_NOT_ABBREVIATED = "".join(rf"(?<!\b{word})" for word in ABBREVIATIONS)
 # What ends an unquoted text: punctuation, or where the words about it start.
 TEXT_END = re.compile(
-    r"\s*(?:[,;!?()]|\.(?:\s+(?![0-9])|$)|\s[-\u2013\u2014+]\s|$)"
+    rf"\s*(?:[,;!?()]|{_NOT_ABBREVIATED}\.(?:\s+(?![0-9])|$)|\s[-\u2013\u2014+]\s|$)"
     rf"|\s+in\s+(?:(?:big|small|large|huge|tiny|bold|thick|thin|heavy|block|capital|all|"
     rf"chunky|fat|cursive|script|nice|simple|plain|white|black|{SHADES})\s+)*"
     rf"(?:{COLOR_NAMES}|letters?|lettering|font|type|text|caps|capitals|capital|bold|"
@@ -50,7 +54,8 @@ TEXT_END = re.compile(
     r"(?=\s*$|\s*[,.;!?]|\s+(?:in|on|at|it|that|the|and|with|please)\b)"
     r"|\s+(?:with|and|plus|then|but|also|so)\s+(?:a|an|the|some|my|our|his|her|make|put|add|"
     r"move|change|maybe|please|it|then|i|we|i'd|i'm|can|could)\b"
-    r"|\s+(?:please|pls|plz|thanks|thank\s+you|too|as\s+well|written|printed|somewhere|anywhere)\b"
+    r"|\s+(?:please|pls|plz|thanks|thank\s+you|thx|too|as\s+well|instead|tho|though|written|"
+    r"printed|somewhere|anywhere)\b"
     r"|\s+for\s+(?:my|our|the|a|an|his|her|their|me|us)\b"
     r"|\s+(?:small|big|large|huge|tiny|bold|smaller|bigger)\s+(?:on|in|at|across|please)\b"
     r"|\s+(?:that|which)\s+(?:is|are|looks?)\b|\s+if\s",
@@ -118,6 +123,10 @@ PRINTED_BEFORE = re.compile(
     r"front|back)|[:,+\u2014\u2013-])\s*$",
     re.IGNORECASE,
 )
+# Before a title, a word that makes it a place: "at Maple Elementary", "a picture of Big Ben".
+PLACE_BEFORE = re.compile(r"\b(?:at|from|near|of)\s+(?:the\s+)?$", re.IGNORECASE)
+# After a title, a noun it describes ("4 West nurses"), not a word that goes on.
+NOUN_AFTER = re.compile(r"\s+(?!(?:and|with|plus|or|then|please|pls|w|n)\b)[a-z]")
 ADD_VERB = re.compile(r"\b(?:add|put|print|write)\s+$")
 _PRONOUNS_WORDS = """
 i i'm i'd i've we we're we've our my you your he she they it's its the a an this that on in at
@@ -127,7 +136,7 @@ PRONOUNS = frozenset(_PRONOUNS_WORDS.split())
 GREETINGS = frozenset({"hi", "hey", "hello", "morning"})
 NAME_INTRO = re.compile(
     r"\b(?i:called|named|known\s+as|name\s+is|name's|names\s+are|we're|we\s+are|i'm\s+in|"
-    r"it's\s+for)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
+    r"it's\s+for|(?:his|her|their|its)\s+name)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
     r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s*(?:[,.;:!?]|\s-\s|$))"
     rf"|\b(?:{GROUPS})\b(?:\s+(?:name|shirts?|tees?|t-shirts?|hoodies?|merch)"
     r"|\s+[a-z]+(?=\s*[,:(\-\u2014]\s*[Tt]he\s+[A-Z]))?\s*[,:(\-\u2014]\s*"
@@ -135,7 +144,7 @@ NAME_INTRO = re.compile(
     r"du|the|on|in))*)"
     rf"|\b(?:{GROUPS})\s+(?P<after>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|"
     r"of|and|&|the|on|in))*)"
-    rf"|(?P<before>(?:[Tt]he\s+)?[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s+(?:[a-z]+\s+)?"
+    rf"|(?P<before>(?:[Tt]he\s+)?[A-Z][\w'&-]*(?:\s+(?:&\s+)?[A-Z][\w'&-]*)*)(?=\s+(?:[a-z]+\s+)?"
     rf"(?:{GROUPS})\b)",
 )
 NAME_REF = re.compile(
@@ -258,7 +267,12 @@ def _bare_titles(text: str, texts: list[str], marker: MarkerFn) -> str:
             or not re.search(r"[A-Za-z]", span)
         ):
             continue
-        if not (PRINTED_AFTER.match(after) or PRINTED_BEFORE.search(before)):
+        if PLACE_BEFORE.search(before):
+            continue  # "the staff at Oakwood Primary": where they are, not what is printed
+        cue = PRINTED_BEFORE.search(before)
+        if cue and cue.group().strip() == "," and NOUN_AFTER.match(after):
+            cue = None  # "our unit, 4 West nurses": the title names the nurses
+        if not (PRINTED_AFTER.match(after) or cue):
             continue
         out.append(text[position : match.start()])
         out.append(marker(span))
@@ -341,7 +355,7 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
             after = marked[match.end() :].lstrip()
             if before.endswith(("called", "named", "a", "new", "different")):
                 return match.group()
-            if re.match(r"(?:is|'s|are)\b|[,:\-]\s*(?:the\s+)?[A-Z]", after):
+            if re.match(r"(?:is|'s|are)\b|[,:\-]\s*(?:the\s+)?[A-Z]|q\d+\b", after):
                 return match.group()  # "the name is ...", "the band name, The Blue Notes"
             return marker(name)
 
@@ -350,9 +364,13 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
 
 
 def _without_names(text: str, names: list[str], change: Callable[[str], str]) -> str:
-    """`change` applied to the parts of `text` that are not a name's introduction."""
+    """`change` applied to the parts of `text` that are not a name's introduction: its first
+    occurrence. Said again ("Crumb & Co bakery tees, Crumb & Co in sand letters"), it may be
+    printed."""
     spans = sorted(
-        (m.start(), m.end()) for name in names for m in re.finditer(re.escape(name), text)
+        (found.start(), found.end())
+        for name in names
+        if (found := re.search(re.escape(name), text)) is not None
     )
     out, position = [], 0
     for start, end in spans:
