@@ -22,11 +22,12 @@ from common.core import colors
 from common.studio.briefs import Assistant, Brief
 
 CORPUS = Path(__file__).parent / "corpus"
-SPLITS = ("train", "heldout", "heldout2")
+SPLITS = ("train", "heldout", "heldout2", "train3", "heldout3")
 # The splits whose failures may be read and tuned on (`heldout` and `heldout2` were retired
-# to training after their blind measurements); any other split is blind, read in aggregate
-# only. Adding a split is one name here (and one in TRAINING when it may be tuned on).
-TRAINING = ("train", "heldout", "heldout2")
+# to training after their blind measurements, `train3` is the tuned half of the third
+# writer's corpus); any other split (`heldout3`) is blind, read in aggregate only. Adding a
+# split is one name here (and one in TRAINING when it may be tuned on).
+TRAINING = ("train", "heldout", "heldout2", "train3")
 # The fields of the table, in order; `placement` is all four placement fields of a turn.
 FIELDS = (
     "product",

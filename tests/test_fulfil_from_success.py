@@ -342,6 +342,29 @@ def test_a_session_stripe_says_is_unpaid_changes_nothing(
     assert outbox_tasks(engine, pending.order_id) == {}
 
 
+def test_a_webhook_that_pays_while_the_page_asks_stripe_is_what_the_page_answers(
+    engine, stripe_pending: Pending, httpserver: HTTPServer
+) -> None:
+    """The page answers the order as it is when it answers, not as it read it first: here the
+    webhook pays it while the page waits on Stripe, which still shows the session unpaid."""
+    pending = stripe_pending
+    answers: list[str] = []
+
+    def retrieve(request: Request) -> Response:
+        answers.append(
+            send(event("checkout.session.completed", session_object(pending))).get_json()["outcome"]
+        )
+        unpaid = session_object(pending, payment_status="unpaid")
+        return Response(json.dumps(unpaid), content_type="application/json")
+
+    path = f"/v1/checkout/sessions/{pending.session_id}"
+    httpserver.expect_request(path, method="GET").respond_with_handler(retrieve)
+    response = fulfil(pending.shopper, pending.order_id, pending.session_id)
+    assert answers == ["paid"]
+    assert (response.status_code, response.get_json()["status"]) == (200, "paid")
+    assert_paid_once(engine, pending)
+
+
 def test_stripe_being_down_on_the_success_page_is_a_503_and_changes_nothing(
     engine, stripe_pending: Pending, httpserver: HTTPServer
 ) -> None:

@@ -278,18 +278,26 @@ def settle(session: Session, order_id: str, session_id: str) -> Settled:
     The order is paid only when that session is the order's current one and paid; whatever
     else comes (another order's session, an unpaid one, a guess) leaves it unchanged. The
     order lock and `fulfil_in`'s `already_paid` make the webhook and this, in any order or at
-    once, end in one paid order with its tasks enqueued once.
+    once, end in one paid order with its tasks enqueued once. The answer is the order as it
+    is once settled, read again: the webhook may have paid it since it was first read.
     """
     order = orders.get_order(session, order_id)
     if order.status != Status.PENDING_PAYMENT:
         return Settled(order, "unchanged")
+    outcome = _settle_pending(session, order, session_id)
+    log.info("success page", order_id=order.id, session_id=session_id, outcome=outcome.result)
+    return Settled(orders.get_order(session, order_id), outcome.result, outcome.tasks)
+
+
+def _settle_pending(session: Session, order: Order, session_id: str) -> fulfilment.Outcome:
+    """What the success page's session does to the pending `order` (see `settle`)."""
     with db.engine().connect() as conn:
         waiting = order_store.checkout_of(conn, order.id)
     if waiting is None or waiting[0] != session_id:
-        return Settled(order, "unchanged")
+        return fulfilment.Outcome("unchanged")
     paid = checkout.provider().paid_session(session_id)
     if paid is None:
-        return Settled(order, "awaiting_payment")
+        return fulfilment.Outcome("awaiting_payment")
     wrong = fulfilment.problems(fulfilment.SessionShape, paid)
     metadata = paid.get("metadata")
     named = metadata.get("order_id") if isinstance(metadata, dict) else None
@@ -300,15 +308,12 @@ def settle(session: Session, order_id: str, session_id: str) -> Settled:
             session_id=session_id,
             problems=wrong or ["the session is not this order's"],
         )
-        return Settled(order, "unchanged")
+        return fulfilment.Outcome("unchanged")
     with db.transaction() as conn:
         locked = order_store.lock(conn, order.id, session)
         if locked is None:
             raise OrderNotFound()
         if locked.session_id != session_id or locked.flagged_reason is not None:
             # Its checkout changed meanwhile, or a person has to look at it: the webhook's.
-            outcome = fulfilment.Outcome("unchanged")
-        else:
-            outcome = fulfilment.fulfil_in(conn, paid, SUCCESS_PAGE_CAUSE)
-    log.info("success page", order_id=order.id, session_id=session_id, outcome=outcome.result)
-    return Settled(orders.get_order(session, order_id), outcome.result, outcome.tasks)
+            return fulfilment.Outcome("unchanged")
+        return fulfilment.fulfil_in(conn, paid, SUCCESS_PAGE_CAUSE)
