@@ -278,7 +278,8 @@ CONVERSATIONS: list[list[tuple[str, dict[str, Any]]]] = [
         ("make the hoodie black", {"color": "Black", "image": {"colors": []}}),
         ("on the back please", {"image": {"area": "back"}}),
         ("add 'Stay Spooky' on the front", {"texts": [{"text": "Stay Spooky", "area": "front"}]}),
-        ("make it purple", {"texts": [{"color": "#8e44ad"}], "image": {"colors": []}}),
+        # The hoodie has no purple: the text or the skull may be meant, so it asks.
+        ("make it purple", {"texts": [{"color": None}], "image": {"colors": []}}),
         ("remove everything", {"image": None, "texts": []}),
     ],
     [
@@ -547,3 +548,29 @@ def test_the_first_line_is_a_text_not_artwork(database_url: str) -> None:
     tee = say("white tee that says Class of 2027", Brief()).brief
     two = say("and 'Go Owls' under the first line", tee).brief
     assert [t.text for t in two.texts] == ["Class of 2027", "Go Owls"] and two.image is None
+
+
+def test_make_it_a_colour_asks_when_the_garment_or_the_design_could_be_meant(
+    database_url: str,
+) -> None:
+    whale = say("cream tote with a whale", Brief()).brief
+    red = say("make it red", whale)
+    assert red.brief == whale
+    assert red.reply == "The Canvas Tote doesn't come in red: should the whale be red?"
+    frog = say("white tee with a frog and the word RIBBIT", Brief()).brief
+    green = say("make it green", frog)
+    assert (
+        green.brief == frog
+        and green.reply == "Should the Classic Tee be Forest Green, or the frog?"
+    )
+    cactus = say("grey hoodie with a cactus", Brief()).brief
+    assert say("make it black", cactus).brief.color == "Black"
+
+
+def test_it_after_a_text_and_artwork_came_together_asks_which(database_url: str) -> None:
+    both = say("navy cap, a small anchor and AHOY in white", Brief())
+    smaller = say("make it smaller", both.brief, both.focus)
+    assert smaller.brief == both.brief and smaller.reply == "Should I change the anchor or “AHOY”?"
+    shoe = say("white tee with a sneaker and the words Run Club", Brief())
+    bigger = say("make the sneaker huge, whole front", shoe.brief, shoe.focus).brief
+    assert bigger.image is not None and bigger.image.size == "full"

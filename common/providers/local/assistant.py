@@ -792,6 +792,7 @@ class _Reading:
     strong_subject: bool = False  # some clause of the message clearly asks for artwork
     correcting: bool = False  # the message corrects the last change ("no, Tea Addict")
     awaiting_color: bool = False  # the last reply asked which color the product should be
+    alone: bool = False  # the message is one clause: "make it red" says nothing else
 
     added: dict[int, int] = field(default_factory=dict)  # a layer added now -> its note
 
@@ -885,6 +886,7 @@ class LocalAssistant:
         lower = self._recolor(lower, draft, product, reading)
         pieces = re.split(f"({CLAUSE_SPLIT.pattern})", lower, flags=re.IGNORECASE)
         image_words = set(prompts.words(draft.image.prompt)) if draft.image else set()
+        reading.alone = sum(1 for piece in pieces[::2] if piece.strip()) == 1
         reading.strong_subject = any(
             _Clause.read(piece.strip(), len(quotes), None).drawing(image_words) == "strong"
             for piece in pieces[::2]
@@ -917,6 +919,9 @@ class LocalAssistant:
             joined = following.strip() == "and"
         if reading.ambiguous:
             return Turn(reply=self._reply(brief, product, reading), brief=brief, focus=focus)
+        added = {type(layer) for layer in (draft.image, *draft.texts) if id(layer) in reading.added}
+        if len(added) > 1:
+            focus = None  # a text and artwork came together: "it" could be either
         if product is not None and draft.color and product.color(draft.color) is None:
             reading.ask(
                 f"The {product.name} doesn't come in {draft.color}: which of "
@@ -1062,6 +1067,8 @@ class LocalAssistant:
                 facts.garment_word = named.group()
                 ink = prompts.COLOR_WORDS.get(named.group())
                 facts.colors = [c for c in facts.colors if c != ink]
+        if self._garment_or_design(facts, draft, product, reading):
+            return focus
         if (
             facts.soft_garment
             and product is not None
@@ -1070,8 +1077,6 @@ class LocalAssistant:
         ):
             facts.garment_word = None  # "make it purple": not a colour it comes in, an ink
             facts.colors = prompts.colors_in(facts.words)
-        if self._garment_or_design(facts, draft, product, reading):
-            return focus
         if facts.garment_word:
             self._garment(facts.garment_word, draft, product, reading)
             if not (facts.markers or facts.subject or facts.colors or facts.up or facts.down):
@@ -1101,19 +1106,28 @@ class LocalAssistant:
     def _garment_or_design(
         facts: _Clause, draft: Brief, product: catalog.Product | None, reading: _Reading
     ) -> bool:
-        """ "and in navy", all a message says of a design made earlier: the garment or the
-        design could be meant, so ask which. Whether it asked."""
+        """ "and in navy", all a message says of a design made earlier, or "make it red" of
+        one the garment does not come in red or with both a text and artwork on it: the
+        garment or the design could be meant, so ask which. Whether it asked."""
         only_color = re.fullmatch(
             rf"(?:\w+\s+)*?in\s+(?:{COLOR_PATTERN})(?:\s+(?:please|then|instead))*", facts.words
         )
         layers_before = bool(draft.texts or draft.image) and not reading.understood
-        if not (facts.garment_word and only_color and layers_before and product is not None):
+        if not (facts.garment_word and layers_before and product is not None):
             return False
         readings = _readings(facts.garment_word, product)
-        if not readings:
-            return False  # "make it purple" on a tee without purple: an ink
+        if len(readings) > 1:
+            return False  # "make it blue": which blue is the question
+        if not only_color and not (
+            facts.soft_garment and reading.alone and not (readings and not draft.texts)
+        ):
+            return False
         thing = draft.image.prompt if draft.image else f"text \u201c{draft.texts[0].text}\u201d"
-        reading.ask(f"Should the {product.name} be {readings[0]}, or the {thing}?")
+        if readings:
+            reading.ask(f"Should the {product.name} be {readings[0]}, or the {thing}?")
+        else:
+            word = facts.garment_word
+            reading.ask(f"The {product.name} doesn't come in {word}: should the {thing} be {word}?")
         reading.ambiguous = True
         return True
 
@@ -1339,7 +1353,8 @@ class LocalAssistant:
                     self._describe_text_change(before, text, reading)
         if asks:
             reading.understood = True
-        return target if changed else focus
+        named = facts.about_text or facts.about_image  # "the shoe huge, whole front": still it
+        return target if changed or named else focus
 
     @staticmethod
     def _edit_image(facts: _Clause, image: ImageBrief, reading: _Reading) -> bool:
