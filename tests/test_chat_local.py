@@ -574,3 +574,53 @@ def test_it_after_a_text_and_artwork_came_together_asks_which(database_url: str)
     shoe = say("white tee with a sneaker and the words Run Club", Brief())
     bigger = say("make the sneaker huge, whole front", shoe.brief, shoe.focus).brief
     assert bigger.image is not None and bigger.image.size == "full"
+
+
+def converse(*messages: str) -> Turn:
+    """The last turn of a conversation, played as the chat plays it."""
+    brief, focus, history = Brief(), None, []
+    for message in messages:
+        turn = say(message, brief, focus, history)
+        brief, focus = turn.brief, turn.focus
+        history += [
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": turn.reply},
+        ]
+    return turn
+
+
+def test_the_answer_to_which_colour_may_bring_more_of_the_design(database_url: str) -> None:
+    hoodie = converse(
+        "yellow hoodies for the choir please", "fine, navy. a treble clef on it"
+    ).brief
+    assert (hoodie.product_id, hoodie.color) == ("hoodie", "Navy")
+    assert hoodie.image is not None and hoodie.image.prompt == "treble clef"
+    sky = converse("premium tee in blue with a kite", "the lighter one please").brief
+    assert (sky.product_id, sky.color) == ("premium-tee", "Sky")
+    sand = converse("hoodie in sand with a frog", "ok the crewneck then").brief
+    assert (sand.product_id, sand.color) == ("crewneck", "Sand")
+    assert sand.image is not None and sand.image.prompt == "frog"
+
+
+def test_shorthand_and_a_changed_vowel_are_read_as_the_words_they_spell(
+    database_url: str,
+) -> None:
+    tee = say("blk tee, txt 'NO SLEEP' in wht, a maroan moon", Brief()).brief
+    assert tee.color == "Black" and [(t.text, t.color) for t in tee.texts] == [
+        ("NO SLEEP", "#ffffff")
+    ]
+    burgundy = say("burgandy premium tee with a fox", Brief()).brief
+    assert burgundy.color == "Burgundy"
+
+
+def test_a_rambling_aside_removes_nothing_and_a_line_ends_a_text(database_url: str) -> None:
+    aside = say(
+        "white tee with a rocket, write 'Lift Off!' above it. My nephew will lose his mind.",
+        Brief(),
+    ).brief
+    assert [(t.text, t.position) for t in aside.texts] == [("Lift Off!", "top")]
+    form = say("text: Stay Curious\nproduct: hoodie\ncolor: navy", Brief()).brief
+    assert (form.product_id, form.color) == ("hoodie", "Navy")
+    assert [t.text for t in form.texts] == ["Stay Curious"] and form.image is None
+    trip = say("road trip in Big Sur! black tees with a cactus", Brief()).brief
+    assert trip.texts == []

@@ -154,8 +154,9 @@ FONTS_SAID: list[tuple[str, str]] = [
     (r"\b(?:thin|thinner|light\s+font|regular|plain\s+font|lighter\s+font|elegant)\b", "Aileron"),
 ]
 REMOVE = re.compile(
-    r"\b(?:remove|delete|drop|erase|get\s+rid\s+of|take\s+(?:off|out|away)|without|lose|ditch|"
-    r"scrap|clear)\b|\bno\s+(?:text|words|image|picture|art|artwork|graphics?|logo|pictures)\b"
+    r"\b(?:remove|delete|drop|erase|get\s+rid\s+of|take\s+(?:off|out|away)|without|ditch|"
+    r"scrap|clear)\b|\blose\s+(?:the|that|this|it|them)\b"  # not "they'll lose their minds"
+    r"|\bno\s+(?:text|words|image|picture|art|artwork|graphics?|logo|pictures)\b"
 )
 TEXT_WORDS = re.compile(
     r"\b(?:text|texts|words?|lettering|letters|title|caption|slogan|quote|font|writing|name|"
@@ -202,7 +203,7 @@ DESIGN_VERBS = re.compile(
     r"|\bprint\s+(?:a|an|my|our|it|this|that|some|the\s+words?|q\d+)\b"
 )
 CLAUSE_SPLIT = re.compile(
-    r"(?<!\d)[,;.!?()]+(?!\d)|\s[+&/\u2014\u2013-]\s|\s+(?:and\s+then|then|but|also|plus)\s+"
+    r"(?<!\d)[,;.!?()\n]+(?!\d)|\s[+&/\u2014\u2013-]\s|\s+(?:and\s+then|then|but|also|plus)\s+"
     r"|\s+and\s+(?=(?:a|an|the|make|put|move|add|remove|change|q\d+|in|on|with|it|maybe|"
     r"can|could|please|i|we|let's|turn|have|give|use|switch|they|keep|two|some)\b)",
     re.IGNORECASE,
@@ -376,8 +377,9 @@ def _step(size: str, up: bool) -> Size:
 
 def _one_off(word: str, target: str) -> int | None:
     """How `word` is a misspelling of `target`: 1 for two letters swapped, 2 for a letter
-    added or dropped, None for neither. A changed letter is too often another word ("stork",
-    "hoop") to count as a misspelling."""
+    added or dropped, 3 for one vowel in place of another in a long word ("burgandy"), None
+    for none of these. Another changed letter is too often another word ("stork", "hoop")
+    to count as a misspelling."""
     if word == target or abs(len(word) - len(target)) > 1 or word[0] != target[0]:
         return None  # a typo keeps the first letter: "range" is not "orange"
     if len(word) == len(target):
@@ -388,7 +390,13 @@ def _one_off(word: str, target: str) -> int | None:
             and word[diffs[0]] == target[diffs[1]]
             and word[diffs[1]] == target[diffs[0]]
         )
-        return 1 if swapped else None
+        vowel = (
+            len(diffs) == 1
+            and len(word) >= 6
+            and word[diffs[0]] in "aeiouy"
+            and target[diffs[0]] in "aeiouy"
+        )
+        return 1 if swapped else 3 if vowel else None
     if min(len(word), len(target)) < 4 and target not in SHORT_TARGETS:
         return None  # "bee" is not "been", "hop" is not "shop"
     short, long = sorted((word, target), key=len)
@@ -412,6 +420,13 @@ SHORTHAND = {
     "bc": "because",
     "b/c": "because",
     "abt": "about",
+    "txt": "text",
+    "sez": "says",
+    "blk": "black",
+    "wht": "white",
+    "gry": "grey",
+    "grn": "green",
+    "rd": "red",
 }
 
 
@@ -458,6 +473,8 @@ SPELLING_TARGETS = (
             "text",
             "words",
             "name",
+            "color",
+            "colour",
         ]
     )
 )
@@ -506,6 +523,7 @@ def _emoji_words(message: str) -> str:
     return "".join(name(char) for char in message)
 
 
+ASIDE_NOTE = "I can only help with the design, so I left the rest aside."
 # Where a message may turn from the design to something else: a sentence, "also", "btw".
 ASIDE = re.compile(r"(?<=[.!?])\s+|\s+(?:also|btw|by\s+the\s+way|ps|p\.s\.)\s+", re.IGNORECASE)
 
@@ -523,27 +541,60 @@ def _shouting(message: str) -> bool:
     return len(message.split()) >= 4 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
 
 
-# The question `LocalAssistant._garment` asks about a colour, and the colour word it asks about.
+# The question `LocalAssistant._garment` asks about a colour: the product, the colour word it
+# asks about and the colours it offers.
 COLOR_QUESTION = re.compile(
-    r"doesn't come in (?P<word>[\w #-]+?): which of|: which (?P<other>[\w #-]+?) would you like\?"
+    r"The (?P<product>[\w ]+?) (?:doesn't come in (?P<word>[\w #-]+?): which of (?P<offered>[^?]+?)"
+    r"|comes in (?P<listed>[^:?]+): which (?P<other>[\w #-]+?)) would you like\?"
 )
 
 
 def _color_answer(history: list[dict[str, str]], message: str) -> str | None:
-    """When the last reply asked which colour (and changed nothing) and `message` names one,
-    the message that was asked about with that colour in place of the one it named."""
-    if len(history) < 2 or history[-1].get("role") != "assistant":
+    """When the last reply asked which colour (and changed nothing) and `message` answers it,
+    the request that was asked about with the answer in place, then the rest of `message`
+    ("maroon then. a rugby ball and 'Old Boys RFC'"). The answer is a colour, a lighter or
+    darker one of those offered, or another product ("the premium one then")."""
+    if len(history) < 2 or history[-1].get("role") != "assistant" or "?" in message:
         return None
     asked = COLOR_QUESTION.search(history[-1].get("content", ""))
     before = history[-2].get("content", "") if history[-2].get("role") == "user" else ""
-    named = re.search(rf"\b(?:{COLOR_PATTERN})\b", message.lower())
-    if not asked or not before or not named or len(message.split()) > 8 or "?" in message:
+    if not asked or not before:
         return None
     old = asked.group("word") or asked.group("other")
     said = re.search(rf"\b{re.escape(old)}\b", before, re.IGNORECASE)
+    lower = message.lower()
+    named = re.search(rf"\b(?:{COLOR_PATTERN})\b", lower)
+    if named is None:
+        offered = _offered(asked.group("product"), asked.group("offered") or asked.group("listed"))
+        shade = re.search(
+            r"\b(?:(?P<light>light|lighter|paler|brighter)|darker|dark|deeper)\b", lower
+        )
+        if shade and len(offered) > 1 and said is not None:
+            light = lambda c: sum(int(c.hex[i : i + 2], 16) for i in (1, 3, 5))  # noqa: E731
+            pick = (max if shade.group("light") else min)(offered, key=light)
+            return before[: said.start()] + pick.name + before[said.end() :]
+        products = _products_in(lower)
+        if not products:
+            return None
+        named_product = catalog.catalog().product(products[0])
+        word = re.search(rf"\b(?:{PRODUCT_PATTERN})\b", before, re.IGNORECASE)
+        if named_product is None or word is None:
+            return None
+        # "the premium one then": the request asked about, on that product
+        return before[: word.start()] + named_product.name.lower() + before[word.end() :]
     if said is None:
         return None
-    return before[: said.start()] + named.group() + before[said.end() :]
+    rest = lower[: named.start()] + lower[named.end() :]
+    answer = before[: said.start()] + named.group() + before[said.end() :]
+    more = _words_of(rest) or re.search(r"['\"\u201c]", rest)
+    return f"{answer}. {message}" if more else answer
+
+
+def _offered(product_name: str, listed: str) -> list[catalog.Color]:
+    """The colours of the product named `product_name` that a question listed ("Navy or Sky")."""
+    product = next((p for p in catalog.catalog().products if p.name == product_name), None)
+    found = (product.color(name) if product else None for name in re.split(r",|\bor\b", listed))
+    return [color for color in found if color is not None]
 
 
 # "coach says ...", "my wife thinks ...": who wants it, said before what they want.
@@ -843,7 +894,7 @@ class LocalAssistant:
             editing=brief.product_id is not None,
         )
         if design != message:
-            reading.notes.append("I can only help with the design, so I left the rest aside.")
+            reading.notes.append(ASIDE_NOTE)
             message = design
         message = _emoji_words(message.lower() if _shouting(message) else message)
         message = _quoting_texts(SPEAKER.sub(" ", message), draft_texts=brief.texts)
@@ -918,6 +969,7 @@ class LocalAssistant:
             following = pieces[index + 1] if index + 1 < len(pieces) else ""
             joined = following.strip() == "and"
         if reading.ambiguous:
+            reading.notes = [n for n in reading.notes if n == ASIDE_NOTE]  # nothing changed
             return Turn(reply=self._reply(brief, product, reading), brief=brief, focus=focus)
         added = {type(layer) for layer in (draft.image, *draft.texts) if id(layer) in reading.added}
         if len(added) > 1:

@@ -41,7 +41,7 @@ ABBREVIATIONS = ("Mrs", "Mr", "Ms", "Dr", "St", "Jr", "Sr", "Mt", "Ft", "Co", "V
 _NOT_ABBREVIATED = "".join(rf"(?<!\b{word})" for word in ABBREVIATIONS)
 # What ends an unquoted text: punctuation, or where the words about it start.
 TEXT_END = re.compile(
-    rf"\s*(?:[,;!?()]|{_NOT_ABBREVIATED}\.(?:\s+(?![0-9])|$)|\s[-\u2013\u2014+]\s|$)"
+    rf"\s*(?:[,;!?()\n]|{_NOT_ABBREVIATED}\.(?:\s+(?![0-9])|$)|\s[-\u2013\u2014+]\s|$)"
     rf"|\s+in\s+(?:(?:big|small|large|huge|tiny|bold|thick|thin|heavy|block|capital|all|"
     rf"chunky|fat|cursive|script|nice|simple|plain|white|black|{SHADES})\s+)*"
     rf"(?:{COLOR_NAMES}|letters?|lettering|font|type|text|caps|capitals|capital|bold|"
@@ -123,8 +123,9 @@ PRINTED_BEFORE = re.compile(
     r"front|back)|[:,+\u2014\u2013-])\s*$",
     re.IGNORECASE,
 )
-# Before a title, a word that makes it a place: "at Maple Elementary", "a picture of Big Ben".
-PLACE_BEFORE = re.compile(r"\b(?:at|from|near|of)\s+(?:the\s+)?$", re.IGNORECASE)
+# Before a title, a word that makes it a place: "at Maple Elementary", "a party in Nashville",
+# "a picture of Big Ben".
+PLACE_BEFORE = re.compile(r"\b(?:at|from|near|of|in)\s+(?:the\s+)?$", re.IGNORECASE)
 # After a title, a noun it describes ("4 West nurses"), not a word that goes on.
 NOUN_AFTER = re.compile(r"\s+(?!(?:and|with|plus|or|then|please|pls|w|n)\b)[a-z]")
 ADD_VERB = re.compile(r"\b(?:add|put|print|write)\s+$")
