@@ -624,3 +624,31 @@ def test_a_rambling_aside_removes_nothing_and_a_line_ends_a_text(database_url: s
     assert [t.text for t in form.texts] == ["Stay Curious"] and form.image is None
     trip = say("road trip in Big Sur! black tees with a cactus", Brief()).brief
     assert trip.texts == []
+
+
+def test_a_text_put_above_or_under_artwork_already_there_moves_and_draws_nothing(
+    database_url: str,
+) -> None:
+    boat = converse("white tee, a sailboat and the words Sea Legs", "put the words above the boat")
+    assert [(t.text, t.position) for t in boat.brief.texts] == [("Sea Legs", "top")]
+    assert boat.brief.image is not None and boat.brief.image.prompt == "sailboat"
+    maple = converse(
+        "grey crewneck with a golden retriever and her name Maple", "move her name under the dog"
+    ).brief
+    assert [(t.text, t.position) for t in maple.texts] == [("Maple", "bottom")]
+    assert maple.image is not None and maple.image.prompt == "retriever"
+
+
+def test_a_name_is_printed_where_it_is_placed_and_renamed_when_it_changes(
+    database_url: str,
+) -> None:
+    otters = say(
+        "hockey club the Otters need black hoodies, an otter on the front and Otters on the"
+        " back in white",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area, t.color) for t in otters.texts] == [("Otters", "back", "#ffffff")]
+    moth = say("CRYSTAL MOTH merch. black tee, a moth, band name in silver", Brief()).brief
+    assert [t.text for t in moth.texts] == ["CRYSTAL MOTH"] and moth.image is not None
+    renamed = converse("white tee that says Tide Pool", "sorry, new name, it's Low Tide now")
+    assert [t.text for t in renamed.brief.texts] == ["Low Tide"]

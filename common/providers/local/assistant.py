@@ -237,6 +237,11 @@ NARRATIVE = re.compile(
     r"|\b(?:is|are|was|were|'s|looks?|sounds?|feels?)\s+(?:fine|ok|okay|good|great|nice|nicer|"
     r"better|doable|possible|fussy|simple|cheap|expensive|perfect)\b"
 )
+# "above the dog", "under it": where a text goes beside artwork already there.
+RELATIVE_TO = re.compile(
+    r"\b(?:above|below|under|underneath|beneath|over|beside|next\s+to|on\s+top\s+of)\s+"
+    r"(?:the|it|him|her|them|my|our|his|its)\b"
+)
 # "because we're the Foxes", "so it needs to be simple": why, not what.
 REASON = re.compile(
     r"\b(?:because|since|cause|cos|so\s+that|so\s+it|as\s+long\s+as|in\s+order\s+to|if)\b.*$"
@@ -244,7 +249,7 @@ REASON = re.compile(
     r"mark|support|promote|thank|welcome)\b.*$"
 )
 REPLACE = re.compile(
-    r"\b(?:change|replace|instead|rename|swap|meant|oops|sorry)\b|\bmake\s+it\s+say\b"
+    r"\b(?:change|replace|instead|rename|renamed|swap|meant|oops|sorry)\b|\bmake\s+it\s+say\b"
     r"|\bmake\s+(?:it|that|this|them)\s+(?:say\s+|read\s+)?q\d+\b"
     r"|\bshould\s+(?:be|say|read)\b"
 )
@@ -692,6 +697,8 @@ class _Clause:
         )
         if self.markers and not (drawn or with_article):
             return None  # words about a text: "lyric from our song: 'we were never here'"
+        if image_words and (self.markers or self.about_text) and RELATIVE_TO.search(self.words):
+            return None  # "put his name above the dog": the dog drawn already, by another name
         if self.art_cue or self.names_product or drawn:
             return "strong"
         short = (
@@ -1375,8 +1382,8 @@ class LocalAssistant:
             facts.up or facts.down or facts.colors or facts.size or facts.font or facts.style
         ) or facts.side in ("front", "back")
         target = focus
-        if facts.about_text and not facts.about_image:
-            target = "text"
+        if facts.about_text and (not facts.about_image or RELATIVE_TO.search(facts.words)):
+            target = "text"  # "the text above the controller": the text moves
         elif facts.about_image:
             target = "image"
         if target == "image" and draft.image is None:

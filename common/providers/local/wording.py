@@ -115,7 +115,7 @@ TITLE_RUN = re.compile(rf"(?<![\w'])(?:'?{_CAP})(?:\s+(?:{_SMALL}\s+)*(?:'?{_CAP
 PRINTED_AFTER = re.compile(
     rf"^(?:\s*(?:[,;!?]|\.(?:\s|$)|$|\s[-\u2013\u2014]\s)|\s+(?:in|on|onto|at|across|along|"
     rf"under|underneath|beneath|below|above|over|around|centered|centred|small|big|large|"
-    rf"huge|tiny|bold|written|printed|as|too)\b|\s+(?:{COLOR_NAMES})\b)"
+    rf"huge|tiny|bold|written|printed|as|too|now)\b|\s+(?:{COLOR_NAMES})\b)"
 )
 # Before a title, what shows it is printed: "add", "and", "with", a colon, a side label.
 PRINTED_BEFORE = re.compile(
@@ -146,7 +146,7 @@ NAME_INTRO = re.compile(
     rf"|\b(?:{GROUPS})\s+(?P<after>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|"
     r"of|and|&|the|on|in))*)"
     rf"|(?P<before>(?:[Tt]he\s+)?[A-Z][\w'&-]*(?:\s+(?:&\s+)?[A-Z][\w'&-]*)*)(?=\s+(?:[a-z]+\s+)?"
-    rf"(?:{GROUPS})\b)",
+    rf"(?:{GROUPS}|merch|swag)\b)",
 )
 NAME_REF = re.compile(
     rf"\b(?:(?:the|our|my|their|his|her|your|just\s+the|just\s+our)\s+)?(?:(?:{GROUPS})(?:'s)?\s+)?"
@@ -248,16 +248,17 @@ def find_names(message: str) -> list[str]:
     return [name for _, name in sorted(found, key=lambda f: f[0])]
 
 
-def _bare_titles(text: str, texts: list[str], marker: MarkerFn) -> str:
+def _bare_titles(text: str, names: list[str], marker: MarkerFn) -> str:
     """`text` with each title printed without a trigger ("IRON TEMPLE in red across the
-    back", "and Mama To Be across the top") replaced by a marker."""
+    back", "and Mama To Be across the top", a name: "Comets on the back") replaced by a
+    marker."""
     out, position = [], 0
     for match in TITLE_RUN.finditer(text):
         span = match.group().strip().rstrip(".")
         before, after = text[: match.start()], text[match.start() + len(span) :]
         # "add Breathe on the back": one capitalised word put somewhere is a word to print.
         put = (
-            ADD_VERB.search(before)
+            (ADD_VERB.search(before) or span in names)
             and PRINTED_AFTER.match(after)
             and span.isalpha()
             and not artwork.subjects_in(span.lower())  # "put Tiger on the front": a tiger
@@ -346,8 +347,8 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
     out.append(marked[position:])
     marked = "".join(out)
     marked = NAMED_AS.sub(lambda m: marker(m.group("name").strip()), marked)
-    marked = _without_names(marked, names, lambda part: _bare_titles(part, texts, marker))
     everyone = [*names, *reversed(known_names)]
+    marked = _without_names(marked, names, lambda part: _bare_titles(part, everyone, marker))
     if everyone:
         name = everyone[0]
 
