@@ -652,3 +652,14 @@ def test_a_name_is_printed_where_it_is_placed_and_renamed_when_it_changes(
     assert [t.text for t in moth.texts] == ["CRYSTAL MOTH"] and moth.image is not None
     renamed = converse("white tee that says Tide Pool", "sorry, new name, it's Low Tide now")
     assert [t.text for t in renamed.brief.texts] == ["Low Tide"]
+
+
+def test_a_greeting_gets_a_question_and_a_landmark_after_a_text_is_drawn(
+    database_url: str,
+) -> None:
+    for hello in ("hey there 👋", "Good afternoon!", "yo"):
+        turn = say(hello, Brief())
+        assert turn.brief == Brief() and turn.reply.startswith("Hi! What shall we make")
+    tote = say("black tote that says 'Ciao Roma' with the Colosseum", Brief()).brief
+    assert [t.text for t in tote.texts] == ["Ciao Roma"]
+    assert tote.image is not None and tote.image.prompt == "colosseum"

@@ -184,6 +184,29 @@ INSTRUCTION = re.compile(
     r"administrator|the\s+user\s+is)\b|^\s*(?:system|assistant|developer)\s*:",
     re.IGNORECASE,
 )
+# A message of these words only says hello.
+GREETING_WORDS = frozenset(
+    [
+        "hi",
+        "hiya",
+        "hey",
+        "heya",
+        "hello",
+        "hullo",
+        "yo",
+        "howdy",
+        "sup",
+        "hola",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "there",
+        "all",
+        "everyone",
+        "folks",
+    ]
+)
 # Products a shopper may ask for that the shop does not make.
 UNOFFERED = re.compile(
     r"\b(?:mugs?|cups?\s+and|socks?|beanies?|aprons?|jackets?|posters?|stickers?|tank\s+tops?|"
@@ -691,8 +714,11 @@ class _Clause:
         if self.narrative and not ART_CUE.search(self.words):
             return None  # "I'm organising a charity walk", "we're off to the mountains"
         drawn = bool(artwork.subjects_in(self.subject)) or IMAGE_WORDS.search(self.words)
-        with_article = (  # "q0 above a tent": the tent is drawn
-            re.search(r"\b(?:with|of|above|below|under|over|beside)\s+(?:a|an)\b", self.words)
+        with_article = (  # "q0 above a tent", "q0 with the eiffel tower": drawn
+            re.search(
+                r"\b(?:with|of|above|below|under|over|beside)\s+(?:a|an)\b|\bwith\s+(?:the|some)\b",
+                self.words,
+            )
             is not None
         )
         if self.markers and not (drawn or with_article):
@@ -999,6 +1025,14 @@ class LocalAssistant:
         shop rather than a request."""
         if INSTRUCTION.search(message):
             return "I can only help with your design. What would you like on it?"
+        said = set(re.findall(r"[a-z']+", _emoji_words(message).lower()))
+        if said and said <= GREETING_WORDS:
+            if product is None:
+                return (
+                    "Hi! What shall we make: a classic tee, premium tee, hoodie, crewneck, tote"
+                    " or cap?"
+                )
+            return f"Hi! What would you like to change on the {product.name}?"
         lower = message.lower()
         unoffered = UNOFFERED.search(lower)
         if unoffered and not _products_in(REPLACED.sub(" ", lower)):
