@@ -185,28 +185,11 @@ INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 # A message of these words only says hello.
-GREETING_WORDS = frozenset(
-    [
-        "hi",
-        "hiya",
-        "hey",
-        "heya",
-        "hello",
-        "hullo",
-        "yo",
-        "howdy",
-        "sup",
-        "hola",
-        "good",
-        "morning",
-        "afternoon",
-        "evening",
-        "there",
-        "all",
-        "everyone",
-        "folks",
-    ]
-)
+_GREETING_WORDS = """
+hi hiya hey heya hello hullo yo howdy sup hola good morning afternoon evening there all everyone
+folks
+"""
+GREETING_WORDS = frozenset(_GREETING_WORDS.split())
 # Products a shopper may ask for that the shop does not make.
 UNOFFERED = re.compile(
     r"\b(?:mugs?|cups?\s+and|socks?|beanies?|aprons?|jackets?|posters?|stickers?|tank\s+tops?|"
