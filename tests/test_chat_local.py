@@ -663,3 +663,24 @@ def test_a_greeting_gets_a_question_and_a_landmark_after_a_text_is_drawn(
     tote = say("black tote that says 'Ciao Roma' with the Colosseum", Brief()).brief
     assert [t.text for t in tote.texts] == ["Ciao Roma"]
     assert tote.image is not None and tote.image.prompt == "colosseum"
+
+
+def test_a_thing_drawn_is_not_a_product_asked_for_and_musing_is_not_drawn(
+    database_url: str,
+) -> None:
+    mug = say("natural tote with a steaming mug", Brief()).brief
+    smaller = say("could you make the mug smaller", mug)
+    assert smaller.brief.image is not None and smaller.brief.image.size == "medium"
+    assert "We don't make" not in smaller.reply
+    pipe = say("grey sweatshirt, 'Grandpa Est. 1955' on the front, a tiny pipe", Brief()).brief
+    moved = say("on second thought, put the text on the back", pipe).brief
+    assert moved.image is not None and moved.image.prompt == "pipe"
+    assert [t.area for t in moved.texts] == ["back"]
+
+
+def test_artwork_drawn_twice_in_one_message_is_said_once(database_url: str) -> None:
+    turn = say("black tote with a cat, no wait, a dog", Brief())
+    assert turn.brief.image is not None and turn.brief.image.prompt == "dog"
+    assert turn.reply == (
+        "Black Canvas Tote it is. Added a dog on the front. Want to add a name or a slogan to it?"
+    )

@@ -265,7 +265,16 @@ SWAP_SIDES = re.compile(
     r"front\s+and\s+back|the\s+front\s+and\s+(?:the\s+)?back)\b"
 )
 # A correction of what was just said: "oops, I meant ...", "sorry, ...", "no, ...".
-CORRECTION = re.compile(r"\b(?:meant|mean|oops|sorry|whoops|actually)\b|^\s*no\b")
+CORRECTION = re.compile(
+    r"\b(?:meant|mean|oops|sorry|whoops|actually|on\s+second\s+thoughts?)\b|^\s*no\b"
+)
+# Words about the shopper's thinking, not the design: "on second thought", "come to think of it".
+MUSING = re.compile(
+    r"\b(?:on\s+second\s+thoughts?|second\s+thoughts?|come\s+to\s+think\s+of\s+it|"
+    r"(?:now\s+that\s+i\s+)?think(?:ing)?\s+about\s+it|having\s+thought\s+about\s+it|"
+    r"if\s+(?:that's\s+|it's\s+)?possible|if\s+you\s+can)\b",
+    re.IGNORECASE,
+)
 # "change 2027 to 2028": part of a text swapped for other words.
 CHANGE_TO = re.compile(
     r"^\s*(?:(?:please|can\s+you|could\s+you|and)\s+)?(?:change|replace|swap|switch|make)\s+"
@@ -902,7 +911,7 @@ class LocalAssistant:
             # The answer to "which colour?": the request it was asked about, in that colour.
             return self.respond(history[:-2], answered, brief, focus)
         design = _without_instructions(message)
-        question = self._not_a_design(design or message, product)
+        question = self._not_a_design(design or message, product, brief)
         if question:
             return Turn(reply=question, brief=brief, focus=focus)
         reading = _Reading(
@@ -926,6 +935,7 @@ class LocalAssistant:
         if SWAP_SIDES.search(message.lower()) and self._swap_sides(draft, reading):
             return Turn(reply=self._reply(draft, product, reading), brief=draft, focus=focus)
         reading.correcting = CORRECTION.search(message.lower()) is not None
+        message = MUSING.sub(" ", message)
         marked = wording.mark_texts(message, known_names, respell=_spelled)
         quotes = marked.texts
         reading.name = next(iter([*marked.names, *reversed(known_names)]), None)
@@ -1002,7 +1012,7 @@ class LocalAssistant:
         return Turn(reply=self._reply(draft, product, reading), brief=draft, focus=focus)
 
     @staticmethod
-    def _not_a_design(message: str, product: catalog.Product | None) -> str | None:
+    def _not_a_design(message: str, product: catalog.Product | None, brief: Brief) -> str | None:
         """The one question to answer a message that asks for no design with, if it is one:
         instructions to the assistant, a product the shop does not make, a question about the
         shop rather than a request."""
@@ -1018,6 +1028,9 @@ class LocalAssistant:
             return f"Hi! What would you like to change on the {product.name}?"
         lower = message.lower()
         unoffered = UNOFFERED.search(lower)
+        drawn = _stems(prompts.words(brief.image.prompt)) if brief.image else set()
+        if unoffered and _stems(unoffered.group().split()) <= drawn:
+            unoffered = None  # "make the mug smaller": the mug drawn on it
         if unoffered and not _products_in(REPLACED.sub(" ", lower)):
             return (
                 f"We don't make {unoffered.group()} (yet): we print tees, hoodies, crewnecks,"
@@ -1389,7 +1402,13 @@ class LocalAssistant:
         )
         if facts.up or facts.down:
             draft.image.size = _step(draft.image.size, facts.up)
-        reading.note_added(draft.image, _image_note(draft.image, swapped=base is not None))
+        if base is not None and id(base) in reading.added:
+            # drawn twice in one message: the last one is what it asks for, said once
+            reading.added[id(draft.image)] = reading.added.pop(id(base))
+            swapped = reading.notes[reading.added[id(draft.image)]].startswith("Swapped")
+        else:
+            swapped = base is not None
+        reading.note_added(draft.image, _image_note(draft.image, swapped=swapped))
         return "image"
 
     def _edit(
