@@ -684,3 +684,38 @@ def test_artwork_drawn_twice_in_one_message_is_said_once(database_url: str) -> N
     assert turn.reply == (
         "Black Canvas Tote it is. Added a dog on the front. Want to add a name or a slogan to it?"
     )
+
+
+def test_a_catalog_colour_said_of_a_text_is_its_ink_and_a_leading_verb_is_not_printed(
+    database_url: str,
+) -> None:
+    studio = say(
+        "our pottery studio is called Kiln Club. sand crewneck, a vase, the studio name"
+        " underneath in dusty rose. Put Fire It Up on the back.",
+        Brief(),
+    ).brief
+    assert [(t.text, t.color) for t in studio.texts] == [
+        ("Kiln Club", "#ff6fae"),
+        ("Fire It Up", None),
+    ]
+    assert studio.image is not None and studio.image.prompt == "vase"
+
+
+def test_a_trip_destination_is_not_printed_and_under_that_follows_the_text_before(
+    database_url: str,
+) -> None:
+    trip = say(
+        "4 black tees, we're off to Mount Rainier, an eagle on the back with RAINIER 27 above it",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area) for t in trip.texts] == [("RAINIER 27", "back")]
+    assert trip.image is not None and (trip.image.prompt, trip.image.area) == ("eagle", "back")
+    stacked = say(
+        "navy hoodie, a shield on the front, 'Falcons' on the back in white,"
+        " 'Since 1988' under that",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area) for t in stacked.texts] == [
+        ("Falcons", "back"),
+        ("Since 1988", "back"),
+    ]

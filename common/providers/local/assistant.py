@@ -246,7 +246,7 @@ NARRATIVE = re.compile(
 # "above the dog", "under it": where a text goes beside artwork already there.
 RELATIVE_TO = re.compile(
     r"\b(?:above|below|under|underneath|beneath|over|beside|next\s+to|on\s+top\s+of)\s+"
-    r"(?:the|it|him|her|them|my|our|his|its)\b"
+    r"(?:the|it|that|this|him|her|them|my|our|his|its)\b"
 )
 # "because we're the Foxes", "so it needs to be simple": why, not what.
 REASON = re.compile(
@@ -337,6 +337,7 @@ girls kids people staff walkers volunteers members players everyone adults child
 teachers coworkers colleagues employees parents numbers number digits here if as than
 asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
 literally totally definitely probably ideally preferably tho though first second third last
+stay stays remain remains sup yo hiya heya howdy hola
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -708,7 +709,8 @@ class _Clause:
         drawn = bool(artwork.subjects_in(self.subject)) or IMAGE_WORDS.search(self.words)
         with_article = (  # "q0 above a tent", "q0 with the eiffel tower": drawn
             re.search(
-                r"\b(?:with|of|above|below|under|over|beside)\s+(?:a|an)\b|\bwith\s+(?:the|some)\b",
+                r"(?:^|\b(?:with|of|above|below|under|over|beside))\s*(?:a|an)\b"
+                r"|\bwith\s+(?:the|some)\b",
                 self.words,
             )
             is not None
@@ -766,6 +768,8 @@ class _Clause:
             if named and not re.search(r"\bq\d+\b", clause) and not IMAGE_WORDS.search(clause):
                 garment_word = named.group()
                 rest = clause[: named.start()] + " " + clause[named.end() :]
+        # "the name in dusty rose": a catalog colour said of ink is its plain colour word
+        rest = re.sub(rf"\b(?:{CATALOG_PAIRS})\b", lambda m: _plain_color(m.group()), rest)
         found_colors = prompts.colors_in(rest)
         rest = REPLACED.sub(" ", rest)
         return cls(
@@ -791,6 +795,12 @@ class _Clause:
             narrative=NARRATIVE.search(clause) is not None,
             soft_garment=bool(garment and garment.group("f")),
         )
+
+
+def _plain_color(pair: str) -> str:
+    """The plain colour word of a two-word colour name: "forest green" -> "green"."""
+    last = pair.split()[-1]
+    return {"rose": "pink"}.get(last, last)
 
 
 def _stems(words: Iterable[str]) -> set[str]:
@@ -1335,8 +1345,9 @@ class LocalAssistant:
                         " shorten it?"
                     )
                     continue
-                if draft.image is not None and facts.side is None:
-                    existing.area = draft.image.area
+                beside = _last_added(draft, reading) if RELATIVE_TO.search(facts.words) else None
+                if facts.side is None and (beside or draft.image) is not None:
+                    existing.area = (beside or draft.image).area  # type: ignore[union-attr]
                 if facts.side in ("front", "back"):
                     existing.area = cast(Side, facts.side)
                 if draft.image is None or draft.image.area != existing.area:
@@ -1504,6 +1515,12 @@ class LocalAssistant:
         else:
             parts.append(next_step(after, reading.name))
         return " ".join(dict.fromkeys(parts))
+
+
+def _last_added(draft: Brief, reading: _Reading) -> ImageBrief | TextBrief | None:
+    """The layer this message added last: what "under that" is under."""
+    added = [layer for layer in (draft.image, *draft.texts) if id(layer) in reading.added]
+    return max(added, key=lambda layer: reading.added[id(layer)], default=None)
 
 
 def _share_colors(facts: _Clause, new_subject: bool) -> tuple[list[str], list[str]]:

@@ -125,10 +125,16 @@ PRINTED_BEFORE = re.compile(
 )
 # Before a title, a word that makes it a place: "at Maple Elementary", "a party in Nashville",
 # "a picture of Big Ben".
-PLACE_BEFORE = re.compile(r"\b(?:at|from|near|of|in)\s+(?:the\s+)?$", re.IGNORECASE)
+PLACE_BEFORE = re.compile(
+    r"\b(?:at|from|near|of|in|(?:trip|moving|move|going|headed|heading|flying|off|travel\w*)"
+    r"\s+to|visit\w*)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 # After a title, a noun it describes ("4 West nurses"), not a word that goes on.
 NOUN_AFTER = re.compile(r"\s+(?!(?:and|with|plus|or|then|please|pls|w|n)\b)[a-z]")
-ADD_VERB = re.compile(r"\b(?:add|put|print|write)\s+$")
+# A capitalised verb opening a sentence, before the title it puts somewhere.
+LEADING_VERB = re.compile(r"(?:Put|Add|Print|Write|Place|Make|Use|Have|Include|Stick)\s+(?=\S)")
+ADD_VERB = re.compile(r"\b(?:add|put|print|write)\s+$", re.IGNORECASE)
 _PRONOUNS_WORDS = """
 i i'm i'd i've we we're we've our my you your he she they it's its the a an this that on in at
 for and so if hi hey hello morning right ok okay also
@@ -254,8 +260,11 @@ def _bare_titles(text: str, names: list[str], marker: MarkerFn) -> str:
     marker."""
     out, position = [], 0
     for match in TITLE_RUN.finditer(text):
-        span = match.group().strip().rstrip(".")
-        before, after = text[: match.start()], text[match.start() + len(span) :]
+        start, span = match.start(), match.group().strip().rstrip(".")
+        verb = LEADING_VERB.match(span)
+        if verb:  # "Put Page Turners on top": the sentence's verb, then the title
+            start, span = start + verb.end(), span[verb.end() :]
+        before, after = text[:start], text[start + len(span) :]
         # "add Breathe on the back": one capitalised word put somewhere is a word to print.
         put = (
             (ADD_VERB.search(before) or span in names)
@@ -276,9 +285,9 @@ def _bare_titles(text: str, names: list[str], marker: MarkerFn) -> str:
             cue = None  # "our unit, 4 West nurses": the title names the nurses
         if not (PRINTED_AFTER.match(after) or cue):
             continue
-        out.append(text[position : match.start()])
+        out.append(text[position:start])
         out.append(marker(span))
-        position = match.start() + len(span)
+        position = start + len(span)
     out.append(text[position:])
     return "".join(out)
 
