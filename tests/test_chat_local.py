@@ -719,3 +719,32 @@ def test_a_trip_destination_is_not_printed_and_under_that_follows_the_text_befor
         ("Falcons", "back"),
         ("Since 1988", "back"),
     ]
+
+
+def test_who_the_design_is_for_is_not_drawn(database_url: str) -> None:
+    shop = say(
+        "hello, we're Fern & Fable, a tiny bookshop in Leeds. natural totes with a fern and"
+        " our name in black",
+        Brief(),
+    ).brief
+    assert shop.image is not None and shop.image.prompt == "fern"
+    assert [t.text for t in shop.texts] == ["Fern & Fable"]
+    group = say(
+        "hoodies for our board game night, we call ourselves The Meeple Mob, black, a meeple"
+        " on the front and our name on the back",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area) for t in group.texts] == [("The Meeple Mob", "back")]
+
+
+def test_the_answer_to_which_colour_may_name_another_product(database_url: str) -> None:
+    bear = converse("crewneck in burgundy with a bear please", "ok a maroon hoodie then").brief
+    assert (bear.product_id, bear.color) == ("hoodie", "Maroon")
+    assert bear.image is not None and bear.image.prompt == "bear"
+
+
+def test_the_year_is_part_of_a_text_not_artwork(database_url: str) -> None:
+    run = say("royal blue tee with a sneaker and RIVERSIDE 5K 2027", Brief()).brief
+    moved = say("put the year on the back", run).brief
+    assert moved.image is not None and moved.image.prompt == "sneaker"
+    assert [t.area for t in moved.texts] == ["back"]

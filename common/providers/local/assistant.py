@@ -160,7 +160,7 @@ REMOVE = re.compile(
 )
 TEXT_WORDS = re.compile(
     r"\b(?:text|texts|words?|lettering|letters|title|caption|slogan|quote|font|writing|name|"
-    r"q\d+)\b"
+    r"year|date|q\d+)\b"
 )
 IMAGE_WORDS = re.compile(
     r"\b(?:image|picture|pic|art|artwork|graphic|illustration|drawing|logo|icon|motif|emblem|"
@@ -242,6 +242,10 @@ NARRATIVE = re.compile(
     r"hey|morning|evening|ok|okay|yes|not|sure|happy|sorry|finished|done|got|just)\b"
     r"|\b(?:is|are|was|were|'s|looks?|sounds?|feels?)\s+(?:fine|ok|okay|good|great|nice|nicer|"
     r"better|doable|possible|fussy|simple|cheap|expensive|perfect)\b"
+)
+# "a jewelry shop in Portland", "a small bluegrass band": who the design is for.
+GROUP_PHRASE = re.compile(
+    rf"^(?:(?:we're|we\s+are|i'm|i\s+am|it's)\s+)?an?\s+(?:[\w&-]+\s+){{0,2}}(?:{wording.GROUPS})\b"
 )
 # "above the dog", "under it": where a text goes beside artwork already there.
 RELATIVE_TO = re.compile(
@@ -337,7 +341,7 @@ girls kids people staff walkers volunteers members players everyone adults child
 teachers coworkers colleagues employees parents numbers number digits here if as than
 asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
 literally totally definitely probably ideally preferably tho though first second third last
-stay stays remain remains sup yo hiya heya howdy hola
+stay stays remain remains sup yo hiya heya howdy hola year years
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -607,6 +611,11 @@ def _color_answer(history: list[dict[str, str]], message: str) -> str | None:
         return None
     rest = lower[: named.start()] + lower[named.end() :]
     answer = before[: said.start()] + named.group() + before[said.end() :]
+    products = _products_in(rest)
+    word = re.search(rf"\b(?:{PRODUCT_PATTERN})\b", answer, re.IGNORECASE)
+    if products and word and (chosen := catalog.catalog().product(products[0])) is not None:
+        # "ok maroon hoodie then": the request asked about, on that product in that colour
+        answer = answer[: word.start()] + chosen.name.lower() + answer[word.end() :]
     more = _words_of(rest) or re.search(r"['\"\u201c]", rest)
     return f"{answer}. {message}" if more else answer
 
@@ -717,6 +726,8 @@ class _Clause:
         )
         if self.markers and not (drawn or with_article):
             return None  # words about a text: "lyric from our song: 'we were never here'"
+        if GROUP_PHRASE.search(self.words):
+            return None  # "we're Stone & Sparrow, a jewelry shop in Portland": who, not what
         if image_words and (self.markers or self.about_text) and RELATIVE_TO.search(self.words):
             return None  # "put his name above the dog": the dog drawn already, by another name
         if self.art_cue or self.names_product or drawn:

@@ -143,8 +143,9 @@ PRONOUNS = frozenset(_PRONOUNS_WORDS.split())
 GREETINGS = frozenset({"hi", "hey", "hello", "morning"})
 NAME_INTRO = re.compile(
     r"\b(?i:called|named|known\s+as|name\s+is|name's|names\s+are|we're|we\s+are|i'm\s+in|"
-    r"it's\s+for|(?:his|her|their|its)\s+name)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
-    r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s*(?:[,.;:!?]|\s-\s|$))"
+    r"it's\s+for|(?:his|her|their|its)\s+name|call\s+(?:ourselves|us|it)|go\s+by|goes\s+by)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
+    r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z0-9][\w'&-]*)*)"
+    r"(?=\s*(?:[,.;:!?]|\s-\s|$))"
     rf"|\b(?:{GROUPS})\b(?:\s+(?:name|shirts?|tees?|t-shirts?|hoodies?|merch)"
     r"|\s+[a-z]+(?=\s*[,:(\-\u2014]\s*[Tt]he\s+[A-Z]))?\s*[,:(\-\u2014]\s*"
     r"(?P<apposed>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|of|and|&|de|la|"
