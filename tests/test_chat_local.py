@@ -748,3 +748,25 @@ def test_the_year_is_part_of_a_text_not_artwork(database_url: str) -> None:
     moved = say("put the year on the back", run).brief
     assert moved.image is not None and moved.image.prompt == "sneaker"
     assert [t.area for t in moved.texts] == ["back"]
+
+
+def test_no_make_it_a_colour_corrects_the_layer_just_changed(database_url: str) -> None:
+    taco = converse(
+        "white tee with a taco and the words Taco Tuesday",
+        "make the taco purple",
+        "no, make it yellow",
+    ).brief
+    assert taco.color == "White" and taco.image is not None
+    assert taco.image.colors == ["#ffd60a"]
+
+
+def test_a_product_word_said_of_the_artwork_is_the_artwork(database_url: str) -> None:
+    grad = say("black hoodie with a graduation cap and CLASS OF 2027", Brief()).brief
+    gold = say("make the cap gold", grad).brief
+    assert gold.product_id == "hoodie" and gold.color == "Black"
+    assert gold.image is not None and gold.image.colors == ["#e0b030"]
+
+
+def test_maybe_just_a_thing_instead_is_drawn(database_url: str) -> None:
+    turn = say("navy tee, his photo?? or maybe just a cartoon astronaut instead", Brief())
+    assert turn.brief.image is not None and turn.brief.image.prompt == "astronaut"

@@ -227,8 +227,8 @@ ART_CUE = re.compile(
     r"|\b(?:add|put|draw|featuring|showing|picture\s+of|drawing\s+of|image\s+of)\b"
     r"|\b(?:want|like|love|need|get|to\s+have)\s+(?:a|an|some)\s+(?!few\b|bit\b|lot\b)"
     r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
-    r"|^(?:(?:and|plus|then|maybe|also|front|back|(?:on\s+)?the\s+(?:front|back))\s*:?\s+)?"
-    r"(?:a|an|some|two|three|four|one)\s"
+    r"|^(?:(?:and|plus|then|maybe|perhaps|also|just|or|ok|okay|so|actually|front|back|"
+    r"(?:on\s+)?the\s+(?:front|back))\s*:?\s+)*(?:a|an|some|two|three|four|one)\s"
     r"|\b(?:change|turn|make|swap|replace)\s+(?:it|that|this|the\s+\w+)\s+(?:to|into|for|with)?\s*"
     r"(?:a|an|some)\s"
 )
@@ -808,6 +808,25 @@ class _Clause:
         )
 
 
+def _drawn_product_words(lower: str, brief: Brief) -> str:
+    """`lower` with "the cap" said of a graduation cap drawn on the design read as the
+    artwork ("make the cap gold"), not as the product."""
+    if brief.image is None:
+        return lower
+    drawn = {word.rstrip("s") for word in prompts.words(brief.image.prompt)}
+    removed = [m.span() for m in REMOVED_THING.finditer(lower)]  # "remove the hat": that part
+
+    def artwork_named(match: re.Match[str]) -> str:
+        said = {word.rstrip("s") for word in prompts.words(match.group("word"))}
+        if not said <= drawn or any(a <= match.start() < b for a, b in removed):
+            return match.group()
+        return f"{match.group('the')} artwork"
+
+    return re.sub(
+        rf"\b(?P<the>the|that|this)\s+(?P<word>{PRODUCT_PATTERN})\b", artwork_named, lower
+    )
+
+
 def _plain_color(pair: str) -> str:
     """The plain colour word of a two-word colour name: "forest green" -> "green"."""
     last = pair.split()[-1]
@@ -967,6 +986,7 @@ class LocalAssistant:
         if RESET.search(lower):
             draft, focus = Brief(), None
             reading.note("Starting over with a blank design.")
+        lower = _drawn_product_words(lower, brief)
         products = _products_in(REMOVED_THING.sub(" ", lower))  # "remove the hat": not a cap
         if len(products) > 1 and re.search(r"\bor\b|not\s+sure|either", lower):
             names = " or ".join(shop.product(p).name for p in products)  # type: ignore[union-attr]
@@ -1177,6 +1197,9 @@ class LocalAssistant:
                 facts.garment_word = named.group()
                 ink = prompts.COLOR_WORDS.get(named.group())
                 facts.colors = [c for c in facts.colors if c != ink]
+        if facts.soft_garment and reading.correcting and focus in ("image", "text"):
+            facts.garment_word = None  # "no, make it red": the layer just changed, again
+            facts.colors = prompts.colors_in(facts.words)
         if self._garment_or_design(facts, draft, product, reading):
             return focus
         if (
