@@ -770,3 +770,13 @@ def test_a_product_word_said_of_the_artwork_is_the_artwork(database_url: str) ->
 def test_maybe_just_a_thing_instead_is_drawn(database_url: str) -> None:
     turn = say("navy tee, his photo?? or maybe just a cartoon astronaut instead", Brief())
     assert turn.brief.image is not None and turn.brief.image.prompt == "astronaut"
+
+
+def test_an_ink_said_before_its_text_colours_it_and_a_lone_text_moves_to_the_top(
+    database_url: str,
+) -> None:
+    tee = say("grey tee, white letters please? it should read 'Out Of Office'", Brief())
+    assert [(t.text, t.color) for t in tee.brief.texts] == [("Out Of Office", "#ffffff")]
+    top = say("move it to the top", tee.brief, tee.focus)
+    assert [t.position for t in top.brief.texts] == ["top"]
+    assert "at the top" in top.reply and "art" not in top.reply

@@ -1011,6 +1011,7 @@ class LocalAssistant:
             if piece.strip()
         )
         carried_side: str | None = None
+        ink: list[str] = []
         after_text = False
         joined = False
         for index in range(0, len(pieces), 2):
@@ -1032,6 +1033,11 @@ class LocalAssistant:
             if joined and facts.subject and draft.image and id(draft.image) in reading.added:
                 facts.join_to = draft.image.prompt  # "a taco and a burrito": drawn together
             after_text = bool(facts.markers)
+            if facts.about_text and facts.colors and not (facts.markers or draft.texts):
+                ink = facts.colors  # "black text ok? it should say ...": for the text to come
+                continue
+            if facts.markers and ink and not facts.colors:
+                facts.colors, ink = ink, []
             focus = self._apply(facts, quotes, draft, product, focus, reading)
             following = pieces[index + 1] if index + 1 < len(pieces) else ""
             joined = following.strip() == "and"
@@ -1392,7 +1398,7 @@ class LocalAssistant:
             else:
                 before = existing.model_copy()
                 self._style_text(existing, facts, colors)
-                self._describe_text_change(before, existing, reading)
+                self._describe_text_change(before, existing, reading, draft.image is not None)
             reading.understood = True
         return "text"
 
@@ -1412,7 +1418,9 @@ class LocalAssistant:
             text.position = cast(TextPosition, facts.position)
 
     @staticmethod
-    def _describe_text_change(before: TextBrief, after: TextBrief, reading: _Reading) -> None:
+    def _describe_text_change(
+        before: TextBrief, after: TextBrief, reading: _Reading, with_art: bool
+    ) -> None:
         """One confirmation per change of a text: what changed, said once."""
         if id(after) in reading.added:
             reading.note_added(after, _text_note(after))
@@ -1433,7 +1441,11 @@ class LocalAssistant:
         if after.area != before.area:
             reading.note(f"Moved {name} to the {after.area}.")
         if after.position != before.position:
-            where = {"top": "above the art", "bottom": "below the art", "middle": "centred"}
+            where = (
+                {"top": "above the art", "bottom": "below the art", "middle": "centred"}
+                if with_art
+                else {"top": "at the top", "bottom": "at the bottom", "middle": "centred"}
+            )
             reading.note(f"Put {name} {where.get(after.position, 'in place')}.")
 
     def _new_image(self, facts: _Clause, draft: Brief, reading: _Reading) -> str:
@@ -1490,7 +1502,7 @@ class LocalAssistant:
                 self._style_text(text, facts, facts.colors)
                 if before != text:
                     changed = True
-                    self._describe_text_change(before, text, reading)
+                    self._describe_text_change(before, text, reading, draft.image is not None)
         if asks:
             reading.understood = True
         named = facts.about_text or facts.about_image  # "the shoe huge, whole front": still it
