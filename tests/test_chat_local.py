@@ -780,3 +780,16 @@ def test_an_ink_said_before_its_text_colours_it_and_a_lone_text_moves_to_the_top
     top = say("move it to the top", tee.brief, tee.focus)
     assert [t.position for t in top.brief.texts] == ["top"]
     assert "at the top" in top.reply and "art" not in top.reply
+
+
+def test_an_occasion_is_not_drawn_and_an_exclamation_ends_a_title(database_url: str) -> None:
+    ghost = say("black hoodie, a bat and 'Night Owl' in purple, halloween season!!", Brief())
+    assert ghost.brief.image is not None and ghost.brief.image.prompt == "bat"
+    loud = say("Crewneck! Navy! Big white letters: OTTERS", Brief()).brief
+    assert (loud.product_id, loud.color) == ("crewneck", "Navy")
+    assert [t.text for t in loud.texts] == ["OTTERS"]
+
+
+def test_switching_to_a_product_the_shop_does_not_make_says_so(database_url: str) -> None:
+    turn = say("white tee with a palm tree. actually make it a beanie", Brief())
+    assert turn.brief == Brief() and turn.reply.startswith("We don't make beanies (yet)")

@@ -198,6 +198,11 @@ UNOFFERED = re.compile(
     r"bandanas?|face\s+masks?|umbrellas?|notebooks?|keychains?|lanyards?|banners?|flags?|"
     r"long\s+sleeves?|jerseys?|visors?|bucket\s+hats?|backpacks?|pens?|magnets?)\b"
 )
+# "make it a tank top", "switch to a beanie": the product changed, whatever was named before.
+SWITCH_TO = re.compile(
+    r"\b(?:make\s+(?:it|them)|switch\s+(?:it\s+|them\s+)?to|change\s+(?:it\s+|them\s+)?to|"
+    r"go\s+with|do)\s+(?:an?\s+|some\s+)?\w+(?:\s+\w+)?$"
+)
 # A question about the shop, not a request ("can the print glow in the dark?", "what colours
 # do the caps come in?"): one that names nothing to put on a design.
 QUESTION = re.compile(
@@ -352,7 +357,7 @@ FILLER = frozenset(_FILLER_WORDS.split()) | frozenset(
 OCCASIONS = re.compile(
     rf"\b(?:{wording.GROUPS}|week|weekend|trip|do|party|wedding|reunion|shower|festival|"
     r"tournament|season|meeting|anniversary|birthday|holiday|vacation|conference|offsite|retreat|"
-    r"marathon|race|walk|game|match|appreciation|fundraiser|gala|stag|hen|bachelorette)\b"
+    r"marathon|race|walk|game|match|appreciation|fundraiser|gala|stag|hen|bachelorette|season)\b"
 )
 # Small words kept inside a subject: "a wolf howling at the moon", "a sloth hanging from a tree".
 CONNECTIVES = ("of", "and", "with", "on", "in", "at", "from")
@@ -726,6 +731,8 @@ class _Clause:
         )
         if self.markers and not (drawn or with_article):
             return None  # words about a text: "lyric from our song: 'we were never here'"
+        if OCCASIONS.fullmatch(self.subject.split()[-1]):
+            return None  # "spooky season", "our fishing trip": when it is worn, not what it shows
         if GROUP_PHRASE.search(self.words):
             return None  # "we're Stone & Sparrow, a jewelry shop in Portland": who, not what
         if image_words and (self.markers or self.about_text) and RELATIVE_TO.search(self.words):
@@ -1078,10 +1085,15 @@ class LocalAssistant:
         drawn = _stems(prompts.words(brief.image.prompt)) if brief.image else set()
         if unoffered and _stems(unoffered.group().split()) <= drawn:
             unoffered = None  # "make the mug smaller": the mug drawn on it
-        if unoffered and not _products_in(REPLACED.sub(" ", lower)):
+        if unoffered and not (
+            _products_in(REPLACED.sub(" ", lower))
+            and not SWITCH_TO.search(lower[: unoffered.end()])
+        ):
+            asked = unoffered.group()
+            things = asked if asked.endswith(("s", "f")) else f"{asked}s"  # "tank tops"
             return (
-                f"We don't make {unoffered.group()} (yet): we print tees, hoodies, crewnecks,"
-                " totes and caps. Which would you like?"
+                f"We don't make {things} (yet): we print tees, hoodies, crewnecks, totes and"
+                " caps. Which would you like?"
             )
         asking = QUESTION.search(lower) and not (
             DESIGN_VERBS.search(lower)

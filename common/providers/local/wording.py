@@ -110,7 +110,8 @@ _CAP = (
     r"|[#@]?[0-9](?:[\w'!-]|\.(?=\w))*)"
 )
 _SMALL = r"(?:of|on|to|the|a|an|is|my|for|and|&|in|at|with|me|i'm|de|la|or|no|by|your|our)"
-TITLE_RUN = re.compile(rf"(?<![\w'])(?:'?{_CAP})(?:\s+(?:{_SMALL}\s+)*(?:'?{_CAP}))*")
+# A word ending "!" or "?" ends the title: "Hoodie! Maroon! Big gold letters" is three.
+TITLE_RUN = re.compile(rf"(?<![\w'])(?:'?{_CAP})(?:(?<![!?])\s+(?:{_SMALL}\s+)*(?:'?{_CAP}))*")
 # After a title, what shows it is printed: where it goes, its colour, or the end of a clause.
 PRINTED_AFTER = re.compile(
     rf"^(?:\s*(?:[,;!?]|\.(?:\s|$)|$|\s[-\u2013\u2014]\s)|\s+(?:in|on|onto|at|across|along|"
