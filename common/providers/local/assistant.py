@@ -916,6 +916,7 @@ class _Reading:
     correcting: bool = False  # the message corrects the last change ("no, Tea Addict")
     awaiting_color: bool = False  # the last reply asked which color the product should be
     alone: bool = False  # the message is one clause: "make it red" says nothing else
+    inked_last: bool = False  # the last reply recoloured a layer: "no, make it red" is that one
 
     added: dict[int, int] = field(default_factory=dict)  # a layer added now -> its note
 
@@ -961,9 +962,11 @@ class LocalAssistant:
         question = self._not_a_design(design or message, product, brief)
         if question:
             return Turn(reply=question, brief=brief, focus=focus)
+        last_reply = history[-1].get("content", "") if history else ""
         reading = _Reading(
             awaiting_color=bool(brief.product_id) and brief.color is None,
             editing=brief.product_id is not None,
+            inked_last=re.match(r"Made (?:the |\u201c)", last_reply) is not None,
         )
         if design != message:
             reading.notes.append(ASIDE_NOTE)
@@ -1215,7 +1218,7 @@ class LocalAssistant:
                 facts.garment_word = named.group()
                 ink = prompts.COLOR_WORDS.get(named.group())
                 facts.colors = [c for c in facts.colors if c != ink]
-        if facts.soft_garment and reading.correcting and focus in ("image", "text"):
+        if facts.soft_garment and reading.correcting and reading.inked_last:
             facts.garment_word = None  # "no, make it red": the layer just changed, again
             facts.colors = prompts.colors_in(facts.words)
         if self._garment_or_design(facts, draft, product, reading):
@@ -1258,8 +1261,8 @@ class LocalAssistant:
         facts: _Clause, draft: Brief, product: catalog.Product | None, reading: _Reading
     ) -> bool:
         """ "and in navy", all a message says of a design made earlier, or "make it red" of
-        one the garment does not come in red or with both a text and artwork on it: the
-        garment or the design could be meant, so ask which. Whether it asked."""
+        one the garment does not come in red: the garment or the design could be meant, so
+        ask which. Whether it asked."""
         only_color = re.fullmatch(
             rf"(?:\w+\s+)*?in\s+(?:{COLOR_PATTERN})(?:\s+(?:please|then|instead))*", facts.words
         )
@@ -1269,9 +1272,7 @@ class LocalAssistant:
         readings = _readings(facts.garment_word, product)
         if len(readings) > 1:
             return False  # "make it blue": which blue is the question
-        if not only_color and not (
-            facts.soft_garment and reading.alone and not (readings and not draft.texts)
-        ):
+        if not only_color and not (facts.soft_garment and reading.alone and not readings):
             return False
         thing = draft.image.prompt if draft.image else f"text \u201c{draft.texts[0].text}\u201d"
         if readings:
