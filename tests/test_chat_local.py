@@ -794,3 +794,10 @@ def test_switching_to_a_product_the_shop_does_not_make_says_so(database_url: str
 def test_no_make_it_a_colour_after_a_garment_change_is_the_garment(database_url: str) -> None:
     hoodie = converse("black hoodie with a wolf", "make it grey", "no, make it navy").brief
     assert hoodie.color == "Navy" and hoodie.image is not None and hoodie.image.colors == []
+
+
+def test_a_long_word_one_letter_off_a_thing_people_draw_is_that_thing(database_url: str) -> None:
+    tee = say("white tee with a pinapple and a hummingbrd", Brief()).brief
+    assert tee.image is not None and tee.image.prompt == "pineapple and hummingbird"
+    heard = say("black tee with a skeleton, happy to hear it", Brief()).brief
+    assert heard.image is not None and heard.image.prompt == "skeleton"

@@ -510,6 +510,23 @@ SPELLING_TARGETS = (
 )
 
 
+# Things people ask to have drawn, read as the spelling of a long word one letter off them
+# ("sunflowr", "pinapple"). Only long words: a short one is too often another word.
+_DRAWN_THINGS = """
+sunflower sunflowers pineapple pineapples strawberry strawberries watermelon avocado
+cupcake cupcakes croissant pretzel donut doughnut hamburger burrito lemonade cherries
+blossom blossoms tulips daisy daisies lavender dandelion cactus succulent monstera
+mountain mountains volcano lighthouse sailboat anchor compass rainbow lightning snowflake
+butterfly dragonfly ladybug hummingbird flamingo penguin octopus jellyfish dolphin seahorse
+turtle tortoise giraffe elephant kangaroo koala raccoon squirrel hedgehog unicorn dinosaur
+triceratops pterodactyl dragon phoenix griffin mermaid astronaut spaceship satellite
+skeleton pumpkin lantern bicycle motorcycle skateboard surfboard guitar trumpet saxophone
+drumsticks microphone headphones basketball football baseball volleyball hockey trophy
+hourglass umbrella telescope tractor airplane helicopter campfire cassette polaroid camera
+"""
+DRAWN_THINGS = frozenset(_DRAWN_THINGS.split())
+
+
 def _spelled(message: str) -> str:
     """`message` with shorthand spelt out ("w/", "lil") and misspelt words ("wiht", "hodie",
     "teh") corrected to the one known word they are a letter away from."""
@@ -527,7 +544,7 @@ def _spelled(message: str) -> str:
             return word  # "selling", "books": another form of a word, not a misspelling
         ranked = sorted(
             (rank, known)
-            for known in SPELLING_TARGETS
+            for known in SPELLING_TARGETS | (DRAWN_THINGS if len(word) >= 6 else frozenset())
             if len(known) >= 3 and (rank := _one_off(word, known)) is not None
         )
         if ranked and (len(ranked) == 1 or ranked[0][0] < ranked[1][0]):
@@ -636,7 +653,9 @@ def _offered(product_name: str, listed: str) -> list[catalog.Color]:
 SPEAKER = re.compile(
     r"(?:^|(?<=[.!?,;]))\s*(?:(?:so|and|but|oh|ok|okay|well)\s+)?(?:(?:my|our|the|his|her|their)\s+)?"
     r"(?!(?:it|that|this|which|text|shirt|tee|front|back|hoodie|cap|hat|tote|bag|sign|design|"
-    r"one|print|logo)\b)[A-Za-z]+\s+(?:says|said|thinks|reckons|prefers|suggests|suggested|"
+    r"one|print|logo|caption|banner|slogan|line|top|bottom|words?|tag|label|motto|quote|title|"
+    r"lettering|writing|chest|pocket|sleeve|sweater|sweatshirt|crewneck)\b)"
+    r"[A-Za-z]+\s+(?:says|said|thinks|reckons|prefers|suggests|suggested|"
     r"wants|voted\s+for)\b(?:\s+(?:that|we\s+should\s+(?:do|go\s+with|have|use)|to\s+go\s+with))?",
     re.IGNORECASE,
 )
