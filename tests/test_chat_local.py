@@ -801,3 +801,24 @@ def test_a_long_word_one_letter_off_a_thing_people_draw_is_that_thing(database_u
     assert tee.image is not None and tee.image.prompt == "pineapple and hummingbird"
     heard = say("black tee with a skeleton, happy to hear it", Brief()).brief
     assert heard.image is not None and heard.image.prompt == "skeleton"
+
+
+def test_a_colour_word_inside_a_thing_is_the_thing_and_make_the_x_a_y_swaps_it(
+    database_url: str,
+) -> None:
+    olive = say("sand tee with an olive branch over a dove", Brief()).brief
+    assert olive.color == "Sand" and olive.image is not None
+    assert olive.image.prompt == "olive branch over a dove"
+    mug = say("black tote, a coffee cup and 'Daily Grind'", Brief()).brief
+    swapped = say("could you make the cup a teapot instead", mug).brief
+    assert swapped.image is not None and swapped.image.prompt == "teapot"
+
+
+def test_a_garment_colour_after_thats_and_text_fields_in_a_form(database_url: str) -> None:
+    hoodie = say("a hoodie that's forest green w/ 'DAD' in small white letters", Brief()).brief
+    assert hoodie.color == "Forest Green"
+    assert [(t.text, t.color) for t in hoodie.texts] == [("DAD", "#ffffff")]
+    form = say("Cap. Khaki. Text: Trail Mix. Font: bold. Colour: navy.", Brief())
+    assert form.brief.color == "Khaki"
+    assert [(t.text, t.color) for t in form.brief.texts] == [("Trail Mix", "#1b2a59")]
+    assert form.reply.count("Dad Cap it is") == 1

@@ -64,6 +64,12 @@ DRAWN_PRODUCTS = (
     r"sleeping|tea|punching|ice|birthday|pirate|bowler|straw)\s+(?:caps?|hats?|bags?)\b"
     r"|\bwearing\s+(?:a|an|the|his|her|its)\s+(?:\w+\s+)?(?:caps?|hats?|hoodies?|sweaters?)\b"
 )
+# Things named with a colour word that are not that colour: "a wine glass", "an olive branch".
+COLOR_COMPOUNDS = (
+    r"\b(?:wine\s+(?:glass|glasses|bottle|bottles)|olive\s+(?:branch|branches|tree|trees|oil)|"
+    r"sand\s+(?:castle|castles|dollar|dollars)|lime\s+(?:slice|slices|wedge)|"
+    r"peach\s+(?:tree|trees)|rose\s+(?:bush|bushes)|sky\s+lanterns?)\b"
+)
 # Misspellings a shopper makes of product words (one letter off): matched by `_spelled`.
 PRODUCT_SPELLINGS = ("hoodie", "hoodies", "tshirt", "tshirts", "sweater", "sweatshirt", "crewneck")
 # Color names a shopper uses for garments, mapped to catalog color names, best first.
@@ -225,6 +231,7 @@ REPLACED = re.compile(
     r"have|try|give|add|let's|maybe|how\s+about|go\s+with)\b|$)"
     r"|\b(?:replace|swap|switch|change|trade)\s+(?:out\s+)?(?:the\s+|that\s+|this\s+)?"
     r"(?!it\b|them\b)[\w\s-]*?\b(?:with|for|to|into)\b"
+    r"|\b(?:make|turn)\s+(?:the|that|this)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:into\s+)?(?=an?\s+\w)"
 )
 # What shows that a clause describes artwork, not the shopper's day ("I'm organising a walk").
 ART_CUE = re.compile(
@@ -359,8 +366,9 @@ OCCASIONS = re.compile(
     r"tournament|season|meeting|anniversary|birthday|holiday|vacation|conference|offsite|retreat|"
     r"marathon|race|walk|game|match|appreciation|fundraiser|gala|stag|hen|bachelorette|season)\b"
 )
-# Small words kept inside a subject: "a wolf howling at the moon", "a sloth hanging from a tree".
-CONNECTIVES = ("of", "and", "with", "on", "in", "at", "from")
+# Small words kept inside a subject: "a wolf howling at the moon", "a sloth hanging from a tree",
+# "a sunrise over hills".
+CONNECTIVES = ("of", "and", "with", "on", "in", "at", "from", "over", "under", "behind")
 # Trailing words a subject never ends on ("a robot arm logo" -> "robot arm").
 EDGE_FILLER = FILLER | frozenset({"of", "and", "with", "reading", "holding", "on", "in"})
 # Words a subject never starts with, though it may end with them ("a watering can").
@@ -772,7 +780,8 @@ class _Clause:
         garment_word = None
         garment = re.search(
             rf"\b(?P<c>{COLOR_PATTERN})(?:\s+colou?r(?:ed)?)?\s+(?:\w+\s+)?(?:{PRODUCT_PATTERN})\b"
-            rf"|\b(?:{PRODUCT_PATTERN})\b:?(?:\s+\w+)?\s+(?:in\s+(?:a\s+)?|to\s+|into\s+|as\s+)?"
+            rf"|\b(?:{PRODUCT_PATTERN})\b:?(?:\s+(?:that's|that\s+is|which\s+is|\w+))?\s+"
+            rf"(?:in\s+(?:a\s+)?|to\s+|into\s+|as\s+)?"
             rf"(?P<d>{COLOR_PATTERN})\b(?!\s+(?:q\d|text|letters|lettering|writing|font|ink))"
             rf"|^\s*(?:(?:in|and|or|maybe|colou?r:?|base|actually|no|nope|wait|ok|okay|then|oh|"
             rf"they\s+are|they're|theyre|they\s+should\s+be|it\s+should\s+be|"
@@ -870,6 +879,7 @@ def _subject(clause: str) -> str:
     clause = REASON.sub(" ", PURPOSE.sub(" ", clause))
     clause = re.sub(r"\bbear\s+with\s+(?:me|us)\b", " ", clause)
     clause = re.sub(DRAWN_PRODUCTS, lambda m: m.group().replace(" ", "_"), clause)
+    clause = re.sub(COLOR_COMPOUNDS, lambda m: m.group().replace(" ", "_"), clause)
     # A colour word after a verb is a thing: "a skeleton drinking wine".
     clause = re.sub(
         rf"\b[a-z]{{3,}}ing\s+(?:{COLOR_PATTERN})\b", lambda m: m.group().replace(" ", "_"), clause
@@ -935,6 +945,7 @@ class _Reading:
     correcting: bool = False  # the message corrects the last change ("no, Tea Addict")
     awaiting_color: bool = False  # the last reply asked which color the product should be
     alone: bool = False  # the message is one clause: "make it red" says nothing else
+    garment_note: int | None = None  # where the notes say the garment's colour
     inked_last: bool = False  # the last reply recoloured a layer: "no, make it red" is that one
 
     added: dict[int, int] = field(default_factory=dict)  # a layer added now -> its note
@@ -1055,13 +1066,18 @@ class LocalAssistant:
             if carried_side and not facts.side:
                 facts.side = carried_side
             carried_side = None
-            lead = r"(?:in\s+)?" if draft.color else r"in\s+"  # "..., white" once it has one
+            lead = (
+                r"(?:in\s+|colou?r:?\s*)?" if draft.color else r"in\s+"
+            )  # "..., white" once it has one
             if after_text and re.fullmatch(rf"{lead}(?:{COLOR_PATTERN})", clause):
                 facts.garment_word, facts.about_text = None, True  # "'Anna', in navy"
                 facts.colors = prompts.colors_in(clause)
             if joined and facts.subject and draft.image and id(draft.image) in reading.added:
                 facts.join_to = draft.image.prompt  # "a taco and a burrito": drawn together
-            after_text = bool(facts.markers)
+            # "Words: Be The Change. Font: bold. Colour: black.": fields of the text go on
+            after_text = bool(facts.markers) or (
+                after_text and bool(facts.font or facts.size) and not facts.subject
+            )
             if facts.about_text and facts.colors and not (facts.markers or draft.texts):
                 ink = facts.colors  # "black text ok? it should say ...": for the text to come
                 continue
@@ -1320,11 +1336,16 @@ class LocalAssistant:
             reading.ambiguous = True
         elif readings[0] != draft.color:
             draft.color = readings[0]
-            reading.note(
+            said = (
                 f"The {product.name} is {readings[0]} now."
                 if reading.editing
                 else f"{readings[0]} {product.name} it is."
             )
+            if reading.garment_note is None:  # said twice in one message: the last one holds
+                reading.garment_note = len(reading.notes)
+                reading.notes.append(said)
+            reading.notes[reading.garment_note] = said
+            reading.understood = True
         else:
             reading.understood = True
 
