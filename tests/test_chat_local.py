@@ -822,3 +822,16 @@ def test_a_garment_colour_after_thats_and_text_fields_in_a_form(database_url: st
     assert form.brief.color == "Khaki"
     assert [(t.text, t.color) for t in form.brief.texts] == [("Trail Mix", "#1b2a59")]
     assert form.reply.count("Dad Cap it is") == 1
+
+
+def test_a_text_that_should_be_somewhere_moves_and_just_one_text_keeps_only_it(
+    database_url: str,
+) -> None:
+    quiz = say("black tee, a lightbulb and our team name 'Quiz Khalifa'", Brief()).brief
+    moved = say("the name should be on the back", quiz)
+    assert [(t.text, t.area) for t in moved.brief.texts] == [("Quiz Khalifa", "back")]
+    assert moved.reply.startswith("Moved “Quiz Khalifa” to the back.")
+    pair = say("white cap with 'BRIDE' and 'GROOM'", Brief()).brief
+    bride = say("ok just BRIDE then", pair)
+    assert [t.text for t in bride.brief.texts] == ["BRIDE"]
+    assert bride.reply.startswith("Kept only “BRIDE”.")

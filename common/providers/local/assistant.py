@@ -275,6 +275,8 @@ REPLACE = re.compile(
     r"|\bmake\s+(?:it|that|this|them)\s+(?:say\s+|read\s+)?q\d+\b"
     r"|\bshould\s+(?:be|say|read)\b"
 )
+# "just MRS then", "only the first one": what stays.
+ONLY = re.compile(r"\b(?:just|only)\s+(?:the\s+)?q\d+(?:\s+(?:then|please|now))*\s*$")
 # "swap them", "switch sides": the artwork and the text trade sides.
 SWAP_SIDES = re.compile(
     r"\b(?:swap|switch|flip|reverse)\s+(?:them|the\s+sides|sides|it\s+around|them\s+around|"
@@ -353,7 +355,8 @@ girls kids people staff walkers volunteers members players everyone adults child
 teachers coworkers colleagues employees parents numbers number digits here if as than
 asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
 literally totally definitely probably ideally preferably tho though first second third last
-stay stays remain remains sup yo hiya heya howdy hola year years
+stay stays remain remains sup yo hiya heya howdy hola year years embroidered embroidery
+stitched
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -1402,6 +1405,13 @@ class LocalAssistant:
         replacing = REPLACE.search(facts.words) or (
             reading.correcting and not re.search(r"\b(?:add|also|too|another|plus)\b", facts.words)
         )
+        if new_texts == [t.text for t in draft.texts if t.text == new_texts[0]]:
+            replacing = False  # "the name should be on the back": that text, moved
+        if ONLY.search(facts.words) and len(draft.texts) > len(new_texts) and not replacing:
+            kept = [t for t in draft.texts if t.text in new_texts]
+            if kept:  # "just MRS then": the others go
+                draft.texts = kept
+                reading.note(f"Kept only {' and '.join(f'“{t.text}”' for t in kept)}.")
         if replacing and draft.texts:
             old = next((t for t in draft.texts if t.text == new_texts[0]), None)
             if old is None and (CORRECTION.search(facts.words) or reading.correcting):
