@@ -835,3 +835,24 @@ def test_a_text_that_should_be_somewhere_moves_and_just_one_text_keeps_only_it(
     bride = say("ok just BRIDE then", pair)
     assert [t.text for t in bride.brief.texts] == ["BRIDE"]
     assert bride.reply.startswith("Kept only “BRIDE”.")
+
+
+def test_an_edit_missing_what_it_needs_gets_one_question_and_no_change(database_url: str) -> None:
+    tee = say("black tee with a rose and the words Stay Soft", Brief()).brief
+    colour = say("change the colour", tee)
+    assert colour.brief == tee
+    assert colour.reply == (
+        "Which colour would you like, and for what: the Classic Tee, the rose or “Stay Soft”?"
+    )
+    bear = say("white hoodie with a bear", Brief()).brief
+    moved = say("put it somewhere else", bear)
+    assert moved.brief == bear and moved.reply == "Should the bear go on the back?"
+    either = say("tee with a dog, or maybe a cat", Brief())
+    assert either.brief == Brief() and either.reply == "Which shall I draw: the dog or the cat?"
+
+
+def test_asking_for_ideas_gets_ideas_and_a_question(database_url: str) -> None:
+    tote = say("navy tote", Brief()).brief
+    ideas = say("any ideas?", tote)
+    assert ideas.brief == tote and ideas.reply.startswith("Some ideas for the Canvas Tote:")
+    assert ideas.reply.endswith("?")

@@ -209,6 +209,11 @@ SWITCH_TO = re.compile(
     r"\b(?:make\s+(?:it|them)|switch\s+(?:it\s+|them\s+)?to|change\s+(?:it\s+|them\s+)?to|"
     r"go\s+with|do)\s+(?:an?\s+|some\s+)?\w+(?:\s+\w+)?$"
 )
+# Asking the assistant for ideas rather than giving one.
+SUGGEST = re.compile(
+    r"\b(?:suggest|suggestions?|ideas?|recommend|surprise\s+me|inspire\s+me|inspiration|"
+    r"what\s+would\s+you\s+(?:do|put|make|choose))\b"
+)
 # A question about the shop, not a request ("can the print glow in the dark?", "what colours
 # do the caps come in?"): one that names nothing to put on a design.
 QUESTION = re.compile(
@@ -1086,9 +1091,23 @@ class LocalAssistant:
                 continue
             if facts.markers and ink and not facts.colors:
                 facts.colors, ink = ink, []
+            if (
+                re.match(r"or\b", clause)
+                and draft.image is not None
+                and id(draft.image) in reading.added
+                and facts.drawing(set()) == "strong"
+            ):  # "a dog, or maybe a cat": which one is the question
+                reading.ask(f"Which shall I draw: the {draft.image.prompt} or the {facts.subject}?")
+                reading.ambiguous = True
+                continue
             focus = self._apply(facts, quotes, draft, product, focus, reading)
             following = pieces[index + 1] if index + 1 < len(pieces) else ""
             joined = following.strip() == "and"
+        if not (reading.understood or reading.questions) and draft == brief and product:
+            missing = _missing_detail(lower, draft, product)
+            if missing:
+                reading.ask(missing)
+                reading.ambiguous = True
         if reading.ambiguous:
             reading.notes = [n for n in reading.notes if n == ASIDE_NOTE]  # nothing changed
             return Turn(reply=self._reply(brief, product, reading), brief=brief, focus=focus)
@@ -1135,6 +1154,13 @@ class LocalAssistant:
             return (
                 f"We don't make {things} (yet): we print tees, hoodies, crewnecks, totes and"
                 " caps. Which would you like?"
+            )
+        if SUGGEST.search(lower) and not ART_CUE.search(lower):
+            made = f"the {product.name}" if product else "a tee or a hoodie"
+            return (
+                f"Some ideas for {made}: \u201ca retro sunset on the front\u201d, \u201cyour"
+                " team name in bold on the back\u201d or \u201ca small minimal mountain on the"
+                " chest\u201d. Which would you like, or what's yours?"
             )
         asking = QUESTION.search(lower) and not (
             DESIGN_VERBS.search(lower)
@@ -1624,6 +1650,26 @@ class LocalAssistant:
         else:
             parts.append(next_step(after, reading.name))
         return " ".join(dict.fromkeys(parts))
+
+
+def _missing_detail(lower: str, brief: Brief, product: catalog.Product) -> str | None:
+    """The one question for an edit that leaves out what it needs: "change the colour" (which
+    colour?), "can you move it" (where?)."""
+    layers = [f"the {brief.image.prompt}"] if brief.image else []
+    layers += [f"\u201c{t.text}\u201d" for t in brief.texts]
+    if re.search(r"\bcolou?rs?\b|\bshade\b", lower):
+        *first, last = [f"the {product.name}", *layers[:2]]
+        return f"Which colour would you like, and for what: {', '.join(first)} or {last}?"
+    if re.search(r"\b(?:move|put|place|shift)\b", lower) and layers:
+        sides = {t.area for t in brief.texts} | ({brief.image.area} if brief.image else set())
+        other = "front" if sides == {"back"} else "back"
+        named = " or ".join(layers[:2])
+        return (
+            f"Should {named} go on the {other}?"
+            if len(layers) == 1
+            else (f"Which should move to the {other}: {named}?")
+        )
+    return None
 
 
 def _last_added(draft: Brief, reading: _Reading) -> ImageBrief | TextBrief | None:
