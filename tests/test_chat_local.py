@@ -574,7 +574,8 @@ def test_it_after_a_text_and_artwork_came_together_asks_which(database_url: str)
 
 def converse(*messages: str) -> Turn:
     """The last turn of a conversation, played as the chat plays it."""
-    brief, focus, history = Brief(), None, []
+    brief, focus = Brief(), None
+    history: list[dict[str, str]] = []
     for message in messages:
         turn = say(message, brief, focus, history)
         brief, focus = turn.brief, turn.focus

@@ -683,10 +683,11 @@ def _quoting_texts(message: str, draft_texts: list[TextBrief]) -> str:
     for text in sorted(draft_texts, key=lambda t: -len(t.text)):
         if text.text.islower() and " " not in text.text:
             continue  # "love": a word they may say for other reasons
+        quoted = '"' + text.text.replace("\\", "\\\\") + '"'
         message = re.sub(
             rf"(?<![\w'\"\u201c])(?:the\s+)?{re.escape(text.text)}"
             r"(?![\w'\"\u201d]|\s+(?:[A-Z0-9&]|of\s|and\s))",  # "I meant Surf Club Malibu"
-            lambda m, said=text.text: f'"{said}"',
+            quoted,
             message,
         )
     return message
