@@ -857,3 +857,19 @@ def test_asking_for_ideas_gets_ideas_and_a_question(database_url: str) -> None:
     ideas = say("any ideas?", tote)
     assert ideas.brief == tote and ideas.reply.startswith("Some ideas for the Canvas Tote:")
     assert ideas.reply.endswith("?")
+
+
+def test_a_message_in_capitals_keeps_its_texts_as_typed(database_url: str) -> None:
+    brief = say("A NAVY CAP WITH A SMALL WHALE AND THE WORDS SALT LIFE", Brief()).brief
+    assert brief.color == "Navy" and [t.text for t in brief.texts] == ["SALT LIFE"]
+
+
+def test_the_front_text_is_the_text_on_the_front_not_a_move(database_url: str) -> None:
+    tee = say("white tee, front: 'Sun' in yellow, back: 'Moon' in navy", Brief()).brief
+    gold = say("make the front text gold", tee).brief
+    assert [(t.text, t.area, t.color) for t in gold.texts] == [
+        ("Sun", "front", "#e0b030"),
+        ("Moon", "back", "#1b2a59"),
+    ]
+    pocket = say("grey tee with a tiny pineapple on the pocket area", Brief()).brief
+    assert pocket.image is not None and pocket.image.prompt == "pineapple"

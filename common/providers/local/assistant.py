@@ -280,6 +280,10 @@ REPLACE = re.compile(
     r"|\bmake\s+(?:it|that|this|them)\s+(?:say\s+|read\s+)?q\d+\b"
     r"|\bshould\s+(?:be|say|read)\b"
 )
+# "the front text", "the words on the back": which texts, not where they go.
+WHICH_SIDE = re.compile(
+    r"\b(?:the\s+)?(?P<side>front|back)\s+(?:text|texts|words|writing|lettering|name|line)\b"
+)
 # "just MRS then", "only the first one": what stays.
 ONLY = re.compile(r"\b(?:just|only)\s+(?:the\s+)?q\d+(?:\s+(?:then|please|now))*\s*$")
 # "swap them", "switch sides": the artwork and the text trade sides.
@@ -361,7 +365,7 @@ teachers coworkers colleagues employees parents numbers number digits here if as
 asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
 literally totally definitely probably ideally preferably tho though first second third last
 stay stays remain remains sup yo hiya heya howdy hola year years embroidered embroidery
-stitched
+stitched area spot
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -551,12 +555,15 @@ def _spelled(message: str) -> str:
         word = match.group()
         if word in SHORTHAND:
             return SHORTHAND[word]
-        if word in VOCABULARY or len(word) < 3 or not word.isalpha():
+        known = word in VOCABULARY or word in DRAWN_THINGS
+        if known or len(word) < 3 or not word.isalpha():
             return word
         for tail in ("it", "them", "the", "me"):  # "makeit": a word run into the next
             if word.endswith(tail) and word[: -len(tail)] in VOCABULARY:
                 return f"{word[: -len(tail)]} {tail}"
-        if word.endswith(("ing", "ed")) or (word.endswith("s") and word[:-1] in VOCABULARY):
+        if word.endswith(("ing", "ed")) or (
+            word.endswith("s") and (word[:-1] in VOCABULARY or word[:-1] in DRAWN_THINGS)
+        ):
             return word  # "selling", "books": another form of a word, not a misspelling
         ranked = sorted(
             (rank, known)
@@ -693,6 +700,13 @@ def _quoting_texts(message: str, draft_texts: list[TextBrief]) -> str:
     return message
 
 
+def _as_typed(text: str, typed: str) -> str:
+    """`text` as the shopper typed it: read from a message in capitals throughout, it was
+    lowercased to be read ("A TOTE WITH THE WORDS TEACHER OF THE YEAR")."""
+    found = re.search(re.escape(text), typed, re.IGNORECASE)
+    return found.group() if found and text.islower() else text
+
+
 def _products_in(text: str) -> list[str]:
     """The products `text` asks for, first named first, leaving out what they replace ("a
     hoodie not a tshirt"); "premium" alone counts only when no other product is named."""
@@ -740,6 +754,7 @@ class _Clause:
     narrative: bool
     soft_garment: bool = False  # "make it grey": the garment if it comes in that colour
     join_to: str | None = None  # "a taco and a burrito": drawn together with this subject
+    which_side: str | None = None  # "the front text": the texts on that side, not a move
 
     @property
     def is_only_placement(self) -> bool:
@@ -831,7 +846,8 @@ class _Clause:
             words=clause,
             original=original,
             markers=markers,
-            side=_first(SIDES_SAID, NOTHING_THERE.sub(" ", clause)),
+            side=_first(SIDES_SAID, NOTHING_THERE.sub(" ", WHICH_SIDE.sub(" ", clause))),
+            which_side=which.group("side") if (which := WHICH_SIDE.search(clause)) else None,
             size=_first(SIZES_SAID, clause),
             up=BIGGER.search(clause) is not None,
             down=SMALLER.search(clause) is not None,
@@ -1010,6 +1026,7 @@ class LocalAssistant:
         if design != message:
             reading.notes.append(ASIDE_NOTE)
             message = design
+        typed = message
         message = _emoji_words(message.lower() if _shouting(message) else message)
         message = _quoting_texts(SPEAKER.sub(" ", message), draft_texts=brief.texts)
         known_names = [
@@ -1026,7 +1043,7 @@ class LocalAssistant:
         reading.correcting = CORRECTION.search(message.lower()) is not None
         message = MUSING.sub(" ", message)
         marked = wording.mark_texts(message, known_names, respell=_spelled)
-        quotes = marked.texts
+        quotes = [_as_typed(text, typed) for text in marked.texts]
         reading.name = next(iter([*marked.names, *reversed(known_names)]), None)
         unnamed = marked.message
         for name in [*known_names, *marked.names]:
@@ -1587,7 +1604,7 @@ class LocalAssistant:
         if (target == "image" or everything) and draft.image is not None:
             changed = self._edit_image(facts, draft.image, reading)
         if (target == "text" or everything) and draft.texts:
-            for text in draft.texts:
+            for text in [t for t in draft.texts if facts.which_side in (None, t.area)]:
                 before = text.model_copy()
                 self._style_text(text, facts, facts.colors)
                 if before != text:
