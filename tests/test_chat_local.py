@@ -472,6 +472,8 @@ def test_the_reply_names_the_artwork_with_the_right_article(database_url: str) -
     assert "Added a unicorn" in say("hoodie with a unicorn", Brief()).reply
     assert "Added a cactus" in say("tee with a cactus", Brief()).reply
     assert "Added an owl" in say("tee with an owl", Brief()).reply
+    assert "Added flamingos and palms" in say("tee with flamingos and palms", Brief()).reply
+    assert "Added a stack of books" in say("tote with a stack of books", Brief()).reply
 
 
 def test_a_text_placed_above_or_under_a_thing_asks_for_that_thing_drawn(

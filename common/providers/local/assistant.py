@@ -1736,7 +1736,8 @@ def _image_note(image: ImageBrief, *, swapped: bool) -> str:
         image.prompt[counted.end() :] if counted else image.prompt,
     ]
     described = " ".join(word for word in words if word)
-    plural = counted or re.fullmatch(r"[a-z-]+[^siu]s", image.prompt)  # not "cactus", "iris"
+    head = re.split(r"\s+(?:and|with|of|on|in|over|under|wearing|holding)\s+", image.prompt)[0]
+    plural = counted or re.search(r"[a-z-]*[^siu]s$", head)  # not "cactus", "iris"
     vowel = described[:1] in "aeiou" and not re.match(r"u(?:ni|s[eu])|eu|one\b", described)
     article = "" if plural else "an " if vowel else "a "
     return f"{'Swapped in' if swapped else 'Added'} {article}{described} on the {image.area}."
