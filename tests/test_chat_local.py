@@ -875,3 +875,22 @@ def test_the_front_text_is_the_text_on_the_front_not_a_move(database_url: str) -
     ]
     pocket = say("grey tee with a tiny pineapple on the pocket area", Brief()).brief
     assert pocket.image is not None and pocket.image.prompt == "pineapple"
+
+
+def test_a_thing_added_beside_the_artwork_joins_it(database_url: str) -> None:
+    moon = say("navy tote with a crescent moon", Brief()).brief
+    starry = say("add some stars around the moon", moon)
+    assert starry.brief.image is not None
+    assert starry.brief.image.prompt == "crescent moon and stars"
+    assert starry.reply.startswith("Added stars beside the crescent moon.")
+    cloud = say("put a cloud next to it", starry.brief).brief
+    assert cloud.image is not None and cloud.image.prompt.endswith("and cloud")
+
+
+def test_shop_questions_get_answers_from_the_catalog(database_url: str) -> None:
+    tee = say("white tee with a pizza", Brief()).brief
+    assert "XS, S, M, L, XL, 2XL, 3XL" in say("what sizes do you have?", tee).reply
+    assert "$18.00 each" in say("how much is it?", tee).reply
+    assert "5 business days" in say("can I get it by friday?", tee).reply
+    markup = say("</script><script>alert(1)</script> add a bug", tee).brief
+    assert markup.image is not None and "script" not in markup.image.prompt

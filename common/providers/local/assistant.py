@@ -365,7 +365,7 @@ teachers coworkers colleagues employees parents numbers number digits here if as
 asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
 literally totally definitely probably ideally preferably tho though first second third last
 stay stays remain remains sup yo hiya heya howdy hola year years embroidered embroidery
-stitched area spot
+stitched area spot draw drawn
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -593,6 +593,10 @@ def _emoji_words(message: str) -> str:
     return "".join(name(char) for char in message)
 
 
+# Markup and code pasted in ("<script>alert(1)</script>"): never part of a design.
+MARKUP = re.compile(
+    r"</?[A-Za-z][^<>]{0,80}>|\b[a-z_]\w{2,}\((?:[^()]{0,40}[0-9'\"][^()]{0,40})?\)"
+)
 ASIDE_NOTE = "I can only help with the design, so I left the rest aside."
 # Where a message may turn from the design to something else: a sentence, "also", "btw".
 ASIDE = re.compile(r"(?<=[.!?])\s+|\s+(?:also|btw|by\s+the\s+way|ps|p\.s\.)\s+", re.IGNORECASE)
@@ -907,7 +911,9 @@ def _subject(clause: str) -> str:
     clause = re.sub(COLOR_COMPOUNDS, lambda m: m.group().replace(" ", "_"), clause)
     # A colour word after a verb is a thing: "a skeleton drinking wine".
     clause = re.sub(
-        rf"\b[a-z]{{3,}}ing\s+(?:{COLOR_PATTERN})\b", lambda m: m.group().replace(" ", "_"), clause
+        rf"\b(?!(?:every|no|some|any)thing\b)[a-z]{{3,}}ing\s+(?:{COLOR_PATTERN})\b",
+        lambda m: m.group().replace(" ", "_"),
+        clause,
     )
     named = list(re.finditer(rf"\b(?:{PRODUCT_PATTERN})\b", clause))
     if named:
@@ -1026,6 +1032,7 @@ class LocalAssistant:
         if design != message:
             reading.notes.append(ASIDE_NOTE)
             message = design
+        message = MARKUP.sub(" ", message)
         typed = message
         message = _emoji_words(message.lower() if _shouting(message) else message)
         message = _quoting_texts(SPEAKER.sub(" ", message), draft_texts=brief.texts)
@@ -1194,6 +1201,18 @@ class LocalAssistant:
         if about is not None and re.search(r"\bcolou?rs?\b", lower):
             listed = ", ".join(c.name for c in about.colors)
             return f"The {about.name} comes in {listed}. Which would you like?"
+        if about is not None and re.search(r"\bsizes?\b|\bfit\b", lower):
+            sizes = ", ".join(about.sizes)
+            return f"The {about.name} comes in {sizes}; you pick sizes at checkout. What's next?"
+        if about is not None and re.search(r"\bhow\s+much\b|\bprice\b|\bcost\b", lower):
+            price = f"${about.base_price_cents / 100:.2f}"
+            return f"The {about.name} is {price} each, less from 12. What's next on the design?"
+        if about is not None and re.search(r"\bby\b|\bwhen\b|\bhow\s+long\b|\bship", lower):
+            days = about.production_days
+            return (
+                f"The {about.name} takes {days} business days to make, then it ships;"
+                " checkout shows the dates. What's next on the design?"
+            )
         return (
             "I can't promise that one, but I can design the print with you: a tee, hoodie,"
             " crewneck, tote or cap. What would you like to make?"
@@ -1328,6 +1347,18 @@ class LocalAssistant:
                 return focus
             facts.position = facts.font = None
             facts.colors = image_colors
+        beside = _beside_drawn(facts, draft.image)
+        if (
+            new_subject
+            and beside
+            and draft.image is not None
+            and id(draft.image) not in reading.added
+        ):
+            # "add stars around the moon": the moon stays, with stars
+            draft.image.prompt = f"{draft.image.prompt} and {beside}"[:120]
+            first = draft.image.prompt.split(" and ")[0]
+            reading.note(f"Added {_with_article(beside, beside)} beside the {first}.")
+            return "image"
         if new_subject and facts.join_to:
             assert draft.image is not None
             draft.image.prompt = f"{facts.join_to} and {facts.subject}"[:120]
@@ -1690,6 +1721,25 @@ def _missing_detail(lower: str, brief: Brief, product: catalog.Product) -> str |
     return None
 
 
+def _beside_drawn(facts: _Clause, image: ImageBrief | None) -> str | None:
+    """What "add stars around the moon" adds to artwork already there: the words of its
+    subject that are not the artwork's, when it names the artwork after a word of place."""
+    if image is None or not re.search(r"\b(?:add|put|draw|include)\b", facts.words):
+        return None
+    drawn = {w.rstrip("s") for w in prompts.words(image.prompt)}
+    place = re.search(
+        r"\b(?:around|beside|next\s+to|behind|above|below|under|over|with|near|on)\s+(?:the|it)\b",
+        facts.words,
+    )
+    words = facts.subject.split()
+    if place is None:
+        return None
+    if not (place.group().endswith("it") or any(w.rstrip("s") in drawn for w in words)):
+        return None
+    head = [w for w in words if w.rstrip("s") not in drawn and w not in ("the", *CONNECTIVES)]
+    return " ".join(head) or None
+
+
 def _last_added(draft: Brief, reading: _Reading) -> ImageBrief | TextBrief | None:
     """The layer this message added last: what "under that" is under."""
     added = [layer for layer in (draft.image, *draft.texts) if id(layer) in reading.added]
@@ -1736,11 +1786,18 @@ def _image_note(image: ImageBrief, *, swapped: bool) -> str:
         image.prompt[counted.end() :] if counted else image.prompt,
     ]
     described = " ".join(word for word in words if word)
-    head = re.split(r"\s+(?:and|with|of|on|in|over|under|wearing|holding)\s+", image.prompt)[0]
-    plural = counted or re.search(r"[a-z-]*[^siu]s$", head)  # not "cactus", "iris"
+    said = described if counted else _with_article(described, image.prompt)
+    return f"{'Swapped in' if swapped else 'Added'} {said} on the {image.area}."
+
+
+def _with_article(described: str, thing: str) -> str:
+    """`described` ("small red rose") with the article its thing takes: "a small red rose",
+    "flamingos and palms", "an owl", "a unicorn"."""
+    head = re.split(r"\s+(?:and|with|of|on|in|over|under|wearing|holding)\s+", thing)[0]
+    if re.search(r"[a-z-]*[^siu]s$", head):  # a plural, not "cactus", "iris"
+        return described
     vowel = described[:1] in "aeiou" and not re.match(r"u(?:ni|s[eu])|eu|one\b", described)
-    article = "" if plural else "an " if vowel else "a "
-    return f"{'Swapped in' if swapped else 'Added'} {article}{described} on the {image.area}."
+    return f"{'an' if vowel else 'a'} {described}"
 
 
 def _text_note(text: TextBrief) -> str:
