@@ -894,3 +894,25 @@ def test_shop_questions_get_answers_from_the_catalog(database_url: str) -> None:
     assert "5 business days" in say("can I get it by friday?", tee).reply
     markup = say("</script><script>alert(1)</script> add a bug", tee).brief
     assert markup.image is not None and "script" not in markup.image.prompt
+
+
+def test_a_text_under_another_text_goes_on_its_side_and_leaves_it_be(database_url: str) -> None:
+    hoodie = say(
+        "black hoodie, 'Bride Tribe' across the back, a tiny diamond on the front, and the date"
+        " 06.21.27 under the Bride Tribe text",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area, t.position) for t in hoodie.texts] == [
+        ("Bride Tribe", "back", "auto"),
+        ("06.21.27", "back", "bottom"),
+    ]
+
+
+def test_words_introduced_after_and_the_text_are_printed_lowercase_or_not(
+    database_url: str,
+) -> None:
+    tee = say("white tee with a sun and the text good vibes only", Brief()).brief
+    assert [t.text for t in tee.texts] == ["good vibes only"]
+    hoodie = say("Plz make me a hoodie thats maroon with a basketbal", Brief()).brief
+    assert hoodie.color == "Maroon" and hoodie.image is not None
+    assert hoodie.image.prompt == "basketball"

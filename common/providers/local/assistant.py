@@ -365,7 +365,7 @@ teachers coworkers colleagues employees parents numbers number digits here if as
 asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
 literally totally definitely probably ideally preferably tho though first second third last
 stay stays remain remains sup yo hiya heya howdy hola year years embroidered embroidery
-stitched area spot draw drawn
+stitched area spot draw drawn thats whats
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -525,6 +525,10 @@ SPELLING_TARGETS = (
             "name",
             "color",
             "colour",
+            "small",
+            "large",
+            "little",
+            "tiny",
         ]
     )
 )
@@ -808,7 +812,7 @@ class _Clause:
         garment_word = None
         garment = re.search(
             rf"\b(?P<c>{COLOR_PATTERN})(?:\s+colou?r(?:ed)?)?\s+(?:\w+\s+)?(?:{PRODUCT_PATTERN})\b"
-            rf"|\b(?:{PRODUCT_PATTERN})\b:?(?:\s+(?:that's|that\s+is|which\s+is|\w+))?\s+"
+            rf"|\b(?:{PRODUCT_PATTERN})\b:?(?:\s+(?:that's|thats|that\s+is|which\s+is|\w+))?\s+"
             rf"(?:in\s+(?:a\s+)?|to\s+|into\s+|as\s+)?"
             rf"(?P<d>{COLOR_PATTERN})\b(?!\s+(?:q\d|text|letters|lettering|writing|font|ink))"
             rf"|^\s*(?:(?:in|and|or|maybe|colou?r:?|base|actually|no|nope|wait|ok|okay|then|oh|"
@@ -1509,7 +1513,8 @@ class LocalAssistant:
             self._style_text(target, facts, colors)
             reading.note(f"The text now reads \u201c{target.text}\u201d.")
             return "text"
-        for text in new_texts:
+        anchors = _texts_placed_beside(facts, quotes, draft.texts)
+        for text in [t for t in new_texts if t not in [a.text for a in anchors]]:
             existing = next((t for t in draft.texts if t.text.lower() == text.lower()), None)
             if existing is None:
                 if len(draft.texts) >= 4:
@@ -1523,7 +1528,9 @@ class LocalAssistant:
                         " shorten it?"
                     )
                     continue
-                beside = _last_added(draft, reading) if RELATIVE_TO.search(facts.words) else None
+                beside = next(iter(anchors), None) or (
+                    _last_added(draft, reading) if RELATIVE_TO.search(facts.words) else None
+                )
                 if facts.side is None and (beside or draft.image) is not None:
                     existing.area = (beside or draft.image).area  # type: ignore[union-attr]
                 if facts.side in ("front", "back"):
@@ -1738,6 +1745,19 @@ def _beside_drawn(facts: _Clause, image: ImageBrief | None) -> str | None:
         return None
     head = [w for w in words if w.rstrip("s") not in drawn and w not in ("the", *CONNECTIVES)]
     return " ".join(head) or None
+
+
+def _texts_placed_beside(
+    facts: _Clause, quotes: list[str], texts: list[TextBrief]
+) -> list[TextBrief]:
+    """The texts a clause places something beside ("the date under the Groom Squad text"):
+    named after "under", "above", ... they stay as they are."""
+    relative = RELATIVE_TO.search(facts.words)
+    if relative is None:
+        return []
+    after = facts.words[relative.start() :]
+    named = {quotes[int(m)] for m in re.findall(r"\bq(\d+)\b", after) if int(m) < len(quotes)}
+    return [t for t in texts if t.text in named or t.text.lower() in after]
 
 
 def _last_added(draft: Brief, reading: _Reading) -> ImageBrief | TextBrief | None:

@@ -347,7 +347,12 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
         loose = weak and match.group("weak").lower() in ("with", "add", "and", "just")
         if loose and not _is_title(span, greeting=True):
             continue
-        if not _plausible(span, weak=weak, colon=match.group("colon") is not None):
+        # "and the text hop to it": a text introduced, not one edited ("make the text pop")
+        introduced = re.fullmatch(r"(?:the\s+)?(?:text|words?)", match.group().strip(), re.I) and (
+            re.search(r"\b(?:and|with|plus|w)\s+$", marked[: match.start()], re.IGNORECASE)
+        )
+        colon = match.group("colon") is not None or bool(introduced)
+        if not _plausible(span, weak=weak, colon=colon):
             continue
         start = match.end() + rest.index(span)
         if any(a <= start < b for a, b in intros) and span in " ".join(names):
