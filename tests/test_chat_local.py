@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from common.core import colors
 from common.providers.local.assistant import LocalAssistant
 from common.studio.briefs import Brief, Turn
 
@@ -916,3 +917,16 @@ def test_words_introduced_after_and_the_text_are_printed_lowercase_or_not(
     hoodie = say("Plz make me a hoodie thats maroon with a basketbal", Brief()).brief
     assert hoodie.color == "Maroon" and hoodie.image is not None
     assert hoodie.image.prompt == "basketball"
+
+
+def test_and_a_colour_after_a_layer_edit_goes_on_with_that_layer(database_url: str) -> None:
+    text = converse("white tee. caption: 'Slow Mornings'", "caption should be smaller", "and olive")
+    assert text.brief.color == "White"
+    assert [t.color for t in text.brief.texts] == [colors.NAMES["olive"]]
+
+
+def test_a_label_before_artwork_and_a_garment_beside_letters_are_read(database_url: str) -> None:
+    yoga = say("White tee pls. On it: a cartoon avocado doing yoga.", Brief()).brief
+    assert yoga.image is not None and yoga.image.prompt == "avocado doing yoga"
+    letters = say("crewnecks, navy with the letters in white", Brief()).brief
+    assert letters.color == "Navy"

@@ -245,7 +245,8 @@ ART_CUE = re.compile(
     r"|\b(?:want|like|love|need|get|to\s+have)\s+(?:a|an|some)\s+(?!few\b|bit\b|lot\b)"
     r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
     r"|^(?:(?:and|plus|then|maybe|perhaps|also|just|or|ok|okay|so|actually|front|back|"
-    r"(?:on\s+)?the\s+(?:front|back))\s*:?\s+)*(?:a|an|some|two|three|four|one)\s"
+    r"(?:on\s+)?the\s+(?:front|back)|on\s+it|[a-z]+\s*:)\s*:?\s+)*"
+    r"(?:a|an|some|two|three|four|one)\s"
     r"|\b(?:change|turn|make|swap|replace)\s+(?:it|that|this|the\s+\w+)\s+(?:to|into|for|with)?\s*"
     r"(?:a|an|some)\s"
 )
@@ -380,7 +381,7 @@ OCCASIONS = re.compile(
 )
 # Small words kept inside a subject: "a wolf howling at the moon", "a sloth hanging from a tree",
 # "a sunrise over hills".
-CONNECTIVES = ("of", "and", "with", "on", "in", "at", "from", "over", "under", "behind")
+CONNECTIVES = ("of", "and", "with", "on", "in", "at", "from", "over", "under", "behind", "doing")
 # Trailing words a subject never ends on ("a robot arm logo" -> "robot arm").
 EDGE_FILLER = FILLER | frozenset({"of", "and", "with", "reading", "holding", "on", "in"})
 # Words a subject never starts with, though it may end with them ("a watering can").
@@ -981,7 +982,7 @@ class _Reading:
     awaiting_color: bool = False  # the last reply asked which color the product should be
     alone: bool = False  # the message is one clause: "make it red" says nothing else
     garment_note: int | None = None  # where the notes say the garment's colour
-    inked_last: bool = False  # the last reply recoloured a layer: "no, make it red" is that one
+    edited_last: bool = False  # the last reply changed a layer: "no, make it red" is that one
 
     added: dict[int, int] = field(default_factory=dict)  # a layer added now -> its note
 
@@ -1031,7 +1032,7 @@ class LocalAssistant:
         reading = _Reading(
             awaiting_color=bool(brief.product_id) and brief.color is None,
             editing=brief.product_id is not None,
-            inked_last=re.match(r"Made (?:the |\u201c)", last_reply) is not None,
+            edited_last=re.match(r"Made (?:the |\u201c)", last_reply) is not None,
         )
         if design != message:
             reading.notes.append(ASIDE_NOTE)
@@ -1117,6 +1118,8 @@ class LocalAssistant:
             )
             if facts.about_text and facts.colors and not (facts.markers or draft.texts):
                 ink = facts.colors  # "black text ok? it should say ...": for the text to come
+                if facts.garment_word:  # "navy with the letters in white"
+                    self._garment(facts.garment_word, draft, product, reading)
                 continue
             if facts.markers and ink and not facts.colors:
                 facts.colors, ink = ink, []
@@ -1323,8 +1326,14 @@ class LocalAssistant:
                 facts.garment_word = named.group()
                 ink = prompts.COLOR_WORDS.get(named.group())
                 facts.colors = [c for c in facts.colors if c != ink]
-        if facts.soft_garment and reading.correcting and reading.inked_last:
-            facts.garment_word = None  # "no, make it red": the layer just changed, again
+        going_on = re.fullmatch(
+            rf"(?:and|also|then|plus)\s+(?:in\s+)?(?:{COLOR_PATTERN})(?:\s+(?:too|please))*",
+            facts.words,
+        )
+        edit_again = (facts.soft_garment and reading.correcting) or going_on
+        if facts.garment_word and edit_again and reading.edited_last and focus in ("image", "text"):
+            # "no, make it red", "and green": the layer the last reply changed, again
+            facts.garment_word = None
             facts.colors = prompts.colors_in(facts.words)
         if self._garment_or_design(facts, draft, product, reading):
             return focus
