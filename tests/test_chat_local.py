@@ -930,3 +930,19 @@ def test_a_label_before_artwork_and_a_garment_beside_letters_are_read(database_u
     assert yoga.image is not None and yoga.image.prompt == "avocado doing yoga"
     letters = say("crewnecks, navy with the letters in white", Brief()).brief
     assert letters.color == "Navy"
+
+
+def test_corrections_of_a_colour_go_to_the_layer_just_recoloured(database_url: str) -> None:
+    alien = converse(
+        "black tee with a neon green alien", "no not neon green, purple", "actually orange"
+    ).brief
+    assert alien.color == "Black" and alien.image is not None
+    assert alien.image.colors == [colors.NAMES["orange"]]
+    wheel = converse("navy tee w/ anchor", "instead of the anchor can we do a ship wheel").brief
+    assert wheel.image is not None and wheel.image.prompt == "ship wheel"
+
+
+def test_undo_gets_a_question_and_changes_nothing(database_url: str) -> None:
+    tote = say("tote with a sunflower", Brief()).brief
+    turn = say("undo that", tote)
+    assert turn.brief == tote and "?" in turn.reply

@@ -209,6 +209,11 @@ SWITCH_TO = re.compile(
     r"\b(?:make\s+(?:it|them)|switch\s+(?:it\s+|them\s+)?to|change\s+(?:it\s+|them\s+)?to|"
     r"go\s+with|do)\s+(?:an?\s+|some\s+)?\w+(?:\s+\w+)?$"
 )
+# Asking for the last change to be taken back, which the rules cannot look up.
+UNDO = re.compile(
+    r"^\s*(?:(?:please|pls|can\s+you|could\s+you|just)\s+)*(?:undo(?:\s+that|\s+it)?|go\s+back|"
+    r"revert(?:\s+that|\s+it)?|put\s+it\s+back)\s*(?:please|pls)?\s*[.!?]*\s*$"
+)
 # Asking the assistant for ideas rather than giving one.
 SUGGEST = re.compile(
     r"\b(?:suggest|suggestions?|ideas?|recommend|surprise\s+me|inspire\s+me|inspiration|"
@@ -242,7 +247,8 @@ REPLACED = re.compile(
 ART_CUE = re.compile(
     r"\b(?:with|w)\s+(?:a|an|the|some|two|three|four|\d+|our|my|little|tiny|big|cute)\b"
     r"|\b(?:add|put|draw|featuring|showing|picture\s+of|drawing\s+of|image\s+of)\b"
-    r"|\b(?:want|like|love|need|get|to\s+have)\s+(?:a|an|some)\s+(?!few\b|bit\b|lot\b)"
+    r"|\b(?:want|like|love|need|get|to\s+have|do|try|use|go\s+with)\s+(?:a|an|some)\s+"
+    r"(?!few\b|bit\b|lot\b)"
     r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
     r"|^(?:(?:and|plus|then|maybe|perhaps|also|just|or|ok|okay|so|actually|front|back|"
     r"(?:on\s+)?the\s+(?:front|back)|on\s+it|[a-z]+\s*:)\s*:?\s+)*"
@@ -311,7 +317,8 @@ CHANGE_TO = re.compile(
 )
 # "no, silver, not gold", "black instead of white": one colour in place of another.
 NOT_COLOR = re.compile(
-    rf"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?(?P<old>{COLOR_PATTERN})\b"
+    rf"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?(?:{wording.SHADES}\s+)?"
+    rf"(?P<old>{COLOR_PATTERN})\b"
 )
 # "for my grandma's 80th", "for our robotics team": who it is for, not what to draw.
 PURPOSE = re.compile(
@@ -1187,6 +1194,11 @@ class LocalAssistant:
                 f"We don't make {things} (yet): we print tees, hoodies, crewnecks, totes and"
                 " caps. Which would you like?"
             )
+        if UNDO.search(lower):
+            return (
+                "I can't step back from here: what should it be instead? For example"
+                " \u201ca daisy instead\u201d or \u201cmake the text white again\u201d."
+            )
         if SUGGEST.search(lower) and not ART_CUE.search(lower):
             made = f"the {product.name}" if product else "a tee or a hoodie"
             return (
@@ -1327,7 +1339,8 @@ class LocalAssistant:
                 ink = prompts.COLOR_WORDS.get(named.group())
                 facts.colors = [c for c in facts.colors if c != ink]
         going_on = re.fullmatch(
-            rf"(?:and|also|then|plus)\s+(?:in\s+)?(?:{COLOR_PATTERN})(?:\s+(?:too|please))*",
+            rf"(?:and|also|then|plus|actually|no|nope|or|hmm|wait)\s+(?:in\s+)?"
+            rf"(?:{COLOR_PATTERN})(?:\s+(?:too|please|instead|then))*",
             facts.words,
         )
         edit_again = (facts.soft_garment and reading.correcting) or going_on
