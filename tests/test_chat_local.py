@@ -946,3 +946,19 @@ def test_undo_gets_a_question_and_changes_nothing(database_url: str) -> None:
     tote = say("tote with a sunflower", Brief()).brief
     turn = say("undo that", tote)
     assert turn.brief == tote and "?" in turn.reply
+
+
+def test_a_text_after_a_colon_keeps_its_first_word_and_its_notes_in_brackets(
+    database_url: str,
+) -> None:
+    rocket = say(
+        "the design: a hot air balloon. the shirt: navy. the text: TO THE SKY (white, under"
+        " the balloon)",
+        Brief(),
+    ).brief
+    assert [(t.text, t.color, t.position) for t in rocket.texts] == [
+        ("TO THE SKY", "#ffffff", "bottom")
+    ]
+    assert rocket.image is not None and rocket.image.prompt == "hot air balloon"
+    koi = say("black premium tee, just a tiny koi in the corner", Brief()).brief
+    assert koi.image is not None and koi.image.prompt == "koi"

@@ -337,6 +337,7 @@ PLACEMENT = re.compile(
     r"\b(?:on|onto|at|to|across|in|over)\s+(?:the\s+|its\s+|my\s+)?(?:front|back|chest|pocket|"
     r"sleeves?|top|bottom|middle|cent(?:er|re)|left|right|side|rear|breast)\b"
     r"(?:\s+(?:side|of\s+(?:it|the\s+\w+)))?"
+    r"|\bin\s+(?:the|a|one)\s+(?:(?:top|bottom|upper|lower)\s+)?(?:(?:left|right)\s+)?corner\b"
 )
 # Words that say nothing about what to draw.
 _FILLER_WORDS = """
@@ -1114,14 +1115,19 @@ class LocalAssistant:
             lead = (
                 r"(?:in\s+|colou?r:?\s*)?" if draft.color else r"in\s+"
             )  # "..., white" once it has one
+            attribute = False  # the clause only says more of the text before it
             if after_text and re.fullmatch(rf"{lead}(?:{COLOR_PATTERN})", clause):
                 facts.garment_word, facts.about_text = None, True  # "'Anna', in navy"
                 facts.colors = prompts.colors_in(clause)
+                attribute = True
+            image_words = set(prompts.words(draft.image.prompt)) if draft.image else set()
+            if after_text and RELATIVE_TO.search(clause) and facts.drawing(image_words) is None:
+                facts.about_text = attribute = True  # "'TO THE MOON' (yellow, under the rocket)"
             if joined and facts.subject and draft.image and id(draft.image) in reading.added:
                 facts.join_to = draft.image.prompt  # "a taco and a burrito": drawn together
             # "Words: Be The Change. Font: bold. Colour: black.": fields of the text go on
             after_text = bool(facts.markers) or (
-                after_text and bool(facts.font or facts.size) and not facts.subject
+                after_text and (attribute or bool(facts.font or facts.size)) and not facts.subject
             )
             if facts.about_text and facts.colors and not (facts.markers or draft.texts):
                 ink = facts.colors  # "black text ok? it should say ...": for the text to come

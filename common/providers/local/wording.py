@@ -79,7 +79,7 @@ WEAK_TRIGGERS = (
 )
 TRIGGER = re.compile(
     rf"\b(?:(?P<strong>{STRONG_TRIGGERS})|(?P<weak>{WEAK_TRIGGERS}))(?!\w)"
-    r"(?P<colon>\s*[:=]|\s+-)?(?:\s+(?:to|as|into|of)\b)?\s*",
+    r"(?:(?P<colon>\s*[:=]|\s+-)|\s+(?:to|as|into|of)\b)?\s*",  # "text: TO THE MOON" keeps "TO"
     re.IGNORECASE,
 )
 MARKER = re.compile(r"\bq(\d+)\b")
