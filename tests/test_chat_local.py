@@ -962,3 +962,21 @@ def test_a_text_after_a_colon_keeps_its_first_word_and_its_notes_in_brackets(
     assert rocket.image is not None and rocket.image.prompt == "hot air balloon"
     koi = say("black premium tee, just a tiny koi in the corner", Brief()).brief
     assert koi.image is not None and koi.image.prompt == "koi"
+
+
+def test_where_said_before_what_places_what_follows(database_url: str) -> None:
+    run = say(
+        "Royal blue tees. On the front a heart with wings and 'Fly High' in white. Sponsors on"
+        " the back? Just 'Thank You Sponsors' for now",
+        Brief(),
+    ).brief
+    assert run.image is not None and (run.image.prompt, run.image.area) == (
+        "heart with wings",
+        "front",
+    )
+    assert [(t.text, t.area) for t in run.texts] == [
+        ("Fly High", "front"),
+        ("Thank You Sponsors", "back"),
+    ]
+    cap = say("I want a hat. It should be navy with a small orange basketball on it.", Brief())
+    assert cap.brief.color == "Navy"

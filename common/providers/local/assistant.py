@@ -374,7 +374,7 @@ teachers coworkers colleagues employees parents numbers number digits here if as
 asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
 literally totally definitely probably ideally preferably tho though first second third last
 stay stays remain remains sup yo hiya heya howdy hola year years embroidered embroidery
-stitched area spot draw drawn thats whats
+stitched area spot draw drawn thats whats sponsor sponsors
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -775,9 +775,14 @@ class _Clause:
 
     @property
     def is_only_placement(self) -> bool:
-        """A clause that only says where ("on the back"): it places what follows it."""
+        """A clause that only says where ("on the back", "sponsors on the back"): it places
+        what follows it."""
         return not (self.markers or self.subject or self.colors or self.garment_word) and bool(
-            re.fullmatch(r"(?:on|at|to|in)?\s*(?:the\s+)?(?:front|back|chest)\s*:?", self.words)
+            re.fullmatch(
+                r"(?:(?!(?:it|them|this|that|move|put|place|make|switch|swap|shift)\b)[a-z']+\s+)?"
+                r"(?:on|at|to|in)?\s*(?:the\s+)?(?:front|back|chest)\s*:?",
+                self.words,
+            )
         )
 
     def drawing(self, image_words: set[str]) -> str | None:
@@ -830,7 +835,8 @@ class _Clause:
             rf"(?:an?\s+|the\s+)?(?P<e>{COLOR_PATTERN})(?:\s+(?:ones?|colou?r|colou?red|canvas|fabric|"
             rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+(?:be|go|look|work)\b.*|"
             rf"(?:if|when)\b.*|for\s+(?:the|all|everyone)\b.*|is\s+\w+))*\s*$"
-            rf"|^\s*(?:(?:in|and|maybe|probably|ideally|just|so|then|ok|okay)\s+)*(?:an?\s+)?"
+            rf"|^\s*(?:(?:in|and|maybe|probably|ideally|just|so|then|ok|okay|it\s+should\s+be|"
+            rf"they\s+should\s+be|it's|it\s+is)\s+)*(?:an?\s+)?"
             rf"(?P<g>{COLOR_PATTERN})(?:\s+(?:one|ones))?\s+(?:with|w)\s"
             rf"|^\s*(?:(?:and|actually|no|ok|so|then|please)\s+)*"
             rf"(?:(?:can|could|would|will)\s+(?:we|you|i)\s+|i'd\s+|i\s+would\s+|let's\s+)?"
