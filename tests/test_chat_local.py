@@ -980,3 +980,17 @@ def test_where_said_before_what_places_what_follows(database_url: str) -> None:
     ]
     cap = say("I want a hat. It should be navy with a small orange basketball on it.", Brief())
     assert cap.brief.color == "Navy"
+
+
+def test_a_persons_name_in_the_story_is_not_printed_and_full_of_is_not_a_size(
+    database_url: str,
+) -> None:
+    hen = say(
+        "I'm planning a trip for my big sister Maya in Lisbon. Navy tee with a tram and"
+        " 'Lisbon Crew'",
+        Brief(),
+    ).brief
+    assert [t.text for t in hen.texts] == ["Lisbon Crew"]
+    tub = say("white tee with a duck in a bathtub full of bubbles", Brief()).brief
+    assert tub.image is not None and tub.image.size == "large"
+    assert tub.image.prompt.startswith("duck in a bathtub")

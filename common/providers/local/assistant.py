@@ -141,7 +141,7 @@ BIGGER = re.compile(
 )
 SMALLER = re.compile(r"\b(?:smaller|shrink|reduce|scale\s+down|less\s+space|tone\s+it\s+down)\b")
 SIZES_SAID: list[tuple[str, str]] = [
-    (r"\b(?:full|fill(?:s|ing)?|whole|entire|oversized|all\s+over)\b", "full"),
+    (r"\b(?:full(?!\s+of\b)|fill(?:s|ing)?|whole|entire|oversized|all\s+over)\b", "full"),
     (r"\b(?:big|large|huge|giant|massive|bold\s+and\s+big)\b", "large"),
     (r"\b(?:medium|mid-?size[d]?|normal\s+size|regular\s+size)\b", "medium"),
     (r"\b(?:small|tiny|little|subtle|discreet|pocket)\b", "small"),
@@ -954,7 +954,7 @@ def _subject(clause: str) -> str:
         and word not in prompts.STYLE_WORDS
         and word not in GARMENT_COLORS
         and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s|x)?|x\d+|[0-9a-f]{6}", word)
-        and (word not in FILLER or word in (*CONNECTIVES, "a", "the"))
+        and (word not in FILLER or word in (*CONNECTIVES, "a", "an", "the"))
     ]
     while kept and kept[0] in LEADING_FILLER:
         kept.pop(0)

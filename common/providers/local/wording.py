@@ -131,6 +131,13 @@ PLACE_BEFORE = re.compile(
     r"\s+to|visit\w*)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
+# Before a title, who it names: "my best friend Sarah in Ibiza", "our coach Mr Lee".
+PERSON_BEFORE = re.compile(
+    r"\b(?:my|our|his|her|their)\s+(?:\w+\s+)?(?:friend|sister|brother|mum|mom|mother|dad|"
+    r"father|son|daughter|wife|husband|partner|boyfriend|girlfriend|bf|gf|boss|coach|teacher|"
+    r"nephew|niece|cousin|aunt|uncle|grandma|grandpa|granny|nan|kid|baby|dog|cat|puppy)\s+$",
+    re.IGNORECASE,
+)
 # After a title, a noun it describes ("4 West nurses"), not a word that goes on.
 NOUN_AFTER = re.compile(r"\s+(?!(?:and|with|plus|or|then|please|pls|w|n)\b)[a-z]")
 # A capitalised verb opening a sentence, before the title it puts somewhere.
@@ -280,8 +287,8 @@ def _bare_titles(text: str, names: list[str], marker: MarkerFn) -> str:
             or not re.search(r"[A-Za-z]", span)
         ):
             continue
-        if PLACE_BEFORE.search(before):
-            continue  # "the staff at Oakwood Primary": where they are, not what is printed
+        if PLACE_BEFORE.search(before) or PERSON_BEFORE.search(before):
+            continue  # "the staff at Oakwood Primary", "my best friend Sarah": not printed
         cue = PRINTED_BEFORE.search(before)
         if cue and cue.group().strip() == "," and NOUN_AFTER.match(after):
             cue = None  # "our unit, 4 West nurses": the title names the nurses
