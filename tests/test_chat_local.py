@@ -994,3 +994,24 @@ def test_a_persons_name_in_the_story_is_not_printed_and_full_of_is_not_a_size(
     tub = say("white tee with a duck in a bathtub full of bubbles", Brief()).brief
     assert tub.image is not None and tub.image.size == "large"
     assert tub.image.prompt.startswith("duck in a bathtub")
+
+
+def test_giving_the_artwork_something_keeps_it_and_it_all_is_everything(
+    database_url: str,
+) -> None:
+    pug = say("maroon hoodie with a pug", Brief()).brief
+    crowned = say("make the pug wear a party hat", pug)
+    assert crowned.brief.image is not None
+    assert crowned.brief.image.prompt == "pug wearing a party hat"
+    cat = say("give the pug a bow tie", pug).brief
+    assert cat.image is not None and cat.image.prompt == "pug with a bow tie"
+    both = say("add 'WOOF' above it", crowned.brief).brief
+    bigger = say("make it all bigger", both).brief
+    assert bigger.image is not None and bigger.image.size == "full"
+    assert [t.size for t in bigger.texts] != [t.size for t in both.texts]
+
+
+def test_where_said_after_a_text_edit_places_that_text(database_url: str) -> None:
+    tote = say("cream tote, a croissant, 'Butter Me Up'", Brief()).brief
+    under = say("text black please, under the croissant", tote).brief
+    assert [(t.color, t.position) for t in under.texts] == [("#151515", "bottom")]

@@ -172,7 +172,7 @@ IMAGE_WORDS = re.compile(
     r"\b(?:image|picture|pic|art|artwork|graphic|illustration|drawing|logo|icon|motif|emblem|"
     r"mascot|design)s?\b"
 )
-EVERYTHING = re.compile(r"\b(?:everything|all\s+of\s+it|both)\b")
+EVERYTHING = re.compile(r"\b(?:everything|all\s+of\s+(?:it|them)|it\s+all|them\s+all|both)\b")
 RESET = re.compile(r"\b(?:start\s+over|start\s+again|from\s+scratch|reset|new\s+design)\b")
 # What is not about the design at all: instructions to the assistant, and asks for money off.
 INSTRUCTION = re.compile(
@@ -1104,7 +1104,7 @@ class LocalAssistant:
         )
         carried_side: str | None = None
         ink: list[str] = []
-        after_text = False
+        after_text = about_text_before = False
         joined = False
         for index in range(0, len(pieces), 2):
             clause = pieces[index].strip()
@@ -1127,10 +1127,12 @@ class LocalAssistant:
                 facts.colors = prompts.colors_in(clause)
                 attribute = True
             image_words = set(prompts.words(draft.image.prompt)) if draft.image else set()
-            if after_text and RELATIVE_TO.search(clause) and facts.drawing(image_words) is None:
+            texted = after_text or about_text_before
+            if texted and RELATIVE_TO.search(clause) and facts.drawing(image_words) is None:
                 facts.about_text = attribute = True  # "'TO THE MOON' (yellow, under the rocket)"
             if joined and facts.subject and draft.image and id(draft.image) in reading.added:
                 facts.join_to = draft.image.prompt  # "a taco and a burrito": drawn together
+            about_text_before = facts.about_text and not facts.about_image
             # "Words: Be The Change. Font: bold. Colour: black.": fields of the text go on
             after_text = bool(facts.markers) or (
                 after_text and (attribute or bool(facts.font or facts.size)) and not facts.subject
@@ -1385,6 +1387,11 @@ class LocalAssistant:
                 return focus
             facts.position = facts.font = None
             facts.colors = image_colors
+        given = _given_to_drawn(facts, draft.image)
+        if given and draft.image is not None:
+            draft.image.prompt = given[:120]  # "make the bulldog wear a crown"
+            reading.note(f"Now it's {_with_article(draft.image.prompt, draft.image.prompt)}.")
+            return "image"
         beside = _beside_drawn(facts, draft.image)
         if (
             new_subject
@@ -1663,7 +1670,7 @@ class LocalAssistant:
         if target == "text" and not draft.texts:
             target = "image" if draft.image else None
         if target is None:
-            if asks and draft.image and draft.texts:
+            if asks and draft.image and draft.texts and not EVERYTHING.search(facts.words):
                 reading.ask(
                     f"Should I change the {draft.image.prompt} or \u201c{draft.texts[0].text}"
                     "\u201d?"
@@ -1760,6 +1767,31 @@ def _missing_detail(lower: str, brief: Brief, product: catalog.Product) -> str |
             else (f"Which should move to the {other}: {named}?")
         )
     return None
+
+
+def _given_to_drawn(facts: _Clause, image: ImageBrief | None) -> str | None:
+    """The artwork with what "make the bulldog wear a crown" or "give the cat a hat" adds to
+    it, when the clause names the artwork already there."""
+    if image is None:
+        return None
+    drawn = {w.rstrip("s") for w in prompts.words(image.prompt)}
+    made = re.search(
+        r"\b(?:make|have|let)\s+(?:the\s+(?P<who>[\w-]+)|it|him|her)\s+"
+        r"(?P<verb>wear|hold|ride|eat|drink|play|read)\s+(?P<what>.+)$"
+        r"|\bgive\s+(?:the\s+(?P<who2>[\w-]+)|it|him|her)\s+(?P<what2>(?:an?\s+)?.+)$",
+        facts.words,
+    )
+    if made is None:
+        return None
+    who = made.group("who") or made.group("who2")
+    if who and who.rstrip("s") not in drawn:
+        return None
+    thing = _subject(made.group("what") or made.group("what2"))
+    if not thing:
+        return None
+    verb = made.group("verb")
+    joined = {"ride": "riding"}.get(verb, f"{verb}ing") if verb else "with"
+    return f"{image.prompt} {joined} {_with_article(thing, thing)}"
 
 
 def _beside_drawn(facts: _Clause, image: ImageBrief | None) -> str | None:
