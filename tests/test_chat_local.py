@@ -1015,3 +1015,12 @@ def test_where_said_after_a_text_edit_places_that_text(database_url: str) -> Non
     tote = say("cream tote, a croissant, 'Butter Me Up'", Brief()).brief
     under = say("text black please, under the croissant", tote).brief
     assert [(t.color, t.position) for t in under.texts] == [("#151515", "bottom")]
+
+
+def test_typos_in_product_words_and_smol_are_read(database_url: str) -> None:
+    tee = say("wihte t-shrit, 'Sunny Days' in purpel", Brief()).brief
+    assert (tee.product_id, tee.color) == ("classic-tee", "White")
+    premium = say("pls mak a premiun tee in blck with a skul", Brief()).brief
+    assert (premium.product_id, premium.color) == ("premium-tee", "Black")
+    small = say("heathr gry crewnek, smol cat on chest", Brief()).brief
+    assert small.image is not None and (small.image.prompt, small.image.size) == ("cat", "small")

@@ -71,7 +71,18 @@ COLOR_COMPOUNDS = (
     r"peach\s+(?:tree|trees)|rose\s+(?:bush|bushes)|sky\s+lanterns?)\b"
 )
 # Misspellings a shopper makes of product words (one letter off): matched by `_spelled`.
-PRODUCT_SPELLINGS = ("hoodie", "hoodies", "tshirt", "tshirts", "sweater", "sweatshirt", "crewneck")
+PRODUCT_SPELLINGS = (
+    "hoodie",
+    "hoodies",
+    "tshirt",
+    "tshirts",
+    "shirt",
+    "shirts",
+    "sweater",
+    "sweatshirt",
+    "crewneck",
+    "premium",
+)
 # Color names a shopper uses for garments, mapped to catalog color names, best first.
 GARMENT_COLORS: dict[str, tuple[str, ...]] = {
     "heather grey": ("Heather Grey",),
@@ -436,9 +447,9 @@ def _step(size: str, up: bool) -> Size:
 
 def _one_off(word: str, target: str) -> int | None:
     """How `word` is a misspelling of `target`: 1 for two letters swapped, 2 for a letter
-    added or dropped, 3 for one vowel in place of another in a long word ("burgandy"), None
-    for none of these. Another changed letter is too often another word ("stork", "hoop")
-    to count as a misspelling."""
+    added or dropped, 3 for one vowel in place of another in a long word ("burgandy") or one
+    letter changed in a long product word ("premiun"), None for none of these. Another changed
+    letter is too often another word ("stork", "hoop") to count as a misspelling."""
     if word == target or abs(len(word) - len(target)) > 1 or word[0] != target[0]:
         return None  # a typo keeps the first letter: "range" is not "orange"
     if len(word) == len(target):
@@ -452,8 +463,10 @@ def _one_off(word: str, target: str) -> int | None:
         vowel = (
             len(diffs) == 1
             and len(word) >= 6
-            and word[diffs[0]] in "aeiouy"
-            and target[diffs[0]] in "aeiouy"
+            and (
+                (word[diffs[0]] in "aeiouy" and target[diffs[0]] in "aeiouy")
+                or target in PRODUCT_SPELLINGS
+            )
         )
         return 1 if swapped else 3 if vowel else None
     if min(len(word), len(target)) < 4 and target not in SHORT_TARGETS:
@@ -479,6 +492,7 @@ SHORTHAND = {
     "bc": "because",
     "b/c": "because",
     "abt": "about",
+    "smol": "small",
     "txt": "text",
     "sez": "says",
     "blk": "black",
