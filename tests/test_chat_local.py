@@ -1024,3 +1024,16 @@ def test_typos_in_product_words_and_smol_are_read(database_url: str) -> None:
     assert (premium.product_id, premium.color) == ("premium-tee", "Black")
     small = say("heathr gry crewnek, smol cat on chest", Brief()).brief
     assert small.image is not None and (small.image.prompt, small.image.size) == ("cat", "small")
+
+
+def test_a_product_said_instead_wins_and_a_garment_colour_as_ink_is_a_colour(
+    database_url: str,
+) -> None:
+    club = say(
+        "can you make tshirts for my running club? navy hoodie instead of tees actually, with"
+        " a sneaker",
+        Brief(),
+    ).brief
+    assert (club.product_id, club.color) == ("hoodie", "Navy")
+    retreat = say("white crewneck with a lotus and 'Still Water' in sand", Brief()).brief
+    assert [t.color for t in retreat.texts] == [colors.NAMES["beige"]]

@@ -740,7 +740,8 @@ def _as_typed(text: str, typed: str) -> str:
 
 def _products_in(text: str) -> list[str]:
     """The products `text` asks for, first named first, leaving out what they replace ("a
-    hoodie not a tshirt"); "premium" alone counts only when no other product is named."""
+    hoodie not a tshirt") and putting first one said "instead" ("the tshirts ... a tote
+    instead"); "premium" alone counts only when no other product is named."""
     kept = re.sub(
         rf"\b(?:all|in|block|capital)\s+caps\b|\bcaps\s+lock\b|{DRAWN_PRODUCTS}",
         " ",
@@ -748,8 +749,9 @@ def _products_in(text: str) -> list[str]:
     )
     found: list[tuple[int, int, str]] = []
     for order, (pattern, product_id) in enumerate(PRODUCT_WORDS):
+        instead = re.search(rf"\b(?:{pattern})\s+instead\b", text)
         for match in re.finditer(rf"\b(?:{pattern})\b", kept):
-            found.append((match.start(), order, product_id))
+            found.append((-1 if instead else match.start(), order, product_id))
     named = [f for f in found if f[1] != len(PRODUCT_WORDS) - 1] or found
     ordered: list[str] = []
     for _, _, product_id in sorted(named):
@@ -875,8 +877,13 @@ class _Clause:
             if named and not re.search(r"\bq\d+\b", clause) and not IMAGE_WORDS.search(clause):
                 garment_word = named.group()
                 rest = clause[: named.start()] + " " + clause[named.end() :]
-        # "the name in dusty rose": a catalog colour said of ink is its plain colour word
+        # "the name in dusty rose", "in sand": a catalog colour said of ink is a colour word
         rest = re.sub(rf"\b(?:{CATALOG_PAIRS})\b", lambda m: _plain_color(m.group()), rest)
+        rest = re.sub(
+            rf"\bin\s+(?P<c>{'|'.join(GARMENT_INKS)})\b",
+            lambda m: f"in {GARMENT_INKS[m.group('c')]}",
+            rest,
+        )
         found_colors = prompts.colors_in(rest)
         rest = REPLACED.sub(" ", rest)
         return cls(
@@ -922,6 +929,17 @@ def _drawn_product_words(lower: str, brief: Brief) -> str:
     return re.sub(
         rf"\b(?P<the>the|that|this)\s+(?P<word>{PRODUCT_PATTERN})\b", artwork_named, lower
     )
+
+
+# Garment colour words that are no ink's name, and the ink they mean: "'Soul Shala' in sand".
+GARMENT_INKS = {
+    "sand": "beige",
+    "khaki": "tan",
+    "natural": "cream",
+    "ecru": "cream",
+    "charcoal": "grey",
+    "heather": "grey",
+}
 
 
 def _plain_color(pair: str) -> str:
