@@ -1037,3 +1037,10 @@ def test_a_product_said_instead_wins_and_a_garment_colour_as_ink_is_a_colour(
     assert (club.product_id, club.color) == ("hoodie", "Navy")
     retreat = say("white crewneck with a lotus and 'Still Water' in sand", Brief()).brief
     assert [t.color for t in retreat.texts] == [colors.NAMES["beige"]]
+
+
+def test_make_it_a_colour_after_moving_it_is_that_layers_colour(database_url: str) -> None:
+    hoodie = say("navy hoodie with 'SOUTH' on the chest", Brief())
+    moved = say("move it to the back and make it white", hoodie.brief, hoodie.focus).brief
+    assert moved.color == "Navy"
+    assert [(t.area, t.color) for t in moved.texts] == [("back", "#ffffff")]

@@ -1029,6 +1029,7 @@ class _Reading:
     alone: bool = False  # the message is one clause: "make it red" says nothing else
     garment_note: int | None = None  # where the notes say the garment's colour
     edited_last: bool = False  # the last reply changed a layer: "no, make it red" is that one
+    it_bound: bool = False  # "move it to the back and make it white": "it" is a layer already
 
     added: dict[int, int] = field(default_factory=dict)  # a layer added now -> its note
 
@@ -1186,6 +1187,8 @@ class LocalAssistant:
                 reading.ambiguous = True
                 continue
             focus = self._apply(facts, quotes, draft, product, focus, reading)
+            if re.search(r"\b(?:move|put|shrink|flip|place)\s+it\b", clause) and focus:
+                reading.it_bound = True
             following = pieces[index + 1] if index + 1 < len(pieces) else ""
             joined = following.strip() == "and"
         if not (reading.understood or reading.questions) and draft == brief and product:
@@ -1389,8 +1392,9 @@ class LocalAssistant:
             rf"(?:{COLOR_PATTERN})(?:\s+(?:too|please|instead|then))*",
             facts.words,
         )
-        edit_again = (facts.soft_garment and reading.correcting) or going_on
-        if facts.garment_word and edit_again and reading.edited_last and focus in ("image", "text"):
+        edit_again = (facts.soft_garment and (reading.correcting or reading.it_bound)) or going_on
+        again = reading.edited_last or reading.it_bound
+        if facts.garment_word and edit_again and again and focus in ("image", "text"):
             # "no, make it red", "and green": the layer the last reply changed, again
             facts.garment_word = None
             facts.colors = prompts.colors_in(facts.words)
