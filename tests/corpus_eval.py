@@ -28,6 +28,7 @@ SPLITS = ("train", "heldout", "heldout2", "train3", "heldout3")
 # writer's corpus); any other split (`heldout3`) is blind, read in aggregate only. Adding a
 # split is one name here (and one in TRAINING when it may be tuned on).
 TRAINING = ("train", "heldout", "heldout2", "train3")
+BLIND = tuple(split for split in SPLITS if split not in TRAINING)
 # The fields of the table, in order; `placement` is all four placement fields of a turn.
 FIELDS = (
     "product",
