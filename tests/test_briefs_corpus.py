@@ -1,8 +1,9 @@
 """The local design assistant on the design-chat corpus (`tests/corpus/`), field by field.
 
-The rules are tuned on `briefs_train.json` and the retired `briefs_heldout.json` (see
-`tests/corpus/README.md`); both print their failures. `briefs_heldout2.json` is the blind
-split: only its per-field numbers are printed. Each field has a floor: what the
+The rules are tuned on `briefs_train.json` and the retired held-out splits
+`briefs_heldout.json` and `briefs_heldout2.json` (see `tests/corpus/README.md`): the
+training splits of `corpus_eval.TRAINING`, which print their failures. A split that is not
+in it is blind: only its per-field numbers are printed. Each field has a floor: what the
 assistant reached when it was last measured, as a count of turns right, so a change that
 loses any is a failing test.
 
@@ -30,14 +31,14 @@ FLOORS: dict[str, dict[str, int]] = {
         "color": 153,
         "texts": 160,
         "text_color": 65,
-        "subject": 160,
+        "subject": 161,
         "text_area": 45,
         "image_area": 39,
         "text_position": 19,
         "image_size": 20,
         "placement": 75,
         "ask": 17,
-        "fully right": 173,
+        "fully right": 174,
     },
     # Retired to training after its second measurement (52 of 74 turns fully right).
     "heldout": {
@@ -54,37 +55,39 @@ FLOORS: dict[str, dict[str, int]] = {
         "ask": 4,
         "fully right": 73,
     },
-    # The blind split, measured twice: a baseline at 74d5136 (60 of 82 turns fully right) and
-    # at the end of the round at 7094e33 (65 of 82), short of the issue's bar of 90% (74).
+    # Blind until it was measured twice, a baseline at 74d5136 (60 of 82 turns fully right)
+    # and at the end of the round at 7094e33 (65 of 82), then retired to training; tuned on
+    # in the assist3 round (81 of 82).
     "heldout2": {
-        "product": 77,
+        "product": 78,
         "color": 78,
-        "texts": 57,
-        "text_color": 35,
-        "subject": 66,
-        "text_area": 11,
-        "image_area": 16,
-        "text_position": 8,
+        "texts": 64,
+        "text_color": 37,
+        "subject": 71,
+        "text_area": 14,
+        "image_area": 17,
+        "text_position": 9,
         "image_size": 22,
-        "placement": 33,
-        "ask": 4,
-        "fully right": 65,
+        "placement": 37,
+        "ask": 7,
+        "fully right": 81,
     },
     # The third writer's corpus, split in two (tests/corpus/README.md): train3 is tuned on,
-    # heldout3 is blind. Both as measured at c72cc56, before any rule saw either.
+    # heldout3 is blind. Both as measured at c72cc56, before any rule saw either; train3
+    # raised to what the assist3 round reached on it (118 of 118).
     "train3": {
-        "product": 103,
-        "color": 96,
-        "texts": 96,
-        "text_color": 26,
-        "subject": 96,
-        "text_area": 14,
-        "image_area": 22,
-        "text_position": 2,
+        "product": 108,
+        "color": 103,
+        "texts": 103,
+        "text_color": 30,
+        "subject": 101,
+        "text_area": 15,
+        "image_area": 24,
+        "text_position": 4,
         "image_size": 16,
-        "placement": 32,
+        "placement": 36,
         "ask": 11,
-        "fully right": 101,
+        "fully right": 118,
     },
     "heldout3": {
         "product": 121,

@@ -43,7 +43,8 @@ def test_live_openai_on_the_corpus(database_url: str) -> None:
 
     scores = {split: corpus_eval.evaluate(make, split) for split in corpus_eval.SPLITS}
     print(f"\nOpenAI {cfg.chat_model}\n" + corpus_eval.table(scores))
-    assert scores["heldout2"].fully_right_rate >= 0.9
+    # The bar, on the blind splits: the ones no prompt was tuned on.
+    assert [split for split in corpus_eval.BLIND if scores[split].fully_right_rate < 0.9] == []
 
 
 def recorded_cases() -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from common.core import colors
 from common.providers.local.assistant import LocalAssistant
 from common.studio.briefs import Brief, Turn
 
@@ -278,7 +279,8 @@ CONVERSATIONS: list[list[tuple[str, dict[str, Any]]]] = [
         ("make the hoodie black", {"color": "Black", "image": {"colors": []}}),
         ("on the back please", {"image": {"area": "back"}}),
         ("add 'Stay Spooky' on the front", {"texts": [{"text": "Stay Spooky", "area": "front"}]}),
-        ("make it purple", {"texts": [{"color": "#8e44ad"}], "image": {"colors": []}}),
+        # The hoodie has no purple: the text or the skull may be meant, so it asks.
+        ("make it purple", {"texts": [{"color": None}], "image": {"colors": []}}),
         ("remove everything", {"image": None, "texts": []}),
     ],
     [
@@ -471,6 +473,8 @@ def test_the_reply_names_the_artwork_with_the_right_article(database_url: str) -
     assert "Added a unicorn" in say("hoodie with a unicorn", Brief()).reply
     assert "Added a cactus" in say("tee with a cactus", Brief()).reply
     assert "Added an owl" in say("tee with an owl", Brief()).reply
+    assert "Added flamingos and palms" in say("tee with flamingos and palms", Brief()).reply
+    assert "Added a stack of books" in say("tote with a stack of books", Brief()).reply
 
 
 def test_a_text_placed_above_or_under_a_thing_asks_for_that_thing_drawn(
@@ -499,3 +503,544 @@ def test_a_quantity_is_not_drawn_and_royal_is_royal_blue(database_url: str) -> N
     oak = say("tees x12 in forest green with an oak tree", Brief()).brief
     assert oak.image is not None and oak.image.prompt == "oak tree"
     assert say("a shirt in royal with a crown", Brief()).brief.color == "Royal Blue"
+
+
+def test_a_title_after_at_or_before_the_noun_it_names_is_not_printed(database_url: str) -> None:
+    library = say(
+        "shirts for the volunteers at Lakeside Library, white tee with a book and Read More",
+        Brief(),
+    ).brief
+    assert [t.text for t in library.texts] == ["Read More"]
+    ward = say("tees for our ward, 5 North nurses, navy with a heart", Brief())
+    assert ward.brief.texts == [] and "“5 North”" in ward.reply
+
+
+def test_a_name_said_again_where_it_is_printed_is_a_text(database_url: str) -> None:
+    rugby = say(
+        "hoodies for Ridgeback Rugby club, black, Ridgeback Rugby in gold on the back", Brief()
+    ).brief
+    assert [(t.text, t.area, t.color) for t in rugby.texts] == [
+        ("Ridgeback Rugby", "back", "#e0b030")
+    ]
+
+
+def test_an_abbreviation_does_not_end_a_text(database_url: str) -> None:
+    hikers = say("grey crewneck that says Hood River Hikers", Brief()).brief
+    renamed = say("can it read Mt. Hood Hikers instead", hikers).brief
+    assert [t.text for t in renamed.texts] == ["Mt. Hood Hikers"]
+
+
+def test_a_text_named_by_its_words_is_that_text(database_url: str) -> None:
+    crew = say("black tee with NIGHT CREW in yellow and an owl", Brief()).brief
+    moved = say("move NIGHT CREW to the back", crew).brief
+    assert [(t.text, t.area) for t in moved.texts] == [("NIGHT CREW", "back")]
+    assert moved.image is not None and moved.image.prompt == "owl"
+    assert moved.image.area == "front"
+
+
+def test_who_asked_is_not_drawn_and_a_plain_tee_keeps_the_premium_one(database_url: str) -> None:
+    red = say("red tee with the word ROOKIES and a baseball", Brief()).brief
+    navy = say("my boss says navy instead of red", red).brief
+    assert navy.color == "Navy" and navy.image is not None and navy.image.prompt == "baseball"
+    fern = say("olive premium tee with a fern", Brief()).brief
+    black = say("no wait, black tees", fern).brief
+    assert (black.product_id, black.color) == ("premium-tee", "Black")
+
+
+def test_the_first_line_is_a_text_not_artwork(database_url: str) -> None:
+    tee = say("white tee that says Class of 2027", Brief()).brief
+    two = say("and 'Go Owls' under the first line", tee).brief
+    assert [t.text for t in two.texts] == ["Class of 2027", "Go Owls"] and two.image is None
+
+
+def test_make_it_a_colour_the_garment_lacks_asks_whether_the_design_is_meant(
+    database_url: str,
+) -> None:
+    whale = say("cream tote with a whale", Brief()).brief
+    red = say("make it red", whale)
+    assert red.brief == whale
+    assert red.reply == "The Canvas Tote doesn't come in red: should the whale be red?"
+    frog = say("white tee with a frog and the word RIBBIT", Brief()).brief
+    assert say("make it green", frog).brief.color == "Forest Green"  # a colour it comes in
+
+
+def test_it_after_a_text_and_artwork_came_together_asks_which(database_url: str) -> None:
+    """ "make it smaller" could be either; "make it navy" is the garment's colour."""
+    both = say("navy cap, a small anchor and AHOY in white", Brief())
+    assert say("make it khaki", both.brief, both.focus).brief.color == "Khaki"
+    smaller = say("make it smaller", both.brief, both.focus)
+    assert smaller.brief == both.brief and smaller.reply == "Should I change the anchor or “AHOY”?"
+    shoe = say("white tee with a sneaker and the words Run Club", Brief())
+    bigger = say("make the sneaker huge, whole front", shoe.brief, shoe.focus).brief
+    assert bigger.image is not None and bigger.image.size == "full"
+
+
+def converse(*messages: str) -> Turn:
+    """The last turn of a conversation, played as the chat plays it."""
+    brief, focus = Brief(), None
+    history: list[dict[str, str]] = []
+    for message in messages:
+        turn = say(message, brief, focus, history)
+        brief, focus = turn.brief, turn.focus
+        history += [
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": turn.reply},
+        ]
+    return turn
+
+
+def test_the_answer_to_which_colour_may_bring_more_of_the_design(database_url: str) -> None:
+    hoodie = converse(
+        "yellow hoodies for the choir please", "fine, navy. a treble clef on it"
+    ).brief
+    assert (hoodie.product_id, hoodie.color) == ("hoodie", "Navy")
+    assert hoodie.image is not None and hoodie.image.prompt == "treble clef"
+    sky = converse("premium tee in blue with a kite", "the lighter one please").brief
+    assert (sky.product_id, sky.color) == ("premium-tee", "Sky")
+    sand = converse("hoodie in sand with a frog", "ok the crewneck then").brief
+    assert (sand.product_id, sand.color) == ("crewneck", "Sand")
+    assert sand.image is not None and sand.image.prompt == "frog"
+
+
+def test_shorthand_and_a_changed_vowel_are_read_as_the_words_they_spell(
+    database_url: str,
+) -> None:
+    tee = say("blk tee, txt 'NO SLEEP' in wht, a maroan moon", Brief()).brief
+    assert tee.color == "Black" and [(t.text, t.color) for t in tee.texts] == [
+        ("NO SLEEP", "#ffffff")
+    ]
+    burgundy = say("burgandy premium tee with a fox", Brief()).brief
+    assert burgundy.color == "Burgundy"
+
+
+def test_a_rambling_aside_removes_nothing_and_a_line_ends_a_text(database_url: str) -> None:
+    aside = say(
+        "white tee with a rocket, write 'Lift Off!' above it. My nephew will lose his mind.",
+        Brief(),
+    ).brief
+    assert [(t.text, t.position) for t in aside.texts] == [("Lift Off!", "top")]
+    form = say("text: Stay Curious\nproduct: hoodie\ncolor: navy", Brief()).brief
+    assert (form.product_id, form.color) == ("hoodie", "Navy")
+    assert [t.text for t in form.texts] == ["Stay Curious"] and form.image is None
+    trip = say("road trip in Big Sur! black tees with a cactus", Brief()).brief
+    assert trip.texts == []
+
+
+def test_a_text_put_above_or_under_artwork_already_there_moves_and_draws_nothing(
+    database_url: str,
+) -> None:
+    boat = converse("white tee, a sailboat and the words Sea Legs", "put the words above the boat")
+    assert [(t.text, t.position) for t in boat.brief.texts] == [("Sea Legs", "top")]
+    assert boat.brief.image is not None and boat.brief.image.prompt == "sailboat"
+    maple = converse(
+        "grey crewneck with a golden retriever and her name Maple", "move her name under the dog"
+    ).brief
+    assert [(t.text, t.position) for t in maple.texts] == [("Maple", "bottom")]
+    assert maple.image is not None and maple.image.prompt == "retriever"
+
+
+def test_a_name_is_printed_where_it_is_placed_and_renamed_when_it_changes(
+    database_url: str,
+) -> None:
+    otters = say(
+        "hockey club the Otters need black hoodies, an otter on the front and Otters on the"
+        " back in white",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area, t.color) for t in otters.texts] == [("Otters", "back", "#ffffff")]
+    moth = say("CRYSTAL MOTH merch. black tee, a moth, band name in silver", Brief()).brief
+    assert [t.text for t in moth.texts] == ["CRYSTAL MOTH"] and moth.image is not None
+    renamed = converse("white tee that says Tide Pool", "sorry, new name, it's Low Tide now")
+    assert [t.text for t in renamed.brief.texts] == ["Low Tide"]
+
+
+def test_a_greeting_gets_a_question_and_a_landmark_after_a_text_is_drawn(
+    database_url: str,
+) -> None:
+    for hello in ("hey there 👋", "Good afternoon!", "yo"):
+        turn = say(hello, Brief())
+        assert turn.brief == Brief() and turn.reply.startswith("Hi! What shall we make")
+    tote = say("black tote that says 'Ciao Roma' with the Colosseum", Brief()).brief
+    assert [t.text for t in tote.texts] == ["Ciao Roma"]
+    assert tote.image is not None and tote.image.prompt == "colosseum"
+
+
+def test_a_thing_drawn_is_not_a_product_asked_for_and_musing_is_not_drawn(
+    database_url: str,
+) -> None:
+    mug = say("natural tote with a steaming mug", Brief()).brief
+    smaller = say("could you make the mug smaller", mug)
+    assert smaller.brief.image is not None and smaller.brief.image.size == "medium"
+    assert "We don't make" not in smaller.reply
+    pipe = say("grey sweatshirt, 'Grandpa Est. 1955' on the front, a tiny pipe", Brief()).brief
+    moved = say("on second thought, put the text on the back", pipe).brief
+    assert moved.image is not None and moved.image.prompt == "pipe"
+    assert [t.area for t in moved.texts] == ["back"]
+
+
+def test_artwork_drawn_twice_in_one_message_is_said_once(database_url: str) -> None:
+    turn = say("black tote with a cat, no wait, a dog", Brief())
+    assert turn.brief.image is not None and turn.brief.image.prompt == "dog"
+    assert turn.reply == (
+        "Black Canvas Tote it is. Added a dog on the front. Want to add a name or a slogan to it?"
+    )
+
+
+def test_a_catalog_colour_said_of_a_text_is_its_ink_and_a_leading_verb_is_not_printed(
+    database_url: str,
+) -> None:
+    studio = say(
+        "our pottery studio is called Kiln Club. sand crewneck, a vase, the studio name"
+        " underneath in dusty rose. Put Fire It Up on the back.",
+        Brief(),
+    ).brief
+    assert [(t.text, t.color) for t in studio.texts] == [
+        ("Kiln Club", "#ff6fae"),
+        ("Fire It Up", None),
+    ]
+    assert studio.image is not None and studio.image.prompt == "vase"
+
+
+def test_a_trip_destination_is_not_printed_and_under_that_follows_the_text_before(
+    database_url: str,
+) -> None:
+    trip = say(
+        "4 black tees, we're off to Mount Rainier, an eagle on the back with RAINIER 27 above it",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area) for t in trip.texts] == [("RAINIER 27", "back")]
+    assert trip.image is not None and (trip.image.prompt, trip.image.area) == ("eagle", "back")
+    stacked = say(
+        "navy hoodie, a shield on the front, 'Falcons' on the back in white,"
+        " 'Since 1988' under that",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area) for t in stacked.texts] == [
+        ("Falcons", "back"),
+        ("Since 1988", "back"),
+    ]
+
+
+def test_who_the_design_is_for_is_not_drawn(database_url: str) -> None:
+    shop = say(
+        "hello, we're Fern & Fable, a tiny bookshop in Leeds. natural totes with a fern and"
+        " our name in black",
+        Brief(),
+    ).brief
+    assert shop.image is not None and shop.image.prompt == "fern"
+    assert [t.text for t in shop.texts] == ["Fern & Fable"]
+    group = say(
+        "hoodies for our board game night, we call ourselves The Meeple Mob, black, a meeple"
+        " on the front and our name on the back",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area) for t in group.texts] == [("The Meeple Mob", "back")]
+
+
+def test_the_answer_to_which_colour_may_name_another_product(database_url: str) -> None:
+    bear = converse("crewneck in burgundy with a bear please", "ok a maroon hoodie then").brief
+    assert (bear.product_id, bear.color) == ("hoodie", "Maroon")
+    assert bear.image is not None and bear.image.prompt == "bear"
+
+
+def test_the_year_is_part_of_a_text_not_artwork(database_url: str) -> None:
+    run = say("royal blue tee with a sneaker and RIVERSIDE 5K 2027", Brief()).brief
+    moved = say("put the year on the back", run).brief
+    assert moved.image is not None and moved.image.prompt == "sneaker"
+    assert [t.area for t in moved.texts] == ["back"]
+
+
+def test_no_make_it_a_colour_corrects_the_layer_just_changed(database_url: str) -> None:
+    taco = converse(
+        "white tee with a taco and the words Taco Tuesday",
+        "make the taco purple",
+        "no, make it yellow",
+    ).brief
+    assert taco.color == "White" and taco.image is not None
+    assert taco.image.colors == ["#ffd60a"]
+
+
+def test_a_product_word_said_of_the_artwork_is_the_artwork(database_url: str) -> None:
+    grad = say("black hoodie with a graduation cap and CLASS OF 2027", Brief()).brief
+    gold = say("make the cap gold", grad).brief
+    assert gold.product_id == "hoodie" and gold.color == "Black"
+    assert gold.image is not None and gold.image.colors == ["#e0b030"]
+
+
+def test_maybe_just_a_thing_instead_is_drawn(database_url: str) -> None:
+    turn = say("navy tee, his photo?? or maybe just a cartoon astronaut instead", Brief())
+    assert turn.brief.image is not None and turn.brief.image.prompt == "astronaut"
+
+
+def test_an_ink_said_before_its_text_colours_it_and_a_lone_text_moves_to_the_top(
+    database_url: str,
+) -> None:
+    tee = say("grey tee, white letters please? it should read 'Out Of Office'", Brief())
+    assert [(t.text, t.color) for t in tee.brief.texts] == [("Out Of Office", "#ffffff")]
+    top = say("move it to the top", tee.brief, tee.focus)
+    assert [t.position for t in top.brief.texts] == ["top"]
+    assert "at the top" in top.reply and "art" not in top.reply
+
+
+def test_an_occasion_is_not_drawn_and_an_exclamation_ends_a_title(database_url: str) -> None:
+    ghost = say("black hoodie, a bat and 'Night Owl' in purple, halloween season!!", Brief())
+    assert ghost.brief.image is not None and ghost.brief.image.prompt == "bat"
+    loud = say("Crewneck! Navy! Big white letters: OTTERS", Brief()).brief
+    assert (loud.product_id, loud.color) == ("crewneck", "Navy")
+    assert [t.text for t in loud.texts] == ["OTTERS"]
+
+
+def test_switching_to_a_product_the_shop_does_not_make_says_so(database_url: str) -> None:
+    turn = say("white tee with a palm tree. actually make it a beanie", Brief())
+    assert turn.brief == Brief() and turn.reply.startswith("We don't make beanies (yet)")
+
+
+def test_no_make_it_a_colour_after_a_garment_change_is_the_garment(database_url: str) -> None:
+    hoodie = converse("black hoodie with a wolf", "make it grey", "no, make it navy").brief
+    assert hoodie.color == "Navy" and hoodie.image is not None and hoodie.image.colors == []
+
+
+def test_a_long_word_one_letter_off_a_thing_people_draw_is_that_thing(database_url: str) -> None:
+    tee = say("white tee with a pinapple and a hummingbrd", Brief()).brief
+    assert tee.image is not None and tee.image.prompt == "pineapple and hummingbird"
+    heard = say("black tee with a skeleton, happy to hear it", Brief()).brief
+    assert heard.image is not None and heard.image.prompt == "skeleton"
+
+
+def test_a_colour_word_inside_a_thing_is_the_thing_and_make_the_x_a_y_swaps_it(
+    database_url: str,
+) -> None:
+    olive = say("sand tee with an olive branch over a dove", Brief()).brief
+    assert olive.color == "Sand" and olive.image is not None
+    assert olive.image.prompt == "olive branch over a dove"
+    mug = say("black tote, a coffee cup and 'Daily Grind'", Brief()).brief
+    swapped = say("could you make the cup a teapot instead", mug).brief
+    assert swapped.image is not None and swapped.image.prompt == "teapot"
+
+
+def test_a_garment_colour_after_thats_and_text_fields_in_a_form(database_url: str) -> None:
+    hoodie = say("a hoodie that's forest green w/ 'DAD' in small white letters", Brief()).brief
+    assert hoodie.color == "Forest Green"
+    assert [(t.text, t.color) for t in hoodie.texts] == [("DAD", "#ffffff")]
+    form = say("Cap. Khaki. Text: Trail Mix. Font: bold. Colour: navy.", Brief())
+    assert form.brief.color == "Khaki"
+    assert [(t.text, t.color) for t in form.brief.texts] == [("Trail Mix", "#1b2a59")]
+    assert form.reply.count("Dad Cap it is") == 1
+
+
+def test_a_text_that_should_be_somewhere_moves_and_just_one_text_keeps_only_it(
+    database_url: str,
+) -> None:
+    quiz = say("black tee, a lightbulb and our team name 'Quiz Khalifa'", Brief()).brief
+    moved = say("the name should be on the back", quiz)
+    assert [(t.text, t.area) for t in moved.brief.texts] == [("Quiz Khalifa", "back")]
+    assert moved.reply.startswith("Moved “Quiz Khalifa” to the back.")
+    pair = say("white cap with 'BRIDE' and 'GROOM'", Brief()).brief
+    bride = say("ok just BRIDE then", pair)
+    assert [t.text for t in bride.brief.texts] == ["BRIDE"]
+    assert bride.reply.startswith("Kept only “BRIDE”.")
+
+
+def test_an_edit_missing_what_it_needs_gets_one_question_and_no_change(database_url: str) -> None:
+    tee = say("black tee with a rose and the words Stay Soft", Brief()).brief
+    colour = say("change the colour", tee)
+    assert colour.brief == tee
+    assert colour.reply == (
+        "Which colour would you like, and for what: the Classic Tee, the rose or “Stay Soft”?"
+    )
+    bear = say("white hoodie with a bear", Brief()).brief
+    moved = say("put it somewhere else", bear)
+    assert moved.brief == bear and moved.reply == "Should the bear go on the back?"
+    either = say("tee with a dog, or maybe a cat", Brief())
+    assert either.brief == Brief() and either.reply == "Which shall I draw: the dog or the cat?"
+
+
+def test_asking_for_ideas_gets_ideas_and_a_question(database_url: str) -> None:
+    tote = say("navy tote", Brief()).brief
+    ideas = say("any ideas?", tote)
+    assert ideas.brief == tote and ideas.reply.startswith("Some ideas for the Canvas Tote:")
+    assert ideas.reply.endswith("?")
+
+
+def test_a_message_in_capitals_keeps_its_texts_as_typed(database_url: str) -> None:
+    brief = say("A NAVY CAP WITH A SMALL WHALE AND THE WORDS SALT LIFE", Brief()).brief
+    assert brief.color == "Navy" and [t.text for t in brief.texts] == ["SALT LIFE"]
+
+
+def test_the_front_text_is_the_text_on_the_front_not_a_move(database_url: str) -> None:
+    tee = say("white tee, front: 'Sun' in yellow, back: 'Moon' in navy", Brief()).brief
+    gold = say("make the front text gold", tee).brief
+    assert [(t.text, t.area, t.color) for t in gold.texts] == [
+        ("Sun", "front", "#e0b030"),
+        ("Moon", "back", "#1b2a59"),
+    ]
+    pocket = say("grey tee with a tiny pineapple on the pocket area", Brief()).brief
+    assert pocket.image is not None and pocket.image.prompt == "pineapple"
+
+
+def test_a_thing_added_beside_the_artwork_joins_it(database_url: str) -> None:
+    moon = say("navy tote with a crescent moon", Brief()).brief
+    starry = say("add some stars around the moon", moon)
+    assert starry.brief.image is not None
+    assert starry.brief.image.prompt == "crescent moon and stars"
+    assert starry.reply.startswith("Added stars beside the crescent moon.")
+    cloud = say("put a cloud next to it", starry.brief).brief
+    assert cloud.image is not None and cloud.image.prompt.endswith("and cloud")
+
+
+def test_shop_questions_get_answers_from_the_catalog(database_url: str) -> None:
+    tee = say("white tee with a pizza", Brief()).brief
+    assert "XS, S, M, L, XL, 2XL, 3XL" in say("what sizes do you have?", tee).reply
+    assert "$18.00 each" in say("how much is it?", tee).reply
+    assert "5 business days" in say("can I get it by friday?", tee).reply
+    markup = say("</script><script>alert(1)</script> add a bug", tee).brief
+    assert markup.image is not None and "script" not in markup.image.prompt
+
+
+def test_a_text_under_another_text_goes_on_its_side_and_leaves_it_be(database_url: str) -> None:
+    hoodie = say(
+        "black hoodie, 'Bride Tribe' across the back, a tiny diamond on the front, and the date"
+        " 06.21.27 under the Bride Tribe text",
+        Brief(),
+    ).brief
+    assert [(t.text, t.area, t.position) for t in hoodie.texts] == [
+        ("Bride Tribe", "back", "auto"),
+        ("06.21.27", "back", "bottom"),
+    ]
+
+
+def test_words_introduced_after_and_the_text_are_printed_lowercase_or_not(
+    database_url: str,
+) -> None:
+    tee = say("white tee with a sun and the text good vibes only", Brief()).brief
+    assert [t.text for t in tee.texts] == ["good vibes only"]
+    hoodie = say("Plz make me a hoodie thats maroon with a basketbal", Brief()).brief
+    assert hoodie.color == "Maroon" and hoodie.image is not None
+    assert hoodie.image.prompt == "basketball"
+
+
+def test_and_a_colour_after_a_layer_edit_goes_on_with_that_layer(database_url: str) -> None:
+    text = converse("white tee. caption: 'Slow Mornings'", "caption should be smaller", "and olive")
+    assert text.brief.color == "White"
+    assert [t.color for t in text.brief.texts] == [colors.NAMES["olive"]]
+
+
+def test_a_label_before_artwork_and_a_garment_beside_letters_are_read(database_url: str) -> None:
+    yoga = say("White tee pls. On it: a cartoon avocado doing yoga.", Brief()).brief
+    assert yoga.image is not None and yoga.image.prompt == "avocado doing yoga"
+    letters = say("crewnecks, navy with the letters in white", Brief()).brief
+    assert letters.color == "Navy"
+
+
+def test_corrections_of_a_colour_go_to_the_layer_just_recoloured(database_url: str) -> None:
+    alien = converse(
+        "black tee with a neon green alien", "no not neon green, purple", "actually orange"
+    ).brief
+    assert alien.color == "Black" and alien.image is not None
+    assert alien.image.colors == [colors.NAMES["orange"]]
+    wheel = converse("navy tee w/ anchor", "instead of the anchor can we do a ship wheel").brief
+    assert wheel.image is not None and wheel.image.prompt == "ship wheel"
+
+
+def test_undo_gets_a_question_and_changes_nothing(database_url: str) -> None:
+    tote = say("tote with a sunflower", Brief()).brief
+    turn = say("undo that", tote)
+    assert turn.brief == tote and "?" in turn.reply
+
+
+def test_a_text_after_a_colon_keeps_its_first_word_and_its_notes_in_brackets(
+    database_url: str,
+) -> None:
+    rocket = say(
+        "the design: a hot air balloon. the shirt: navy. the text: TO THE SKY (white, under"
+        " the balloon)",
+        Brief(),
+    ).brief
+    assert [(t.text, t.color, t.position) for t in rocket.texts] == [
+        ("TO THE SKY", "#ffffff", "bottom")
+    ]
+    assert rocket.image is not None and rocket.image.prompt == "hot air balloon"
+    koi = say("black premium tee, just a tiny koi in the corner", Brief()).brief
+    assert koi.image is not None and koi.image.prompt == "koi"
+
+
+def test_where_said_before_what_places_what_follows(database_url: str) -> None:
+    run = say(
+        "Royal blue tees. On the front a heart with wings and 'Fly High' in white. Sponsors on"
+        " the back? Just 'Thank You Sponsors' for now",
+        Brief(),
+    ).brief
+    assert run.image is not None and (run.image.prompt, run.image.area) == (
+        "heart with wings",
+        "front",
+    )
+    assert [(t.text, t.area) for t in run.texts] == [
+        ("Fly High", "front"),
+        ("Thank You Sponsors", "back"),
+    ]
+    cap = say("I want a hat. It should be navy with a small orange basketball on it.", Brief())
+    assert cap.brief.color == "Navy"
+
+
+def test_a_persons_name_in_the_story_is_not_printed_and_full_of_is_not_a_size(
+    database_url: str,
+) -> None:
+    hen = say(
+        "I'm planning a trip for my big sister Maya in Lisbon. Navy tee with a tram and"
+        " 'Lisbon Crew'",
+        Brief(),
+    ).brief
+    assert [t.text for t in hen.texts] == ["Lisbon Crew"]
+    tub = say("white tee with a duck in a bathtub full of bubbles", Brief()).brief
+    assert tub.image is not None and tub.image.size == "large"
+    assert tub.image.prompt.startswith("duck in a bathtub")
+
+
+def test_giving_the_artwork_something_keeps_it_and_it_all_is_everything(
+    database_url: str,
+) -> None:
+    pug = say("maroon hoodie with a pug", Brief()).brief
+    crowned = say("make the pug wear a party hat", pug)
+    assert crowned.brief.image is not None
+    assert crowned.brief.image.prompt == "pug wearing a party hat"
+    cat = say("give the pug a bow tie", pug).brief
+    assert cat.image is not None and cat.image.prompt == "pug with a bow tie"
+    both = say("add 'WOOF' above it", crowned.brief).brief
+    bigger = say("make it all bigger", both).brief
+    assert bigger.image is not None and bigger.image.size == "full"
+    assert [t.size for t in bigger.texts] != [t.size for t in both.texts]
+
+
+def test_where_said_after_a_text_edit_places_that_text(database_url: str) -> None:
+    tote = say("cream tote, a croissant, 'Butter Me Up'", Brief()).brief
+    under = say("text black please, under the croissant", tote).brief
+    assert [(t.color, t.position) for t in under.texts] == [("#151515", "bottom")]
+
+
+def test_typos_in_product_words_and_smol_are_read(database_url: str) -> None:
+    tee = say("wihte t-shrit, 'Sunny Days' in purpel", Brief()).brief
+    assert (tee.product_id, tee.color) == ("classic-tee", "White")
+    premium = say("pls mak a premiun tee in blck with a skul", Brief()).brief
+    assert (premium.product_id, premium.color) == ("premium-tee", "Black")
+    small = say("heathr gry crewnek, smol cat on chest", Brief()).brief
+    assert small.image is not None and (small.image.prompt, small.image.size) == ("cat", "small")
+
+
+def test_a_product_said_instead_wins_and_a_garment_colour_as_ink_is_a_colour(
+    database_url: str,
+) -> None:
+    club = say(
+        "can you make tshirts for my running club? navy hoodie instead of tees actually, with"
+        " a sneaker",
+        Brief(),
+    ).brief
+    assert (club.product_id, club.color) == ("hoodie", "Navy")
+    retreat = say("white crewneck with a lotus and 'Still Water' in sand", Brief()).brief
+    assert [t.color for t in retreat.texts] == [colors.NAMES["beige"]]
+
+
+def test_make_it_a_colour_after_moving_it_is_that_layers_colour(database_url: str) -> None:
+    hoodie = say("navy hoodie with 'SOUTH' on the chest", Brief())
+    moved = say("move it to the back and make it white", hoodie.brief, hoodie.focus).brief
+    assert moved.color == "Navy"
+    assert [(t.area, t.color) for t in moved.texts] == [("back", "#ffffff")]

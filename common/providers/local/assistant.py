@@ -64,8 +64,25 @@ DRAWN_PRODUCTS = (
     r"sleeping|tea|punching|ice|birthday|pirate|bowler|straw)\s+(?:caps?|hats?|bags?)\b"
     r"|\bwearing\s+(?:a|an|the|his|her|its)\s+(?:\w+\s+)?(?:caps?|hats?|hoodies?|sweaters?)\b"
 )
+# Things named with a colour word that are not that colour: "a wine glass", "an olive branch".
+COLOR_COMPOUNDS = (
+    r"\b(?:wine\s+(?:glass|glasses|bottle|bottles)|olive\s+(?:branch|branches|tree|trees|oil)|"
+    r"sand\s+(?:castle|castles|dollar|dollars)|lime\s+(?:slice|slices|wedge)|"
+    r"peach\s+(?:tree|trees)|rose\s+(?:bush|bushes)|sky\s+lanterns?)\b"
+)
 # Misspellings a shopper makes of product words (one letter off): matched by `_spelled`.
-PRODUCT_SPELLINGS = ("hoodie", "hoodies", "tshirt", "tshirts", "sweater", "sweatshirt", "crewneck")
+PRODUCT_SPELLINGS = (
+    "hoodie",
+    "hoodies",
+    "tshirt",
+    "tshirts",
+    "shirt",
+    "shirts",
+    "sweater",
+    "sweatshirt",
+    "crewneck",
+    "premium",
+)
 # Color names a shopper uses for garments, mapped to catalog color names, best first.
 GARMENT_COLORS: dict[str, tuple[str, ...]] = {
     "heather grey": ("Heather Grey",),
@@ -135,7 +152,7 @@ BIGGER = re.compile(
 )
 SMALLER = re.compile(r"\b(?:smaller|shrink|reduce|scale\s+down|less\s+space|tone\s+it\s+down)\b")
 SIZES_SAID: list[tuple[str, str]] = [
-    (r"\b(?:full|fill(?:s|ing)?|whole|entire|oversized|all\s+over)\b", "full"),
+    (r"\b(?:full(?!\s+of\b)|fill(?:s|ing)?|whole|entire|oversized|all\s+over)\b", "full"),
     (r"\b(?:big|large|huge|giant|massive|bold\s+and\s+big)\b", "large"),
     (r"\b(?:medium|mid-?size[d]?|normal\s+size|regular\s+size)\b", "medium"),
     (r"\b(?:small|tiny|little|subtle|discreet|pocket)\b", "small"),
@@ -154,18 +171,19 @@ FONTS_SAID: list[tuple[str, str]] = [
     (r"\b(?:thin|thinner|light\s+font|regular|plain\s+font|lighter\s+font|elegant)\b", "Aileron"),
 ]
 REMOVE = re.compile(
-    r"\b(?:remove|delete|drop|erase|get\s+rid\s+of|take\s+(?:off|out|away)|without|lose|ditch|"
-    r"scrap|clear)\b|\bno\s+(?:text|words|image|picture|art|artwork|graphics?|logo|pictures)\b"
+    r"\b(?:remove|delete|drop|erase|get\s+rid\s+of|take\s+(?:off|out|away)|without|ditch|"
+    r"scrap|clear)\b|\blose\s+(?:the|that|this|it|them)\b"  # not "they'll lose their minds"
+    r"|\bno\s+(?:text|words|image|picture|art|artwork|graphics?|logo|pictures)\b"
 )
 TEXT_WORDS = re.compile(
     r"\b(?:text|texts|words?|lettering|letters|title|caption|slogan|quote|font|writing|name|"
-    r"q\d+)\b"
+    r"year|date|q\d+)\b"
 )
 IMAGE_WORDS = re.compile(
     r"\b(?:image|picture|pic|art|artwork|graphic|illustration|drawing|logo|icon|motif|emblem|"
     r"mascot|design)s?\b"
 )
-EVERYTHING = re.compile(r"\b(?:everything|all\s+of\s+it|both)\b")
+EVERYTHING = re.compile(r"\b(?:everything|all\s+of\s+(?:it|them)|it\s+all|them\s+all|both)\b")
 RESET = re.compile(r"\b(?:start\s+over|start\s+again|from\s+scratch|reset|new\s+design)\b")
 # What is not about the design at all: instructions to the assistant, and asks for money off.
 INSTRUCTION = re.compile(
@@ -183,6 +201,12 @@ INSTRUCTION = re.compile(
     r"administrator|the\s+user\s+is)\b|^\s*(?:system|assistant|developer)\s*:",
     re.IGNORECASE,
 )
+# A message of these words only says hello.
+_GREETING_WORDS = """
+hi hiya hey heya hello hullo yo howdy sup hola good morning afternoon evening there all everyone
+folks
+"""
+GREETING_WORDS = frozenset(_GREETING_WORDS.split())
 # Products a shopper may ask for that the shop does not make.
 UNOFFERED = re.compile(
     r"\b(?:mugs?|cups?\s+and|socks?|beanies?|aprons?|jackets?|posters?|stickers?|tank\s+tops?|"
@@ -190,6 +214,21 @@ UNOFFERED = re.compile(
     r"scarf|scarves|gloves?|shorts|leggings|dresses?|pants|trousers|jeans|polos?|vests?|"
     r"bandanas?|face\s+masks?|umbrellas?|notebooks?|keychains?|lanyards?|banners?|flags?|"
     r"long\s+sleeves?|jerseys?|visors?|bucket\s+hats?|backpacks?|pens?|magnets?)\b"
+)
+# "make it a tank top", "switch to a beanie": the product changed, whatever was named before.
+SWITCH_TO = re.compile(
+    r"\b(?:make\s+(?:it|them)|switch\s+(?:it\s+|them\s+)?to|change\s+(?:it\s+|them\s+)?to|"
+    r"go\s+with|do)\s+(?:an?\s+|some\s+)?\w+(?:\s+\w+)?$"
+)
+# Asking for the last change to be taken back, which the rules cannot look up.
+UNDO = re.compile(
+    r"^\s*(?:(?:please|pls|can\s+you|could\s+you|just)\s+)*(?:undo(?:\s+that|\s+it)?|go\s+back|"
+    r"revert(?:\s+that|\s+it)?|put\s+it\s+back)\s*(?:please|pls)?\s*[.!?]*\s*$"
+)
+# Asking the assistant for ideas rather than giving one.
+SUGGEST = re.compile(
+    r"\b(?:suggest|suggestions?|ideas?|recommend|surprise\s+me|inspire\s+me|inspiration|"
+    r"what\s+would\s+you\s+(?:do|put|make|choose))\b"
 )
 # A question about the shop, not a request ("can the print glow in the dark?", "what colours
 # do the caps come in?"): one that names nothing to put on a design.
@@ -202,7 +241,7 @@ DESIGN_VERBS = re.compile(
     r"|\bprint\s+(?:a|an|my|our|it|this|that|some|the\s+words?|q\d+)\b"
 )
 CLAUSE_SPLIT = re.compile(
-    r"(?<!\d)[,;.!?()]+(?!\d)|\s[+&/\u2014\u2013-]\s|\s+(?:and\s+then|then|but|also|plus)\s+"
+    r"(?<!\d)[,;.!?()\n]+(?!\d)|\s[+&/\u2014\u2013-]\s|\s+(?:and\s+then|then|but|also|plus)\s+"
     r"|\s+and\s+(?=(?:a|an|the|make|put|move|add|remove|change|q\d+|in|on|with|it|maybe|"
     r"can|could|please|i|we|let's|turn|have|give|use|switch|they|keep|two|some)\b)",
     re.IGNORECASE,
@@ -213,14 +252,17 @@ REPLACED = re.compile(
     r"have|try|give|add|let's|maybe|how\s+about|go\s+with)\b|$)"
     r"|\b(?:replace|swap|switch|change|trade)\s+(?:out\s+)?(?:the\s+|that\s+|this\s+)?"
     r"(?!it\b|them\b)[\w\s-]*?\b(?:with|for|to|into)\b"
+    r"|\b(?:make|turn)\s+(?:the|that|this)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:into\s+)?(?=an?\s+\w)"
 )
 # What shows that a clause describes artwork, not the shopper's day ("I'm organising a walk").
 ART_CUE = re.compile(
     r"\b(?:with|w)\s+(?:a|an|the|some|two|three|four|\d+|our|my|little|tiny|big|cute)\b"
     r"|\b(?:add|put|draw|featuring|showing|picture\s+of|drawing\s+of|image\s+of)\b"
-    r"|\b(?:want|like|love|need|get|to\s+have)\s+(?:a|an|some)\s+(?!few\b|bit\b|lot\b)"
+    r"|\b(?:want|like|love|need|get|to\s+have|do|try|use|go\s+with)\s+(?:a|an|some)\s+"
+    r"(?!few\b|bit\b|lot\b)"
     r"|\b(?:on|onto|across|at)\s+(?:the\s+)?(?:front|back|chest|pocket|sleeve|top|bottom)\b"
-    r"|^(?:(?:and|plus|then|maybe|also|front|back|(?:on\s+)?the\s+(?:front|back))\s*:?\s+)?"
+    r"|^(?:(?:and|plus|then|maybe|perhaps|also|just|or|ok|okay|so|actually|front|back|"
+    r"(?:on\s+)?the\s+(?:front|back)|on\s+it|[a-z]+\s*:)\s*:?\s+)*"
     r"(?:a|an|some|two|three|four|one)\s"
     r"|\b(?:change|turn|make|swap|replace)\s+(?:it|that|this|the\s+\w+)\s+(?:to|into|for|with)?\s*"
     r"(?:a|an|some)\s"
@@ -236,6 +278,15 @@ NARRATIVE = re.compile(
     r"|\b(?:is|are|was|were|'s|looks?|sounds?|feels?)\s+(?:fine|ok|okay|good|great|nice|nicer|"
     r"better|doable|possible|fussy|simple|cheap|expensive|perfect)\b"
 )
+# "a jewelry shop in Portland", "a small bluegrass band": who the design is for.
+GROUP_PHRASE = re.compile(
+    rf"^(?:(?:we're|we\s+are|i'm|i\s+am|it's)\s+)?an?\s+(?:[\w&-]+\s+){{0,2}}(?:{wording.GROUPS})\b"
+)
+# "above the dog", "under it": where a text goes beside artwork already there.
+RELATIVE_TO = re.compile(
+    r"\b(?:above|below|under|underneath|beneath|over|beside|next\s+to|on\s+top\s+of)\s+"
+    r"(?:the|it|that|this|him|her|them|my|our|his|its)\b"
+)
 # "because we're the Foxes", "so it needs to be simple": why, not what.
 REASON = re.compile(
     r"\b(?:because|since|cause|cos|so\s+that|so\s+it|as\s+long\s+as|in\s+order\s+to|if)\b.*$"
@@ -243,17 +294,32 @@ REASON = re.compile(
     r"mark|support|promote|thank|welcome)\b.*$"
 )
 REPLACE = re.compile(
-    r"\b(?:change|replace|instead|rename|swap|meant|oops|sorry)\b|\bmake\s+it\s+say\b"
+    r"\b(?:change|replace|instead|rename|renamed|swap|meant|oops|sorry)\b|\bmake\s+it\s+say\b"
     r"|\bmake\s+(?:it|that|this|them)\s+(?:say\s+|read\s+)?q\d+\b"
     r"|\bshould\s+(?:be|say|read)\b"
 )
+# "the front text", "the words on the back": which texts, not where they go.
+WHICH_SIDE = re.compile(
+    r"\b(?:the\s+)?(?P<side>front|back)\s+(?:text|texts|words|writing|lettering|name|line)\b"
+)
+# "just MRS then", "only the first one": what stays.
+ONLY = re.compile(r"\b(?:just|only)\s+(?:the\s+)?q\d+(?:\s+(?:then|please|now))*\s*$")
 # "swap them", "switch sides": the artwork and the text trade sides.
 SWAP_SIDES = re.compile(
     r"\b(?:swap|switch|flip|reverse)\s+(?:them|the\s+sides|sides|it\s+around|them\s+around|"
     r"front\s+and\s+back|the\s+front\s+and\s+(?:the\s+)?back)\b"
 )
 # A correction of what was just said: "oops, I meant ...", "sorry, ...", "no, ...".
-CORRECTION = re.compile(r"\b(?:meant|mean|oops|sorry|whoops|actually)\b|^\s*no\b")
+CORRECTION = re.compile(
+    r"\b(?:meant|mean|oops|sorry|whoops|actually|on\s+second\s+thoughts?)\b|^\s*no\b"
+)
+# Words about the shopper's thinking, not the design: "on second thought", "come to think of it".
+MUSING = re.compile(
+    r"\b(?:on\s+second\s+thoughts?|second\s+thoughts?|come\s+to\s+think\s+of\s+it|"
+    r"(?:now\s+that\s+i\s+)?think(?:ing)?\s+about\s+it|having\s+thought\s+about\s+it|"
+    r"if\s+(?:that's\s+|it's\s+)?possible|if\s+you\s+can)\b",
+    re.IGNORECASE,
+)
 # "change 2027 to 2028": part of a text swapped for other words.
 CHANGE_TO = re.compile(
     r"^\s*(?:(?:please|can\s+you|could\s+you|and)\s+)?(?:change|replace|swap|switch|make)\s+"
@@ -262,7 +328,8 @@ CHANGE_TO = re.compile(
 )
 # "no, silver, not gold", "black instead of white": one colour in place of another.
 NOT_COLOR = re.compile(
-    rf"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?(?P<old>{COLOR_PATTERN})\b"
+    rf"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?(?:{wording.SHADES}\s+)?"
+    rf"(?P<old>{COLOR_PATTERN})\b"
 )
 # "for my grandma's 80th", "for our robotics team": who it is for, not what to draw.
 PURPOSE = re.compile(
@@ -281,6 +348,7 @@ PLACEMENT = re.compile(
     r"\b(?:on|onto|at|to|across|in|over)\s+(?:the\s+|its\s+|my\s+)?(?:front|back|chest|pocket|"
     r"sleeves?|top|bottom|middle|cent(?:er|re)|left|right|side|rear|breast)\b"
     r"(?:\s+(?:side|of\s+(?:it|the\s+\w+)))?"
+    r"|\bin\s+(?:the|a|one)\s+(?:(?:top|bottom|upper|lower)\s+)?(?:(?:left|right)\s+)?corner\b"
 )
 # Words that say nothing about what to draw.
 _FILLER_WORDS = """
@@ -296,7 +364,7 @@ styled color colour colored coloured into onto over under above below top bottom
 centre up down there here something cool nice awesome image picture graphic logo art artwork
 illustration drawing text words lettering letters font bold thin heavy light regular plain which
 what how now then again instead change turn move bolder thicker heavier lighter thinner premium
-classic hooded dad baseball shopping new looking look go going so too ok okay yes yeah yep sure
+classic hooded dad shopping new looking look go going so too ok okay yes yeah yep sure
 thanks thank hey hi hello filling fills fill whole entire subtle more less even rear behind
 pocket mid size heather royal forest dusty natural khaki sand beige cream tan navy maroon
 burgundy olive wine sky line version kind sort vibe vibes feel start scratch reset not sure
@@ -315,7 +383,9 @@ wear outfit uniform uniforms event events party birthday gift present lads guys
 girls kids people staff walkers volunteers members players everyone adults children students
 teachers coworkers colleagues employees parents numbers number digits here if as than
 asap centered centred date nothing everything re ve ll lol haha best obviously honestly basically
-literally totally definitely probably ideally preferably
+literally totally definitely probably ideally preferably tho though first second third last
+stay stays remain remains sup yo hiya heya howdy hola year years embroidered embroidery
+stitched area spot draw drawn thats whats sponsor sponsors
 
 says saying say said reads written write writing word name named called spelling spell
 """
@@ -326,10 +396,11 @@ FILLER = frozenset(_FILLER_WORDS.split()) | frozenset(
 OCCASIONS = re.compile(
     rf"\b(?:{wording.GROUPS}|week|weekend|trip|do|party|wedding|reunion|shower|festival|"
     r"tournament|season|meeting|anniversary|birthday|holiday|vacation|conference|offsite|retreat|"
-    r"marathon|race|walk|game|match|appreciation|fundraiser|gala|stag|hen|bachelorette)\b"
+    r"marathon|race|walk|game|match|appreciation|fundraiser|gala|stag|hen|bachelorette|season)\b"
 )
-# Small words kept inside a subject: "a wolf howling at the moon", "a sloth hanging from a tree".
-CONNECTIVES = ("of", "and", "with", "on", "in", "at", "from")
+# Small words kept inside a subject: "a wolf howling at the moon", "a sloth hanging from a tree",
+# "a sunrise over hills".
+CONNECTIVES = ("of", "and", "with", "on", "in", "at", "from", "over", "under", "behind", "doing")
 # Trailing words a subject never ends on ("a robot arm logo" -> "robot arm").
 EDGE_FILLER = FILLER | frozenset({"of", "and", "with", "reading", "holding", "on", "in"})
 # Words a subject never starts with, though it may end with them ("a watering can").
@@ -376,8 +447,9 @@ def _step(size: str, up: bool) -> Size:
 
 def _one_off(word: str, target: str) -> int | None:
     """How `word` is a misspelling of `target`: 1 for two letters swapped, 2 for a letter
-    added or dropped, None for neither. A changed letter is too often another word ("stork",
-    "hoop") to count as a misspelling."""
+    added or dropped, 3 for one vowel in place of another in a long word ("burgandy") or one
+    letter changed in a long product word ("premiun"), None for none of these. Another changed
+    letter is too often another word ("stork", "hoop") to count as a misspelling."""
     if word == target or abs(len(word) - len(target)) > 1 or word[0] != target[0]:
         return None  # a typo keeps the first letter: "range" is not "orange"
     if len(word) == len(target):
@@ -388,7 +460,15 @@ def _one_off(word: str, target: str) -> int | None:
             and word[diffs[0]] == target[diffs[1]]
             and word[diffs[1]] == target[diffs[0]]
         )
-        return 1 if swapped else None
+        vowel = (
+            len(diffs) == 1
+            and len(word) >= 6
+            and (
+                (word[diffs[0]] in "aeiouy" and target[diffs[0]] in "aeiouy")
+                or target in PRODUCT_SPELLINGS
+            )
+        )
+        return 1 if swapped else 3 if vowel else None
     if min(len(word), len(target)) < 4 and target not in SHORT_TARGETS:
         return None  # "bee" is not "been", "hop" is not "shop"
     short, long = sorted((word, target), key=len)
@@ -412,6 +492,14 @@ SHORTHAND = {
     "bc": "because",
     "b/c": "because",
     "abt": "about",
+    "smol": "small",
+    "txt": "text",
+    "sez": "says",
+    "blk": "black",
+    "wht": "white",
+    "gry": "grey",
+    "grn": "green",
+    "rd": "red",
 }
 
 
@@ -458,9 +546,32 @@ SPELLING_TARGETS = (
             "text",
             "words",
             "name",
+            "color",
+            "colour",
+            "small",
+            "large",
+            "little",
+            "tiny",
         ]
     )
 )
+
+
+# Things people ask to have drawn, read as the spelling of a long word one letter off them
+# ("sunflowr", "pinapple"). Only long words: a short one is too often another word.
+_DRAWN_THINGS = """
+sunflower sunflowers pineapple pineapples strawberry strawberries watermelon avocado
+cupcake cupcakes croissant pretzel donut doughnut hamburger burrito lemonade cherries
+blossom blossoms tulips daisy daisies lavender dandelion cactus succulent monstera
+mountain mountains volcano lighthouse sailboat anchor compass rainbow lightning snowflake
+butterfly dragonfly ladybug hummingbird flamingo penguin octopus jellyfish dolphin seahorse
+turtle tortoise giraffe elephant kangaroo koala raccoon squirrel hedgehog unicorn dinosaur
+triceratops pterodactyl dragon phoenix griffin mermaid astronaut spaceship satellite
+skeleton pumpkin lantern bicycle motorcycle skateboard surfboard guitar trumpet saxophone
+drumsticks microphone headphones basketball football baseball volleyball hockey trophy
+hourglass umbrella telescope tractor airplane helicopter campfire cassette polaroid camera
+"""
+DRAWN_THINGS = frozenset(_DRAWN_THINGS.split())
 
 
 def _spelled(message: str) -> str:
@@ -471,16 +582,19 @@ def _spelled(message: str) -> str:
         word = match.group()
         if word in SHORTHAND:
             return SHORTHAND[word]
-        if word in VOCABULARY or len(word) < 3 or not word.isalpha():
+        known = word in VOCABULARY or word in DRAWN_THINGS
+        if known or len(word) < 3 or not word.isalpha():
             return word
         for tail in ("it", "them", "the", "me"):  # "makeit": a word run into the next
             if word.endswith(tail) and word[: -len(tail)] in VOCABULARY:
                 return f"{word[: -len(tail)]} {tail}"
-        if word.endswith(("ing", "ed")) or (word.endswith("s") and word[:-1] in VOCABULARY):
+        if word.endswith(("ing", "ed")) or (
+            word.endswith("s") and (word[:-1] in VOCABULARY or word[:-1] in DRAWN_THINGS)
+        ):
             return word  # "selling", "books": another form of a word, not a misspelling
         ranked = sorted(
             (rank, known)
-            for known in SPELLING_TARGETS
+            for known in SPELLING_TARGETS | (DRAWN_THINGS if len(word) >= 6 else frozenset())
             if len(known) >= 3 and (rank := _one_off(word, known)) is not None
         )
         if ranked and (len(ranked) == 1 or ranked[0][0] < ranked[1][0]):
@@ -506,6 +620,11 @@ def _emoji_words(message: str) -> str:
     return "".join(name(char) for char in message)
 
 
+# Markup and code pasted in ("<script>alert(1)</script>"): never part of a design.
+MARKUP = re.compile(
+    r"</?[A-Za-z][^<>]{0,80}>|\b[a-z_]\w{2,}\((?:[^()]{0,40}[0-9'\"][^()]{0,40})?\)"
+)
+ASIDE_NOTE = "I can only help with the design, so I left the rest aside."
 # Where a message may turn from the design to something else: a sentence, "also", "btw".
 ASIDE = re.compile(r"(?<=[.!?])\s+|\s+(?:also|btw|by\s+the\s+way|ps|p\.s\.)\s+", re.IGNORECASE)
 
@@ -523,32 +642,106 @@ def _shouting(message: str) -> bool:
     return len(message.split()) >= 4 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
 
 
-# The question `LocalAssistant._garment` asks about a colour, and the colour word it asks about.
+# The question `LocalAssistant._garment` asks about a colour: the product, the colour word it
+# asks about and the colours it offers.
 COLOR_QUESTION = re.compile(
-    r"doesn't come in (?P<word>[\w #-]+?): which of|: which (?P<other>[\w #-]+?) would you like\?"
+    r"The (?P<product>[\w ]+?) (?:doesn't come in (?P<word>[\w #-]+?): which of (?P<offered>[^?]+?)"
+    r"|comes in (?P<listed>[^:?]+): which (?P<other>[\w #-]+?)) would you like\?"
 )
 
 
 def _color_answer(history: list[dict[str, str]], message: str) -> str | None:
-    """When the last reply asked which colour (and changed nothing) and `message` names one,
-    the message that was asked about with that colour in place of the one it named."""
-    if len(history) < 2 or history[-1].get("role") != "assistant":
+    """When the last reply asked which colour (and changed nothing) and `message` answers it,
+    the request that was asked about with the answer in place, then the rest of `message`
+    ("maroon then. a rugby ball and 'Old Boys RFC'"). The answer is a colour, a lighter or
+    darker one of those offered, or another product ("the premium one then")."""
+    if len(history) < 2 or history[-1].get("role") != "assistant" or "?" in message:
         return None
     asked = COLOR_QUESTION.search(history[-1].get("content", ""))
     before = history[-2].get("content", "") if history[-2].get("role") == "user" else ""
-    named = re.search(rf"\b(?:{COLOR_PATTERN})\b", message.lower())
-    if not asked or not before or not named or len(message.split()) > 8 or "?" in message:
+    if not asked or not before:
         return None
     old = asked.group("word") or asked.group("other")
     said = re.search(rf"\b{re.escape(old)}\b", before, re.IGNORECASE)
+    lower = message.lower()
+    named = re.search(rf"\b(?:{COLOR_PATTERN})\b", lower)
+    if named is None:
+        offered = _offered(asked.group("product"), asked.group("offered") or asked.group("listed"))
+        shade = re.search(
+            r"\b(?:(?P<light>light|lighter|paler|brighter)|darker|dark|deeper)\b", lower
+        )
+        if shade and len(offered) > 1 and said is not None:
+            light = lambda c: sum(int(c.hex[i : i + 2], 16) for i in (1, 3, 5))  # noqa: E731
+            pick = (max if shade.group("light") else min)(offered, key=light)
+            return before[: said.start()] + pick.name + before[said.end() :]
+        products = _products_in(lower)
+        if not products:
+            return None
+        named_product = catalog.catalog().product(products[0])
+        word = re.search(rf"\b(?:{PRODUCT_PATTERN})\b", before, re.IGNORECASE)
+        if named_product is None or word is None:
+            return None
+        # "the premium one then": the request asked about, on that product
+        return before[: word.start()] + named_product.name.lower() + before[word.end() :]
     if said is None:
         return None
-    return before[: said.start()] + named.group() + before[said.end() :]
+    rest = lower[: named.start()] + lower[named.end() :]
+    answer = before[: said.start()] + named.group() + before[said.end() :]
+    products = _products_in(rest)
+    word = re.search(rf"\b(?:{PRODUCT_PATTERN})\b", answer, re.IGNORECASE)
+    if products and word and (chosen := catalog.catalog().product(products[0])) is not None:
+        # "ok maroon hoodie then": the request asked about, on that product in that colour
+        answer = answer[: word.start()] + chosen.name.lower() + answer[word.end() :]
+    more = _words_of(rest) or re.search(r"['\"\u201c]", rest)
+    return f"{answer}. {message}" if more else answer
+
+
+def _offered(product_name: str, listed: str) -> list[catalog.Color]:
+    """The colours of the product named `product_name` that a question listed ("Navy or Sky")."""
+    product = next((p for p in catalog.catalog().products if p.name == product_name), None)
+    found = (product.color(name) if product else None for name in re.split(r",|\bor\b", listed))
+    return [color for color in found if color is not None]
+
+
+# "coach says ...", "my wife thinks ...": who wants it, said before what they want.
+SPEAKER = re.compile(
+    r"(?:^|(?<=[.!?,;]))\s*(?:(?:so|and|but|oh|ok|okay|well)\s+)?(?:(?:my|our|the|his|her|their)\s+)?"
+    r"(?!(?:it|that|this|which|text|shirt|tee|front|back|hoodie|cap|hat|tote|bag|sign|design|"
+    r"one|print|logo|caption|banner|slogan|line|top|bottom|words?|tag|label|motto|quote|title|"
+    r"lettering|writing|chest|pocket|sleeve|sweater|sweatshirt|crewneck)\b)"
+    r"[A-Za-z]+\s+(?:says|said|thinks|reckons|prefers|suggests|suggested|"
+    r"wants|voted\s+for)\b(?:\s+(?:that|we\s+should\s+(?:do|go\s+with|have|use)|to\s+go\s+with))?",
+    re.IGNORECASE,
+)
+
+
+def _quoting_texts(message: str, draft_texts: list[TextBrief]) -> str:
+    """`message` with the words of a text already on the design put in quotes ("put the
+    xX_VOID_Xx on the back"): said as written, they name that text."""
+    for text in sorted(draft_texts, key=lambda t: -len(t.text)):
+        if text.text.islower() and " " not in text.text:
+            continue  # "love": a word they may say for other reasons
+        quoted = '"' + text.text.replace("\\", "\\\\") + '"'
+        message = re.sub(
+            rf"(?<![\w'\"\u201c])(?:the\s+)?{re.escape(text.text)}"
+            r"(?![\w'\"\u201d]|\s+(?:[A-Z0-9&]|of\s|and\s))",  # "I meant Surf Club Malibu"
+            quoted,
+            message,
+        )
+    return message
+
+
+def _as_typed(text: str, typed: str) -> str:
+    """`text` as the shopper typed it: read from a message in capitals throughout, it was
+    lowercased to be read ("A TOTE WITH THE WORDS TEACHER OF THE YEAR")."""
+    found = re.search(re.escape(text), typed, re.IGNORECASE)
+    return found.group() if found and text.islower() else text
 
 
 def _products_in(text: str) -> list[str]:
     """The products `text` asks for, first named first, leaving out what they replace ("a
-    hoodie not a tshirt"); "premium" alone counts only when no other product is named."""
+    hoodie not a tshirt") and putting first one said "instead" ("the tshirts ... a tote
+    instead"); "premium" alone counts only when no other product is named."""
     kept = re.sub(
         rf"\b(?:all|in|block|capital)\s+caps\b|\bcaps\s+lock\b|{DRAWN_PRODUCTS}",
         " ",
@@ -556,8 +749,9 @@ def _products_in(text: str) -> list[str]:
     )
     found: list[tuple[int, int, str]] = []
     for order, (pattern, product_id) in enumerate(PRODUCT_WORDS):
+        instead = re.search(rf"\b(?:{pattern})\s+instead\b", text)
         for match in re.finditer(rf"\b(?:{pattern})\b", kept):
-            found.append((match.start(), order, product_id))
+            found.append((-1 if instead else match.start(), order, product_id))
     named = [f for f in found if f[1] != len(PRODUCT_WORDS) - 1] or found
     ordered: list[str] = []
     for _, _, product_id in sorted(named):
@@ -593,12 +787,18 @@ class _Clause:
     narrative: bool
     soft_garment: bool = False  # "make it grey": the garment if it comes in that colour
     join_to: str | None = None  # "a taco and a burrito": drawn together with this subject
+    which_side: str | None = None  # "the front text": the texts on that side, not a move
 
     @property
     def is_only_placement(self) -> bool:
-        """A clause that only says where ("on the back"): it places what follows it."""
+        """A clause that only says where ("on the back", "sponsors on the back"): it places
+        what follows it."""
         return not (self.markers or self.subject or self.colors or self.garment_word) and bool(
-            re.fullmatch(r"(?:on|at|to|in)?\s*(?:the\s+)?(?:front|back|chest)\s*:?", self.words)
+            re.fullmatch(
+                r"(?:(?!(?:it|them|this|that|move|put|place|make|switch|swap|shift)\b)[a-z']+\s+)?"
+                r"(?:on|at|to|in)?\s*(?:the\s+)?(?:front|back|chest)\s*:?",
+                self.words,
+            )
         )
 
     def drawing(self, image_words: set[str]) -> str | None:
@@ -610,12 +810,22 @@ class _Clause:
         if self.narrative and not ART_CUE.search(self.words):
             return None  # "I'm organising a charity walk", "we're off to the mountains"
         drawn = bool(artwork.subjects_in(self.subject)) or IMAGE_WORDS.search(self.words)
-        with_article = (  # "q0 above a tent": the tent is drawn
-            re.search(r"\b(?:with|of|above|below|under|over|beside)\s+(?:a|an)\b", self.words)
+        with_article = (  # "q0 above a tent", "q0 with the eiffel tower": drawn
+            re.search(
+                r"(?:^|\b(?:with|of|above|below|under|over|beside))\s*(?:a|an)\b"
+                r"|\bwith\s+(?:the|some)\b",
+                self.words,
+            )
             is not None
         )
         if self.markers and not (drawn or with_article):
             return None  # words about a text: "lyric from our song: 'we were never here'"
+        if OCCASIONS.fullmatch(self.subject.split()[-1]):
+            return None  # "spooky season", "our fishing trip": when it is worn, not what it shows
+        if GROUP_PHRASE.search(self.words):
+            return None  # "we're Stone & Sparrow, a jewelry shop in Portland": who, not what
+        if image_words and (self.markers or self.about_text) and RELATIVE_TO.search(self.words):
+            return None  # "put his name above the dog": the dog drawn already, by another name
         if self.art_cue or self.names_product or drawn:
             return "strong"
         short = (
@@ -632,7 +842,8 @@ class _Clause:
         garment_word = None
         garment = re.search(
             rf"\b(?P<c>{COLOR_PATTERN})(?:\s+colou?r(?:ed)?)?\s+(?:\w+\s+)?(?:{PRODUCT_PATTERN})\b"
-            rf"|\b(?:{PRODUCT_PATTERN})\b:?(?:\s+\w+)?\s+(?:in\s+(?:a\s+)?|to\s+|into\s+|as\s+)?"
+            rf"|\b(?:{PRODUCT_PATTERN})\b:?(?:\s+(?:that's|thats|that\s+is|which\s+is|\w+))?\s+"
+            rf"(?:in\s+(?:a\s+)?|to\s+|into\s+|as\s+)?"
             rf"(?P<d>{COLOR_PATTERN})\b(?!\s+(?:q\d|text|letters|lettering|writing|font|ink))"
             rf"|^\s*(?:(?:in|and|or|maybe|colou?r:?|base|actually|no|nope|wait|ok|okay|then|oh|"
             rf"they\s+are|they're|theyre|they\s+should\s+be|it\s+should\s+be|"
@@ -640,7 +851,8 @@ class _Clause:
             rf"(?:an?\s+|the\s+)?(?P<e>{COLOR_PATTERN})(?:\s+(?:ones?|colou?r|colou?red|canvas|fabric|"
             rf"base|background|shade|version|option))?(?:\s+(?:please|then|instead|would\s+(?:be|go|look|work)\b.*|"
             rf"(?:if|when)\b.*|for\s+(?:the|all|everyone)\b.*|is\s+\w+))*\s*$"
-            rf"|^\s*(?:(?:in|and|maybe|probably|ideally|just|so|then|ok|okay)\s+)*(?:an?\s+)?"
+            rf"|^\s*(?:(?:in|and|maybe|probably|ideally|just|so|then|ok|okay|it\s+should\s+be|"
+            rf"they\s+should\s+be|it's|it\s+is)\s+)*(?:an?\s+)?"
             rf"(?P<g>{COLOR_PATTERN})(?:\s+(?:one|ones))?\s+(?:with|w)\s"
             rf"|^\s*(?:(?:and|actually|no|ok|so|then|please)\s+)*"
             rf"(?:(?:can|could|would|will)\s+(?:we|you|i)\s+|i'd\s+|i\s+would\s+|let's\s+)?"
@@ -665,13 +877,21 @@ class _Clause:
             if named and not re.search(r"\bq\d+\b", clause) and not IMAGE_WORDS.search(clause):
                 garment_word = named.group()
                 rest = clause[: named.start()] + " " + clause[named.end() :]
+        # "the name in dusty rose", "in sand": a catalog colour said of ink is a colour word
+        rest = re.sub(rf"\b(?:{CATALOG_PAIRS})\b", lambda m: _plain_color(m.group()), rest)
+        rest = re.sub(
+            rf"\bin\s+(?P<c>{'|'.join(GARMENT_INKS)})\b",
+            lambda m: f"in {GARMENT_INKS[m.group('c')]}",
+            rest,
+        )
         found_colors = prompts.colors_in(rest)
         rest = REPLACED.sub(" ", rest)
         return cls(
             words=clause,
             original=original,
             markers=markers,
-            side=_first(SIDES_SAID, NOTHING_THERE.sub(" ", clause)),
+            side=_first(SIDES_SAID, NOTHING_THERE.sub(" ", WHICH_SIDE.sub(" ", clause))),
+            which_side=which.group("side") if (which := WHICH_SIDE.search(clause)) else None,
             size=_first(SIZES_SAID, clause),
             up=BIGGER.search(clause) is not None,
             down=SMALLER.search(clause) is not None,
@@ -692,6 +912,42 @@ class _Clause:
         )
 
 
+def _drawn_product_words(lower: str, brief: Brief) -> str:
+    """`lower` with "the cap" said of a graduation cap drawn on the design read as the
+    artwork ("make the cap gold"), not as the product."""
+    if brief.image is None:
+        return lower
+    drawn = {word.rstrip("s") for word in prompts.words(brief.image.prompt)}
+    removed = [m.span() for m in REMOVED_THING.finditer(lower)]  # "remove the hat": that part
+
+    def artwork_named(match: re.Match[str]) -> str:
+        said = {word.rstrip("s") for word in prompts.words(match.group("word"))}
+        if not said <= drawn or any(a <= match.start() < b for a, b in removed):
+            return match.group()
+        return f"{match.group('the')} artwork"
+
+    return re.sub(
+        rf"\b(?P<the>the|that|this)\s+(?P<word>{PRODUCT_PATTERN})\b", artwork_named, lower
+    )
+
+
+# Garment colour words that are no ink's name, and the ink they mean: "'Soul Shala' in sand".
+GARMENT_INKS = {
+    "sand": "beige",
+    "khaki": "tan",
+    "natural": "cream",
+    "ecru": "cream",
+    "charcoal": "grey",
+    "heather": "grey",
+}
+
+
+def _plain_color(pair: str) -> str:
+    """The plain colour word of a two-word colour name: "forest green" -> "green"."""
+    last = pair.split()[-1]
+    return {"rose": "pink"}.get(last, last)
+
+
 def _stems(words: Iterable[str]) -> set[str]:
     """Words without a plural's s, to tell "the mountains" is "a mountain"."""
     return {word.rstrip("s") for word in words if word not in FILLER}
@@ -703,9 +959,12 @@ def _subject(clause: str) -> str:
     clause = REASON.sub(" ", PURPOSE.sub(" ", clause))
     clause = re.sub(r"\bbear\s+with\s+(?:me|us)\b", " ", clause)
     clause = re.sub(DRAWN_PRODUCTS, lambda m: m.group().replace(" ", "_"), clause)
+    clause = re.sub(COLOR_COMPOUNDS, lambda m: m.group().replace(" ", "_"), clause)
     # A colour word after a verb is a thing: "a skeleton drinking wine".
     clause = re.sub(
-        rf"\b[a-z]{{3,}}ing\s+(?:{COLOR_PATTERN})\b", lambda m: m.group().replace(" ", "_"), clause
+        rf"\b(?!(?:every|no|some|any)thing\b)[a-z]{{3,}}ing\s+(?:{COLOR_PATTERN})\b",
+        lambda m: m.group().replace(" ", "_"),
+        clause,
     )
     named = list(re.finditer(rf"\b(?:{PRODUCT_PATTERN})\b", clause))
     if named:
@@ -727,7 +986,7 @@ def _subject(clause: str) -> str:
         and word not in prompts.STYLE_WORDS
         and word not in GARMENT_COLORS
         and not re.fullmatch(r"q\d+|\d+(?:st|nd|rd|th|s|x)?|x\d+|[0-9a-f]{6}", word)
-        and (word not in FILLER or word in (*CONNECTIVES, "a", "the"))
+        and (word not in FILLER or word in (*CONNECTIVES, "a", "an", "the"))
     ]
     while kept and kept[0] in LEADING_FILLER:
         kept.pop(0)
@@ -767,6 +1026,10 @@ class _Reading:
     strong_subject: bool = False  # some clause of the message clearly asks for artwork
     correcting: bool = False  # the message corrects the last change ("no, Tea Addict")
     awaiting_color: bool = False  # the last reply asked which color the product should be
+    alone: bool = False  # the message is one clause: "make it red" says nothing else
+    garment_note: int | None = None  # where the notes say the garment's colour
+    edited_last: bool = False  # the last reply changed a layer: "no, make it red" is that one
+    it_bound: bool = False  # "move it to the back and make it white": "it" is a layer already
 
     added: dict[int, int] = field(default_factory=dict)  # a layer added now -> its note
 
@@ -809,17 +1072,22 @@ class LocalAssistant:
             # The answer to "which colour?": the request it was asked about, in that colour.
             return self.respond(history[:-2], answered, brief, focus)
         design = _without_instructions(message)
-        question = self._not_a_design(design or message, product)
+        question = self._not_a_design(design or message, product, brief)
         if question:
             return Turn(reply=question, brief=brief, focus=focus)
+        last_reply = history[-1].get("content", "") if history else ""
         reading = _Reading(
             awaiting_color=bool(brief.product_id) and brief.color is None,
             editing=brief.product_id is not None,
+            edited_last=re.match(r"Made (?:the |\u201c)", last_reply) is not None,
         )
         if design != message:
-            reading.notes.append("I can only help with the design, so I left the rest aside.")
+            reading.notes.append(ASIDE_NOTE)
             message = design
+        message = MARKUP.sub(" ", message)
+        typed = message
         message = _emoji_words(message.lower() if _shouting(message) else message)
+        message = _quoting_texts(SPEAKER.sub(" ", message), draft_texts=brief.texts)
         known_names = [
             name
             for said in history
@@ -832,8 +1100,9 @@ class LocalAssistant:
         if SWAP_SIDES.search(message.lower()) and self._swap_sides(draft, reading):
             return Turn(reply=self._reply(draft, product, reading), brief=draft, focus=focus)
         reading.correcting = CORRECTION.search(message.lower()) is not None
+        message = MUSING.sub(" ", message)
         marked = wording.mark_texts(message, known_names, respell=_spelled)
-        quotes = marked.texts
+        quotes = [_as_typed(text, typed) for text in marked.texts]
         reading.name = next(iter([*marked.names, *reversed(known_names)]), None)
         unnamed = marked.message
         for name in [*known_names, *marked.names]:
@@ -842,10 +1111,14 @@ class LocalAssistant:
         if RESET.search(lower):
             draft, focus = Brief(), None
             reading.note("Starting over with a blank design.")
+        lower = _drawn_product_words(lower, brief)
         products = _products_in(REMOVED_THING.sub(" ", lower))  # "remove the hat": not a cap
         if len(products) > 1 and re.search(r"\bor\b|not\s+sure|either", lower):
             names = " or ".join(shop.product(p).name for p in products)  # type: ignore[union-attr]
             return Turn(reply=f"Which shall we make: {names}?", brief=brief, focus=focus)
+        plainly = not re.search(r"\b(?:classic|basic|regular|normal|cheaper)\b", lower)
+        if products == ["classic-tee"] and draft.product_id == "premium-tee" and plainly:
+            products = []  # "black tees not white": the premium tee they have, said plainly
         if products and products[0] != draft.product_id:
             had_product = draft.product_id is not None
             draft.product_id = products[0]
@@ -856,13 +1129,15 @@ class LocalAssistant:
         lower = self._recolor(lower, draft, product, reading)
         pieces = re.split(f"({CLAUSE_SPLIT.pattern})", lower, flags=re.IGNORECASE)
         image_words = set(prompts.words(draft.image.prompt)) if draft.image else set()
+        reading.alone = sum(1 for piece in pieces[::2] if piece.strip()) == 1
         reading.strong_subject = any(
             _Clause.read(piece.strip(), len(quotes), None).drawing(image_words) == "strong"
             for piece in pieces[::2]
             if piece.strip()
         )
         carried_side: str | None = None
-        after_text = False
+        ink: list[str] = []
+        after_text = about_text_before = False
         joined = False
         for index in range(0, len(pieces), 2):
             clause = pieces[index].strip()
@@ -876,18 +1151,57 @@ class LocalAssistant:
             if carried_side and not facts.side:
                 facts.side = carried_side
             carried_side = None
-            lead = r"(?:in\s+)?" if draft.color else r"in\s+"  # "..., white" once it has one
+            lead = (
+                r"(?:in\s+|colou?r:?\s*)?" if draft.color else r"in\s+"
+            )  # "..., white" once it has one
+            attribute = False  # the clause only says more of the text before it
             if after_text and re.fullmatch(rf"{lead}(?:{COLOR_PATTERN})", clause):
                 facts.garment_word, facts.about_text = None, True  # "'Anna', in navy"
                 facts.colors = prompts.colors_in(clause)
+                attribute = True
+            image_words = set(prompts.words(draft.image.prompt)) if draft.image else set()
+            texted = after_text or about_text_before
+            if texted and RELATIVE_TO.search(clause) and facts.drawing(image_words) is None:
+                facts.about_text = attribute = True  # "'TO THE MOON' (yellow, under the rocket)"
             if joined and facts.subject and draft.image and id(draft.image) in reading.added:
                 facts.join_to = draft.image.prompt  # "a taco and a burrito": drawn together
-            after_text = bool(facts.markers)
+            about_text_before = facts.about_text and not facts.about_image
+            # "Words: Be The Change. Font: bold. Colour: black.": fields of the text go on
+            after_text = bool(facts.markers) or (
+                after_text and (attribute or bool(facts.font or facts.size)) and not facts.subject
+            )
+            if facts.about_text and facts.colors and not (facts.markers or draft.texts):
+                ink = facts.colors  # "black text ok? it should say ...": for the text to come
+                if facts.garment_word:  # "navy with the letters in white"
+                    self._garment(facts.garment_word, draft, product, reading)
+                continue
+            if facts.markers and ink and not facts.colors:
+                facts.colors, ink = ink, []
+            if (
+                re.match(r"or\b", clause)
+                and draft.image is not None
+                and id(draft.image) in reading.added
+                and facts.drawing(set()) == "strong"
+            ):  # "a dog, or maybe a cat": which one is the question
+                reading.ask(f"Which shall I draw: the {draft.image.prompt} or the {facts.subject}?")
+                reading.ambiguous = True
+                continue
             focus = self._apply(facts, quotes, draft, product, focus, reading)
+            if re.search(r"\b(?:move|put|shrink|flip|place)\s+it\b", clause) and focus:
+                reading.it_bound = True
             following = pieces[index + 1] if index + 1 < len(pieces) else ""
             joined = following.strip() == "and"
+        if not (reading.understood or reading.questions) and draft == brief and product:
+            missing = _missing_detail(lower, draft, product)
+            if missing:
+                reading.ask(missing)
+                reading.ambiguous = True
         if reading.ambiguous:
+            reading.notes = [n for n in reading.notes if n == ASIDE_NOTE]  # nothing changed
             return Turn(reply=self._reply(brief, product, reading), brief=brief, focus=focus)
+        added = {type(layer) for layer in (draft.image, *draft.texts) if id(layer) in reading.added}
+        if len(added) > 1:
+            focus = None  # a text and artwork came together: "it" could be either
         if product is not None and draft.color and product.color(draft.color) is None:
             reading.ask(
                 f"The {product.name} doesn't come in {draft.color}: which of "
@@ -900,18 +1214,46 @@ class LocalAssistant:
         return Turn(reply=self._reply(draft, product, reading), brief=draft, focus=focus)
 
     @staticmethod
-    def _not_a_design(message: str, product: catalog.Product | None) -> str | None:
+    def _not_a_design(message: str, product: catalog.Product | None, brief: Brief) -> str | None:
         """The one question to answer a message that asks for no design with, if it is one:
         instructions to the assistant, a product the shop does not make, a question about the
         shop rather than a request."""
         if INSTRUCTION.search(message):
             return "I can only help with your design. What would you like on it?"
+        said = set(re.findall(r"[a-z']+", _emoji_words(message).lower()))
+        if said and said <= GREETING_WORDS:
+            if product is None:
+                return (
+                    "Hi! What shall we make: a classic tee, premium tee, hoodie, crewneck, tote"
+                    " or cap?"
+                )
+            return f"Hi! What would you like to change on the {product.name}?"
         lower = message.lower()
         unoffered = UNOFFERED.search(lower)
-        if unoffered and not _products_in(REPLACED.sub(" ", lower)):
+        drawn = _stems(prompts.words(brief.image.prompt)) if brief.image else set()
+        if unoffered and _stems(unoffered.group().split()) <= drawn:
+            unoffered = None  # "make the mug smaller": the mug drawn on it
+        if unoffered and not (
+            _products_in(REPLACED.sub(" ", lower))
+            and not SWITCH_TO.search(lower[: unoffered.end()])
+        ):
+            asked = unoffered.group()
+            things = asked if asked.endswith(("s", "f")) else f"{asked}s"  # "tank tops"
             return (
-                f"We don't make {unoffered.group()} (yet): we print tees, hoodies, crewnecks,"
-                " totes and caps. Which would you like?"
+                f"We don't make {things} (yet): we print tees, hoodies, crewnecks, totes and"
+                " caps. Which would you like?"
+            )
+        if UNDO.search(lower):
+            return (
+                "I can't step back from here: what should it be instead? For example"
+                " \u201ca daisy instead\u201d or \u201cmake the text white again\u201d."
+            )
+        if SUGGEST.search(lower) and not ART_CUE.search(lower):
+            made = f"the {product.name}" if product else "a tee or a hoodie"
+            return (
+                f"Some ideas for {made}: \u201ca retro sunset on the front\u201d, \u201cyour"
+                " team name in bold on the back\u201d or \u201ca small minimal mountain on the"
+                " chest\u201d. Which would you like, or what's yours?"
             )
         asking = QUESTION.search(lower) and not (
             DESIGN_VERBS.search(lower)
@@ -927,6 +1269,18 @@ class LocalAssistant:
         if about is not None and re.search(r"\bcolou?rs?\b", lower):
             listed = ", ".join(c.name for c in about.colors)
             return f"The {about.name} comes in {listed}. Which would you like?"
+        if about is not None and re.search(r"\bsizes?\b|\bfit\b", lower):
+            sizes = ", ".join(about.sizes)
+            return f"The {about.name} comes in {sizes}; you pick sizes at checkout. What's next?"
+        if about is not None and re.search(r"\bhow\s+much\b|\bprice\b|\bcost\b", lower):
+            price = f"${about.base_price_cents / 100:.2f}"
+            return f"The {about.name} is {price} each, less from 12. What's next on the design?"
+        if about is not None and re.search(r"\bby\b|\bwhen\b|\bhow\s+long\b|\bship", lower):
+            days = about.production_days
+            return (
+                f"The {about.name} takes {days} business days to make, then it ships;"
+                " checkout shows the dates. What's next on the design?"
+            )
         return (
             "I can't promise that one, but I can design the print with you: a tee, hoodie,"
             " crewneck, tote or cap. What would you like to make?"
@@ -1033,6 +1387,19 @@ class LocalAssistant:
                 facts.garment_word = named.group()
                 ink = prompts.COLOR_WORDS.get(named.group())
                 facts.colors = [c for c in facts.colors if c != ink]
+        going_on = re.fullmatch(
+            rf"(?:and|also|then|plus|actually|no|nope|or|hmm|wait)\s+(?:in\s+)?"
+            rf"(?:{COLOR_PATTERN})(?:\s+(?:too|please|instead|then))*",
+            facts.words,
+        )
+        edit_again = (facts.soft_garment and (reading.correcting or reading.it_bound)) or going_on
+        again = reading.edited_last or reading.it_bound
+        if facts.garment_word and edit_again and again and focus in ("image", "text"):
+            # "no, make it red", "and green": the layer the last reply changed, again
+            facts.garment_word = None
+            facts.colors = prompts.colors_in(facts.words)
+        if self._garment_or_design(facts, draft, product, reading):
+            return focus
         if (
             facts.soft_garment
             and product is not None
@@ -1041,8 +1408,6 @@ class LocalAssistant:
         ):
             facts.garment_word = None  # "make it purple": not a colour it comes in, an ink
             facts.colors = prompts.colors_in(facts.words)
-        if self._garment_or_design(facts, draft, product, reading):
-            return focus
         if facts.garment_word:
             self._garment(facts.garment_word, draft, product, reading)
             if not (facts.markers or facts.subject or facts.colors or facts.up or facts.down):
@@ -1058,6 +1423,23 @@ class LocalAssistant:
                 return focus
             facts.position = facts.font = None
             facts.colors = image_colors
+        given = _given_to_drawn(facts, draft.image)
+        if given and draft.image is not None:
+            draft.image.prompt = given[:120]  # "make the bulldog wear a crown"
+            reading.note(f"Now it's {_with_article(draft.image.prompt, draft.image.prompt)}.")
+            return "image"
+        beside = _beside_drawn(facts, draft.image)
+        if (
+            new_subject
+            and beside
+            and draft.image is not None
+            and id(draft.image) not in reading.added
+        ):
+            # "add stars around the moon": the moon stays, with stars
+            draft.image.prompt = f"{draft.image.prompt} and {beside}"[:120]
+            first = draft.image.prompt.split(" and ")[0]
+            reading.note(f"Added {_with_article(beside, beside)} beside the {first}.")
+            return "image"
         if new_subject and facts.join_to:
             assert draft.image is not None
             draft.image.prompt = f"{facts.join_to} and {facts.subject}"[:120]
@@ -1072,19 +1454,26 @@ class LocalAssistant:
     def _garment_or_design(
         facts: _Clause, draft: Brief, product: catalog.Product | None, reading: _Reading
     ) -> bool:
-        """ "and in navy", all a message says of a design made earlier: the garment or the
-        design could be meant, so ask which. Whether it asked."""
+        """ "and in navy", all a message says of a design made earlier, or "make it red" of
+        one the garment does not come in red: the garment or the design could be meant, so
+        ask which. Whether it asked."""
         only_color = re.fullmatch(
             rf"(?:\w+\s+)*?in\s+(?:{COLOR_PATTERN})(?:\s+(?:please|then|instead))*", facts.words
         )
         layers_before = bool(draft.texts or draft.image) and not reading.understood
-        if not (facts.garment_word and only_color and layers_before and product is not None):
+        if not (facts.garment_word and layers_before and product is not None):
             return False
         readings = _readings(facts.garment_word, product)
-        if not readings:
-            return False  # "make it purple" on a tee without purple: an ink
+        if len(readings) > 1:
+            return False  # "make it blue": which blue is the question
+        if not only_color and not (facts.soft_garment and reading.alone and not readings):
+            return False
         thing = draft.image.prompt if draft.image else f"text \u201c{draft.texts[0].text}\u201d"
-        reading.ask(f"Should the {product.name} be {readings[0]}, or the {thing}?")
+        if readings:
+            reading.ask(f"Should the {product.name} be {readings[0]}, or the {thing}?")
+        else:
+            word = facts.garment_word
+            reading.ask(f"The {product.name} doesn't come in {word}: should the {thing} be {word}?")
         reading.ambiguous = True
         return True
 
@@ -1106,11 +1495,16 @@ class LocalAssistant:
             reading.ambiguous = True
         elif readings[0] != draft.color:
             draft.color = readings[0]
-            reading.note(
+            said = (
                 f"The {product.name} is {readings[0]} now."
                 if reading.editing
                 else f"{readings[0]} {product.name} it is."
             )
+            if reading.garment_note is None:  # said twice in one message: the last one holds
+                reading.garment_note = len(reading.notes)
+                reading.notes.append(said)
+            reading.notes[reading.garment_note] = said
+            reading.understood = True
         else:
             reading.understood = True
 
@@ -1167,6 +1561,13 @@ class LocalAssistant:
         replacing = REPLACE.search(facts.words) or (
             reading.correcting and not re.search(r"\b(?:add|also|too|another|plus)\b", facts.words)
         )
+        if new_texts == [t.text for t in draft.texts if t.text == new_texts[0]]:
+            replacing = False  # "the name should be on the back": that text, moved
+        if ONLY.search(facts.words) and len(draft.texts) > len(new_texts) and not replacing:
+            kept = [t for t in draft.texts if t.text in new_texts]
+            if kept:  # "just MRS then": the others go
+                draft.texts = kept
+                reading.note(f"Kept only {' and '.join(f'“{t.text}”' for t in kept)}.")
         if replacing and draft.texts:
             old = next((t for t in draft.texts if t.text == new_texts[0]), None)
             if old is None and (CORRECTION.search(facts.words) or reading.correcting):
@@ -1189,7 +1590,8 @@ class LocalAssistant:
             self._style_text(target, facts, colors)
             reading.note(f"The text now reads \u201c{target.text}\u201d.")
             return "text"
-        for text in new_texts:
+        anchors = _texts_placed_beside(facts, quotes, draft.texts)
+        for text in [t for t in new_texts if t not in [a.text for a in anchors]]:
             existing = next((t for t in draft.texts if t.text.lower() == text.lower()), None)
             if existing is None:
                 if len(draft.texts) >= 4:
@@ -1203,8 +1605,11 @@ class LocalAssistant:
                         " shorten it?"
                     )
                     continue
-                if draft.image is not None and facts.side is None:
-                    existing.area = draft.image.area
+                beside = next(iter(anchors), None) or (
+                    _last_added(draft, reading) if RELATIVE_TO.search(facts.words) else None
+                )
+                if facts.side is None and (beside or draft.image) is not None:
+                    existing.area = (beside or draft.image).area  # type: ignore[union-attr]
                 if facts.side in ("front", "back"):
                     existing.area = cast(Side, facts.side)
                 if draft.image is None or draft.image.area != existing.area:
@@ -1215,7 +1620,7 @@ class LocalAssistant:
             else:
                 before = existing.model_copy()
                 self._style_text(existing, facts, colors)
-                self._describe_text_change(before, existing, reading)
+                self._describe_text_change(before, existing, reading, draft.image is not None)
             reading.understood = True
         return "text"
 
@@ -1235,7 +1640,9 @@ class LocalAssistant:
             text.position = cast(TextPosition, facts.position)
 
     @staticmethod
-    def _describe_text_change(before: TextBrief, after: TextBrief, reading: _Reading) -> None:
+    def _describe_text_change(
+        before: TextBrief, after: TextBrief, reading: _Reading, with_art: bool
+    ) -> None:
         """One confirmation per change of a text: what changed, said once."""
         if id(after) in reading.added:
             reading.note_added(after, _text_note(after))
@@ -1256,7 +1663,11 @@ class LocalAssistant:
         if after.area != before.area:
             reading.note(f"Moved {name} to the {after.area}.")
         if after.position != before.position:
-            where = {"top": "above the art", "bottom": "below the art", "middle": "centred"}
+            where = (
+                {"top": "above the art", "bottom": "below the art", "middle": "centred"}
+                if with_art
+                else {"top": "at the top", "bottom": "at the bottom", "middle": "centred"}
+            )
             reading.note(f"Put {name} {where.get(after.position, 'in place')}.")
 
     def _new_image(self, facts: _Clause, draft: Brief, reading: _Reading) -> str:
@@ -1270,7 +1681,13 @@ class LocalAssistant:
         )
         if facts.up or facts.down:
             draft.image.size = _step(draft.image.size, facts.up)
-        reading.note_added(draft.image, _image_note(draft.image, swapped=base is not None))
+        if base is not None and id(base) in reading.added:
+            # drawn twice in one message: the last one is what it asks for, said once
+            reading.added[id(draft.image)] = reading.added.pop(id(base))
+            swapped = reading.notes[reading.added[id(draft.image)]].startswith("Swapped")
+        else:
+            swapped = base is not None
+        reading.note_added(draft.image, _image_note(draft.image, swapped=swapped))
         return "image"
 
     def _edit(
@@ -1280,8 +1697,8 @@ class LocalAssistant:
             facts.up or facts.down or facts.colors or facts.size or facts.font or facts.style
         ) or facts.side in ("front", "back")
         target = focus
-        if facts.about_text and not facts.about_image:
-            target = "text"
+        if facts.about_text and (not facts.about_image or RELATIVE_TO.search(facts.words)):
+            target = "text"  # "the text above the controller": the text moves
         elif facts.about_image:
             target = "image"
         if target == "image" and draft.image is None:
@@ -1289,7 +1706,7 @@ class LocalAssistant:
         if target == "text" and not draft.texts:
             target = "image" if draft.image else None
         if target is None:
-            if asks and draft.image and draft.texts:
+            if asks and draft.image and draft.texts and not EVERYTHING.search(facts.words):
                 reading.ask(
                     f"Should I change the {draft.image.prompt} or \u201c{draft.texts[0].text}"
                     "\u201d?"
@@ -1302,15 +1719,16 @@ class LocalAssistant:
         if (target == "image" or everything) and draft.image is not None:
             changed = self._edit_image(facts, draft.image, reading)
         if (target == "text" or everything) and draft.texts:
-            for text in draft.texts:
+            for text in [t for t in draft.texts if facts.which_side in (None, t.area)]:
                 before = text.model_copy()
                 self._style_text(text, facts, facts.colors)
                 if before != text:
                     changed = True
-                    self._describe_text_change(before, text, reading)
+                    self._describe_text_change(before, text, reading, draft.image is not None)
         if asks:
             reading.understood = True
-        return target if changed else focus
+        named = facts.about_text or facts.about_image  # "the shoe huge, whole front": still it
+        return target if changed or named else focus
 
     @staticmethod
     def _edit_image(facts: _Clause, image: ImageBrief, reading: _Reading) -> bool:
@@ -1367,6 +1785,89 @@ class LocalAssistant:
         return " ".join(dict.fromkeys(parts))
 
 
+def _missing_detail(lower: str, brief: Brief, product: catalog.Product) -> str | None:
+    """The one question for an edit that leaves out what it needs: "change the colour" (which
+    colour?), "can you move it" (where?)."""
+    layers = [f"the {brief.image.prompt}"] if brief.image else []
+    layers += [f"\u201c{t.text}\u201d" for t in brief.texts]
+    if re.search(r"\bcolou?rs?\b|\bshade\b", lower):
+        *first, last = [f"the {product.name}", *layers[:2]]
+        return f"Which colour would you like, and for what: {', '.join(first)} or {last}?"
+    if re.search(r"\b(?:move|put|place|shift)\b", lower) and layers:
+        sides = {t.area for t in brief.texts} | ({brief.image.area} if brief.image else set())
+        other = "front" if sides == {"back"} else "back"
+        named = " or ".join(layers[:2])
+        return (
+            f"Should {named} go on the {other}?"
+            if len(layers) == 1
+            else (f"Which should move to the {other}: {named}?")
+        )
+    return None
+
+
+def _given_to_drawn(facts: _Clause, image: ImageBrief | None) -> str | None:
+    """The artwork with what "make the bulldog wear a crown" or "give the cat a hat" adds to
+    it, when the clause names the artwork already there."""
+    if image is None:
+        return None
+    drawn = {w.rstrip("s") for w in prompts.words(image.prompt)}
+    made = re.search(
+        r"\b(?:make|have|let)\s+(?:the\s+(?P<who>[\w-]+)|it|him|her)\s+"
+        r"(?P<verb>wear|hold|ride|eat|drink|play|read)\s+(?P<what>.+)$"
+        r"|\bgive\s+(?:the\s+(?P<who2>[\w-]+)|it|him|her)\s+(?P<what2>(?:an?\s+)?.+)$",
+        facts.words,
+    )
+    if made is None:
+        return None
+    who = made.group("who") or made.group("who2")
+    if who and who.rstrip("s") not in drawn:
+        return None
+    thing = _subject(made.group("what") or made.group("what2"))
+    if not thing:
+        return None
+    verb = made.group("verb")
+    joined = {"ride": "riding"}.get(verb, f"{verb}ing") if verb else "with"
+    return f"{image.prompt} {joined} {_with_article(thing, thing)}"
+
+
+def _beside_drawn(facts: _Clause, image: ImageBrief | None) -> str | None:
+    """What "add stars around the moon" adds to artwork already there: the words of its
+    subject that are not the artwork's, when it names the artwork after a word of place."""
+    if image is None or not re.search(r"\b(?:add|put|draw|include)\b", facts.words):
+        return None
+    drawn = {w.rstrip("s") for w in prompts.words(image.prompt)}
+    place = re.search(
+        r"\b(?:around|beside|next\s+to|behind|above|below|under|over|with|near|on)\s+(?:the|it)\b",
+        facts.words,
+    )
+    words = facts.subject.split()
+    if place is None:
+        return None
+    if not (place.group().endswith("it") or any(w.rstrip("s") in drawn for w in words)):
+        return None
+    head = [w for w in words if w.rstrip("s") not in drawn and w not in ("the", *CONNECTIVES)]
+    return " ".join(head) or None
+
+
+def _texts_placed_beside(
+    facts: _Clause, quotes: list[str], texts: list[TextBrief]
+) -> list[TextBrief]:
+    """The texts a clause places something beside ("the date under the Groom Squad text"):
+    named after "under", "above", ... they stay as they are."""
+    relative = RELATIVE_TO.search(facts.words)
+    if relative is None:
+        return []
+    after = facts.words[relative.start() :]
+    named = {quotes[int(m)] for m in re.findall(r"\bq(\d+)\b", after) if int(m) < len(quotes)}
+    return [t for t in texts if t.text in named or t.text.lower() in after]
+
+
+def _last_added(draft: Brief, reading: _Reading) -> ImageBrief | TextBrief | None:
+    """The layer this message added last: what "under that" is under."""
+    added = [layer for layer in (draft.image, *draft.texts) if id(layer) in reading.added]
+    return max(added, key=lambda layer: reading.added[id(layer)], default=None)
+
+
 def _share_colors(facts: _Clause, new_subject: bool) -> tuple[list[str], list[str]]:
     """The colours of a clause with a text in it, split between the text and the artwork it
     also asks for: "q0 in red" is the text's; in "a red rose, the words q0 in black" the
@@ -1407,10 +1908,18 @@ def _image_note(image: ImageBrief, *, swapped: bool) -> str:
         image.prompt[counted.end() :] if counted else image.prompt,
     ]
     described = " ".join(word for word in words if word)
-    plural = counted or re.fullmatch(r"[a-z-]+[^siu]s", image.prompt)  # not "cactus", "iris"
+    said = described if counted else _with_article(described, image.prompt)
+    return f"{'Swapped in' if swapped else 'Added'} {said} on the {image.area}."
+
+
+def _with_article(described: str, thing: str) -> str:
+    """`described` ("small red rose") with the article its thing takes: "a small red rose",
+    "flamingos and palms", "an owl", "a unicorn"."""
+    head = re.split(r"\s+(?:and|with|of|on|in|over|under|wearing|holding)\s+", thing)[0]
+    if re.search(r"[a-z-]*[^siu]s$", head):  # a plural, not "cactus", "iris"
+        return described
     vowel = described[:1] in "aeiou" and not re.match(r"u(?:ni|s[eu])|eu|one\b", described)
-    article = "" if plural else "an " if vowel else "a "
-    return f"{'Swapped in' if swapped else 'Added'} {article}{described} on the {image.area}."
+    return f"{'an' if vowel else 'a'} {described}"
 
 
 def _text_note(text: TextBrief) -> str:

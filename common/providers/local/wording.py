@@ -26,7 +26,8 @@ GROUPS = (
     r"podcast|channel|troop|society|organi[sz]ation|firm|salon|garage|farm|kitchen|label|"
     r"orchestra|ensemble|clan|gang|guild|department|office|lab|practice|duo|trio|quartet|"
     r"bookstore|bookshop|shop|boutique|clinic|agency|academy|college|university|church|"
-    r"camp|program|programme|association|collective|crossfit|dojo|barbershop|barber|"
+    r"camp|program|programme|association|collective|crossfit|dojo|barbershop|barber|unit|ward|"
+    r"chapter|troupe|sorority|fraternity|"
     r"coffee\s+shop|book\s+club|run\s+club|event|reunion|festival|tournament|league|nonprofit|"
     r"non-profit|foundation|initiative|project|network|community|collective|co-op|coop"
 )
@@ -35,9 +36,12 @@ PLACES = (
     r"this|that|image|picture|logo|design|art|artwork|graphic|drawing|hat|cap|bag|tote|shirt|"
     r"tee|hoodie|sweater|crewneck|sweatshirt|side|corner"
 )
+# A full stop after one of these shortens a word ("St. Anne's Choir"): it ends no text.
+ABBREVIATIONS = ("Mrs", "Mr", "Ms", "Dr", "St", "Jr", "Sr", "Mt", "Ft", "Co", "Vol", "Est")
+_NOT_ABBREVIATED = "".join(rf"(?<!\b{word})" for word in ABBREVIATIONS)
 # What ends an unquoted text: punctuation, or where the words about it start.
 TEXT_END = re.compile(
-    r"\s*(?:[,;!?()]|\.(?:\s+(?![0-9])|$)|\s[-\u2013\u2014+]\s|$)"
+    rf"\s*(?:[,;!?()\n]|{_NOT_ABBREVIATED}\.(?:\s+(?![0-9])|$)|\s[-\u2013\u2014+]\s|$)"
     rf"|\s+in\s+(?:(?:big|small|large|huge|tiny|bold|thick|thin|heavy|block|capital|all|"
     rf"chunky|fat|cursive|script|nice|simple|plain|white|black|{SHADES})\s+)*"
     rf"(?:{COLOR_NAMES}|letters?|lettering|font|type|text|caps|capitals|capital|bold|"
@@ -50,7 +54,8 @@ TEXT_END = re.compile(
     r"(?=\s*$|\s*[,.;!?]|\s+(?:in|on|at|it|that|the|and|with|please)\b)"
     r"|\s+(?:with|and|plus|then|but|also|so)\s+(?:a|an|the|some|my|our|his|her|make|put|add|"
     r"move|change|maybe|please|it|then|i|we|i'd|i'm|can|could)\b"
-    r"|\s+(?:please|pls|plz|thanks|thank\s+you|too|as\s+well|written|printed|somewhere|anywhere)\b"
+    r"|\s+(?:please|pls|plz|thanks|thank\s+you|thx|too|as\s+well|instead|tho|though|written|"
+    r"printed|somewhere|anywhere)\b"
     r"|\s+for\s+(?:my|our|the|a|an|his|her|their|me|us)\b"
     r"|\s+(?:small|big|large|huge|tiny|bold|smaller|bigger)\s+(?:on|in|at|across|please)\b"
     r"|\s+(?:that|which)\s+(?:is|are|looks?)\b|\s+if\s",
@@ -74,7 +79,7 @@ WEAK_TRIGGERS = (
 )
 TRIGGER = re.compile(
     rf"\b(?:(?P<strong>{STRONG_TRIGGERS})|(?P<weak>{WEAK_TRIGGERS}))(?!\w)"
-    r"(?P<colon>\s*[:=]|\s+-)?(?:\s+(?:to|as|into|of)\b)?\s*",
+    r"(?:(?P<colon>\s*[:=]|\s+-)|\s+(?:to|as|into|of)\b)?\s*",  # "text: TO THE MOON" keeps "TO"
     re.IGNORECASE,
 )
 MARKER = re.compile(r"\bq(\d+)\b")
@@ -105,12 +110,13 @@ _CAP = (
     r"|[#@]?[0-9](?:[\w'!-]|\.(?=\w))*)"
 )
 _SMALL = r"(?:of|on|to|the|a|an|is|my|for|and|&|in|at|with|me|i'm|de|la|or|no|by|your|our)"
-TITLE_RUN = re.compile(rf"(?<![\w'])(?:'?{_CAP})(?:\s+(?:{_SMALL}\s+)*(?:'?{_CAP}))*")
+# A word ending "!" or "?" ends the title: "Hoodie! Maroon! Big gold letters" is three.
+TITLE_RUN = re.compile(rf"(?<![\w'])(?:'?{_CAP})(?:(?<![!?])\s+(?:{_SMALL}\s+)*(?:'?{_CAP}))*")
 # After a title, what shows it is printed: where it goes, its colour, or the end of a clause.
 PRINTED_AFTER = re.compile(
     rf"^(?:\s*(?:[,;!?]|\.(?:\s|$)|$|\s[-\u2013\u2014]\s)|\s+(?:in|on|onto|at|across|along|"
     rf"under|underneath|beneath|below|above|over|around|centered|centred|small|big|large|"
-    rf"huge|tiny|bold|written|printed|as|too)\b|\s+(?:{COLOR_NAMES})\b)"
+    rf"huge|tiny|bold|written|printed|as|too|now)\b|\s+(?:{COLOR_NAMES})\b)"
 )
 # Before a title, what shows it is printed: "add", "and", "with", a colon, a side label.
 PRINTED_BEFORE = re.compile(
@@ -118,7 +124,25 @@ PRINTED_BEFORE = re.compile(
     r"front|back)|[:,+\u2014\u2013-])\s*$",
     re.IGNORECASE,
 )
-ADD_VERB = re.compile(r"\b(?:add|put|print|write)\s+$")
+# Before a title, a word that makes it a place: "at Maple Elementary", "a party in Nashville",
+# "a picture of Big Ben".
+PLACE_BEFORE = re.compile(
+    r"\b(?:at|from|near|of|in|(?:trip|moving|move|going|headed|heading|flying|off|travel\w*)"
+    r"\s+to|visit\w*)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+# Before a title, who it names: "my best friend Sarah in Ibiza", "our coach Mr Lee".
+PERSON_BEFORE = re.compile(
+    r"\b(?:my|our|his|her|their)\s+(?:\w+\s+)?(?:friend|sister|brother|mum|mom|mother|dad|"
+    r"father|son|daughter|wife|husband|partner|boyfriend|girlfriend|bf|gf|boss|coach|teacher|"
+    r"nephew|niece|cousin|aunt|uncle|grandma|grandpa|granny|nan|kid|baby|dog|cat|puppy)\s+$",
+    re.IGNORECASE,
+)
+# After a title, a noun it describes ("4 West nurses"), not a word that goes on.
+NOUN_AFTER = re.compile(r"\s+(?!(?:and|with|plus|or|then|please|pls|w|n)\b)[a-z]")
+# A capitalised verb opening a sentence, before the title it puts somewhere.
+LEADING_VERB = re.compile(r"(?:Put|Add|Print|Write|Place|Make|Use|Have|Include|Stick)\s+(?=\S)")
+ADD_VERB = re.compile(r"\b(?:add|put|print|write)\s+$", re.IGNORECASE)
 _PRONOUNS_WORDS = """
 i i'm i'd i've we we're we've our my you your he she they it's its the a an this that on in at
 for and so if hi hey hello morning right ok okay also
@@ -127,16 +151,17 @@ PRONOUNS = frozenset(_PRONOUNS_WORDS.split())
 GREETINGS = frozenset({"hi", "hey", "hello", "morning"})
 NAME_INTRO = re.compile(
     r"\b(?i:called|named|known\s+as|name\s+is|name's|names\s+are|we're|we\s+are|i'm\s+in|"
-    r"it's\s+for)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
-    r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s*(?:[,.;:!?]|\s-\s|$))"
+    r"it's\s+for|(?:his|her|their|its)\s+name|call\s+(?:ourselves|us|it)|go\s+by|goes\s+by)\s+(?i:just\s+)?(?=(?P<called>\S[^\n]*))"
+    r"|\bfor\s+(?:the|team)\s+(?P<for>[A-Z][\w'&-]*(?:\s+[A-Z0-9][\w'&-]*)*)"
+    r"(?=\s*(?:[,.;:!?]|\s-\s|$))"
     rf"|\b(?:{GROUPS})\b(?:\s+(?:name|shirts?|tees?|t-shirts?|hoodies?|merch)"
     r"|\s+[a-z]+(?=\s*[,:(\-\u2014]\s*[Tt]he\s+[A-Z]))?\s*[,:(\-\u2014]\s*"
     r"(?P<apposed>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|of|and|&|de|la|"
     r"du|the|on|in))*)"
     rf"|\b(?:{GROUPS})\s+(?P<after>(?:[Tt]he\s+)?[A-Z0-9][\w'&.-]*(?:\s+(?:[A-Z0-9][\w'&.-]*|"
     r"of|and|&|the|on|in))*)"
-    rf"|(?P<before>(?:[Tt]he\s+)?[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)(?=\s+(?:[a-z]+\s+)?"
-    rf"(?:{GROUPS})\b)",
+    rf"|(?P<before>(?:[Tt]he\s+)?[A-Z][\w'&-]*(?:\s+(?:&\s+)?[A-Z][\w'&-]*)*)(?=\s+(?:[a-z]+\s+)?"
+    rf"(?:{GROUPS}|merch|swag)\b)",
 )
 NAME_REF = re.compile(
     rf"\b(?:(?:the|our|my|their|his|her|your|just\s+the|just\s+our)\s+)?(?:(?:{GROUPS})(?:'s)?\s+)?"
@@ -238,16 +263,20 @@ def find_names(message: str) -> list[str]:
     return [name for _, name in sorted(found, key=lambda f: f[0])]
 
 
-def _bare_titles(text: str, texts: list[str], marker: MarkerFn) -> str:
+def _bare_titles(text: str, names: list[str], marker: MarkerFn) -> str:
     """`text` with each title printed without a trigger ("IRON TEMPLE in red across the
-    back", "and Mama To Be across the top") replaced by a marker."""
+    back", "and Mama To Be across the top", a name: "Comets on the back") replaced by a
+    marker."""
     out, position = [], 0
     for match in TITLE_RUN.finditer(text):
-        span = match.group().strip().rstrip(".")
-        before, after = text[: match.start()], text[match.start() + len(span) :]
+        start, span = match.start(), match.group().strip().rstrip(".")
+        verb = LEADING_VERB.match(span)
+        if verb:  # "Put Page Turners on top": the sentence's verb, then the title
+            start, span = start + verb.end(), span[verb.end() :]
+        before, after = text[:start], text[start + len(span) :]
         # "add Breathe on the back": one capitalised word put somewhere is a word to print.
         put = (
-            ADD_VERB.search(before)
+            (ADD_VERB.search(before) or span in names)
             and PRINTED_AFTER.match(after)
             and span.isalpha()
             and not artwork.subjects_in(span.lower())  # "put Tiger on the front": a tiger
@@ -258,11 +287,16 @@ def _bare_titles(text: str, texts: list[str], marker: MarkerFn) -> str:
             or not re.search(r"[A-Za-z]", span)
         ):
             continue
-        if not (PRINTED_AFTER.match(after) or PRINTED_BEFORE.search(before)):
+        if PLACE_BEFORE.search(before) or PERSON_BEFORE.search(before):
+            continue  # "the staff at Oakwood Primary", "my best friend Sarah": not printed
+        cue = PRINTED_BEFORE.search(before)
+        if cue and cue.group().strip() == "," and NOUN_AFTER.match(after):
+            cue = None  # "our unit, 4 West nurses": the title names the nurses
+        if not (PRINTED_AFTER.match(after) or cue):
             continue
-        out.append(text[position : match.start()])
+        out.append(text[position:start])
         out.append(marker(span))
-        position = match.start() + len(span)
+        position = start + len(span)
     out.append(text[position:])
     return "".join(out)
 
@@ -320,7 +354,12 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
         loose = weak and match.group("weak").lower() in ("with", "add", "and", "just")
         if loose and not _is_title(span, greeting=True):
             continue
-        if not _plausible(span, weak=weak, colon=match.group("colon") is not None):
+        # "and the text hop to it": a text introduced, not one edited ("make the text pop")
+        introduced = re.fullmatch(r"(?:the\s+)?(?:text|words?)", match.group().strip(), re.I) and (
+            re.search(r"\b(?:and|with|plus|w)\s+$", marked[: match.start()], re.IGNORECASE)
+        )
+        colon = match.group("colon") is not None or bool(introduced)
+        if not _plausible(span, weak=weak, colon=colon):
             continue
         start = match.end() + rest.index(span)
         if any(a <= start < b for a, b in intros) and span in " ".join(names):
@@ -331,8 +370,8 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
     out.append(marked[position:])
     marked = "".join(out)
     marked = NAMED_AS.sub(lambda m: marker(m.group("name").strip()), marked)
-    marked = _without_names(marked, names, lambda part: _bare_titles(part, texts, marker))
     everyone = [*names, *reversed(known_names)]
+    marked = _without_names(marked, names, lambda part: _bare_titles(part, everyone, marker))
     if everyone:
         name = everyone[0]
 
@@ -341,7 +380,7 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
             after = marked[match.end() :].lstrip()
             if before.endswith(("called", "named", "a", "new", "different")):
                 return match.group()
-            if re.match(r"(?:is|'s|are)\b|[,:\-]\s*(?:the\s+)?[A-Z]", after):
+            if re.match(r"(?:is|'s|are)\b|[,:\-]\s*(?:the\s+)?[A-Z]|q\d+\b", after):
                 return match.group()  # "the name is ...", "the band name, The Blue Notes"
             return marker(name)
 
@@ -350,9 +389,13 @@ def mark_texts(message: str, known_names: list[str], respell: Callable[[str], st
 
 
 def _without_names(text: str, names: list[str], change: Callable[[str], str]) -> str:
-    """`change` applied to the parts of `text` that are not a name's introduction."""
+    """`change` applied to the parts of `text` that are not a name's introduction: its first
+    occurrence. Said again ("Crumb & Co bakery tees, Crumb & Co in sand letters"), it may be
+    printed."""
     spans = sorted(
-        (m.start(), m.end()) for name in names for m in re.finditer(re.escape(name), text)
+        (found.start(), found.end())
+        for name in names
+        if (found := re.search(re.escape(name), text)) is not None
     )
     out, position = [], 0
     for start, end in spans:
