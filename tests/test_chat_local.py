@@ -1044,3 +1044,11 @@ def test_make_it_a_colour_after_moving_it_is_that_layers_colour(database_url: st
     moved = say("move it to the back and make it white", hoodie.brief, hoodie.focus).brief
     assert moved.color == "Navy"
     assert [(t.area, t.color) for t in moved.texts] == [("back", "#ffffff")]
+
+
+def test_a_wish_to_stand_out_asks_how_and_changes_nothing(database_url: str) -> None:
+    cap = say("black cap with just the letters BT in white", Brief())
+    for wish in ("make it pop", "can you make it cooler", "jazz it up a bit"):
+        turn = say(wish, cap.brief, cap.focus)
+        assert turn.brief == cap.brief
+        assert turn.reply.count("?") == 1 and "\u201cBT\u201d" in turn.reply, turn.reply

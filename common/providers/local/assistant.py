@@ -1191,7 +1191,8 @@ class LocalAssistant:
                 reading.it_bound = True
             following = pieces[index + 1] if index + 1 < len(pieces) else ""
             joined = following.strip() == "and"
-        if not (reading.understood or reading.questions) and draft == brief and product:
+        unchanged = draft == brief and not reading.questions
+        if product and unchanged and not (reading.understood and not STAND_OUT.search(lower)):
             missing = _missing_detail(lower, draft, product)
             if missing:
                 reading.ask(missing)
@@ -1785,14 +1786,26 @@ class LocalAssistant:
         return " ".join(dict.fromkeys(parts))
 
 
+# "make it pop": a wish with no change named in it, answered with the changes there are.
+STAND_OUT = re.compile(
+    r"\bpop\b|\bstand\s+out\b|\b(?:cool|nic|bett|bold|brav)er\b|\bjazz\b|\beye.?catching\b"
+)
+
+
 def _missing_detail(lower: str, brief: Brief, product: catalog.Product) -> str | None:
     """The one question for an edit that leaves out what it needs: "change the colour" (which
-    colour?), "can you move it" (where?)."""
+    colour?), "can you move it" (where?), "make it pop" (how?)."""
     layers = [f"the {brief.image.prompt}"] if brief.image else []
     layers += [f"\u201c{t.text}\u201d" for t in brief.texts]
     if re.search(r"\bcolou?rs?\b|\bshade\b", lower):
         *first, last = [f"the {product.name}", *layers[:2]]
         return f"Which colour would you like, and for what: {', '.join(first)} or {last}?"
+    if STAND_OUT.search(lower) and layers:
+        picture = ", or a picture with it" if brief.image is None else ""
+        return (
+            f"What would make it stand out for you: a brighter colour or a bigger size for "
+            f"{layers[0]}{picture}?"
+        )
     if re.search(r"\b(?:move|put|place|shift)\b", lower) and layers:
         sides = {t.area for t in brief.texts} | ({brief.image.area} if brief.image else set())
         other = "front" if sides == {"back"} else "back"
