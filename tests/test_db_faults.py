@@ -427,3 +427,17 @@ def test_migrations_run_without_the_request_deadlines(
         with admin.connect() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def test_new_drafts_needing_the_catalog_reload_on_a_hung_database_get_503_within_5_s(
+    proxy: faults.FaultProxy, shopper: Shopper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The instance's catalog is due for its reload (every CACHE_SECONDS) as the database hangs:
+    # the requests that need it must not wait for each other's reload, one after the other.
+    from common.shop import catalog
+
+    monkeypatch.setattr(catalog, "CACHE_SECONDS", 0.0)
+    proxy.set_mode(faults.HANG)
+    answers = within([new_draft() for _ in range(CONCURRENT // 2)])
+    print(f"\nthe catalog's reload on a hung database: {sorted(a.seconds for a in answers)}")
+    assert_unavailable(answers)
