@@ -104,18 +104,28 @@ def test_a_failing_migration_applies_nothing(
 
 def test_postgres_urls_as_people_write_them_give_pg8000_arguments() -> None:
     tcp = {"user": "u", "password": "p w", "database": "d", "host": "h", "port": 6543}
-    assert db.connect_params("postgres://u:p%20w@h:6543/d") == tcp
-    assert db.connect_params("postgresql+pg8000://u:p%20w@h:6543/d") == tcp
+    prefer = {**tcp, "ssl_context": None}  # another host: TLS when the server has it
+    assert db.connect_params("postgres://u:p%20w@h:6543/d") == prefer
+    assert db.connect_params("postgresql+pg8000://u:p%20w@h:6543/d") == prefer
+    assert db.connect_params("postgres://u:p%20w@h:6543/d?sslmode=require") == {
+        **tcp,
+        "ssl_context": True,
+    }
     assert db.connect_params("postgresql://u@/d?unix_sock=/run/pg/.s.PGSQL.5432") == {
         "user": "u",
         "password": None,
         "database": "d",
         "unix_sock": "/run/pg/.s.PGSQL.5432",
+        "ssl_context": False,  # nothing leaves the machine: TLS is never asked for
     }
+    assert db.connect_params("postgresql://u@127.0.0.1/d")["ssl_context"] is False
+    assert db.connect_params("postgresql://u@localhost/d?sslmode=prefer")["ssl_context"] is None
     with pytest.raises(config.ConfigError, match="postgresql://"):
         db.connect_params("mysql://u@h/d")
     with pytest.raises(config.ConfigError, match="sslmode"):
-        db.connect_params("postgresql://u@h/d?sslmode=require")
+        db.connect_params("postgresql://u@h/d?sslmode=verify-full")
+    with pytest.raises(config.ConfigError, match="options"):
+        db.connect_params("postgresql://u@h/d?connect_timeout=3")
 
 
 ORDER = "INSERT INTO orders (public_id, owner_session{cols}) VALUES ('{pid}', 'anon-1'{vals})"
