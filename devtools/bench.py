@@ -31,6 +31,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import signal
 import socket
 import statistics
@@ -45,11 +46,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from devtools import bench_groups, bench_jobs, bench_load, bench_pages, bench_studio, bench_webhook
 from devtools.deploy_config import RUNTIME_SETTINGS
 from devtools.openapi import FUNCTIONS_DIR, REPO, function_names
+
+if TYPE_CHECKING:
+    from common.core.caller import Session
 
 
 class Probe(NamedTuple):
@@ -364,6 +368,21 @@ def as_deployed() -> dict[str, str]:
     for folder in (REPO / "common", FUNCTIONS_DIR):
         compileall.compile_dir(folder, force=True, quiet=1)
     return {"PYTHONDONTWRITEBYTECODE": "1", **RUNTIME_SETTINGS}
+
+
+def new_user() -> Session:
+    """A new signed-in shopper of the bench database: a users row and its session."""
+    from common.core import caller
+    from common.infra import db
+
+    public_id = "usr_bench_" + secrets.token_hex(8)
+    email = f"{public_id}@bench.example"
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'local')",
+            {"p": public_id, "e": email},
+        )
+    return caller.for_user(public_id, email, "Bench", "local")
 
 
 def prepare_database() -> tuple[str, str]:

@@ -40,19 +40,11 @@ def _client() -> Any:
 def _organizer() -> tuple[Any, str, str]:
     """A signed-in organizer (a users row and its session) and a design of theirs."""
 
-    from common.core import caller
-    from common.infra import db
     from common.studio import designs
     from common.web import sessions
+    from devtools.bench import new_user
 
-    public_id = "usr_bench_" + secrets.token_hex(8)
-    email = f"{public_id}@bench.example"
-    with db.transaction() as conn:
-        conn.execute(
-            "INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'local')",
-            {"p": public_id, "e": email},
-        )
-    session = caller.for_user(public_id, email, "Bench", "local")
+    session = new_user()
     layer = {"id": "crest", "type": "text", "area": "front", "x": 0.5, "y": 0.4, "text": "BENCH"}
     design = designs.save_layers(
         session,

@@ -67,20 +67,12 @@ def pending_orders(count: int) -> list[dict[str, Any]]:
     """`count` orders of one new shopper, checked out with the local stand-in: the
     `checkout.session` objects Stripe would send once each is paid."""
 
-    from common.core import caller
-    from common.infra import db
     from common.providers import checkout
     from common.shop import orders, payments
     from common.shop.order_store import Choice
+    from devtools.bench import new_user
 
-    public_id = "usr_bench_" + secrets.token_hex(8)
-    email = f"{public_id}@bench.example"
-    with db.transaction() as conn:
-        conn.execute(
-            "INSERT INTO users (public_id, email, provider) VALUES (:p, :e, 'local')",
-            {"p": public_id, "e": email},
-        )
-    shopper = caller.for_user(public_id, email, "Bench", "local")
+    shopper = new_user()
     checkout.provider.built = checkout.LocalCheckout()  # the bench never creates Stripe sessions
     items = [Choice(item["product_id"], None, item["color"], item["sizes"]) for item in ITEMS]
     paid = []
@@ -94,8 +86,8 @@ def pending_orders(count: int) -> list[dict[str, Any]]:
                 "amount_total": order.total_cents,
                 "currency": order.currency,
                 "client_reference_id": order.id,
-                "customer_details": {"email": email},
-                "customer_email": email,
+                "customer_details": {"email": shopper.email},
+                "customer_email": shopper.email,
                 "metadata": {"order_id": order.id},
                 "mode": "payment",
                 "payment_intent": "pi_bench_" + secrets.token_hex(8),

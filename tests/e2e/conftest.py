@@ -9,6 +9,7 @@ console error or an uncaught exception. Screenshots go to `test-output/screensho
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -62,6 +63,23 @@ def accessibility_violations(page: Page) -> list[dict[str, Any]]:
                                   nodes: v.nodes.map(n => n.target.join(' '))}))"""
     )
     return violations
+
+
+def blocking_violations(page: Page) -> list[dict[str, Any]]:
+    """The accessibility violations the check fails on (BLOCKING_IMPACTS)."""
+    return [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
+
+
+def post_json(page: Page, site: Site, path: str, body: dict[str, Any] | None = None) -> Any:
+    """POST `body` to the site's `path` with the page's cookies, as the storefront does; the
+    answer's JSON (the request must succeed)."""
+    response = page.request.post(
+        site.url(path),
+        data=json.dumps(body or {}),
+        headers={"Origin": site.origin, "Content-Type": "application/json"},
+    )
+    assert response.ok, response.text()
+    return response.json()
 
 
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"

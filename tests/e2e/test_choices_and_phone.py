@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import (
-    BLOCKING_IMPACTS,
     VIEWPORTS,
     ConsoleWatch,
     Site,
-    accessibility_violations,
+    blocking_violations,
     new_context,
     save_screenshot,
 )
@@ -56,10 +54,6 @@ def box(page: Page, selector: str) -> dict[str, float]:
 
 def in_view(found: dict[str, float]) -> bool:
     return found["y"] >= 0 and found["y"] + found["height"] <= PHONE_HEIGHT + 0.5
-
-
-def blocking(page: Page) -> list[dict[str, Any]]:
-    return [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
 
 
 def test_the_color_picked_sticks_from_the_card_to_the_studio_and_across_products(
@@ -149,7 +143,7 @@ def test_the_studio_on_a_phone(site: Site, browser: Browser) -> None:
         expect(sheet).to_be_hidden()
         expect(layer).to_be_focused()
         expect(layer).to_have_attribute("aria-pressed", "false")
-        assert not blocking(page)
+        assert not blocking_violations(page)
     finally:
         context.close()
     assert not console.errors, "console errors:\n" + "\n".join(console.errors)

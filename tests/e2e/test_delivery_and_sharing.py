@@ -4,39 +4,22 @@ order, and "Share for approval", whose link shows a stranger the mockups and not
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import (
-    BLOCKING_IMPACTS,
     VIEWPORTS,
     ConsoleWatch,
     Site,
-    accessibility_violations,
+    blocking_violations,
     new_context,
+    post_json,
     save_screenshot,
 )
 
 ARRIVES = r"[A-Z][a-z]{2} \d{1,2}(–\d{1,2}| – [A-Z][a-z]{2} \d{1,2})?"
-
-
-def blocking(page: Page) -> list[dict[str, Any]]:
-    return [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
-
-
-def post(page: Page, site: Site, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = page.request.post(
-        site.url(path),
-        data=json.dumps(body or {}),
-        headers={"Origin": site.origin, "Content-Type": "application/json"},
-    )
-    assert response.ok, response.text()
-    answer: dict[str, Any] = response.json()
-    return answer
 
 
 def test_arrival_and_the_size_chart(site: Site, page: Page) -> None:
@@ -55,7 +38,7 @@ def test_arrival_and_the_size_chart(site: Site, page: Page) -> None:
     latest = tee["shipping_options"][0]["arrives"]["latest"]
     expect(delivery.locator("time").first).to_have_attribute("datetime", latest)
 
-    order = post(
+    order = post_json(
         page,
         site,
         "/api/orders/draft",
@@ -74,7 +57,7 @@ def test_arrival_and_the_size_chart(site: Site, page: Page) -> None:
     assert grid and opened and opened["x"] >= grid["x"] + grid["width"] - 1, (grid, opened)
     assert opened["y"] < grid["y"] + grid["height"], (grid, opened)
     save_screenshot(page, "size-chart-desktop")
-    assert not blocking(page)
+    assert not blocking_violations(page)
 
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
@@ -131,7 +114,7 @@ def test_a_share_link_shows_a_stranger_the_mockups_and_nothing_else(
         expect(stranger.get_by_role("dialog")).to_be_visible()
         stranger.keyboard.press("Escape")
         save_screenshot(stranger, f"shared-{viewport}")
-        assert not blocking(stranger)
+        assert not blocking_violations(stranger)
 
         # Continue, then share from Review: the same link for the same design.
         page.get_by_role("button", name="Continue to sizes").click()
@@ -139,7 +122,7 @@ def test_a_share_link_shows_a_stranger_the_mockups_and_nothing_else(
         expect(page.get_by_role("heading", name="Review your order")).to_be_visible()
         page.get_by_role("button", name="Share for approval of Heavy Hoodie, Maroon").click()
         expect(page.get_by_label("Link for approval")).to_have_value(url)
-        assert not blocking(page)
+        assert not blocking_violations(page)
 
         # A link that names nothing says so.
         console.allow("status of 404")
@@ -155,7 +138,7 @@ def test_a_share_link_shows_a_stranger_the_mockups_and_nothing_else(
 
 def test_reorder_a_past_order(site: Site, page: Page) -> None:
     page.goto(site.url("/"))
-    order = post(
+    order = post_json(
         page,
         site,
         "/api/orders/draft",

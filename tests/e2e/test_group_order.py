@@ -5,40 +5,23 @@ ops get one print file per personalized piece."""
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from common.providers import queue
 from tests.e2e.conftest import (
-    BLOCKING_IMPACTS,
     VIEWPORTS,
     ConsoleWatch,
     Site,
-    accessibility_violations,
+    blocking_violations,
     new_context,
+    post_json,
     save_screenshot,
 )
 
 ORGANIZER = "coach.rivera@example.com"
 CREST = {"id": "crest", "type": "text", "area": "front", "x": 0.5, "y": 0.4, "text": "DAWN FC"}
-
-
-def blocking(page: Page) -> list[dict[str, Any]]:
-    return [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
-
-
-def post(page: Page, site: Site, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = page.request.post(
-        site.url(path),
-        data=json.dumps(body),
-        headers={"Origin": site.origin, "Content-Type": "application/json"},
-    )
-    assert response.ok, response.text()
-    answer: dict[str, Any] = response.json()
-    return answer
 
 
 def phone(browser: Browser, console: ConsoleWatch) -> tuple[BrowserContext, Page]:
@@ -61,14 +44,14 @@ def test_a_group_order_from_share_link_to_print_files(
     site: Site, page: Page, browser: Browser, console: ConsoleWatch
 ) -> None:
     # The organizer's design and draft, then signing in on the summary.
-    design = post(
+    design = post_json(
         page,
         site,
         "/api/designs",
         {"product_id": "classic-tee", "color": "Black", "layers": [CREST]},
     )
     item = {"product_id": "classic-tee", "design_id": design["design_id"], "color": "Black"}
-    draft = post(page, site, "/api/orders/draft", {"items": [{**item, "sizes": {"M": 1}}]})
+    draft = post_json(page, site, "/api/orders/draft", {"items": [{**item, "sizes": {"M": 1}}]})
     page.goto(site.url(f"/summary?order={draft['id']}"))
     page.get_by_role("link", name="Continue with Google").click()
     page.get_by_label("Email").fill(ORGANIZER)
@@ -78,7 +61,7 @@ def test_a_group_order_from_share_link_to_print_files(
     page.get_by_role("link", name="Start a group order of Classic Tee, Black").click()
     expect(page.get_by_role("heading", name="Start a group order", level=1)).to_be_visible()
     page.get_by_label("Title").fill("Dawn FC kit")
-    assert blocking(page) == []
+    assert blocking_violations(page) == []
     save_screenshot(page, "group-start-desktop")
     page.get_by_role("button", name="Create the group link").click()
     page.wait_for_url(re.compile(r"/group/grp_[\w-]{24}$"))
@@ -96,7 +79,7 @@ def test_a_group_order_from_share_link_to_print_files(
     expect(
         ana.get_by_role("button", name=re.compile(r"^Enlarge: Classic Tee in Black, back"))
     ).to_be_visible()
-    assert blocking(ana) == []
+    assert blocking_violations(ana) == []
     add_entry(ana, "Ana López", "M", "ANA", "7")
     expect(ana.get_by_role("heading", name="Your entry")).to_be_visible()
     expect(ana.locator(".group-entry")).to_contain_text("on the back: ANA #7")
@@ -132,16 +115,16 @@ def test_a_group_order_from_share_link_to_print_files(
         "9 more pieces to reach the next price: $15.50 each."
     )
     expect(rows.nth(0)).to_contain_text("ANA #7")
-    assert blocking(page) == []
+    assert blocking_violations(page) == []
     save_screenshot(page, "group-roster-desktop")
     page.set_viewport_size({"width": 390, "height": 844})
-    assert blocking(page) == []
+    assert blocking_violations(page) == []
     save_screenshot(page, "group-roster-phone")
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(share_url)  # the organizer sees the members' page as a member would
     expect(page.get_by_role("heading", name="Add your size")).to_be_visible()
     expect(page.locator(".group-names li")).to_have_count(3)
-    assert blocking(page) == []
+    assert blocking_violations(page) == []
     save_screenshot(page, "group-member-desktop")
     page.goto(roster_url)
 
@@ -166,7 +149,7 @@ def test_a_group_order_from_share_link_to_print_files(
     ana.reload()
     expect(ana.get_by_text("The organizer has closed this group")).to_be_visible()
     expect(ana.get_by_role("button", name="Add me")).to_have_count(0)
-    assert blocking(ana) == []
+    assert blocking_violations(ana) == []
     save_screenshot(ana, "group-closed-phone")
 
     # Ops: one print file per personalized piece, made by the queue's worker after the payment

@@ -14,11 +14,10 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect
 
 from tests.e2e.conftest import (
-    BLOCKING_IMPACTS,
     VIEWPORTS,
     ConsoleWatch,
     Site,
-    accessibility_violations,
+    blocking_violations,
     new_context,
     save_screenshot,
 )
@@ -63,10 +62,6 @@ def watched(browser: Browser, viewport: str, console: ConsoleWatch) -> BrowserCo
     context = new_context(browser, VIEWPORTS[viewport])
     context.on("page", console.watch)
     return context
-
-
-def blocking(page: Page) -> list[dict[str, Any]]:
-    return [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
 
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
@@ -158,7 +153,7 @@ def test_the_design_is_the_same_after_reloads_a_second_tab_sizes_and_back_forwar
         page.reload()
         expect(page.locator("#studio-product")).to_have_text("Canvas Tote · Black")
         expect(page.locator("#design-chat .chat-log")).to_contain_text("Make the tote black")
-        assert not blocking(page)
+        assert not blocking_violations(page)
     finally:
         context.close()
     assert not console.errors, "console errors:\n" + "\n".join(console.errors)

@@ -15,20 +15,16 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.arithmetic import check_equations, check_totals
 from tests.e2e.conftest import (
-    BLOCKING_IMPACTS,
     VIEWPORTS,
     ConsoleWatch,
     Site,
-    accessibility_violations,
+    blocking_violations,
     new_context,
+    post_json,
     save_screenshot,
 )
 
 HOODIE = "Heavy Hoodie"
-
-
-def blocking(page: Page) -> list[dict[str, Any]]:
-    return [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
 
 
 def text_layer(layer_id: str, area: str, text: str) -> dict[str, Any]:
@@ -45,17 +41,6 @@ def text_layer(layer_id: str, area: str, text: str) -> dict[str, Any]:
         "size": 0.12,
         "color": "#ffffff",
     }
-
-
-def post(page: Page, site: Site, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = page.request.post(
-        site.url(path),
-        data=json.dumps(body),
-        headers={"Origin": site.origin, "Content-Type": "application/json"},
-    )
-    assert response.ok, response.text()
-    answer: dict[str, Any] = response.json()
-    return answer
 
 
 def expect_sums(page: Page, at_least: int) -> None:
@@ -95,13 +80,13 @@ def test_every_sum_adds_up_the_back_print_shows_and_back_from_checkout_is_review
 
     def audit(name: str) -> None:
         save_screenshot(page, f"{name}-{viewport}")
-        found = blocking(page)
+        found = blocking_violations(page)
         if found:
             blocking_found[name] = found
 
     try:
         page.goto(site.url("/"))
-        design = post(
+        design = post_json(
             page,
             site,
             "/api/designs",
@@ -114,7 +99,7 @@ def test_every_sum_adds_up_the_back_print_shows_and_back_from_checkout_is_review
                 ],
             },
         )
-        order = post(
+        order = post_json(
             page,
             site,
             "/api/orders/draft",

@@ -11,11 +11,10 @@ from typing import Any
 from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.conftest import (
-    BLOCKING_IMPACTS,
     VIEWPORTS,
     ConsoleWatch,
     Site,
-    accessibility_violations,
+    blocking_violations,
     new_context,
     save_screenshot,
 )
@@ -65,10 +64,6 @@ def ops_move(site: Site, page: Page, order_id: str, body: dict[str, str]) -> dic
     assert response.ok, response.text()
     moved: dict[str, Any] = response.json()
     return moved
-
-
-def blocking_violations(page: Page) -> list[dict[str, Any]]:
-    return [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
 
 
 def expect_shipped_confirmation(page: Page) -> None:

@@ -1192,7 +1192,7 @@ class LocalAssistant:
             following = pieces[index + 1] if index + 1 < len(pieces) else ""
             joined = following.strip() == "and"
         unchanged = draft == brief and not reading.questions
-        if product and unchanged and not (reading.understood and not STAND_OUT.search(lower)):
+        if product and unchanged and (not reading.understood or STAND_OUT.search(lower)):
             missing = _missing_detail(lower, draft, product)
             if missing:
                 reading.ask(missing)
