@@ -40,6 +40,7 @@ def _client() -> Any:
 def _organizer() -> tuple[Any, str, str]:
     """A signed-in organizer (a users row and its session) and a design of theirs."""
 
+    from common.api.designs import DesignIn
     from common.studio import designs
     from common.web import sessions
     from devtools.bench import new_user
@@ -48,9 +49,7 @@ def _organizer() -> tuple[Any, str, str]:
     layer = {"id": "crest", "type": "text", "area": "front", "x": 0.5, "y": 0.4, "text": "BENCH"}
     design = designs.save_layers(
         session,
-        designs.DesignIn.model_validate(
-            {"product_id": "classic-tee", "color": "Black", "layers": [layer]}
-        ),
+        DesignIn.model_validate({"product_id": "classic-tee", "color": "Black", "layers": [layer]}),
     )
     return session, sessions.encode(session), design.design_id
 

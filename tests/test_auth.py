@@ -313,6 +313,27 @@ def test_forged_expired_and_alg_none_tokens_are_no_session(database_url, pool) -
         assert client.get("/api/auth/me").status_code == 401, name
 
 
+def test_a_token_verified_once_still_expires_and_needs_its_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = caller.new_anonymous()
+    token = sessions.encode(session)
+    assert sessions.decode(token) == session  # verified, and remembered as verified
+    assert sessions.decode(token) == session
+    later = session.expires_at + sessions.LEEWAY_SECONDS
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert sessions.decode(token) is None  # past its expiry, though verified before
+    monkeypatch.undo()
+    monkeypatch.setenv("SESSION_SECRET", "another-secret-of-the-shop-long-enough-0123456789")
+    config.settings.cache_clear()
+    try:
+        assert sessions.decode(token) is None  # not signed with the secret in use
+        assert sessions.decode(sessions.encode(session)) == session
+    finally:
+        monkeypatch.undo()
+        config.settings.cache_clear()
+
+
 def test_logout_clears_the_cookie_and_refuses_cross_site_posts(database_url) -> None:
     client = new_browser()
     client.set_cookie(sessions.COOKIE_NAME, sessions.encode(caller.new_anonymous()))

@@ -10,6 +10,7 @@ from typing import cast
 import pytest
 from PIL import Image, PngImagePlugin
 
+from common.api.designs import MAX_UPLOAD_BYTES
 from common.core import errors
 from common.studio import images
 
@@ -110,7 +111,7 @@ def test_images_outside_16_to_4096_px_are_422(size: tuple[int, int]) -> None:
 def test_more_than_10_mb_is_413() -> None:
     data = encoded(photo(), "PNG")
     with pytest.raises(errors.PayloadTooLarge):
-        images.decode(data + b"\x00" * (images.MAX_UPLOAD_BYTES + 1 - len(data)))
+        images.decode(data + b"\x00" * (MAX_UPLOAD_BYTES + 1 - len(data)))
 
 
 @pytest.mark.parametrize("cut", [20, 60, 200])

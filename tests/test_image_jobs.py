@@ -15,6 +15,7 @@ import flask.testing
 import pytest
 from PIL import Image
 
+from common.api.designs import IMAGE_JOBS
 from common.infra import config, db, state
 from common.providers import imagegen, queue
 from common.studio import jobs
@@ -206,7 +207,7 @@ def test_the_push_route_runs_the_job_and_refuses_what_is_not_a_push(shopper) -> 
     job_id = started.get_json()["job_id"]
     wait_for_jobs()
     pusher = client()  # no session, no origin: Pub/Sub
-    path = queue.push_path(jobs.TOPIC)
+    path = queue.push_path(IMAGE_JOBS)
     assert pusher.post(path, json=envelope({"job_id": job_id})).status_code == 204
     for bad in (b"", b"{}", b"[1]", json.dumps({"message": {"data": "!!"}}).encode()):
         answer = pusher.post(path, data=bad, content_type="application/json")
@@ -307,8 +308,8 @@ def test_a_job_published_to_pub_sub_is_pushed_to_generate_image_and_made(
         return app(environ, answered)
 
     with serve(counting) as port:  # type: ignore[arg-type]
-        endpoint = f"http://127.0.0.1:{port}{queue.push_path(jobs.TOPIC)}"
-        push_subscription(pubsub, jobs.TOPIC, endpoint)
+        endpoint = f"http://127.0.0.1:{port}{queue.push_path(IMAGE_JOBS)}"
+        push_subscription(pubsub, IMAGE_JOBS, endpoint)
         started = generate(shopper, prompt="a vintage lighthouse")
         assert started.status_code == 202, started.get_json()
         job_id = started.get_json()["job_id"]

@@ -287,7 +287,14 @@ def _item_out(item: Item, next_tier: NextTier | None) -> OrderItemOut:
         mockups=MockupsOut(front=item.mockup_front, back=item.mockup_back)
         if item.design_id
         else None,
-        next_tier=NextTierOut(**dataclasses.asdict(next_tier)) if next_tier else None,
+        next_tier=NextTierOut(
+            min_quantity=next_tier.min_quantity,
+            unit_price_cents=next_tier.unit_price_cents,
+            pieces_to_go=next_tier.pieces_to_go,
+            saving_per_piece_cents=next_tier.saving_per_piece_cents,
+        )
+        if next_tier
+        else None,
     )
 
 
@@ -331,8 +338,15 @@ def order_out(order: Order, now: datetime | None = None) -> OrderOut:
         created_at=order.created_at,
         updated_at=order.updated_at,
         paid_at=order.paid_at,
-        tracking=TrackingOut(**dataclasses.asdict(order.tracking)) if order.tracking else None,
-        events=[EventOut(**dataclasses.asdict(event)) for event in order.events],
+        tracking=TrackingOut(
+            carrier=order.tracking.carrier, number=order.tracking.number, url=order.tracking.url
+        )
+        if order.tracking
+        else None,
+        events=[
+            EventOut(at=event.at, status=event.status, cause=event.cause, detail=event.detail)
+            for event in order.events
+        ],
         production_days=orders.production_days(order),
         shipping_options=[
             ShippingOptionOut(

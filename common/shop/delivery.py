@@ -17,7 +17,8 @@ chose from the session Stripe reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import functools
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -127,8 +128,8 @@ def today(now: datetime | None = None) -> date:
     return now.astimezone(_zone()).date()
 
 
-def is_business_day(day: date, holidays: Iterable[date] = ()) -> bool:
-    return day.weekday() < 5 and day not in set(holidays)
+def is_business_day(day: date, holidays: Collection[date] = ()) -> bool:
+    return day.weekday() < 5 and day not in holidays
 
 
 def add_business_days(start: date, days: int, holidays: Iterable[date] | None = None) -> date:
@@ -144,9 +145,18 @@ def add_business_days(start: date, days: int, holidays: Iterable[date] | None = 
 
 def arrival(production_days: int, rate: Rate, start: date) -> Arrival:
     """When an order made in `production_days` from `start` arrives at `rate`."""
-    shipped = add_business_days(start, production_days)
     low, high = rate.transit_days
-    return Arrival(add_business_days(shipped, low), add_business_days(shipped, high))
+    return _arrival(start, production_days, low, high, settings().business_holidays)
+
+
+@functools.lru_cache(maxsize=256)
+def _arrival(start: date, production: int, low: int, high: int, closed: frozenset[date]) -> Arrival:
+    """Counted day by day once per day, production time and transit: every order read and
+    the catalog show the same few."""
+    shipped = add_business_days(start, production, closed)
+    return Arrival(
+        add_business_days(shipped, low, closed), add_business_days(shipped, high, closed)
+    )
 
 
 def options(

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
+from common.api.designs import DesignOut, GenerateIn
 from common.core import errors
 from common.core.caller import Session
 from common.core.model import Model
@@ -28,7 +29,6 @@ from common.studio.briefs import (
     Brief,
     ready,
 )
-from common.studio.designs import DesignOut, GenerateIn
 
 MAX_MESSAGE_CHARS = 500  # the one limit of a message: ChatIn refuses longer, nothing cuts
 CONVERSATION_TTL_SECONDS = 7 * 24 * 3600

@@ -13,12 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import (
-    ConfigDict,
-    Field,
-    TypeAdapter,
-)
+from pydantic import Field, TypeAdapter
 
+from common.api.designs import (
+    DesignIn,
+    DesignOut,
+    GenerateIn,
+    Mockups,
+    SharedDesignOut,
+    ShareOut,
+)
 from common.core import errors
 from common.core.caller import Session
 from common.core.lazy import Lazy
@@ -31,7 +35,6 @@ from common.shop import catalog, owners
 from common.studio import print_files, prompts
 from common.studio.briefs import Brief, ImageBrief, Style
 from common.studio.layers import (
-    MAX_LAYERS,
     SIDES,
     Area,
     ImageLayer,
@@ -48,54 +51,6 @@ if TYPE_CHECKING:
     from common.infra.db import Connection
 
 DESIGN_ID = re.compile(r"^dsn_[A-Za-z0-9_-]{20,40}$")
-
-
-# --- the edge's models ----------------------------------------------------------------------
-
-
-class Mockups(Model):
-    front: str = Field(description="URL of the front mockup PNG")
-    back: str = Field(description="URL of the back mockup PNG")
-
-
-class DesignOut(Model):
-    design_id: str
-    product_id: str
-    color: str
-    color_hex: str
-    layers: list[Layer]
-    brief: Brief
-    prompt: str | None
-    artwork_url: str | None = Field(description="the current artwork, when there is one")
-    mockups: Mockups
-    mockup_url: str = Field(description="the front mockup (same as mockups.front)")
-    version: int
-    warnings: list[print_files.PrintWarning] = Field(
-        default_factory=list, description="what may not print as well as it shows"
-    )
-
-
-class GenerateIn(Model):
-    """`POST /api/generate-image`: a prompt (or a brief from the chat) on a product."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(default="", max_length=500)
-    product_id: str = Field(min_length=1, max_length=64)
-    color: str = Field(min_length=1, max_length=40)
-    design_id: str | None = Field(default=None, min_length=1, max_length=64)
-    brief: Brief | None = None
-
-
-class DesignIn(Model):
-    """`POST /api/designs`: the layers of a design, as edited in the storefront."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    design_id: str | None = Field(default=None, min_length=1, max_length=64)
-    product_id: str = Field(min_length=1, max_length=64)
-    color: str = Field(min_length=1, max_length=40)
-    layers: list[Layer] = Field(max_length=MAX_LAYERS)
 
 
 # --- persistence ---------------------------------------------------------------------------
@@ -593,20 +548,6 @@ def save_layers(session: Session, request: DesignIn) -> DesignOut:
 
 SHARE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 SHARE_PAGE = "/shared"  # the storefront's read-only page: /shared#<token>
-
-
-class ShareOut(Model):
-    token: str = Field(description="unguessable; the same for every share of one design")
-    url: str = Field(description="the read-only page to send for approval (/shared#<token>)")
-
-
-class SharedDesignOut(Model):
-    """What a share link shows: the product and colour, and the mockups; nothing else of the
-    design or its owner."""
-
-    product_name: str
-    color: str
-    mockups: Mockups
 
 
 def share(session: Session | None, design_id: str) -> ShareOut:

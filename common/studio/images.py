@@ -24,9 +24,9 @@ from typing import cast
 
 from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter
 
+from common.api.designs import MAX_UPLOAD_BYTES
 from common.core import errors
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 4096
 MIN_SIDE = 16
 MAX_PIXELS = MAX_SIDE * MAX_SIDE  # the most pixels one image may decode to (64 MB in RGBA)

@@ -3,8 +3,8 @@
 Making a picture takes the image model tens of seconds, longer than a request may wait behind
 Firebase Hosting (60 s). So `POST /api/generate-image`, and a chat turn that needs a new
 picture, check the request, record a job and answer at once with its id; the job is published
-on the queue (`common.providers.queue`, topic TOPIC) and run by the `generate_image` function,
-which stores its outcome in the job. The studio polls `GET /api/generate-image/<job_id>`.
+on the queue (`common.providers.queue`, topic `IMAGE_JOBS`) and run by the `generate_image`
+function, which stores its outcome in the job. The studio polls `GET /api/generate-image/<job_id>`.
 
 A job is a document of the state backend (COLLECTION, kept JOB_TTL_SECONDS), owned by the
 session that started it:
@@ -27,19 +27,19 @@ import json
 import re
 import secrets
 import time
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, ValidationError
 
+from common.api.designs import IMAGE_JOBS, DesignOut, JobOut, JobStarted
 from common.core import errors
 from common.core.caller import Session
 from common.core.model import Model
 from common.infra import log, state
 from common.providers import queue
-from common.studio import designs, print_files
-from common.studio.designs import DesignOut, Generation, Mockups
+from common.studio import designs
+from common.studio.designs import Generation
 
-TOPIC = "image-jobs"
 COLLECTION = "image_jobs"
 JOB_ID = re.compile(r"^job_[A-Za-z0-9_-]{20,40}$")
 JOB_TTL_SECONDS = 24 * 3600  # a studio left open overnight finds its job gone: it asks again
@@ -48,34 +48,6 @@ MAX_JOB_BYTES = 16 * 1024  # a job's generation: a prompt and a brief, never an 
 # this was left by an instance that died, or by a request cut at its timeout.
 LEASE_SECONDS = 70
 MAX_ATTEMPTS = 3
-
-Status = Literal["queued", "running", "done", "failed"]
-
-
-class JobError(Model):
-    code: str
-    message: str
-
-
-class JobStarted(Model):
-    """The answer of a request that started a job (202)."""
-
-    job_id: str
-    status: Status = "queued"
-
-
-class JobOut(Model):
-    """`GET /api/generate-image/<job_id>`: where the job is, and once done, its design."""
-
-    job_id: str
-    status: Status
-    elapsed_seconds: float = Field(description="since the job was asked for, until it ended")
-    design_id: str | None = None
-    artwork_url: str | None = None
-    mockups: Mockups | None = None
-    warnings: list[print_files.PrintWarning] | None = None
-    design: DesignOut | None = Field(default=None, description="the design as the job left it")
-    error: JobError | None = None
 
 
 class JobBusy(errors.ServiceUnavailable):
@@ -100,7 +72,7 @@ def start(session: Session, generation: Generation) -> JobStarted:
         raise errors.PayloadTooLarge(f"a generation request is at most {MAX_JOB_BYTES} bytes")
     _put(job_id, job)
     try:
-        queue.broker().publish(TOPIC, {"job_id": job_id})
+        queue.broker().publish(IMAGE_JOBS, {"job_id": job_id})
     except queue.QueueUnavailable as exc:
         _put(job_id, {**job, "status": "failed", "error": _error(exc)})
         raise

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from common.core.model import Model
+from common.api.designs import PrintWarning
 from common.providers import storage
 from common.shop import catalog
 from common.studio.briefs import Brief
@@ -38,16 +36,6 @@ DPI = 300
 MIN_DPI = 150  # below this an image prints visibly soft
 
 Layers = Sequence[ImageLayer | TextLayer]
-
-
-class PrintWarning(Model):
-    """Something about a design that will not print as well as it looks on screen."""
-
-    code: Literal["low_resolution"] = Field(
-        description="low_resolution: an uploaded image has under 150 pixels per printed inch"
-    )
-    layer: str = Field(description="the id of the layer concerned")
-    effective_dpi: int = Field(description="the image's pixels per inch as printed (rounded down)")
 
 
 class UnknownPrintArea(ValueError):

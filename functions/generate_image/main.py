@@ -2,15 +2,25 @@
 made as an image job (POST /api/generate-image, GET /api/generate-image/<job_id>, and the
 queue's push of the job), and saving a design's edited layers (POST /api/designs)."""
 
+from typing import Any
+
 import flask
 import functions_framework
 
+from common.api.designs import (
+    IMAGE_JOBS,
+    MAX_UPLOAD_BYTES,
+    DesignIn,
+    DesignOut,
+    GenerateIn,
+    JobOut,
+    JobStarted,
+    SharedDesignOut,
+    ShareOut,
+)
 from common.core import errors
 from common.infra import config
 from common.providers import queue
-from common.studio import designs, jobs
-from common.studio.designs import DesignIn, DesignOut, GenerateIn
-from common.studio.images import MAX_UPLOAD_BYTES
 from common.web import sessions
 from common.web.http import Call, Router, parse_json, read_body, validate
 from common.web.ratelimits import RateLimit
@@ -19,7 +29,17 @@ config.require(
     "GCS_BUCKET", "GOOGLE_CLOUD_PROJECT", "PUBSUB_PUSH_SERVICE_ACCOUNT", "PUBSUB_PUSH_AUDIENCE"
 )
 router = Router()
-queue.subscribe(jobs.TOPIC, jobs.run)
+# The studio (Pillow, the catalog, the layout, the image model) loads on its first use: the
+# routes' models are all the function needs to start (issue 16).
+
+
+def run_job(message: dict[str, Any]) -> None:
+    from common.studio import jobs
+
+    jobs.run(message)
+
+
+queue.subscribe(IMAGE_JOBS, run_job)
 
 JSON_BODY_LIMIT = 64 * 1024
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024  # the image plus the form's other fields
@@ -49,13 +69,13 @@ def _multipart(request: flask.Request) -> tuple[GenerateIn, bytes | None]:
 @router.route(
     "POST",
     "/api/generate-image",
-    response=jobs.JobStarted,
+    response=JobStarted,
     status=202,
     max_body=UPLOAD_BODY_LIMIT,
     errors=(400, 404, 413, 415, 422, 503),
     rate_limit=RateLimit("generate_image", GENERATIONS_PER_MINUTE, 60),
 )
-def generate_artwork(call: Call) -> jobs.JobStarted:
+def generate_artwork(call: Call) -> JobStarted:
     """Start making artwork from a prompt (or an uploaded PNG/JPEG/WebP as `image`, multipart)
     and the design's front and back mockups; updates the caller's design with `design_id`.
     Answers 202 with the job to poll at GET /api/generate-image/<job_id>."""
@@ -69,6 +89,8 @@ def generate_artwork(call: Call) -> jobs.JobStarted:
         raise errors.UnsupportedMediaType(
             "send application/json, or multipart/form-data with the image as `image`"
         )
+    from common.studio import designs, jobs
+
     session = sessions.ensure(call)
     return jobs.start(session, designs.accept_generation(session, body, upload))
 
@@ -76,22 +98,24 @@ def generate_artwork(call: Call) -> jobs.JobStarted:
 @router.route(
     "GET",
     "/api/generate-image/<job_id>",
-    response=jobs.JobOut,
+    response=JobOut,
     rate_limit=RateLimit("image_job", JOB_READS_PER_MINUTE, 60),
 )
-def image_job(call: Call) -> jobs.JobOut:
+def image_job(call: Call) -> JobOut:
     """One of the caller's image jobs: `queued`, `running`, `done` (with the design) or
     `failed` (with the error)."""
+    from common.studio import jobs
+
     return jobs.read(sessions.current(call.request), call.params["job_id"])
 
 
-@router.route("POST", queue.push_path(jobs.TOPIC), status=204, max_body=queue.MAX_PUSH_BYTES)
+@router.route("POST", queue.push_path(IMAGE_JOBS), status=204, max_body=queue.MAX_PUSH_BYTES)
 def run_image_job(call: Call) -> flask.Response:
     """Pub/Sub's push of an image job (its own OIDC token; not behind Hosting): runs the job.
     2xx acknowledges it; any other answer has Pub/Sub deliver it again."""
     request = call.request
     queue.receive_push(
-        jobs.TOPIC, request.headers.get("Authorization"), read_body(request, queue.MAX_PUSH_BYTES)
+        IMAGE_JOBS, request.headers.get("Authorization"), read_body(request, queue.MAX_PUSH_BYTES)
     )
     return flask.Response(status=204)
 
@@ -107,26 +131,34 @@ def run_image_job(call: Call) -> flask.Response:
 def save_design(call: Call) -> DesignOut:
     """Create a design from layers, or replace the layers of the caller's design; re-renders
     its mockups."""
+    from common.studio import designs
+
     return designs.save_layers(sessions.ensure(call), call.body)
 
 
 @router.route("GET", "/api/designs/<design_id>", response=DesignOut)
 def get_design(call: Call) -> DesignOut:
     """One of the caller's designs (to reopen it in the studio, on any device)."""
+    from common.studio import designs
+
     return designs.read(sessions.current(call.request), call.params["design_id"])
 
 
-@router.route("POST", "/api/designs/<design_id>/share", response=designs.ShareOut)
-def share_design(call: Call) -> designs.ShareOut:
+@router.route("POST", "/api/designs/<design_id>/share", response=ShareOut)
+def share_design(call: Call) -> ShareOut:
     """A read-only link to the caller's design, to send for approval: `{token, url}` (the
     same link every time)."""
+    from common.studio import designs
+
     return designs.share(sessions.current(call.request), call.params["design_id"])
 
 
-@router.route("GET", "/api/designs/shared/<token>", response=designs.SharedDesignOut)
-def shared_design(call: Call) -> designs.SharedDesignOut:
+@router.route("GET", "/api/designs/shared/<token>", response=SharedDesignOut)
+def shared_design(call: Call) -> SharedDesignOut:
     """A shared design, for anyone with its link (no sign-in): product name, colour and
     mockups only."""
+    from common.studio import designs
+
     return designs.shared(call.params["token"])
 
 
