@@ -40,8 +40,8 @@ def _client() -> Any:
 def _organizer() -> tuple[Any, str, str]:
     """A signed-in organizer (a users row and its session) and a design of theirs."""
 
-    from common.api.designs import DesignIn
     from common.studio import designs
+    from common.studio.design_models import DesignIn
     from common.web import sessions
     from devtools.bench import new_user
 

@@ -10,9 +10,9 @@ from typing import cast
 import pytest
 from PIL import Image, PngImagePlugin
 
-from common.api.designs import MAX_UPLOAD_BYTES
 from common.core import errors
 from common.studio import images
+from common.studio.design_models import MAX_UPLOAD_BYTES
 
 
 def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:

@@ -17,7 +17,6 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from common.api.designs import DesignOut, GenerateIn
 from common.core import errors
 from common.core.caller import Session
 from common.core.model import Model
@@ -29,6 +28,7 @@ from common.studio.briefs import (
     Brief,
     ready,
 )
+from common.studio.design_models import DesignOut, GenerateIn
 
 MAX_MESSAGE_CHARS = 500  # the one limit of a message: ChatIn refuses longer, nothing cuts
 CONVERSATION_TTL_SECONDS = 7 * 24 * 3600

@@ -15,14 +15,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import Field, TypeAdapter
 
-from common.api.designs import (
-    DesignIn,
-    DesignOut,
-    GenerateIn,
-    Mockups,
-    SharedDesignOut,
-    ShareOut,
-)
 from common.core import errors
 from common.core.caller import Session
 from common.core.lazy import Lazy
@@ -34,6 +26,14 @@ from common.providers import storage
 from common.shop import catalog, owners
 from common.studio import print_files, prompts
 from common.studio.briefs import Brief, ImageBrief, Style
+from common.studio.design_models import (
+    DesignIn,
+    DesignOut,
+    GenerateIn,
+    Mockups,
+    SharedDesignOut,
+    ShareOut,
+)
 from common.studio.layers import (
     SIDES,
     Area,

@@ -24,8 +24,8 @@ from typing import cast
 
 from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter
 
-from common.api.designs import MAX_UPLOAD_BYTES
 from common.core import errors
+from common.studio.design_models import MAX_UPLOAD_BYTES
 
 MAX_SIDE = 4096
 MIN_SIDE = 16

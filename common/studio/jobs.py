@@ -31,13 +31,13 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from common.api.designs import IMAGE_JOBS, DesignOut, JobOut, JobStarted
 from common.core import errors
 from common.core.caller import Session
 from common.core.model import Model
 from common.infra import log, state
 from common.providers import queue
 from common.studio import designs
+from common.studio.design_models import IMAGE_JOBS, DesignOut, JobOut, JobStarted
 from common.studio.designs import Generation
 
 COLLECTION = "image_jobs"

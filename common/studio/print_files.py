@@ -20,10 +20,10 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from common.api.designs import PrintWarning
 from common.providers import storage
 from common.shop import catalog
 from common.studio.briefs import Brief
+from common.studio.design_models import PrintWarning
 from common.studio.layers import SIDES, ImageLayer, Side, TextLayer, image_box
 from common.studio.layout import ART_LAYER, UPLOADED
 

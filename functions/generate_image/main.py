@@ -7,7 +7,10 @@ from typing import Any
 import flask
 import functions_framework
 
-from common.api.designs import (
+from common.core import errors
+from common.infra import config
+from common.providers import queue
+from common.studio.design_models import (
     IMAGE_JOBS,
     MAX_UPLOAD_BYTES,
     DesignIn,
@@ -18,9 +21,6 @@ from common.api.designs import (
     SharedDesignOut,
     ShareOut,
 )
-from common.core import errors
-from common.infra import config
-from common.providers import queue
 from common.web import sessions
 from common.web.http import Call, Router, parse_json, read_body, validate
 from common.web.ratelimits import RateLimit
