@@ -8,16 +8,19 @@ has the group, the first names and sizes of the others, and the member's own ent
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, RootModel, StrictInt
 
 from common.core.colors import HexColor
 from common.core.fonts import Font
 from common.core.model import Model
-from common.shop import groups
-from common.shop.group_store import Entry, Group, Member
-from common.shop.groups import GroupSpec, Roster, View
+from common.shop.lifecycle import MAX_MEMBERS, MAX_QUANTITY
+
+# The models need none of the group domain: it loads on a function's first group request.
+if TYPE_CHECKING:
+    from common.shop.group_store import Entry, Group, Member
+    from common.shop.groups import GroupSpec, Roster, Target, View
 
 
 class PersonalizationIn(Model):
@@ -41,6 +44,8 @@ class GroupIn(Model):
     personalization: PersonalizationIn = Field(default_factory=PersonalizationIn)
 
     def spec(self) -> GroupSpec:
+        from common.shop.groups import GroupSpec
+
         style = self.personalization
         return GroupSpec(
             design_id=self.design_id,
@@ -66,10 +71,12 @@ class MemberIn(Model):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     size: str = Field(min_length=1, max_length=16)
-    quantity: StrictInt = Field(default=1, ge=1, le=groups.MAX_QUANTITY)
+    quantity: StrictInt = Field(default=1, ge=1, le=MAX_QUANTITY)
     personalization: MemberPrintIn | None = None
 
-    def entry(self, target: groups.Target) -> Entry:
+    def entry(self, target: Target) -> Entry:
+        from common.shop import groups
+
         printed = self.personalization or MemberPrintIn()
         return groups.entry_of(
             target.group,
@@ -206,6 +213,8 @@ def _status(group: Group) -> Literal["open", "closed"]:
 
 
 def roster_out(roster: Roster) -> RosterOut:
+    from common.shop import groups
+
     group, price = roster.group, roster.price
     upcoming = price.next_tier
     return RosterOut(
@@ -224,7 +233,7 @@ def roster_out(roster: Roster) -> RosterOut:
         mockups=MockupsOut(front=group.mockup_front, back=group.mockup_back),
         members=[_entry(member) for member in roster.members],
         member_count=len(roster.members),
-        max_members=groups.MAX_MEMBERS,
+        max_members=MAX_MEMBERS,
         sizes=roster.sizes,
         pieces=roster.pieces,
         currency=roster.product.currency,
@@ -258,5 +267,5 @@ def group_out(view: View) -> GroupOut:
         members=[OtherMemberOut(first_name=first, size=size) for first, size in view.others],
         mine=[_entry(member) for member in view.mine],
         pieces=view.pieces,
-        max_quantity=groups.MAX_QUANTITY,
+        max_quantity=MAX_QUANTITY,
     )

@@ -24,6 +24,7 @@ from common.infra import db
 from common.infra.config import settings
 from common.shop import catalog, group_store, order_store, orders, owners, pricing
 from common.shop.group_store import Entry, Group, Member, NewGroup, Style
+from common.shop.lifecycle import MAX_MEMBERS, MAX_QUANTITY
 from common.shop.order_store import Choice, Piece
 
 if TYPE_CHECKING:
@@ -33,9 +34,7 @@ GROUP_ID = re.compile(r"^grp_[A-Za-z0-9_-]{24}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 MEMBER_ID = re.compile(r"^mem_[A-Za-z0-9_-]{16}$")
 GROUP_PAGE = "/group/"  # the storefront's page of a group: /group/<token>
-MAX_MEMBERS = 500  # entries in one group
 MAX_ENTRIES_PER_SESSION = 10  # one phone may add a few (a parent for their children)
-MAX_QUANTITY = 10  # pieces in one entry
 MAX_DEADLINE_DAYS = 180
 MAX_TITLE = 80
 MAX_NAME = 60

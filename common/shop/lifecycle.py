@@ -17,6 +17,9 @@ ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{20,40}$")
 MAX_ITEMS = 20
 MAX_PER_SIZE = 10_000
 MAX_ORDER_PIECES = 25_000
+# What one group order may hold (`common.shop.groups`).
+MAX_MEMBERS = 500  # entries in one group
+MAX_QUANTITY = 10  # pieces in one entry
 
 
 class Status(StrEnum):

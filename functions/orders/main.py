@@ -1,5 +1,9 @@
 """The `orders` function: the catalog, bulk order drafts, the size assistant and group orders."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import flask
 import functions_framework
 
@@ -22,13 +26,16 @@ from common.api.orders import (
     order_out,
 )
 from common.infra import config
-from common.shop import groups
-from common.shop import orders as order_domain
 from common.shop.catalog import CatalogOut, catalog_out
-from common.shop.group_store import Entry
 from common.web import sessions
 from common.web.http import PUBLIC_CACHE, Call, Router
 from common.web.ratelimits import RateLimit
+
+# The order and group domains (their stores, pricing) load on the first request that needs
+# them, not at start (issue 16); the catalog is the probe's.
+if TYPE_CHECKING:
+    from common.shop.group_store import Entry
+    from common.shop.groups import Target
 
 config.require("GCS_BUCKET")  # a group entry's back preview is stored there
 router = Router()
@@ -51,6 +58,8 @@ def get_catalog(call: Call) -> CatalogOut:
 @router.route("POST", "/api/orders/draft", body=DraftIn, response=OrderOut)
 def save_draft(call: Call) -> OrderOut:
     """Create a draft, or replace the items of the caller's draft (`order_id`)."""
+    from common.shop import orders as order_domain
+
     session = sessions.ensure(call)
     choices = [item.choice() for item in call.body.items]
     return order_out(order_domain.save_draft(session, call.body.order_id, choices))
@@ -80,12 +89,16 @@ def ask_assistant(call: Call) -> AssistantOut:
 @router.route("GET", "/api/orders", response=OrderListOut)
 def list_orders(call: Call) -> OrderListOut:
     """The signed-in shopper's orders, newest first."""
+    from common.shop import orders as order_domain
+
     return list_out(order_domain.list_orders(sessions.require_user(call)))
 
 
 @router.route("GET", "/api/orders/<order_id>", response=OrderOut)
 def get_order(call: Call) -> OrderOut:
     """One of the caller's orders."""
+    from common.shop import orders as order_domain
+
     order = order_domain.get_order(sessions.current(call.request), call.params["order_id"])
     return order_out(order)
 
@@ -96,6 +109,8 @@ def get_order(call: Call) -> OrderOut:
 def reorder(call: Call) -> OrderOut:
     """A new draft with the items of one of the caller's orders (any status): each design's
     latest version, at today's prices."""
+    from common.shop import orders as order_domain
+
     order = order_domain.reorder(sessions.current(call.request), call.params["order_id"])
     return order_out(order)
 
@@ -112,6 +127,8 @@ def reorder(call: Call) -> OrderOut:
 def create_group(call: Call) -> RosterOut:
     """Start a group order from one of the signed-in caller's designs; its share link is
     `share_url`."""
+    from common.shop import groups
+
     return roster_out(groups.create(sessions.require_user(call), call.body.spec()))
 
 
@@ -120,6 +137,8 @@ def create_group(call: Call) -> RosterOut:
 )
 def read_group(call: Call) -> RosterOut | GroupOut:
     """By its id (`grp_...`), the organizer's roster; by its share token, a member's view."""
+    from common.shop import groups
+
     ref = call.params["ref"]
     session = sessions.current(call.request)
     if groups.GROUP_ID.match(ref):
@@ -136,10 +155,12 @@ def read_group(call: Call) -> RosterOut | GroupOut:
 )
 def close_group(call: Call) -> RosterOut:
     """Close the organizer's group: its roster becomes a draft order (`order_id`)."""
+    from common.shop import groups
+
     return roster_out(groups.close(sessions.current(call.request), call.params["group_id"]))
 
 
-def _preview(target: groups.Target, entry: Entry) -> str | None:
+def _preview(target: Target, entry: Entry) -> str | None:
     if not entry.personalized:
         return None
     from common.studio import personalization  # the imaging stack, only for a print to draw
@@ -158,6 +179,8 @@ def _preview(target: groups.Target, entry: Entry) -> str | None:
 )
 def join_group(call: Call) -> GroupOut:
     """Add the caller's entry (name, size, quantity, and a name and number to print)."""
+    from common.shop import groups
+
     session = sessions.ensure(call)
     token = call.params["token"]
     target = groups.target(session, token)
@@ -175,6 +198,8 @@ def join_group(call: Call) -> GroupOut:
 )
 def edit_group_entry(call: Call) -> GroupOut:
     """Change one of the caller's own entries."""
+    from common.shop import groups
+
     session = sessions.current(call.request)
     token, member_id = call.params["token"], call.params["member_id"]
     target = groups.target(session, token, member_id)
@@ -191,6 +216,8 @@ def edit_group_entry(call: Call) -> GroupOut:
 )
 def remove_group_entry(call: Call) -> GroupOut:
     """Remove one of the caller's own entries."""
+    from common.shop import groups
+
     session = sessions.current(call.request)
     return group_out(groups.remove(session, call.params["token"], call.params["member_id"]))
 
