@@ -22,13 +22,11 @@ from common.core.caller import Session
 from common.core.model import Model
 from common.core.text import normalize_text
 from common.infra import state
-from common.providers.assistant import assistant
-from common.studio import designs, jobs
 from common.studio.briefs import (
     Brief,
     ready,
 )
-from common.studio.design_models import DesignOut, GenerateIn
+from common.studio.design_models import DesignOut, GenerateIn, JobStarted
 
 MAX_MESSAGE_CHARS = 500  # the one limit of a message: ChatIn refuses longer, nothing cuts
 CONVERSATION_TTL_SECONDS = 7 * 24 * 3600
@@ -92,6 +90,10 @@ def _conversation(session: Session, conversation_id: str | None) -> tuple[str, d
 
 def converse(session: Session, request: ChatIn) -> ChatOut:
     """One chat turn: read the message, update the brief, and the design when there is one."""
+    # The assistant and the studio: on the first message, not at the function's start.
+    from common.providers.assistant import assistant
+    from common.studio import designs
+
     message = normalize_text(request.message, max_chars=MAX_MESSAGE_CHARS)
     if not message:
         raise errors.Unprocessable(
@@ -144,8 +146,10 @@ def converse(session: Session, request: ChatIn) -> ChatOut:
     )
 
 
-def _start_job(session: Session, design_id: str, brief: Brief) -> jobs.JobStarted:
+def _start_job(session: Session, design_id: str, brief: Brief) -> JobStarted:
     """An image job changing the caller's design to `brief` (ready: it names both)."""
+    from common.studio import designs, jobs
+
     assert brief.product_id is not None and brief.color is not None
     request = GenerateIn(
         product_id=brief.product_id, color=brief.color, design_id=design_id, brief=brief

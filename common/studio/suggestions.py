@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from common.core import errors
 from common.core.model import Model
 from common.infra import log, state
-from common.providers.assistant import assistant
-from common.shop import catalog, delivery
-from common.studio import designs
 from common.studio.briefs import Brief, ready
+
+# The assistant, the catalog and the mockups load on the first request for ideas: the `chat`
+# function starts on the models alone (issue 16).
+if TYPE_CHECKING:
+    from common.shop import catalog
 
 IDEAS_PER_PRODUCT = 3
 COLLECTION = "suggestions"
@@ -69,6 +72,9 @@ def themes_of(product_id: str, day: date) -> list[str]:
 def _idea(product: catalog.Product, theme: str, index: int) -> Suggestion | None:
     """One idea: the assistant's brief for `theme` on the product (in one of its colours), and
     its mockup; None when the assistant did not make a brief of it."""
+    from common.providers.assistant import assistant
+    from common.studio import designs
+
     color = product.colors[(index + 1) % len(product.colors)]
     message = f"a {color.name.lower()} {product.name.lower()} with {theme}"
     turn = assistant().respond([], message, Brief(), None)
@@ -87,6 +93,8 @@ def _idea(product: catalog.Product, theme: str, index: int) -> Suggestion | None
 def suggestions(product_id: str) -> SuggestionsOut:
     """The day's ideas for `product_id` (a 422 for a product we do not sell), made on the
     day's first request and read from the state backend after."""
+    from common.shop import catalog, delivery
+
     product = catalog.product_named(product_id, field="product_id")
     day = delivery.today()
     doc_id = f"{product.id}:{day.isoformat()}"
