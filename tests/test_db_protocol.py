@@ -145,3 +145,26 @@ def test_a_transaction_that_starts_with_a_savepoint_or_runs_nothing(
     with pool.transaction() as conn:
         conn.execute("INSERT INTO protocol_rows VALUES (6)")
     assert count(pool) == 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "TIMESTAMPTZ '2026-12-01 15:29:05.11102+00'",
+        "TIMESTAMPTZ '2026-12-01 15:29:05+05:30'",
+        "TIMESTAMPTZ '2026-06-30 23:59:59.999999-08'",
+        "TIMESTAMP '2026-12-01 15:29:05.5'",
+        "TIMESTAMP '2026-12-01 15:29:05'",
+        "TIMESTAMPTZ 'infinity'",
+        "TIMESTAMP '-infinity'",
+        "TIMESTAMPTZ '0044-03-15 10:00:00+00 BC'",
+    ],
+)
+def test_timestamps_read_as_pg8000_reads_them(conn: db.Connection, value: str) -> None:
+    from pg8000 import converters
+
+    text = conn.execute(f"SELECT CAST({value} AS TEXT)").scalar()
+    reader = (
+        converters.timestamptz_in if value.startswith("TIMESTAMPTZ") else converters.timestamp_in
+    )
+    assert conn.execute(f"SELECT {value}").scalar() == reader(text)

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -306,11 +307,32 @@ BEGIN_MESSAGES = (
 )
 
 
+def _timestamps_read_fast(raw: pg8000.dbapi.Connection) -> None:
+    """Read timestamps as the server writes them (`2026-12-01 15:29:05.11102+00`) with
+    `datetime.fromisoformat`: pg8000's own readers (strptime) take 60 times as long, a tenth
+    of a warm order read. What it cannot read (infinity, a year past 9999 or BC) goes to
+    pg8000's reader of the type."""
+    from pg8000 import converters
+
+    def reader(fallback: Callable[[str], Any]) -> Callable[[str], Any]:
+        def read(data: str) -> Any:
+            try:
+                return datetime.fromisoformat(data)
+            except ValueError:
+                return fallback(data)
+
+        return read
+
+    raw.register_in_adapter(converters.TIMESTAMP, reader(converters.timestamp_in))
+    raw.register_in_adapter(converters.TIMESTAMPTZ, reader(converters.timestamptz_in))
+
+
 class Connection:
     """One connection of the pool (pg8000's), as the shop uses it: `execute` a statement."""
 
     def __init__(self, raw: pg8000.dbapi.Connection, generation: int) -> None:
         self.raw = raw
+        _timestamps_read_fast(raw)
         self.generation = generation  # the pool's, when it was opened
         self.opened = self.used = time.monotonic()
         self.broken = False  # it raised a network error: closed, never reused
