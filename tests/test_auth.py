@@ -291,6 +291,10 @@ def forged_tokens() -> dict[str, str]:
         "wrong audience": jwt.encode({**good, "aud": "someone-else"}, secret),
         "wrong issuer": jwt.encode({**good, "iss": "evil"}, secret),
         "no expiry": jwt.encode({k: v for k, v in good.items() if k != "exp"}, secret),
+        # With a session id, so nothing else about them is refused first.
+        "expiry not a number": jwt.encode({**good, "jti": "s1", "exp": "soon"}, secret),
+        "expiry NaN": jwt.encode({**good, "jti": "s2", "exp": float("nan")}, secret),
+        "expiry infinite": jwt.encode({**good, "jti": "s3", "exp": float("inf")}, secret),
         "issued in the future": jwt.encode({**good, "iat": now + 3600, "exp": now + 7200}, secret),
         "tampered": jwt.encode(good, secret)[:-3] + "AAA",
         "garbage": "not.a.jwt",

@@ -132,7 +132,7 @@ def parse_json(raw: bytes | str, where: str = "body") -> Any:
 
 def json_response(data: Any, status: int = 200) -> flask.Response:
     """`data` (a model, or plain JSON) as compact UTF-8 JSON; a model is serialized by
-    pydantic in one pass (a tenth of the time of a dict dumped by `json`)."""
+    pydantic in one pass (a fifth of the time of dumping it to a dict, then by `json`)."""
     if isinstance(data, pydantic.BaseModel):
         body = data.model_dump_json()
     else:

@@ -98,7 +98,10 @@ def _verified(token: str, secret: str) -> Session:
         leeway=LEEWAY_SECONDS,
         options={"require": ["iss", "aud", "sub", "iat", "exp"], "verify_exp": False},
     )
-    if not isinstance(claims["exp"], int | float) or claims["iat"] > time.time() + LEEWAY_SECONDS:
+    expires = claims["exp"]
+    if not isinstance(expires, int | float) or not math.isfinite(expires):
+        raise _Refused()
+    if claims["iat"] > time.time() + LEEWAY_SECONDS:
         raise _Refused()
     subject = claims["sub"]
     session_id = claims.get("jti")
