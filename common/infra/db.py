@@ -307,11 +307,12 @@ BEGIN_MESSAGES = (
 )
 
 
-def _timestamps_read_fast(raw: pg8000.dbapi.Connection) -> None:
-    """Read timestamps as the server writes them (`2026-12-01 15:29:05.11102+00`) with
-    `datetime.fromisoformat`: pg8000's own readers (strptime) take 60 times as long, a tenth
-    of a warm order read. What it cannot read (infinity, a year past 9999 or BC) goes to
-    pg8000's reader of the type."""
+@functools.cache
+def _timestamp_readers() -> dict[int, Callable[[str], Any]]:
+    """Readers of timestamps as the server writes them (`2026-12-01 15:29:05.11102+00`), by
+    type oid, with `datetime.fromisoformat`: pg8000's own readers (strptime) take 60 times as
+    long, a tenth of a warm order read. What it cannot read (infinity, a year past 9999 or BC)
+    goes to pg8000's reader of the type."""
     from pg8000 import converters
 
     def reader(fallback: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -323,8 +324,10 @@ def _timestamps_read_fast(raw: pg8000.dbapi.Connection) -> None:
 
         return read
 
-    raw.register_in_adapter(converters.TIMESTAMP, reader(converters.timestamp_in))
-    raw.register_in_adapter(converters.TIMESTAMPTZ, reader(converters.timestamptz_in))
+    return {
+        converters.TIMESTAMP: reader(converters.timestamp_in),
+        converters.TIMESTAMPTZ: reader(converters.timestamptz_in),
+    }
 
 
 class Connection:
@@ -332,7 +335,8 @@ class Connection:
 
     def __init__(self, raw: pg8000.dbapi.Connection, generation: int) -> None:
         self.raw = raw
-        _timestamps_read_fast(raw)
+        for oid, read in _timestamp_readers().items():
+            raw.register_in_adapter(oid, read)
         self.generation = generation  # the pool's, when it was opened
         self.opened = self.used = time.monotonic()
         self.broken = False  # it raised a network error: closed, never reused
