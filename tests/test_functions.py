@@ -36,8 +36,8 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_function_imports_no_heavy_sdk_at_module_level(name: str, tmp_path: Path) -> None:
+def loaded_at_start(name: str, tmp_path: Path) -> list[str]:
+    """The modules loaded once `name` is loaded as Cloud Functions loads it."""
     source = str(REPO / "functions" / name / "main.py")
     result = subprocess.run(
         [sys.executable, "-c", PROBE.format(name=name, source=source)],
@@ -47,8 +47,18 @@ def test_function_imports_no_heavy_sdk_at_module_level(name: str, tmp_path: Path
         env={"PATH": "/usr/bin:/bin", "AUREN_DATA_DIR": str(tmp_path)},
         check=True,
     )
-    loaded = json.loads(result.stdout.splitlines()[-1])
-    assert [module for module in loaded if is_heavy(module)] == []
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_imports_no_heavy_sdk_at_module_level(name: str, tmp_path: Path) -> None:
+    assert [module for module in loaded_at_start(name, tmp_path) if is_heavy(module)] == []
+
+
+def test_orders_starts_without_the_models_of_its_order_and_group_routes(tmp_path: Path) -> None:
+    loaded = loaded_at_start("orders", tmp_path)
+    assert "common.shop.catalog" in loaded  # what a storefront asks for first
+    assert [m for m in loaded if m.startswith("common.api")] == []
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

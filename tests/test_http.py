@@ -220,3 +220,27 @@ def test_every_request_is_logged_as_one_json_line(client, capsys) -> None:
     assert entry["severity"] == "INFO"
     assert entry["httpRequest"]["status"] == 200
     assert entry["httpRequest"]["requestUrl"] == "/api/things/abc"
+
+
+def test_a_route_model_given_by_a_function_is_loaded_on_the_routes_first_call() -> None:
+    loads: list[str] = []
+
+    def greeting() -> type[pydantic.BaseModel]:
+        loads.append("Greeting")
+        return Greeting
+
+    lazy = Router()
+
+    @lazy.route("POST", "/api/greet", body=greeting)
+    def greet_lazily(call: Call) -> dict:
+        return {"name": call.body.name}
+
+    app = flask.Flask(__name__)
+    app.add_url_rule("/<path:path>", "api", lambda path: lazy(flask.request), methods=["POST"])
+    client = app.test_client()
+    assert loads == []  # registered without it
+    assert client.post("/api/greet", json={"name": "Ada"}).get_json() == {"name": "Ada"}
+    invalid = client.post("/api/greet", json={"name": ""})
+    assert (invalid.status_code, error_of(invalid)["field"]) == (422, "name")
+    assert loads == ["Greeting"]  # once, then kept
+    assert lazy.routes[0].body is Greeting

@@ -15,6 +15,7 @@ A function's `main.py` builds a `Router`, registers its routes and hands each re
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import time
@@ -53,6 +54,18 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 Handler = Callable[["Call"], Any]
 
+# A route's model: the class, or a function that imports and returns it on the route's first
+# call. A function gives its routes' models that way when they live in a module it does not
+# otherwise need at start, so that it starts without them (issue 16); `make openapi` and
+# tests/test_openapi.py load every one.
+ModelRef = type[pydantic.BaseModel] | Callable[[], type[pydantic.BaseModel]]
+
+
+@functools.cache
+def resolve(ref: ModelRef) -> type[pydantic.BaseModel]:
+    """The model `ref` is or returns."""
+    return ref if isinstance(ref, type) else ref()
+
 
 @dataclass
 class Call:
@@ -74,9 +87,9 @@ class Route:
     method: str
     path: str
     handler: Handler
-    body: type[pydantic.BaseModel] | None
-    query: type[pydantic.BaseModel] | None
-    response: type[pydantic.BaseModel] | None
+    body_ref: ModelRef | None
+    query_ref: ModelRef | None
+    response_ref: ModelRef | None
     status: int
     summary: str
     cache: str
@@ -84,6 +97,18 @@ class Route:
     errors: tuple[int, ...]
     check_origin: bool
     rate_limit: RateLimit | None
+
+    @property
+    def body(self) -> type[pydantic.BaseModel] | None:
+        return None if self.body_ref is None else resolve(self.body_ref)
+
+    @property
+    def query(self) -> type[pydantic.BaseModel] | None:
+        return None if self.query_ref is None else resolve(self.query_ref)
+
+    @property
+    def response(self) -> type[pydantic.BaseModel] | None:
+        return None if self.response_ref is None else resolve(self.response_ref)
 
 
 def _validation_details(exc: pydantic.ValidationError) -> list[dict[str, str]]:
@@ -208,9 +233,9 @@ class Router:
         method: str,
         path: str,
         *,
-        body: type[pydantic.BaseModel] | None = None,
-        query: type[pydantic.BaseModel] | None = None,
-        response: type[pydantic.BaseModel] | None = None,
+        body: ModelRef | None = None,
+        query: ModelRef | None = None,
+        response: ModelRef | None = None,
         status: int = 200,
         summary: str = "",
         cache: str = NO_STORE,
@@ -228,9 +253,9 @@ class Router:
                     method=method,
                     path=path,
                     handler=handler,
-                    body=body,
-                    query=query,
-                    response=response,
+                    body_ref=body,
+                    query_ref=query,
+                    response_ref=response,
                     status=status,
                     summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
                     cache=cache,

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import flask
 import functions_framework
 
-from common.api.groups import (
-    GroupIn,
-    GroupOut,
-    GroupRead,
-    MemberIn,
-    RosterOut,
-    group_out,
-    roster_out,
-)
-from common.api.orders import (
-    AssistantIn,
-    AssistantOut,
-    DraftIn,
-    OrderListOut,
-    OrderOut,
-    list_out,
-    order_out,
-)
 from common.infra import config
 from common.shop.catalog import CatalogOut, catalog_out
 from common.web import sessions
 from common.web.http import PUBLIC_CACHE, Call, Router
 from common.web.ratelimits import RateLimit
 
-# The order and group domains (their stores, pricing) load on the first request that needs
-# them, not at start (issue 16); the catalog is the probe's.
+# The order and group models and domains (their stores, pricing) load on the first request
+# that needs them, not at start (issue 16): a route's models come from a function that imports
+# them. The catalog is what a storefront asks for first.
 if TYPE_CHECKING:
+    from common.api.groups import GroupOut, RosterOut
+    from common.api.orders import AssistantOut, OrderListOut, OrderOut
     from common.shop.group_store import Entry
     from common.shop.groups import Target
 
@@ -48,6 +34,20 @@ GROUP_ENTRY_LIMIT = RateLimit("groups_entries", 30, 60)
 GROUP_CLOSE_LIMIT = RateLimit("groups_close", 10, 60)
 
 
+def _orders_api() -> ModuleType:
+    """The order models: on the first request of a route that has them."""
+    from common.api import orders
+
+    return orders
+
+
+def _groups_api() -> ModuleType:
+    """The group order models: on the first request of a route that has them."""
+    from common.api import groups
+
+    return groups
+
+
 @router.route("GET", "/api/catalog", response=CatalogOut, cache=PUBLIC_CACHE)
 def get_catalog(call: Call) -> CatalogOut:
     """The active products with colors, sizes, print areas, price tiers, production time and
@@ -55,9 +55,15 @@ def get_catalog(call: Call) -> CatalogOut:
     return catalog_out()
 
 
-@router.route("POST", "/api/orders/draft", body=DraftIn, response=OrderOut)
+@router.route(
+    "POST",
+    "/api/orders/draft",
+    body=lambda: _orders_api().DraftIn,
+    response=lambda: _orders_api().OrderOut,
+)
 def save_draft(call: Call) -> OrderOut:
     """Create a draft, or replace the items of the caller's draft (`order_id`)."""
+    from common.api.orders import order_out
     from common.shop import orders as order_domain
 
     session = sessions.ensure(call)
@@ -68,13 +74,14 @@ def save_draft(call: Call) -> OrderOut:
 @router.route(
     "POST",
     "/api/orders/assistant",
-    body=AssistantIn,
-    response=AssistantOut,
+    body=lambda: _orders_api().AssistantIn,
+    response=lambda: _orders_api().AssistantOut,
     errors=(429,),
     rate_limit=RateLimit("sizes_assistant", ASSISTANT_LIMIT, 60),
 )
 def ask_assistant(call: Call) -> AssistantOut:
     """Set an item's sizes from free text ("10 M, 5 L and 3 XL"), or ask back."""
+    from common.api.orders import AssistantOut, order_out
     from common.shop import size_assistant  # the size parser: on its first message
 
     body = call.body
@@ -86,17 +93,19 @@ def ask_assistant(call: Call) -> AssistantOut:
     )
 
 
-@router.route("GET", "/api/orders", response=OrderListOut)
+@router.route("GET", "/api/orders", response=lambda: _orders_api().OrderListOut)
 def list_orders(call: Call) -> OrderListOut:
     """The signed-in shopper's orders, newest first."""
+    from common.api.orders import list_out
     from common.shop import orders as order_domain
 
     return list_out(order_domain.list_orders(sessions.require_user(call)))
 
 
-@router.route("GET", "/api/orders/<order_id>", response=OrderOut)
+@router.route("GET", "/api/orders/<order_id>", response=lambda: _orders_api().OrderOut)
 def get_order(call: Call) -> OrderOut:
     """One of the caller's orders."""
+    from common.api.orders import order_out
     from common.shop import orders as order_domain
 
     order = order_domain.get_order(sessions.current(call.request), call.params["order_id"])
@@ -104,11 +113,16 @@ def get_order(call: Call) -> OrderOut:
 
 
 @router.route(
-    "POST", "/api/orders/<order_id>/reorder", response=OrderOut, status=201, errors=(409, 422)
+    "POST",
+    "/api/orders/<order_id>/reorder",
+    response=lambda: _orders_api().OrderOut,
+    status=201,
+    errors=(409, 422),
 )
 def reorder(call: Call) -> OrderOut:
     """A new draft with the items of one of the caller's orders (any status): each design's
     latest version, at today's prices."""
+    from common.api.orders import order_out
     from common.shop import orders as order_domain
 
     order = order_domain.reorder(sessions.current(call.request), call.params["order_id"])
@@ -118,8 +132,8 @@ def reorder(call: Call) -> OrderOut:
 @router.route(
     "POST",
     "/api/groups",
-    body=GroupIn,
-    response=RosterOut,
+    body=lambda: _groups_api().GroupIn,
+    response=lambda: _groups_api().RosterOut,
     status=201,
     errors=(429,),
     rate_limit=GROUP_CREATE_LIMIT,
@@ -127,16 +141,22 @@ def reorder(call: Call) -> OrderOut:
 def create_group(call: Call) -> RosterOut:
     """Start a group order from one of the signed-in caller's designs; its share link is
     `share_url`."""
+    from common.api.groups import roster_out
     from common.shop import groups
 
     return roster_out(groups.create(sessions.require_user(call), call.body.spec()))
 
 
 @router.route(
-    "GET", "/api/groups/<ref>", response=GroupRead, errors=(404, 429), rate_limit=GROUP_READ_LIMIT
+    "GET",
+    "/api/groups/<ref>",
+    response=lambda: _groups_api().GroupRead,
+    errors=(404, 429),
+    rate_limit=GROUP_READ_LIMIT,
 )
 def read_group(call: Call) -> RosterOut | GroupOut:
     """By its id (`grp_...`), the organizer's roster; by its share token, a member's view."""
+    from common.api.groups import group_out, roster_out
     from common.shop import groups
 
     ref = call.params["ref"]
@@ -149,12 +169,13 @@ def read_group(call: Call) -> RosterOut | GroupOut:
 @router.route(
     "POST",
     "/api/groups/<group_id>/close",
-    response=RosterOut,
+    response=lambda: _groups_api().RosterOut,
     errors=(404, 409, 429),
     rate_limit=GROUP_CLOSE_LIMIT,
 )
 def close_group(call: Call) -> RosterOut:
     """Close the organizer's group: its roster becomes a draft order (`order_id`)."""
+    from common.api.groups import roster_out
     from common.shop import groups
 
     return roster_out(groups.close(sessions.current(call.request), call.params["group_id"]))
@@ -171,14 +192,15 @@ def _preview(target: Target, entry: Entry) -> str | None:
 @router.route(
     "POST",
     "/api/groups/<token>/members",
-    body=MemberIn,
-    response=GroupOut,
+    body=lambda: _groups_api().MemberIn,
+    response=lambda: _groups_api().GroupOut,
     status=201,
     errors=(404, 409, 429),
     rate_limit=GROUP_ENTRY_LIMIT,
 )
 def join_group(call: Call) -> GroupOut:
     """Add the caller's entry (name, size, quantity, and a name and number to print)."""
+    from common.api.groups import group_out
     from common.shop import groups
 
     session = sessions.ensure(call)
@@ -191,13 +213,14 @@ def join_group(call: Call) -> GroupOut:
 @router.route(
     "PATCH",
     "/api/groups/<token>/members/<member_id>",
-    body=MemberIn,
-    response=GroupOut,
+    body=lambda: _groups_api().MemberIn,
+    response=lambda: _groups_api().GroupOut,
     errors=(404, 409, 429),
     rate_limit=GROUP_ENTRY_LIMIT,
 )
 def edit_group_entry(call: Call) -> GroupOut:
     """Change one of the caller's own entries."""
+    from common.api.groups import group_out
     from common.shop import groups
 
     session = sessions.current(call.request)
@@ -210,12 +233,13 @@ def edit_group_entry(call: Call) -> GroupOut:
 @router.route(
     "DELETE",
     "/api/groups/<token>/members/<member_id>",
-    response=GroupOut,
+    response=lambda: _groups_api().GroupOut,
     errors=(404, 409, 429),
     rate_limit=GROUP_ENTRY_LIMIT,
 )
 def remove_group_entry(call: Call) -> GroupOut:
     """Remove one of the caller's own entries."""
+    from common.api.groups import group_out
     from common.shop import groups
 
     session = sessions.current(call.request)
