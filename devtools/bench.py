@@ -107,7 +107,7 @@ WARM_GOAL = 1.5  # x the bare SELECT route's p50, at most
 WEBHOOK_GOAL = 0.5  # x the bare INSERT route's distinct events/s, at least
 MOCKUP_REFERENCE_MS = 27.0  # the mockup's p50 at 1024 px when issue 16 was filed
 
-DEFAULT_RUNS = 5
+DEFAULT_RUNS = 9  # rounds of cold starts: the bare function and the eight each start one round
 DEFAULT_OUTPUT = REPO / "bench" / "results" / "latest.json"
 START_TIMEOUT_SECONDS = 60.0
 HOST = "127.0.0.1"
@@ -399,17 +399,24 @@ def prepare_database() -> tuple[str, str]:
     return url, "DATABASE_URL" if configured else "embedded"
 
 
+def rounds[T](items: Sequence[T], runs: int) -> list[list[T]]:
+    """`runs` rounds of every item, each round starting one item later than the one before."""
+    return [[*items[i % len(items) :], *items[: i % len(items)]] for i in range(runs)]
+
+
 def measure(functions: Sequence[Function], env: dict[str, str], runs: int) -> list[dict[str, Any]]:
     """Import time and cold start of each function, `runs` rounds of all of them.
 
     Rounds rather than one function's runs in a row, so a load change on the machine during
-    the bench spreads over every function instead of skewing one.
+    the bench spreads over every function instead of skewing one; each round starts one
+    function later (`rounds`), so the place in a round does too: measured here, the function
+    started right after the bare one took 10-15 ms longer than in any other place.
     """
     imports: dict[str, list[float]] = {function.name: [] for function in functions}
     starts: dict[str, list[float]] = {function.name: [] for function in functions}
     statuses: dict[str, set[int]] = {function.name: set() for function in functions}
-    for _ in range(runs):
-        for function in functions:
+    for round_ in rounds(functions, runs):
+        for function in round_:
             imports[function.name].append(import_time(function, env))
             elapsed, status = cold_start(function, env)
             starts[function.name].append(elapsed)
@@ -576,7 +583,7 @@ def main(
     load_seconds: float = bench_load.LOAD_SECONDS,
     pages: bool = True,
 ) -> dict[str, Any]:
-    """Measure `functions` (default: all) `runs` times (default: BENCH_RUNS, else 5)."""
+    """Measure `functions` (default: all) `runs` times (default: BENCH_RUNS, else DEFAULT_RUNS)."""
     runs = runs or int(os.environ.get("BENCH_RUNS", DEFAULT_RUNS))
     if runs < 1:
         raise ValueError("BENCH_RUNS must be at least 1")

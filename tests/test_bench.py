@@ -88,6 +88,15 @@ def test_each_measure_is_held_to_its_goal_against_its_baseline() -> None:
     assert (webhook["ratio"], webhook["goal"], webhook["met"]) == (0.4, ">= 0.5", False)
 
 
+def test_each_round_of_cold_starts_starts_one_function_later() -> None:
+    assert bench.rounds(["bare", "auth", "orders"], 4) == [
+        ["bare", "auth", "orders"],
+        ["auth", "orders", "bare"],
+        ["orders", "bare", "auth"],
+        ["bare", "auth", "orders"],
+    ]
+
+
 def test_percentile_is_nearest_rank() -> None:
     samples = [float(n) for n in range(1, 101)]
     assert bench.percentile(samples, 0.95) == 95.0

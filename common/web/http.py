@@ -58,7 +58,7 @@ Handler = Callable[["Call"], Any]
 # call. A function gives its routes' models that way when they live in a module it does not
 # otherwise need at start, so that it starts without them (issue 16); `make openapi` and
 # tests/test_openapi.py load every one.
-ModelRef = type[pydantic.BaseModel] | Callable[[], type[pydantic.BaseModel]]
+type ModelRef = type[pydantic.BaseModel] | Callable[[], type[pydantic.BaseModel]]
 
 
 @functools.cache
