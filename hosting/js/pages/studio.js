@@ -518,6 +518,9 @@ productSelect.addEventListener('change', () => {
 });
 
 function renderSideSwitch() {
+  // The editor may change sides (a restored selection, undo) before the catalog has loaded;
+  // `chooseProduct` draws the switch once the product is known.
+  if (!state.product) return;
   const sides = state.product.print_areas.map((a) => a.name);
   for (const button of sideSwitch.querySelectorAll('[data-side]')) {
     button.hidden = !sides.includes(button.dataset.side);
@@ -740,7 +743,7 @@ function renderControls(layer) {
   );
   const other = layer.area === 'back' ? 'front' : 'back';
   const actions = el('div', { class: 'controls-actions' });
-  if (state.product.print_areas.some((a) => a.name === other)) {
+  if (state.product?.print_areas.some((a) => a.name === other)) {
     actions.append(el('button', { class: 'btn btn-secondary btn-sm', type: 'button', id: 'layer-side', text: `Print on the ${other} instead`, on: { click: () => editor.update(layer.id, { area: other }) } }));
   }
   actions.append(el('button', { class: 'btn btn-danger btn-sm', type: 'button', id: 'layer-delete', text: 'Delete layer', on: { click: () => editor.remove(layer.id) } }));
