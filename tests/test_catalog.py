@@ -23,6 +23,17 @@ def test_catalog_lists_the_seeded_products(orders_client) -> None:
         assert prices[0] < product["base_price_cents"]
 
 
+def test_the_catalog_is_what_its_documented_schema_describes(orders_client) -> None:
+    """The catalog is written as plain JSON; `CatalogOut` (the OpenAPI document's) describes
+    every field of it, with its type: read back through the schema, it is the same JSON."""
+    from common.api.catalog import CatalogOut
+
+    shown = orders_client.get("/api/catalog").get_json()
+    assert CatalogOut.model_validate(shown).model_dump(mode="json") == shown
+    area = shown["products"][0]["print_areas"][0]
+    assert isinstance(area["width_in"], float) and isinstance(area["height_in"], float)
+
+
 def test_catalog_has_upcharged_large_sizes(orders_client) -> None:
     tee = next(
         p

@@ -58,7 +58,37 @@ def test_function_imports_no_heavy_sdk_at_module_level(name: str, tmp_path: Path
 def test_orders_starts_without_the_models_of_its_order_and_group_routes(tmp_path: Path) -> None:
     loaded = loaded_at_start("orders", tmp_path)
     assert "common.shop.catalog" in loaded  # what a storefront asks for first
-    assert [m for m in loaded if m.startswith("common.api")] == []
+    assert [m for m in loaded if m.startswith(("common.api", "pydantic"))] == []
+
+
+FIRST_CATALOG = """
+import json, sys
+import functions_framework
+app = functions_framework.create_app("orders", {source!r})
+response = app.test_client().get("/api/catalog")
+print(json.dumps([response.status_code, len(response.get_json()["products"]), sorted(sys.modules)]))
+"""
+
+
+def test_orders_answers_its_first_catalog_request_without_pydantic(
+    database_url: str, tmp_path: Path
+) -> None:
+    source = str(REPO / "functions" / "orders" / "main.py")
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_CATALOG.format(source=source)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "AUREN_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": database_url,
+        },
+        check=True,
+    )
+    status, products, loaded = json.loads(result.stdout.splitlines()[-1])
+    assert (status, products > 0) == (200, True)
+    assert [m for m in loaded if m.split(".")[0] in ("pydantic", "pydantic_core")] == []
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -3,31 +3,39 @@
 The catalog changes only when ops re-seed it, so an instance keeps it for `CACHE_SECONDS`.
 `GET /api/catalog` shows it with the shipping rates and, for each product, when it would
 arrive at each rate if ordered today (`catalog_out`).
+
+The catalog is what a storefront asks for first, so it is read and shown without pydantic:
+its types are dataclasses built from the JSON its statement writes, and `catalog_out` is plain
+JSON, described by `common.api.catalog.CatalogOut` (issue 16: the `orders` function answers
+its first request without loading pydantic).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from datetime import date, datetime
-
-from pydantic import Field
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from common.core import errors
-from common.core.model import Model
 from common.infra import db
 from common.shop import delivery
 
 CACHE_SECONDS = 60.0
 
 
-class Color(Model):
+@dataclass(frozen=True)
+class Color:
     name: str
     hex: str
 
 
-class PrintArea(Model):
+@dataclass(frozen=True)
+class PrintArea:
     """A print area: its box in template pixels (`x`, `y`, `width`, `height` of a
-    `template_size` square) and its physical size, which has the box's aspect ratio."""
+    `template_size` square) and its physical size in inches, which has the box's aspect
+    ratio."""
 
     name: str
     x: int
@@ -36,24 +44,27 @@ class PrintArea(Model):
     height: int
     template_size: int
     template_url: str
-    width_in: float = Field(gt=0, description="printed width, in inches")
-    height_in: float = Field(gt=0, description="printed height, in inches")
+    width_in: float
+    height_in: float
 
 
-class PriceTier(Model):
+@dataclass(frozen=True)
+class PriceTier:
     min_quantity: int
     unit_price_cents: int
 
 
-class SizeChartRow(Model):
+@dataclass(frozen=True)
+class SizeChartRow:
     """A size's garment measurements, in inches."""
 
     size: str
-    chest_in: float = Field(gt=0, description="across the chest, laid flat (pit to pit)")
-    length_in: float = Field(gt=0, description="from the high point of the shoulder to the hem")
+    chest_in: float
+    length_in: float
 
 
-class Product(Model):
+@dataclass(frozen=True)
+class Product:
     id: str
     name: str
     category: str
@@ -66,17 +77,41 @@ class Product(Model):
     print_areas: list[PrintArea]
     price_tiers: list[PriceTier]
     image_url: str
-    production_days: int = Field(ge=1, description="business days to make it, before it ships")
-    size_chart: list[SizeChartRow] = Field(
-        description="each size's measurements, in the order of `sizes`; empty for one size"
-    )
+    production_days: int  # business days to make it, before it ships
+    size_chart: list[SizeChartRow]  # in the order of `sizes`; empty for one size
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Product:
+        """A product as CATALOG_SQL writes it."""
+        return cls(
+            **{
+                **data,
+                "colors": [Color(**color) for color in data["colors"]],
+                "print_areas": [
+                    PrintArea(
+                        **{
+                            **area,
+                            "width_in": float(area["width_in"]),
+                            "height_in": float(area["height_in"]),
+                        }
+                    )
+                    for area in data["print_areas"]
+                ],
+                "price_tiers": [PriceTier(**tier) for tier in data["price_tiers"]],
+                "size_chart": [
+                    SizeChartRow(row["size"], float(row["chest_in"]), float(row["length_in"]))
+                    for row in data["size_chart"]
+                ],
+            }
+        )
 
     def color(self, name: str) -> Color | None:
         wanted = name.strip().lower()
         return next((c for c in self.colors if c.name.lower() == wanted), None)
 
 
-class Catalog(Model):
+@dataclass(frozen=True)
+class Catalog:
     products: list[Product]
 
     def product(self, product_id: str) -> Product | None:
@@ -124,7 +159,7 @@ _cached: tuple[float, Catalog] | None = None
 def load_catalog() -> Catalog:
     with db.connect() as conn:
         rows = conn.execute(CATALOG_SQL).scalars()
-    return Catalog(products=[Product.model_validate(row) for row in rows])
+    return Catalog(products=[Product.from_json(row) for row in rows])
 
 
 def catalog() -> Catalog:
@@ -148,81 +183,45 @@ def forget() -> None:
     _cached = None
 
 
-# The catalog as GET /api/catalog shows it: with shipping, from today.
+# The catalog as GET /api/catalog shows it, with shipping, from today.
 
 
-class TransitDays(Model):
-    min: int
-    max: int
-
-
-class ShippingRateOut(Model):
-    id: str = Field(description="standard or rush")
-    name: str
-    amount_cents: int = Field(description="its price, in each product's currency")
-    free_over_cents: int | None = Field(
-        description="free once an order's subtotal reaches this (null: never free)"
-    )
-    transit_days: TransitDays = Field(description="business days from shipping to arrival")
-
-
-class ArrivalOut(Model):
-    earliest: date
-    latest: date
-
-
-class ProductShippingOut(Model):
-    id: str = Field(description="the rate: standard or rush")
-    name: str
-    arrives: ArrivalOut = Field(description="if ordered today: production, then transit")
-
-
-class ProductOut(Product):
-    shipping_options: list[ProductShippingOut]
-
-
-class CatalogOut(Model):
-    today: date = Field(description="the shop's date the arrival dates count from")
-    shipping_rates: list[ShippingRateOut]
-    products: list[ProductOut]
-
-
-def _arrival(arrival: delivery.Arrival) -> ArrivalOut:
-    return ArrivalOut(earliest=arrival.earliest, latest=arrival.latest)
-
-
-def catalog_out(now: datetime | None = None) -> CatalogOut:
+def catalog_out(now: datetime | None = None) -> dict[str, Any]:
     """The active products, the shipping rates, and when each product would arrive at each
-    rate if ordered `now` (default: today)."""
+    rate if ordered `now` (default: today), as JSON (`common.api.catalog.CatalogOut`)."""
     start = delivery.today(now)
     rates = delivery.rates()
-    return CatalogOut(
-        today=start,
-        shipping_rates=[
-            ShippingRateOut(
-                id=rate.id,
-                name=rate.name,
-                amount_cents=rate.amount_cents,
-                free_over_cents=rate.free_over_cents,
-                transit_days=TransitDays(min=rate.transit_days[0], max=rate.transit_days[1]),
-            )
+    return {
+        "today": start.isoformat(),
+        "shipping_rates": [
+            {
+                "id": rate.id,
+                "name": rate.name,
+                "amount_cents": rate.amount_cents,
+                "free_over_cents": rate.free_over_cents,
+                "transit_days": {"min": rate.transit_days[0], "max": rate.transit_days[1]},
+            }
             for rate in rates
         ],
-        products=[
-            ProductOut(
-                **product.model_dump(),
-                shipping_options=[
-                    ProductShippingOut(
-                        id=rate.id,
-                        name=rate.name,
-                        arrives=_arrival(delivery.arrival(product.production_days, rate, start)),
-                    )
+        "products": [
+            {
+                **dataclasses.asdict(product),
+                "shipping_options": [
+                    {
+                        "id": rate.id,
+                        "name": rate.name,
+                        "arrives": _arrival(delivery.arrival(product.production_days, rate, start)),
+                    }
                     for rate in rates
                 ],
-            )
+            }
             for product in catalog().products
         ],
-    )
+    }
+
+
+def _arrival(arrival: delivery.Arrival) -> dict[str, str]:
+    return {"earliest": arrival.earliest.isoformat(), "latest": arrival.latest.isoformat()}
 
 
 class UnknownProduct(errors.Unprocessable):
