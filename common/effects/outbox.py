@@ -22,9 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field
-
-from common.core.model import Model
 from common.infra import db, log
 from common.infra.config import settings
 from common.providers import queue
@@ -221,24 +218,22 @@ def attempt(task_ids: Sequence[int], handlers: Mapping[str, Handler]) -> list[Re
     return results
 
 
-class DrainIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    limit: int = Field(default=DEFAULT_DRAIN_LIMIT, ge=1, le=500, description="tasks at most")
+@dataclass(frozen=True)
+class Drained:
+    """What a drain did (`common.api.ops.DrainOut` is its JSON)."""
 
-
-class DrainOut(Model):
     attempted: int
     succeeded: int
     failed: int
-    due: int = Field(description="tasks still due after this drain")
-    stuck: int = Field(description=f"tasks not done after {STUCK_AFTER_ATTEMPTS} tries")
+    due: int  # tasks still due after this drain
+    stuck: int  # tasks not done after STUCK_AFTER_ATTEMPTS tries
 
 
 def drain(
     handlers: Mapping[str, Handler],
     limit: int = DEFAULT_DRAIN_LIMIT,
     window_seconds: float = DRAIN_WINDOW_SECONDS,
-) -> DrainOut:
+) -> Drained:
     """Perform up to `limit` due tasks, oldest first, claiming none after `window_seconds`;
     each failure is rescheduled with backoff."""
     results: list[Result] = []
@@ -257,7 +252,7 @@ def drain(
             {"stuck": STUCK_AFTER_ATTEMPTS},
         ).one()
     succeeded = sum(1 for r in results if r.ok)
-    return DrainOut(
+    return Drained(
         attempted=len(results),
         succeeded=succeeded,
         failed=len(results) - succeeded,

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 MAX_NAME = 200
 MAX_EMAIL = 254  # the longest address SMTP carries (RFC 5321's 256-character path, less <>)
 MAX_MESSAGE = 5000
-RATE_LIMIT = 5
-RATE_WINDOW_SECONDS = 600
 _NOT_IN_AN_ADDRESS = r"@\s\x00-\x1f\x7f-\x9f"
 EMAIL = re.compile(
     rf"[^{_NOT_IN_AN_ADDRESS}]{{1,64}}@[^{_NOT_IN_AN_ADDRESS}]+\.[^{_NOT_IN_AN_ADDRESS}.]{{2,}}"

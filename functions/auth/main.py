@@ -1,19 +1,25 @@
 """The `auth` function: sign in with Google or Apple (WorkOS, or the local stand-in)."""
 
+from __future__ import annotations
+
 import html
-from typing import Literal
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import flask
 import functions_framework
-from pydantic import ConfigDict, Field
 
 from common.core import errors
-from common.core.model import Model
 from common.infra import config
-from common.shop import accounts
 from common.web import sessions
 from common.web.http import Call, Router, html_page
 from common.web.ratelimits import RateLimit
+
+# The sign-in models and domain load on the first request that needs them: the function starts
+# without pydantic (issue 16).
+if TYPE_CHECKING:
+    from common.api.sign_in import CallbackQuery
+    from common.shop.accounts import Me
 
 config.require("WORKOS_API_KEY", "WORKOS_CLIENT_ID")
 router = Router()
@@ -22,18 +28,16 @@ LOGIN_LIMIT = 10
 LOGIN_WINDOW_SECONDS = 60
 
 
-class LoginQuery(Model):
-    model_config = ConfigDict(extra="ignore")
-    provider: Literal["google", "apple"]
-    return_to: str | None = Field(default=None, max_length=2048)
+def _sign_in_api() -> ModuleType:
+    from common.api import sign_in
+
+    return sign_in
 
 
-class CallbackQuery(Model):
-    model_config = ConfigDict(extra="ignore")
-    code: str | None = Field(default=None, max_length=512)
-    state: str | None = Field(default=None, max_length=512)
-    error: str | None = Field(default=None, max_length=200)
-    bounced: str | None = Field(default=None, max_length=1)
+def _accounts() -> ModuleType:
+    from common.shop import accounts
+
+    return accounts
 
 
 def _redirect(location: str) -> flask.Response:
@@ -43,12 +47,14 @@ def _redirect(location: str) -> flask.Response:
 @router.route(
     "GET",
     "/api/auth/login",
-    query=LoginQuery,
+    query=lambda: _sign_in_api().LoginQuery,
     status=302,
     rate_limit=RateLimit("login", LOGIN_LIMIT, LOGIN_WINDOW_SECONDS),
 )
 def login(call: Call) -> flask.Response:
     """Start signing in with Google or Apple; redirects to the provider."""
+    from common.shop import accounts
+
     browser = sessions.ensure(call)
     return _redirect(accounts.start(browser, call.query.provider, call.query.return_to))
 
@@ -83,9 +89,17 @@ def _failure(request: flask.Request, exc: errors.ApiError) -> flask.Response:
     raise exc
 
 
-@router.route("GET", "/api/auth/callback", query=CallbackQuery, status=302, errors=(400, 502))
+@router.route(
+    "GET",
+    "/api/auth/callback",
+    query=lambda: _sign_in_api().CallbackQuery,
+    status=302,
+    errors=(400, 502),
+)
 def callback(call: Call) -> flask.Response:
     """Where Google/Apple (through WorkOS) send the shopper back; signs them in."""
+    from common.shop import accounts
+
     query: CallbackQuery = call.query
     browser = sessions.current(call.request)
     if browser is None and not query.bounced and query.code and _wants_html(call.request):
@@ -123,10 +137,13 @@ def logout_everywhere(call: Call) -> flask.Response:
     return response
 
 
-@router.route("GET", "/api/auth/me", response=accounts.Me)
-def me(call: Call) -> accounts.Me:
+@router.route("GET", "/api/auth/me", response=lambda: _accounts().Me)
+def me(call: Call) -> Me:
     """The signed-in shopper, or 401."""
-    return accounts.me(sessions.require_user(call))
+    user = sessions.require_user(call)
+    from common.shop import accounts
+
+    return accounts.me(user)
 
 
 @functions_framework.http

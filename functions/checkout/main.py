@@ -1,54 +1,79 @@
 """The `checkout` function: Stripe Checkout sessions (POST /api/checkout/session), and
 fulfilment from the success page (POST /api/checkout/fulfil), alongside the webhook's."""
 
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING
+
 import flask
 import functions_framework
-from pydantic import ConfigDict, Field
 
-from common.api.orders import OrderIdIn, OrderOut, order_out
-from common.core.model import Model
 from common.infra import config
 from common.web import sessions
 from common.web.http import Call, Router
+
+# The models load on the first request that needs them: the function starts without pydantic
+# (issue 16).
+if TYPE_CHECKING:
+    from common.api.checkout import CheckoutOut
+    from common.api.orders import OrderOut
 
 config.require("STRIPE_SECRET_KEY", "GOOGLE_CLOUD_PROJECT")
 router = Router()
 
 
-class CheckoutOut(Model):
-    url: str = Field(description="where to send the shopper to pay")
-    session_id: str
+def _checkout_api() -> ModuleType:
+    from common.api import checkout
+
+    return checkout
 
 
-@router.route("POST", "/api/checkout/session", body=OrderIdIn, response=CheckoutOut)
+def _orders_api() -> ModuleType:
+    from common.api import orders
+
+    return orders
+
+
+@router.route(
+    "POST",
+    "/api/checkout/session",
+    body=lambda: _orders_api().OrderIdIn,
+    response=lambda: _checkout_api().CheckoutOut,
+)
 def create_checkout_session(call: Call) -> CheckoutOut:
     """Start paying the signed-in shopper's draft: `{url, session_id}` of a Checkout Session."""
+    from common.api.checkout import CheckoutOut
     from common.shop import payments  # payments and Stripe: on the first checkout
 
     started = payments.start_checkout(sessions.require_user(call), call.body.order_id)
     return CheckoutOut(url=started.url, session_id=started.session_id)
 
 
-@router.route("POST", "/api/checkout/reopen", body=OrderIdIn, response=OrderOut)
+@router.route(
+    "POST",
+    "/api/checkout/reopen",
+    body=lambda: _orders_api().OrderIdIn,
+    response=lambda: _orders_api().OrderOut,
+)
 def reopen_order(call: Call) -> OrderOut:
     """Take an order that waits for payment back to an editable draft (its session ends)."""
+    from common.api.orders import order_out
     from common.shop import payments
 
     return order_out(payments.reopen(sessions.require_user(call), call.body.order_id))
 
 
-class SuccessIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    order_id: str = Field(min_length=1, max_length=64)
-    session_id: str = Field(
-        min_length=1, max_length=255, description="the `session_id` on Checkout's success URL"
-    )
-
-
-@router.route("POST", "/api/checkout/fulfil", body=SuccessIn, response=OrderOut)
+@router.route(
+    "POST",
+    "/api/checkout/fulfil",
+    body=lambda: _checkout_api().SuccessIn,
+    response=lambda: _orders_api().OrderOut,
+)
 def fulfil_from_success_page(call: Call) -> OrderOut:
     """Back from Checkout: mark the order paid when its session is paid, without waiting for
     the webhook (either way it is paid once); any other session leaves it as it is."""
+    from common.api.orders import order_out
     from common.effects import outbox
     from common.shop import payments
 

@@ -1,17 +1,33 @@
 """The `contact` function: the contact form (POST /api/contact)."""
 
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING
+
 import flask
 import functions_framework
 
 from common.core import errors
 from common.effects import outbox
 from common.infra import config
-from common.shop import contact as contact_form
 from common.web.http import Call, Router
 from common.web.ratelimits import RateLimit
 
+# The form's models and domain load on its first message: the function starts without
+# pydantic (issue 16).
+if TYPE_CHECKING:
+    from common.shop.contact import ContactOut
+
 config.require("GOOGLE_CLOUD_PROJECT")  # the queue its message is handed to
 router = Router()
+CONTACT_LIMIT = RateLimit("contact", 5, 600)  # messages per client in ten minutes
+
+
+def _contact_form() -> ModuleType:
+    from common.shop import contact
+
+    return contact
 
 
 def checked_email(typed: str) -> str:
@@ -40,13 +56,15 @@ def checked_email(typed: str) -> str:
 @router.route(
     "POST",
     "/api/contact",
-    body=contact_form.ContactIn,
-    response=contact_form.ContactOut,
+    body=lambda: _contact_form().ContactIn,
+    response=lambda: _contact_form().ContactOut,
     status=202,
-    rate_limit=RateLimit("contact", contact_form.RATE_LIMIT, contact_form.RATE_WINDOW_SECONDS),
+    rate_limit=CONTACT_LIMIT,
 )
-def send_contact_message(call: Call) -> contact_form.ContactOut:
+def send_contact_message(call: Call) -> ContactOut:
     """Leave a message for the team; it is stored, then emailed to ops (after the answer)."""
+    from common.shop import contact as contact_form
+
     body = call.body.model_copy(update={"email": checked_email(call.body.email)})
     submitted = contact_form.submit(body)
     outbox.publish(submitted.tasks)

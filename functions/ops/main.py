@@ -10,16 +10,17 @@ for any token until the window ends; only failures count, so the right token nev
 the limit.
 """
 
+from __future__ import annotations
+
+import dataclasses
 import hmac
-from typing import Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import flask
 import functions_framework
-from pydantic import ConfigDict, Field
 
-from common.api.orders import OrderOut, order_out
 from common.core import errors
-from common.core.model import Model
 from common.effects import outbox
 from common.infra import config
 from common.providers import queue
@@ -31,6 +32,26 @@ config.require(
     "OPS_TOKEN", "SENDGRID_API_KEY", "SHEET_ID", "STRIPE_SECRET_KEY", "GOOGLE_CLOUD_PROJECT"
 )
 router = Router(check_origin=False)
+
+# The ops and order models load on the first ops request: the function starts without pydantic
+# (issue 16).
+if TYPE_CHECKING:
+    from common.api.ops import DrainOut, SheetAppendOut
+    from common.api.orders import OrderOut
+
+
+def _ops_api() -> ModuleType:
+    from common.api import ops
+
+    return ops
+
+
+def _orders_api() -> ModuleType:
+    from common.api import orders
+
+    return orders
+
+
 OPS_FAILURES = RateLimit("ops_token_failures", 10, 600)  # failed attempts, per client
 
 
@@ -77,21 +98,16 @@ def require_ops_token(call: Call) -> None:
         )
 
 
-class SheetAppendIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    order_id: str = Field(min_length=1, max_length=64)
-
-
-class SheetAppendOut(Model):
-    order_id: str
-    appended: bool = Field(description="false when the sheet already had the order's rows")
-    rows: int
-
-
-@router.route("POST", "/api/sheets/append", body=SheetAppendIn, response=SheetAppendOut)
+@router.route(
+    "POST",
+    "/api/sheets/append",
+    body=lambda: _ops_api().SheetAppendIn,
+    response=lambda: _ops_api().SheetAppendOut,
+)
 def append_order_to_sheet(call: Call) -> SheetAppendOut:
     """Put a paid order's rows in the ops sheet, unless they are there already."""
     require_ops_token(call)
+    from common.api.ops import SheetAppendOut
     from common.effects import sheet  # the sheet and the paid order's store: on first use
 
     appended = sheet.append_to_sheet(call.body.order_id)
@@ -100,13 +116,19 @@ def append_order_to_sheet(call: Call) -> SheetAppendOut:
     )
 
 
-@router.route("POST", "/api/ops/outbox/drain", body=outbox.DrainIn, response=outbox.DrainOut)
-def drain_outbox(call: Call) -> outbox.DrainOut:
+@router.route(
+    "POST",
+    "/api/ops/outbox/drain",
+    body=lambda: _ops_api().DrainIn,
+    response=lambda: _ops_api().DrainOut,
+)
+def drain_outbox(call: Call) -> DrainOut:
     """Perform the side effects that are due (sheet rows, emails), retrying with backoff."""
     require_ops_token(call)
+    from common.api.ops import DrainOut
     from common.effects import tasks  # every handler, print files included: on first drain
 
-    return outbox.drain(tasks.HANDLERS, call.body.limit)
+    return DrainOut(**dataclasses.asdict(outbox.drain(tasks.HANDLERS, call.body.limit)))
 
 
 @router.route(
@@ -129,32 +151,18 @@ def perform_outbox_tasks(call: Call) -> flask.Response:
     return flask.Response(status=204)
 
 
-class StatusIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    status: Literal["in_production", "shipped", "delivered"]
-    carrier: str | None = Field(default=None, min_length=1, max_length=80)
-    tracking_number: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{2,79}$", description="needed to ship"
-    )
-    tracking_url: str | None = Field(default=None, pattern=r"^https://[^\s]{1,2040}$")
-
-
-class ClearFlagIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500, description="why the order is fine now")
-
-
 @router.route(
     "POST",
     "/api/ops/orders/<order_id>/status",
-    body=StatusIn,
-    response=OrderOut,
+    body=lambda: _ops_api().StatusIn,
+    response=lambda: _orders_api().OrderOut,
     errors=(404, 409),
 )
 def move_order(call: Call) -> OrderOut:
     """Move a paid order into production, ship it (with its tracking number), or mark it
     delivered; shipping emails the shopper once."""
     require_ops_token(call)
+    from common.api.orders import order_out
     from common.shop import shipping
     from common.shop.lifecycle import Status
 
@@ -173,14 +181,15 @@ def move_order(call: Call) -> OrderOut:
 @router.route(
     "POST",
     "/api/ops/orders/<order_id>/clear-flag",
-    body=ClearFlagIn,
-    response=OrderOut,
+    body=lambda: _ops_api().ClearFlagIn,
+    response=lambda: _orders_api().OrderOut,
     errors=(404, 409),
 )
 def clear_order_flag(call: Call) -> OrderOut:
     """Clear a flag after looking at the order (the reason is kept in its history); a payment
     that came while it was flagged is then settled."""
     require_ops_token(call)
+    from common.api.orders import order_out
     from common.shop import shipping
 
     cleared = shipping.clear_flag(call.params["order_id"], call.body.reason)

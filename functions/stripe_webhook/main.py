@@ -10,11 +10,13 @@ whose signed body is not an event (`malformed_event`); 5xx (the database is down
 Input alone never makes it answer 5xx.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import flask
 import functions_framework
-from pydantic import Field
 
-from common.core.model import Model
 from common.infra import config
 from common.web.http import Call, Router, read_body
 
@@ -22,27 +24,30 @@ config.require("STRIPE_WEBHOOK_SECRET", "GOOGLE_CLOUD_PROJECT")
 router = Router(check_origin=False)
 MAX_EVENT_BYTES = 512 * 1024
 
+# The answer's model loads with the first delivery: the function starts without pydantic.
+if TYPE_CHECKING:
+    from common.api.webhooks import WebhookOut
 
-class WebhookOut(Model):
-    received: bool
-    duplicate: bool = Field(description="the event was already handled; nothing was done")
-    outcome: str = Field(
-        description="what the event did, e.g. paid, already_paid, ignored, malformed"
-    )
+
+def _webhook_out() -> type[WebhookOut]:
+    from common.api.webhooks import WebhookOut
+
+    return WebhookOut
 
 
 # No `body=` model: nothing of an unsigned delivery is read, so any of them gets the same 400.
 @router.route(
     "POST",
     "/api/webhooks/stripe",
-    response=WebhookOut,
+    response=_webhook_out,
     max_body=MAX_EVENT_BYTES,
     errors=(400,),
 )
 def receive_stripe_event(call: Call) -> WebhookOut:
     """Apply a Stripe event (signed with `Stripe-Signature`), exactly once; its side effects
     happen after the answer."""
-    from common.effects import outbox  # on the first delivery
+    from common.api.webhooks import WebhookOut  # on the first delivery
+    from common.effects import outbox
     from common.shop import fulfilment
 
     payload = read_body(call.request, MAX_EVENT_BYTES)
