@@ -12,7 +12,7 @@ from PIL import Image, PngImagePlugin
 
 from common.core import errors
 from common.studio import images
-from common.studio.design_models import MAX_UPLOAD_BYTES
+from common.studio.limits import MAX_UPLOAD_BYTES
 
 
 def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:

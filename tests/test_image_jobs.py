@@ -18,7 +18,7 @@ from PIL import Image
 from common.infra import config, db, state
 from common.providers import imagegen, queue
 from common.studio import jobs
-from common.studio.design_models import IMAGE_JOBS
+from common.studio.limits import IMAGE_JOBS
 from common.studio.prompts import ArtworkRequest
 from tests.conftest import function_app
 from tests.test_generate_image_api import client, generate, job, wait_for_jobs

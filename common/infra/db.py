@@ -22,6 +22,7 @@ import os
 import re
 import stat
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -120,11 +121,12 @@ def unavailable(exc: BaseException) -> bool:
     """
     if isinstance(exc, PoolTimeout):
         return True
-    from pg8000.dbapi import DatabaseError, InterfaceError
-
-    if isinstance(exc, InterfaceError):
+    dbapi = sys.modules.get("pg8000.dbapi")
+    if dbapi is None:  # no part of pg8000 is loaded (any part loads dbapi): no error is its
+        return False
+    if isinstance(exc, dbapi.InterfaceError):
         return True
-    return isinstance(exc, DatabaseError) and sqlstate(exc) in UNAVAILABLE_SQLSTATES
+    return isinstance(exc, dbapi.DatabaseError) and sqlstate(exc) in UNAVAILABLE_SQLSTATES
 
 
 def _network_error(exc: OSError) -> Exception:

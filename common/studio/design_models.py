@@ -14,9 +14,6 @@ from common.core.model import Model
 from common.studio.briefs import Brief
 from common.studio.layers import MAX_LAYERS, Layer
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # an uploaded image, at most
-IMAGE_JOBS = "image-jobs"  # the queue's topic of image jobs, consumed by `generate_image`
-
 
 class PrintWarning(Model):
     """Something about a design that will not print as well as it looks on screen."""

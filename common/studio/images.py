@@ -25,7 +25,7 @@ from typing import cast
 from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter
 
 from common.core import errors
-from common.studio.design_models import MAX_UPLOAD_BYTES
+from common.studio.limits import MAX_UPLOAD_BYTES
 
 MAX_SIDE = 4096
 MIN_SIDE = 16

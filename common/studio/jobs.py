@@ -37,8 +37,9 @@ from common.core.model import Model
 from common.infra import log, state
 from common.providers import queue
 from common.studio import designs
-from common.studio.design_models import IMAGE_JOBS, DesignOut, JobOut, JobStarted
+from common.studio.design_models import DesignOut, JobOut, JobStarted
 from common.studio.designs import Generation
+from common.studio.limits import IMAGE_JOBS
 
 COLLECTION = "image_jobs"
 JOB_ID = re.compile(r"^job_[A-Za-z0-9_-]{20,40}$")

@@ -2,7 +2,10 @@
 made as an image job (POST /api/generate-image, GET /api/generate-image/<job_id>, and the
 queue's push of the job), and saving a design's edited layers (POST /api/designs)."""
 
-from typing import Any
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import flask
 import functions_framework
@@ -10,17 +13,7 @@ import functions_framework
 from common.core import errors
 from common.infra import config
 from common.providers import queue
-from common.studio.design_models import (
-    IMAGE_JOBS,
-    MAX_UPLOAD_BYTES,
-    DesignIn,
-    DesignOut,
-    GenerateIn,
-    JobOut,
-    JobStarted,
-    SharedDesignOut,
-    ShareOut,
-)
+from common.studio.limits import IMAGE_JOBS, MAX_UPLOAD_BYTES
 from common.web import sessions
 from common.web.http import Call, Router, parse_json, read_body, validate
 from common.web.ratelimits import RateLimit
@@ -29,8 +22,23 @@ config.require(
     "GCS_BUCKET", "GOOGLE_CLOUD_PROJECT", "PUBSUB_PUSH_SERVICE_ACCOUNT", "PUBSUB_PUSH_AUDIENCE"
 )
 router = Router()
-# The studio (Pillow, the catalog, the layout, the image model) loads on its first use: the
-# routes' models are all the function needs to start (issue 16).
+# The studio (Pillow, the catalog, the layout, the image model) and the routes' models load on
+# their first use: the function starts without pydantic (issue 16).
+if TYPE_CHECKING:
+    from common.studio.design_models import (
+        DesignOut,
+        GenerateIn,
+        JobOut,
+        JobStarted,
+        SharedDesignOut,
+        ShareOut,
+    )
+
+
+def _models() -> ModuleType:
+    from common.studio import design_models
+
+    return design_models
 
 
 def run_job(message: dict[str, Any]) -> None:
@@ -49,6 +57,8 @@ SAVES_PER_MINUTE = 60
 
 
 def _multipart(request: flask.Request) -> tuple[GenerateIn, bytes | None]:
+    from common.studio.design_models import GenerateIn
+
     fields: dict[str, object] = {
         name: request.form[name]
         for name in ("prompt", "product_id", "color", "design_id")
@@ -69,7 +79,7 @@ def _multipart(request: flask.Request) -> tuple[GenerateIn, bytes | None]:
 @router.route(
     "POST",
     "/api/generate-image",
-    response=JobStarted,
+    response=lambda: _models().JobStarted,
     status=202,
     max_body=UPLOAD_BODY_LIMIT,
     errors=(400, 404, 413, 415, 422, 503),
@@ -79,6 +89,8 @@ def generate_artwork(call: Call) -> JobStarted:
     """Start making artwork from a prompt (or an uploaded PNG/JPEG/WebP as `image`, multipart)
     and the design's front and back mockups; updates the caller's design with `design_id`.
     Answers 202 with the job to poll at GET /api/generate-image/<job_id>."""
+    from common.studio.design_models import GenerateIn
+
     request = call.request
     if request.mimetype == "application/json":
         data = parse_json(read_body(request, JSON_BODY_LIMIT))
@@ -98,7 +110,7 @@ def generate_artwork(call: Call) -> JobStarted:
 @router.route(
     "GET",
     "/api/generate-image/<job_id>",
-    response=JobOut,
+    response=lambda: _models().JobOut,
     rate_limit=RateLimit("image_job", JOB_READS_PER_MINUTE, 60),
 )
 def image_job(call: Call) -> JobOut:
@@ -123,8 +135,8 @@ def run_image_job(call: Call) -> flask.Response:
 @router.route(
     "POST",
     "/api/designs",
-    body=DesignIn,
-    response=DesignOut,
+    body=lambda: _models().DesignIn,
+    response=lambda: _models().DesignOut,
     errors=(502, 504),
     rate_limit=RateLimit("save_design", SAVES_PER_MINUTE, 60),
 )
@@ -136,7 +148,7 @@ def save_design(call: Call) -> DesignOut:
     return designs.save_layers(sessions.ensure(call), call.body)
 
 
-@router.route("GET", "/api/designs/<design_id>", response=DesignOut)
+@router.route("GET", "/api/designs/<design_id>", response=lambda: _models().DesignOut)
 def get_design(call: Call) -> DesignOut:
     """One of the caller's designs (to reopen it in the studio, on any device)."""
     from common.studio import designs
@@ -144,7 +156,7 @@ def get_design(call: Call) -> DesignOut:
     return designs.read(sessions.current(call.request), call.params["design_id"])
 
 
-@router.route("POST", "/api/designs/<design_id>/share", response=ShareOut)
+@router.route("POST", "/api/designs/<design_id>/share", response=lambda: _models().ShareOut)
 def share_design(call: Call) -> ShareOut:
     """A read-only link to the caller's design, to send for approval: `{token, url}` (the
     same link every time)."""
@@ -153,7 +165,7 @@ def share_design(call: Call) -> ShareOut:
     return designs.share(sessions.current(call.request), call.params["design_id"])
 
 
-@router.route("GET", "/api/designs/shared/<token>", response=SharedDesignOut)
+@router.route("GET", "/api/designs/shared/<token>", response=lambda: _models().SharedDesignOut)
 def shared_design(call: Call) -> SharedDesignOut:
     """A shared design, for anyone with its link (no sign-in): product name, colour and
     mockups only."""
