@@ -99,7 +99,13 @@ class Product:
                 ],
                 "price_tiers": [PriceTier(**tier) for tier in data["price_tiers"]],
                 "size_chart": [
-                    SizeChartRow(row["size"], float(row["chest_in"]), float(row["length_in"]))
+                    SizeChartRow(
+                        **{
+                            **row,
+                            "chest_in": float(row["chest_in"]),
+                            "length_in": float(row["length_in"]),
+                        }
+                    )
                     for row in data["size_chart"]
                 ],
             }
